@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* `lunbridge iface list|show|new|update|delete`: records, as iscsiadm -m iface. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "cli.h"
+
+DEFINE_CLEANUP_FUNC(iface_store, iface_store_free)
+DEFINE_CLEANUP_FUNC(iface_rec, iface_rec_free)
+DEFINE_CLEANUP_FUNC(iface_list, iface_list_free)
+
+enum { OPT_IFACE_DIR = 0x100, OPT_JSON };
+
+typedef struct iface_opts {
+	const char *cmd; /* "iface show", for messages */
+	const char *dir;
+	const char *name;
+	const char *key;
+	const char *value;
+	bool value_given;
+	bool json;
+} iface_opts;
+
+/*
+ * Parse the options of one iface subcommand.  WANT is the set of short
+ * options it takes beyond --iface-dir/--json/--help ("I", "Inv").  Returns
+ * -1 to go on, else the exit status.
+ */
+static int parse_opts(int argc, char **argv, const char *want, const char *help,
+		      iface_opts *o)
+{
+	static const struct option longopts[] = {
+		{"interface", required_argument, NULL, 'I'},
+		{"name", required_argument, NULL, 'n'},
+		{"value", required_argument, NULL, 'v'},
+		{"iface-dir", required_argument, NULL, OPT_IFACE_DIR},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":I:n:v:h", longopts, NULL)) != -1) {
+		if (c != 'h' && c != OPT_IFACE_DIR && c != OPT_JSON && c != '?' && c != ':' &&
+		    !strchr(want, c))
+			return cli_usage_error(o->cmd, "'%s' does not take -%c", o->cmd, c);
+		switch (c) {
+		case 'I':
+			o->name = optarg;
+			break;
+		case 'n':
+			o->key = optarg;
+			break;
+		case 'v':
+			o->value = optarg;
+			o->value_given = true;
+			break;
+		case OPT_IFACE_DIR:
+			o->dir = optarg;
+			break;
+		case OPT_JSON:
+			if (!strchr(want, 'j'))
+				return cli_usage_error(o->cmd, "'%s' does not take --json",
+						       o->cmd);
+			o->json = true;
+			break;
+		case 'h':
+			fputs(help, stdout);
+			return CLI_EXIT_OK;
+		case ':':
+			return cli_usage_error(o->cmd, "option '%s' needs a value",
+					       argv[optind - 1]);
+		default:
+			return cli_usage_error(o->cmd, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(o->cmd, "unexpected argument '%s'", argv[optind]);
+	if (strchr(want, 'I') && !o->name)
+		return cli_usage_error(o->cmd, "which iface? Name it with -I NAME");
+	if (strchr(want, 'n') && !o->key)
+		return cli_usage_error(o->cmd, "which key? Name it with -n iface.KEY");
+	if (strchr(want, 'v') && !o->value_given)
+		return cli_usage_error(o->cmd, "no value; give one with -v VALUE (-v '' clears)");
+	return -1;
+}
+
+static void warn_unusable(const iface_rec *r)
+{
+	lb_err err = {{0}};
+	int rc = iface_rec_validate(r, IFACE_VALIDATE_USE, &err);
+
+	if (rc < 0)
+		fprintf(stderr, "lunbridge: note: iface '%s' is not usable yet: %s\n",
+			iface_rec_name(r), lb_err_msg(&err, rc));
+}
+
+int cli_iface_list(int argc, char **argv)
+{
+	static const char help[] = "Usage: lunbridge iface list [--json]\n"
+				   "\n"
+				   "One line per iface record, as 'iscsiadm -m iface' prints them:\n"
+				   "NAME TRANSPORT,HWADDRESS,IPADDRESS,NET_IFACENAME,INITIATORNAME\n"
+				   "\n" CLI_IFACE_COMMON_HELP;
+	_cleanup_(iface_store_freep) iface_store *s = NULL;
+	_cleanup_(iface_list_freep) iface_list *l = NULL;
+	iface_opts o = {.cmd = "iface list"};
+	lb_err err = {{0}};
+	int rc;
+
+	rc = parse_opts(argc, argv, "j", help, &o);
+	if (rc >= 0)
+		return rc;
+	rc = cli_open_store(o.dir, &s);
+	if (rc)
+		return rc;
+	rc = iface_store_list(s, &l, &err);
+	if (rc < 0) {
+		cli_error("%s", lb_err_msg(&err, rc));
+		return CLI_EXIT_FAILURE;
+	}
+	for (size_t i = 0; i < l->nbad; i++)
+		fprintf(stderr, "lunbridge: warning: ignored %s/%s\n", iface_store_dir(s),
+			l->bad[i]);
+
+	if (o.json) {
+		json_object *root = json_object_new_object();
+		json_object *arr = json_object_new_array();
+		json_object *bad = json_object_new_array();
+
+		for (size_t i = 0; i < l->n; i++)
+			json_object_array_add(arr, cli_iface_rec_json(l->recs[i]));
+		for (size_t i = 0; i < l->nbad; i++)
+			json_object_array_add(bad, json_object_new_string(l->bad[i]));
+		json_object_object_add(root, "dir", json_object_new_string(iface_store_dir(s)));
+		json_object_object_add(root, "ifaces", arr);
+		json_object_object_add(root, "ignored", bad);
+		cli_print_json(root);
+		return CLI_EXIT_OK;
+	}
+	for (size_t i = 0; i < l->n; i++)
+		(void)iface_rec_write_summary(l->recs[i], stdout);
+	return CLI_EXIT_OK;
+}
+
+static int load_or_fail(iface_store *s, const char *name, iface_rec **ret)
+{
+	lb_err err = {{0}};
+	int rc = iface_store_load(s, name, ret, &err);
+
+	if (rc < 0) {
+		cli_error("iface '%s': %s", name, lb_err_msg(&err, rc));
+		return CLI_EXIT_FAILURE;
+	}
+	return CLI_EXIT_OK;
+}
+
+int cli_iface_show(int argc, char **argv)
+{
+	static const char help[] =
+		"Usage: lunbridge iface show -I NAME [--json]\n"
+		"\n"
+		"Print one record in the form 'iscsiadm -m iface -I NAME' prints.\n"
+		"\n"
+		"  -I, --interface NAME  the record\n" CLI_IFACE_COMMON_HELP;
+	_cleanup_(iface_store_freep) iface_store *s = NULL;
+	_cleanup_(iface_rec_freep) iface_rec *r = NULL;
+	iface_opts o = {.cmd = "iface show"};
+	int rc;
+
+	rc = parse_opts(argc, argv, "Ij", help, &o);
+	if (rc >= 0)
+		return rc;
+	rc = cli_open_store(o.dir, &s);
+	if (!rc)
+		rc = load_or_fail(s, o.name, &r);
+	if (rc)
+		return rc;
+	if (o.json)
+		cli_print_json(cli_iface_rec_json(r));
+	else
+		(void)iface_rec_write(r, IFACE_FORMAT_SHOW, stdout);
+	return CLI_EXIT_OK;
+}
+
+int cli_iface_new(int argc, char **argv)
+{
+	static const char help[] =
+		"Usage: lunbridge iface new -I NAME\n"
+		"\n"
+		"Create a tcp record named NAME, as 'iscsiadm -m iface -I NAME --op new'.\n"
+		"Bind it with 'lunbridge iface update'.\n"
+		"\n"
+		"  -I, --interface NAME  the new record (1 to 64 characters)\n"
+		"      --iface-dir DIR   record directory (default: $LUNBRIDGE_IFACE_DIR, else\n"
+		"                        the one open-iscsi uses)\n"
+		"  -h, --help            this text\n";
+	_cleanup_(iface_store_freep) iface_store *s = NULL;
+	_cleanup_(iface_rec_freep) iface_rec *r = NULL;
+	iface_opts o = {.cmd = "iface new"};
+	lb_err err = {{0}};
+	int rc;
+
+	rc = parse_opts(argc, argv, "I", help, &o);
+	if (rc >= 0)
+		return rc;
+	rc = cli_open_store(o.dir, &s);
+	if (rc)
+		return rc;
+	rc = iface_rec_new(o.name, &r, &err);
+	if (rc >= 0)
+		rc = iface_rec_set(r, IFACE_KEY_TRANSPORT, "tcp", &err);
+	if (rc >= 0)
+		rc = iface_store_create(s, r, &err);
+	if (rc < 0) {
+		cli_error("iface '%s': %s", o.name, lb_err_msg(&err, rc));
+		return CLI_EXIT_FAILURE;
+	}
+	printf("New interface %s added\n", o.name);
+	return CLI_EXIT_OK;
+}
+
+int cli_iface_update(int argc, char **argv)
+{
+	static const char help[] =
+		"Usage: lunbridge iface update -I NAME -n iface.KEY -v VALUE\n"
+		"\n"
+		"Set one key of a record, as 'iscsiadm -m iface -I NAME --op update'.\n"
+		"-v '' (or -v '<empty>') clears the key.  Nothing is written unless the\n"
+		"record is valid afterwards.\n"
+		"\n"
+		"  -I, --interface NAME  the record\n"
+		"  -n, --name iface.KEY  the key, e.g. iface.net_ifacename\n"
+		"  -v, --value VALUE     its new value\n"
+		"      --iface-dir DIR   record directory (default: $LUNBRIDGE_IFACE_DIR, else\n"
+		"                        the one open-iscsi uses)\n"
+		"  -h, --help            this text\n";
+	_cleanup_(iface_store_freep) iface_store *s = NULL;
+	_cleanup_(iface_rec_freep) iface_rec *r = NULL;
+	iface_opts o = {.cmd = "iface update"};
+	lb_err err = {{0}};
+	int rc;
+
+	rc = parse_opts(argc, argv, "Inv", help, &o);
+	if (rc >= 0)
+		return rc;
+	rc = cli_open_store(o.dir, &s);
+	if (rc)
+		return rc;
+	rc = iface_store_update(s, o.name, o.key, o.value, &err);
+	if (rc < 0) {
+		cli_error("iface '%s': %s", o.name, lb_err_msg(&err, rc));
+		return CLI_EXIT_FAILURE;
+	}
+	printf("%s updated.\n", o.name);
+	if (iface_store_load(s, o.name, &r, NULL) >= 0)
+		warn_unusable(r);
+	return CLI_EXIT_OK;
+}
+
+int cli_iface_delete(int argc, char **argv)
+{
+	static const char help[] =
+		"Usage: lunbridge iface delete -I NAME\n"
+		"\n"
+		"Delete a record, as 'iscsiadm -m iface -I NAME --op delete'.\n"
+		"\n"
+		"  -I, --interface NAME  the record\n"
+		"      --iface-dir DIR   record directory (default: $LUNBRIDGE_IFACE_DIR, else\n"
+		"                        the one open-iscsi uses)\n"
+		"  -h, --help            this text\n";
+	_cleanup_(iface_store_freep) iface_store *s = NULL;
+	iface_opts o = {.cmd = "iface delete"};
+	lb_err err = {{0}};
+	int rc;
+
+	rc = parse_opts(argc, argv, "I", help, &o);
+	if (rc >= 0)
+		return rc;
+	rc = cli_open_store(o.dir, &s);
+	if (rc)
+		return rc;
+	rc = iface_store_delete(s, o.name, &err);
+	if (rc < 0) {
+		cli_error("iface '%s': %s", o.name, lb_err_msg(&err, rc));
+		return CLI_EXIT_FAILURE;
+	}
+	printf("%s deleted.\n", o.name);
+	return CLI_EXIT_OK;
+}
+
+#ifndef HAVE_CLI_IFACE_HW_C
+int cli_iface_generate(int argc, char **argv)
+{
+	cli_error("iface generate: not built");
+	return CLI_EXIT_FAILURE;
+}
+int cli_iface_check(int argc, char **argv)
+{
+	cli_error("iface check: not built");
+	return CLI_EXIT_FAILURE;
+}
+#endif
+#ifndef HAVE_CLI_IFACE_ROUTE_C
+int cli_iface_resolve(int argc, char **argv)
+{
+	cli_error("iface resolve: not built");
+	return CLI_EXIT_FAILURE;
+}
+#endif
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+} subcommands[] = {
+	{"list", cli_iface_list, "list records, as 'iscsiadm -m iface'"},
+	{"show", cli_iface_show, "print one record"},
+	{"new", cli_iface_new, "create a tcp record"},
+	{"update", cli_iface_update, "set one key of a record"},
+	{"delete", cli_iface_delete, "delete a record"},
+	{"generate", cli_iface_generate, "create records for the offload ports present"},
+	{"check", cli_iface_check, "verify the hardware behind a record"},
+	{"resolve", cli_iface_resolve, "pick the iface the route to a portal leaves by"},
+};
+
+static void iface_usage(FILE *f)
+{
+	fprintf(f, "Usage: lunbridge iface SUBCOMMAND [OPTIONS]\n"
+		   "\n"
+		   "Manage open-iscsi iface records: the same files and forms as\n"
+		   "'iscsiadm -m iface', in the directory open-iscsi uses.\n"
+		   "\n"
+		   "Subcommands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++)
+		fprintf(f, "  %-9s %s\n", subcommands[i].name, subcommands[i].summary);
+	fprintf(f, "\n'lunbridge iface SUBCOMMAND --help' describes each.\n");
+}
+
+int cli_iface(int argc, char **argv)
+{
+	if (argc < 2) {
+		iface_usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		iface_usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++)
+		if (strcmp(argv[1], subcommands[i].name) == 0)
+			return subcommands[i].run(argc - 1, argv + 1);
+	return cli_usage_error("iface", "unknown iface subcommand '%s'", argv[1]);
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The command line: `lunbridge SUBCOMMAND [ARGS]`.
+ *
+ * Every subcommand is `int cli_X(int argc, char **argv)` returning the exit
+ * status; argv[0] is the subcommand's own name, so getopt_long works on it
+ * unchanged.  Errors are printed by the subcommand as one line through
+ * cli_error() and the process exits non-zero.
+ */
+#ifndef LUNBRIDGE_CLI_H
+#define LUNBRIDGE_CLI_H
+
+#include <stdbool.h>
+
+#include <json-c/json.h>
+
+#include "iface.h"
+#include "lb-err.h"
+
+enum {
+	CLI_EXIT_OK = 0,
+	CLI_EXIT_FAILURE = 1, /* the operation failed */
+	CLI_EXIT_USAGE = 2,   /* bad flag or argument */
+};
+
+/* "lunbridge: " + message + "\n" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A usage error: the message, then "Try 'lunbridge CMD --help'." */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Options every iface subcommand takes. */
+#define CLI_IFACE_COMMON_HELP                                                                      \
+	"      --iface-dir DIR   record directory (default: $LUNBRIDGE_IFACE_DIR, else\n"           \
+	"                        the one open-iscsi uses)\n"                                        \
+	"      --json            print JSON\n"                                                      \
+	"  -h, --help            this text\n"
+
+/* Open the record directory named by --iface-dir (NULL: the default);
+ * prints the error itself.  Returns 0 or an exit status. */
+int cli_open_store(const char *dir, iface_store **ret);
+
+/* Print O (pretty, newline-terminated) on stdout and drop the reference. */
+void cli_print_json(json_object *o);
+/* A record as a JSON object: {"name": ..., "iface.KEY": value|null, ...}. */
+json_object *cli_iface_rec_json(const iface_rec *r);
+
+/* The iface subcommands. */
+int cli_iface(int argc, char **argv);
+int cli_iface_list(int argc, char **argv);
+int cli_iface_show(int argc, char **argv);
+int cli_iface_new(int argc, char **argv);
+int cli_iface_update(int argc, char **argv);
+int cli_iface_delete(int argc, char **argv);
+int cli_iface_generate(int argc, char **argv); /* cli-iface-hw.c */
+int cli_iface_check(int argc, char **argv);    /* cli-iface-hw.c */
+int cli_iface_resolve(int argc, char **argv);  /* cli-iface-route.c */
+
+#endif
