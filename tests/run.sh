@@ -1,0 +1,39 @@
+#!/bin/bash
+# The whole test run, as a newcomer and CI run it: install what is needed,
+# build with warnings as errors, run every suite, then build again with
+# ASan+UBSan and run the unit and fuzz-replay suites under them.
+#
+#   sudo tests/run.sh             everything
+#   tests/run.sh --quick          unit tests only, no installs
+set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+cd "$src"
+quick=0
+[ "${1:-}" = --quick ] && quick=1
+
+if [ $quick -eq 0 ]; then
+	packaging/scripts/install-deps.sh
+fi
+
+build=${BUILD_DIR:-$src/build-ci}
+rm -rf "$build" "$build-asan"
+
+echo "== build (--werror)"
+meson setup "$build" --werror >/dev/null
+ninja -C "$build"
+
+if [ $quick -eq 1 ]; then
+	meson test -C "$build" --suite unit --print-errorlogs
+	exit 0
+fi
+
+echo "== tests"
+meson test -C "$build" --print-errorlogs --num-processes 2
+
+echo "== ASan+UBSan build: unit and fuzz-replay suites"
+export ASAN_OPTIONS=abort_on_error=1:halt_on_error=1:detect_leaks=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+meson setup "$build-asan" --werror -Db_sanitize=address,undefined -Db_lundef=false \
+	-Dc_args=-fno-sanitize-recover=all >/dev/null
+ninja -C "$build-asan"
+meson test -C "$build-asan" --suite unit --suite fuzz --print-errorlogs --num-processes 2
