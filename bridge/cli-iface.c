@@ -294,26 +294,6 @@ int cli_iface_delete(int argc, char **argv)
 	return CLI_EXIT_OK;
 }
 
-#ifndef HAVE_CLI_IFACE_HW_C
-int cli_iface_generate(int argc, char **argv)
-{
-	cli_error("iface generate: not built");
-	return CLI_EXIT_FAILURE;
-}
-int cli_iface_check(int argc, char **argv)
-{
-	cli_error("iface check: not built");
-	return CLI_EXIT_FAILURE;
-}
-#endif
-#ifndef HAVE_CLI_IFACE_ROUTE_C
-int cli_iface_resolve(int argc, char **argv)
-{
-	cli_error("iface resolve: not built");
-	return CLI_EXIT_FAILURE;
-}
-#endif
-
 static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);

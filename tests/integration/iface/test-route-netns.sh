@@ -122,7 +122,7 @@ print("null" if v is None else str(v).lower() if isinstance(v, bool) else v)' "$
 }
 
 # The driver udev reports for a veth inside a namespace: none (no parent
-# device, no udev database entry), or "veth" if hw.c learns ethtool.  Learn
+# device, no udev database entry), or "veth" if hw-scan.c learns ethtool.  Learn
 # it once, check it is one of those, and expect it everywhere after.
 STEP="driver of veth-a"
 resolve --portal 10.231.1.10 --json

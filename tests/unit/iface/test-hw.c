@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* iface/hw.c: driver mapping, default names, bindings, port merging. */
+/* iface/hw-scan.c: driver mapping, default names, bindings, port merging. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,87 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * iface hardware discovery: network devices and iSCSI hosts from libudev,
- * mapped to open-iscsi's offload transports, and the checks `iface check`
- * runs before a record is used.
+ * merged into the ports `iface generate` and `iface check` see.
  *
  * Everything goes through libudev (or its sysfs paths), so a umockdev
  * testbed can stand in for the hardware.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <libudev.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cleanup.h"
-#include "hw.h"
+#include "hw-internal.h"
 
-DEFINE_CLEANUP_FUNC(struct udev, udev_unref)
 DEFINE_CLEANUP_FUNC(struct udev_enumerate, udev_enumerate_unref)
-DEFINE_CLEANUP_FUNC(struct udev_device, udev_device_unref)
-DEFINE_CLEANUP_FUNC(iface_netdev, iface_netdev_free)
-#define _cleanup_udev_ _cleanup_(udev_unrefp)
 #define _cleanup_udev_enumerate_ _cleanup_(udev_enumerate_unrefp)
-#define _cleanup_udev_device_ _cleanup_(udev_device_unrefp)
-#define _cleanup_netdev_ _cleanup_(iface_netdev_freep)
-
-/* ---- drivers and transports ------------------------------------------ */
-
-/* Kernel drivers (and the scsi_host proc_names of the offload modules,
- * which is what an iSCSI host reports) to the transport they carry. */
-static const struct {
-	const char *driver;
-	const char *transport;
-} driver_map[] = {
-    {"cxgb3", "cxgb3i"},      {"cxgb3i", "cxgb3i"}, {"cxgb4", "cxgb4i"}, {"cxgb4i", "cxgb4i"},
-    {"bnx2", "bnx2i"},	      {"bnx2x", "bnx2i"},   {"bnx2i", "bnx2i"},	 {"qla4xxx", "qla4xxx"},
-    {"be2iscsi", "be2iscsi"}, {"ocs", "ocs"},	    {"qede", "qedi"},	 {"qedi", "qedi"},
-};
-
-const char *iface_hw_transport_for_driver(const char *driver)
-{
-	if (!driver)
-		return NULL;
-	for (size_t i = 0; i < ARRAY_SIZE(driver_map); i++)
-		if (strcmp(driver_map[i].driver, driver) == 0)
-			return driver_map[i].transport;
-	return NULL;
-}
-
-bool iface_hw_driver_serves(const char *driver, const char *transport)
-{
-	const char *t;
-
-	if (!transport)
-		return false;
-	switch (iface_transport_kind_of(transport)) {
-	case IFACE_TRANSPORT_TCP:
-	case IFACE_TRANSPORT_ISER:
-		return true;
-	case IFACE_TRANSPORT_OFFLOAD:
-		t = iface_hw_transport_for_driver(driver);
-		return t && strcmp(t, transport) == 0;
-	case IFACE_TRANSPORT_UNKNOWN:
-		break;
-	}
-	return false;
-}
-
-/* HBAs that show no netdev of their own: only their iSCSI host has the MAC. */
-static bool transport_is_hba_only(const char *transport)
-{
-	return strcmp(transport, "qla4xxx") == 0 || strcmp(transport, "be2iscsi") == 0 ||
-	       strcmp(transport, "ocs") == 0;
-}
-
-/* The module that registers TRANSPORT. */
-static const char *transport_module(const char *transport)
-{
-	if (strcmp(transport, "iser") == 0)
-		return "ib_iser";
-	return transport;
-}
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -106,24 +40,6 @@ static int dup_attr(struct udev_device *d, const char *attr, char **ret)
 	if (v && (!*v || strcmp(v, "(null)") == 0 || strcmp(v, "<empty>") == 0))
 		v = NULL;
 	return strdup_or_null(v, ret);
-}
-
-/* A MAC, lower-cased; NULL unless it is a well-formed, non-zero one. */
-static int dup_mac(const char *v, char **ret)
-{
-	char *m;
-
-	if (!v || !iface_mac_valid(v) || strcmp(v, "00:00:00:00:00:00") == 0) {
-		*ret = NULL;
-		return 0;
-	}
-	m = strdup(v);
-	if (!m)
-		return -ENOMEM;
-	for (char *c = m; *c; c++)
-		*c = (char)tolower((unsigned char)*c);
-	*ret = m;
-	return 0;
 }
 
 /* The driver bound to D or to the nearest ancestor that has one. */
@@ -155,7 +71,7 @@ static int grow(void **arr, size_t *cap, size_t n, size_t elem)
 	return 0;
 }
 
-static int udev_open(struct udev **ret, lb_err *err)
+int iface_hw_udev_open(struct udev **ret, lb_err *err)
 {
 	struct udev *u = udev_new();
 
@@ -213,7 +129,7 @@ static int netdev_from_udev(struct udev_device *d, iface_netdev **ret)
 		return -ENOMEM;
 	r = strdup_or_null(udev_device_get_sysname(d), &nd->name);
 	if (r >= 0)
-		r = dup_mac(udev_device_get_sysattr_value(d, "address"), &nd->hwaddress);
+		r = iface_hw_dup_mac(udev_device_get_sysattr_value(d, "address"), &nd->hwaddress);
 	if (r >= 0)
 		r = strdup_or_null(device_driver(d), &nd->driver);
 	if (r < 0 || !nd->name)
@@ -239,7 +155,7 @@ int iface_hw_scan(iface_netdev ***ret, size_t *ret_n, lb_err *err)
 	struct udev_list_entry *le;
 	int r;
 
-	r = udev_open(&udev, err);
+	r = iface_hw_udev_open(&udev, err);
 	if (r < 0)
 		return r;
 	r = enumerate(udev, "net", &e, err);
@@ -248,7 +164,7 @@ int iface_hw_scan(iface_netdev ***ret, size_t *ret_n, lb_err *err)
 	udev_list_entry_foreach(le, udev_enumerate_get_list_entry(e))
 	{
 		_cleanup_udev_device_ struct udev_device *d =
-		    udev_device_new_from_syspath(udev, udev_list_entry_get_name(le));
+			udev_device_new_from_syspath(udev, udev_list_entry_get_name(le));
 		const char *name;
 
 		if (!d)
@@ -280,7 +196,7 @@ int iface_hw_find_netdev(const char *name, iface_netdev **ret, lb_err *err)
 
 	if (!name || !*name || strchr(name, '/') || strcmp(name, "lo") == 0)
 		return lb_err_set(err, ENODEV, "no network device named %s", name ? name : "");
-	r = udev_open(&udev, err);
+	r = iface_hw_udev_open(&udev, err);
 	if (r < 0)
 		return r;
 	d = udev_device_new_from_subsystem_sysname(udev, "net", name);
@@ -371,7 +287,7 @@ static int host_from_udev(struct udev *udev, struct udev_device *d, iface_iscsi_
 		return -ENOMEM;
 	r = strdup_or_null(udev_device_get_sysname(d), &h->name);
 	if (r >= 0)
-		r = dup_mac(udev_device_get_sysattr_value(d, "hwaddress"), &h->hwaddress);
+		r = iface_hw_dup_mac(udev_device_get_sysattr_value(d, "hwaddress"), &h->hwaddress);
 	if (r >= 0)
 		r = dup_attr(d, "ipaddress", &h->ipaddress);
 	if (r >= 0)
@@ -402,7 +318,7 @@ int iface_hw_scan_hosts(iface_iscsi_host ***ret, size_t *ret_n, lb_err *err)
 	struct udev_list_entry *le;
 	int r;
 
-	r = udev_open(&udev, err);
+	r = iface_hw_udev_open(&udev, err);
 	if (r < 0)
 		return r;
 	r = enumerate(udev, "iscsi_host", &e, err);
@@ -411,7 +327,7 @@ int iface_hw_scan_hosts(iface_iscsi_host ***ret, size_t *ret_n, lb_err *err)
 	udev_list_entry_foreach(le, udev_enumerate_get_list_entry(e))
 	{
 		_cleanup_udev_device_ struct udev_device *d =
-		    udev_device_new_from_syspath(udev, udev_list_entry_get_name(le));
+			udev_device_new_from_syspath(udev, udev_list_entry_get_name(le));
 
 		if (!d || !udev_device_get_sysname(d))
 			continue;
@@ -453,8 +369,8 @@ void iface_hw_port_array_free(iface_hw_port *ports, size_t n)
 	free(ports);
 }
 
-static int port_set(iface_hw_port *p, const char *netdev, const char *host, const char *hwaddress,
-		    const char *driver, const char *transport)
+int iface_hw_port_set(iface_hw_port *p, const char *netdev, const char *host, const char *hwaddress,
+		      const char *driver, const char *transport)
 {
 	iface_hw_port q = {.transport = transport};
 
@@ -489,8 +405,8 @@ int iface_hw_ports_merge(iface_netdev *const *devs, size_t ndevs, iface_iscsi_ho
 	if (!ports)
 		return -ENOMEM;
 	for (size_t i = 0; i < ndevs && r >= 0; i++, n++)
-		r = port_set(&ports[n], devs[i]->name, NULL, devs[i]->hwaddress, devs[i]->driver,
-			     devs[i]->transport);
+		r = iface_hw_port_set(&ports[n], devs[i]->name, NULL, devs[i]->hwaddress,
+				      devs[i]->driver, devs[i]->transport);
 	for (size_t i = 0; i < nhosts && r >= 0; i++) {
 		const iface_iscsi_host *h = hosts[i];
 		iface_hw_port *p = NULL;
@@ -503,11 +419,11 @@ int iface_hw_ports_merge(iface_netdev *const *devs, size_t ndevs, iface_iscsi_ho
 			_cleanup_free_ char *driver = TAKE_PTR(p->driver);
 			_cleanup_free_ char *mac = TAKE_PTR(p->hwaddress);
 
-			r = port_set(p, netdev, h->name, h->hwaddress ? h->hwaddress : mac, driver,
-				     p->transport);
+			r = iface_hw_port_set(p, netdev, h->name, h->hwaddress ? h->hwaddress : mac,
+					      driver, p->transport);
 		} else {
-			r = port_set(&ports[n++], NULL, h->name, h->hwaddress, h->driver,
-				     h->transport);
+			r = iface_hw_port_set(&ports[n++], NULL, h->name, h->hwaddress, h->driver,
+					      h->transport);
 		}
 	}
 	if (r < 0) {
@@ -540,7 +456,7 @@ int iface_hw_ports(iface_hw_port **ret, size_t *ret_n, lb_err *err)
 	return r;
 }
 
-/* ---- records and names ------------------------------------------------ */
+/* ---- records ---------------------------------------------------------- */
 
 const iface_rec *iface_hw_find_binding(iface_rec *const *recs, size_t n, const char *transport,
 				       const char *mac)
@@ -555,207 +471,4 @@ const iface_rec *iface_hw_find_binding(iface_rec *const *recs, size_t n, const c
 			return recs[i];
 	}
 	return NULL;
-}
-
-int iface_hw_default_name(const char *transport, const char *hwaddress, char **ret)
-{
-	_cleanup_free_ char *mac = NULL;
-	char *name;
-	int r;
-
-	if (!transport || !*transport || strchr(transport, '/') || !hwaddress ||
-	    !iface_mac_valid(hwaddress))
-		return -EINVAL;
-	r = dup_mac(hwaddress, &mac);
-	if (r < 0)
-		return r;
-	if (!mac) /* all zeroes: no port has that */
-		return -EINVAL;
-	if (asprintf(&name, "%s.%s", transport, mac) < 0)
-		return -ENOMEM;
-	if (strlen(name) > IFACE_NAME_MAX) {
-		free(name);
-		return -ENAMETOOLONG;
-	}
-	*ret = name;
-	return 0;
-}
-
-bool iface_hw_transport_registered(const char *transport)
-{
-	_cleanup_udev_ struct udev *udev = NULL;
-	_cleanup_udev_device_ struct udev_device *d = NULL;
-
-	if (!transport || !*transport || strchr(transport, '/') || transport[0] == '.')
-		return false;
-	if (udev_open(&udev, NULL) < 0)
-		return false;
-	d = udev_device_new_from_subsystem_sysname(udev, "iscsi_transport", transport);
-	return d != NULL;
-}
-
-/* ---- iface check ------------------------------------------------------ */
-
-static int fill_from_netdev(iface_hw_port *p, const iface_netdev *d, const char *transport)
-{
-	return port_set(p, d->name, NULL, d->hwaddress, d->driver, transport);
-}
-
-static int fill_from_host(iface_hw_port *p, const iface_iscsi_host *h, const char *transport)
-{
-	return port_set(p, h->netdev, h->name, h->hwaddress, h->driver, transport);
-}
-
-static int cannot_carry(lb_err *err, const char *what, const char *driver, const char *transport)
-{
-	if (!driver)
-		return lb_err_set(err, ENODEV, "%s has no driver, so it cannot carry %s", what,
-				  transport);
-	return lb_err_set(err, ENODEV, "%s is driven by %s, which cannot carry %s", what, driver,
-			  transport);
-}
-
-/* A NIC for tcp or iser: by netdev name, else by MAC. */
-static int check_nic(const char *netdev, const char *mac, iface_hw_port *p, lb_err *err)
-{
-	_cleanup_netdev_ iface_netdev *d = NULL;
-	int r;
-
-	if (netdev)
-		r = iface_hw_find_netdev(netdev, &d, err);
-	else
-		r = iface_hw_find_hwaddress(mac, &d, err);
-	if (r < 0)
-		return r;
-	if (fill_from_netdev(p, d, NULL) < 0)
-		return lb_err_set(err, ENOMEM, "out of memory");
-	if (netdev && mac && !(d->hwaddress && iface_mac_equal(d->hwaddress, mac)))
-		return lb_err_set(err, ENODEV, "%s has MAC %s, not %s", d->name,
-				  d->hwaddress ? d->hwaddress : "(none)", mac);
-	return 0;
-}
-
-/*
- * An offload port: a netdev whose driver carries TRANSPORT, or an iSCSI
- * host of that transport, matched by MAC (or by netdev name when the record
- * names only that).
- */
-static int check_offload(const char *transport, const char *netdev, const char *mac,
-			 iface_hw_port *p, lb_err *err)
-{
-	iface_netdev **devs = NULL;
-	iface_iscsi_host **hosts = NULL;
-	size_t ndevs = 0, nhosts = 0;
-	const iface_netdev *nd = NULL;
-	const iface_iscsi_host *h = NULL, *wrong_host = NULL;
-	int r;
-
-	r = iface_hw_scan(&devs, &ndevs, err);
-	if (r < 0)
-		return r;
-	r = iface_hw_scan_hosts(&hosts, &nhosts, err);
-	if (r < 0)
-		goto out;
-
-	for (size_t i = 0; i < ndevs && !nd; i++)
-		if (mac ? devs[i]->hwaddress && iface_mac_equal(devs[i]->hwaddress, mac)
-			: strcmp(devs[i]->name, netdev) == 0)
-			nd = devs[i];
-	for (size_t i = 0; i < nhosts && !h; i++) {
-		bool match = mac ? hosts[i]->hwaddress && iface_mac_equal(hosts[i]->hwaddress, mac)
-				 : hosts[i]->netdev && strcmp(hosts[i]->netdev, netdev) == 0;
-
-		if (!match)
-			continue;
-		if (hosts[i]->transport && strcmp(hosts[i]->transport, transport) == 0)
-			h = hosts[i];
-		else if (!wrong_host)
-			wrong_host = hosts[i];
-	}
-
-	if (nd && iface_hw_driver_serves(nd->driver, transport))
-		r = fill_from_netdev(p, nd, transport);
-	else if (h)
-		r = fill_from_host(p, h, transport);
-	else
-		r = 0;
-	if (r < 0) {
-		r = lb_err_set(err, r, "out of memory");
-		goto out;
-	}
-	if ((nd && iface_hw_driver_serves(nd->driver, transport)) || h)
-		goto out;
-
-	if (nd) {
-		(void)fill_from_netdev(p, nd, transport);
-		r = cannot_carry(err, nd->name, nd->driver, transport);
-	} else if (wrong_host) {
-		(void)fill_from_host(p, wrong_host, transport);
-		r = cannot_carry(err, wrong_host->name, wrong_host->driver, transport);
-	} else if (!mac) {
-		r = lb_err_set(err, ENODEV, "no network device named %s", netdev);
-	} else if (transport_is_hba_only(transport)) {
-		r = lb_err_set(err, ENODEV, "no %s iSCSI host with hwaddress %s", transport, mac);
-	} else {
-		r = lb_err_set(err, ENODEV, "no network device with MAC %s", mac);
-	}
-out:
-	iface_netdev_array_free(devs, ndevs);
-	iface_iscsi_host_array_free(hosts, nhosts);
-	return r;
-}
-
-/* TRANSPORT as one of open-iscsi's static names, so it outlives the record. */
-static const char *static_transport(const char *transport)
-{
-	for (const char *const *t = iface_transport_names(); t && *t; t++)
-		if (strcmp(*t, transport) == 0)
-			return *t;
-	return NULL;
-}
-
-int iface_hw_check_port(const iface_rec *r, iface_hw_port *found, lb_err *err)
-{
-	iface_hw_port local = {0};
-	iface_hw_port *p = found ? found : &local;
-	const char *transport = iface_rec_transport(r);
-	const char *netdev = iface_rec_netdev(r);
-	const char *mac = iface_rec_hwaddress(r);
-	iface_transport_kind kind;
-	int ret = 0;
-
-	if (!transport)
-		return lb_err_set(err, EINVAL, "%s is not set", IFACE_KEY_TRANSPORT);
-	kind = iface_transport_kind_of(transport);
-	switch (kind) {
-	case IFACE_TRANSPORT_TCP:
-	case IFACE_TRANSPORT_ISER:
-		if (netdev || mac)
-			ret = check_nic(netdev, mac, p, err);
-		break;
-	case IFACE_TRANSPORT_OFFLOAD:
-		if (!netdev && !mac)
-			ret = lb_err_set(err, EINVAL,
-					 "%s is not set: an offload iface binds to its port by MAC",
-					 IFACE_KEY_HWADDRESS);
-		else
-			ret = check_offload(transport, netdev, mac, p, err);
-		break;
-	case IFACE_TRANSPORT_UNKNOWN:
-		ret = lb_err_set(err, EINVAL, "unknown transport %s", transport);
-		break;
-	}
-	if (ret >= 0 && kind != IFACE_TRANSPORT_TCP && !iface_hw_transport_registered(transport))
-		ret = lb_err_set(err, ENODEV,
-				 "transport %s is not registered in /sys/class/iscsi_transport "
-				 "(is the %s module loaded?)",
-				 transport, transport_module(transport));
-	p->transport = static_transport(transport);
-	iface_hw_port_clear(&local);
-	return ret;
-}
-
-int iface_hw_check(const iface_rec *r, lb_err *err)
-{
-	return iface_hw_check_port(r, NULL, err);
 }
