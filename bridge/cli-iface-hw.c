@@ -72,11 +72,13 @@ static int parse_opts(int argc, char **argv, bool want_name, const char *help, h
 
 typedef struct gen_report {
 	bool json;
+	unsigned reported; /* offload ports created or skipped */
 	json_object *created, *skipped, *ignored;
 } gen_report;
 
 static void report_created(gen_report *g, const char *name)
 {
+	g->reported++;
 	if (g->json)
 		json_object_array_add(g->created, json_object_new_string(name));
 	else
@@ -85,6 +87,7 @@ static void report_created(gen_report *g, const char *name)
 
 static void report_skipped(gen_report *g, const char *name, const char *reason)
 {
+	g->reported++;
 	if (g->json) {
 		json_object *o = json_object_new_object();
 
@@ -229,6 +232,10 @@ int cli_iface_generate(int argc, char **argv)
 	iface_hw_port_array_free(ports, n);
 	if (out)
 		cli_print_json(TAKE_PTR(out));
+	else if (g.reported == 0)
+		printf("no iSCSI offload ports found (%zu network ports looked at); nothing to "
+		       "generate\n",
+		       n);
 	return status;
 }
 

@@ -194,7 +194,9 @@ int iface_hw_find_netdev(const char *name, iface_netdev **ret, lb_err *err)
 	_cleanup_udev_device_ struct udev_device *d = NULL;
 	int r;
 
-	if (!name || !*name || strchr(name, '/') || strcmp(name, "lo") == 0)
+	if (name && strcmp(name, "lo") == 0)
+		return lb_err_set(err, ENODEV, "lo is the loopback device; an iface cannot bind to it");
+	if (!name || !*name || strchr(name, '/'))
 		return lb_err_set(err, ENODEV, "no network device named %s", name ? name : "");
 	r = iface_hw_udev_open(&udev, err);
 	if (r < 0)

@@ -30,8 +30,11 @@ step() {
 echo "== iface records in $LUNBRIDGE_IFACE_DIR (the same files open-iscsi uses)"
 step "$lb" iface list
 step "$lb" iface new -I storage0
-nic=$(ip -o route get 127.0.0.1 2>/dev/null | sed -n 's/.* dev \([^ ]*\).*/\1/p')
-step "$lb" iface update -I storage0 -n iface.net_ifacename -v "${nic:-lo}"
+# Bind it to the NIC the default route leaves by (else the first real NIC).
+nic=$(ip -o route show default 2>/dev/null | sed -n '1s/.* dev \([^ ]*\).*/\1/p')
+gw=$(ip -o route show default 2>/dev/null | sed -n '1s/.* via \([^ ]*\).*/\1/p')
+[ -n "$nic" ] || nic=$(ls /sys/class/net | grep -vx lo | head -n1)
+step "$lb" iface update -I storage0 -n iface.net_ifacename -v "$nic"
 step "$lb" iface list
 step "$lb" iface show -I storage0
 if command -v iscsiadm >/dev/null; then
@@ -52,8 +55,11 @@ step "$lb" iface generate
 step "$lb" iface check -I storage0
 echo
 echo "== which iface reaches a portal (route lookup through the kernel)"
+# Only the kernel's route table is asked; nothing is sent to the portal.
 step "$lb" iface resolve --portal 127.0.0.1:3260
-step "$lb" iface resolve --portal 127.0.0.1 --json
+if [ -n "$gw" ]; then
+	step "$lb" iface resolve --portal "$gw" --json
+fi
 step "$lb" iface delete -I storage0
 echo
 echo "demo: done"

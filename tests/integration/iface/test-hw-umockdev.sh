@@ -281,21 +281,33 @@ run iface check --iface-dir "$DIR3" -I qla-gone
 expect 1 "" "lunbridge: iface 'qla-gone': no qla4xxx iSCSI host with hwaddress 00:0e:1e:00:00:08"
 UMOCKDEV_FILE="$TESTDATA/hw-ports.umockdev"
 
+step "generate on a host with no offload port says so"
+UMOCKDEV_FILE="$TESTDATA/hw-plain.umockdev"
+mkdir "$TMP/plain"
+run iface generate --iface-dir "$TMP/plain"
+expect 0 "no iSCSI offload ports found (1 network ports looked at); nothing to generate" ""
+UMOCKDEV_FILE="$TESTDATA/hw-ports.umockdev"
+
+step "check of a record bound to the loopback device"
+printf 'iface.transport_name = tcp\niface.net_ifacename = lo\n' > "$TMP/plain/on-lo"
+run iface check --iface-dir "$TMP/plain" -I on-lo
+expect 1 "" "lunbridge: iface 'on-lo': lo is the loopback device; an iface cannot bind to it"
+
 # ---------------------------------------------------------------------------
 # iscsiadm reads the same files.  It only reads /etc/iscsi/ifaces, so show it
 # our scratch directory there in a private mount namespace (root only).
-if command -v iscsiadm >/dev/null 2>&1 && [ -d /etc/iscsi/ifaces ] &&
+if command -v iscsiadm >/dev/null 2>&1 && [ -d /etc/iscsi ] &&
 	command -v unshare >/dev/null 2>&1 &&
-	unshare -m sh -c "mount --make-rprivate / && mount --bind '$DIR' /etc/iscsi/ifaces" 2>/dev/null; then
+	unshare -m sh -c "mount --make-rprivate / && mount --bind '$TMP' /etc/iscsi" 2>/dev/null; then
 	step "iscsiadm -m iface lists the generated records as lunbridge wrote them"
-	got=$(unshare -m sh -c "mount --make-rprivate / && mount --bind '$DIR' /etc/iscsi/ifaces &&
+	got=$(unshare -m sh -c "mount --make-rprivate / && mount --bind '$TMP' /etc/iscsi &&
 		iscsiadm -m iface" 2>&1 | grep -E "^($CXGB|$BNX) ")
 	want="$BNX bnx2i,00:10:18:ab:cd:ef,192.168.10.5,<empty>,<empty>
 $CXGB cxgb4i,00:07:43:28:b2:58,<empty>,<empty>,<empty>"
 	if [ "$got" = "$want" ]; then pass; else fail "iscsiadm said:
 $got"; fi
 else
-	echo "SKIP: iscsiadm -m iface interop (needs iscsiadm, /etc/iscsi/ifaces, root for a mount namespace)"
+	echo "SKIP: iscsiadm -m iface interop (needs iscsiadm, /etc/iscsi, root for a mount namespace)"
 fi
 
 if [ "$failures" -ne 0 ]; then
