@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* `lunbridge iface generate|check`: records from the hardware, and back. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,64 +8,6 @@
 #include "cleanup.h"
 #include "cli.h"
 #include "hw.h"
-
-DEFINE_CLEANUP_FUNC(iface_store, iface_store_free)
-DEFINE_CLEANUP_FUNC(iface_rec, iface_rec_free)
-DEFINE_CLEANUP_FUNC(iface_list, iface_list_free)
-DEFINE_CLEANUP_FUNC(json_object, json_object_put)
-
-enum { OPT_IFACE_DIR = 0x100, OPT_JSON };
-
-typedef struct hw_opts {
-	const char *cmd; /* "iface check", for messages */
-	const char *dir;
-	const char *name;
-	bool json;
-} hw_opts;
-
-/* Returns -1 to go on, else the exit status. */
-static int parse_opts(int argc, char **argv, bool want_name, const char *help, hw_opts *o)
-{
-	static const struct option longopts[] = {
-	    {"interface", required_argument, NULL, 'I'},
-	    {"iface-dir", required_argument, NULL, OPT_IFACE_DIR},
-	    {"json", no_argument, NULL, OPT_JSON},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	int c;
-
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":I:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'I':
-			if (!want_name)
-				return cli_usage_error(o->cmd, "'%s' does not take -I", o->cmd);
-			o->name = optarg;
-			break;
-		case OPT_IFACE_DIR:
-			o->dir = optarg;
-			break;
-		case OPT_JSON:
-			o->json = true;
-			break;
-		case 'h':
-			fputs(help, stdout);
-			return CLI_EXIT_OK;
-		case ':':
-			return cli_usage_error(o->cmd, "option '%s' needs a value",
-					       argv[optind - 1]);
-		default:
-			return cli_usage_error(o->cmd, "unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error(o->cmd, "unexpected argument '%s'", argv[optind]);
-	if (want_name && !o->name)
-		return cli_usage_error(o->cmd, "which iface? Name it with -I NAME");
-	return -1;
-}
 
 /* ---- iface generate --------------------------------------------------- */
 
@@ -182,24 +123,24 @@ static int generate_port(iface_store *s, const iface_list *l, const iface_hw_por
 int cli_iface_generate(int argc, char **argv)
 {
 	static const char help[] =
-	    "Usage: lunbridge iface generate [OPTIONS]\n"
-	    "\n"
-	    "Create the default record TRANSPORT.HWADDRESS for every iSCSI offload\n"
-	    "port udev shows (cxgb3i, cxgb4i, bnx2i, qla4xxx, be2iscsi, ocs, qedi)\n"
-	    "that no record binds yet, as 'iscsiadm -m iface' does for host bindings.\n"
-	    "Existing records are never changed; plain NICs are left alone.\n"
-	    "\n" CLI_IFACE_COMMON_HELP;
+		"Usage: lunbridge iface generate [OPTIONS]\n"
+		"\n"
+		"Create the default record TRANSPORT.HWADDRESS for every iSCSI offload\n"
+		"port udev shows (cxgb3i, cxgb4i, bnx2i, qla4xxx, be2iscsi, ocs, qedi)\n"
+		"that no record binds yet, as 'iscsiadm -m iface' does for host bindings.\n"
+		"Existing records are never changed; plain NICs are left alone.\n"
+		"\n" CLI_IFACE_COMMON_HELP;
 	_cleanup_(iface_store_freep) iface_store *s = NULL;
 	_cleanup_(iface_list_freep) iface_list *l = NULL;
 	_cleanup_(json_object_putp) json_object *out = NULL;
 	iface_hw_port *ports = NULL;
 	size_t n = 0;
-	hw_opts o = {.cmd = "iface generate"};
+	cli_iface_opts o = {.cmd = "iface generate"};
 	gen_report g = {0};
 	lb_err err = {{0}};
 	int rc, status = CLI_EXIT_OK;
 
-	rc = parse_opts(argc, argv, false, help, &o);
+	rc = cli_iface_parse_opts(argc, argv, "j", help, &o);
 	if (rc >= 0)
 		return rc;
 	rc = cli_open_store(o.dir, &s);
@@ -274,23 +215,23 @@ static void check_ok_line(const char *name, const iface_hw_port *p)
 int cli_iface_check(int argc, char **argv)
 {
 	static const char help[] =
-	    "Usage: lunbridge iface check -I NAME [OPTIONS]\n"
-	    "\n"
-	    "Verify that record NAME can be used here: it passes the rules for use,\n"
-	    "the NIC or iSCSI host it binds (by net_ifacename or hwaddress) is present,\n"
-	    "its driver can carry the record's transport, and an offload or iser\n"
-	    "transport is registered in /sys/class/iscsi_transport.  Says what is\n"
-	    "missing and exits non-zero otherwise.\n"
-	    "\n"
-	    "  -I, --interface NAME  the record to check\n" CLI_IFACE_COMMON_HELP;
+		"Usage: lunbridge iface check -I NAME [OPTIONS]\n"
+		"\n"
+		"Verify that record NAME can be used here: it passes the rules for use,\n"
+		"the NIC or iSCSI host it binds (by net_ifacename or hwaddress) is present,\n"
+		"its driver can carry the record's transport, and an offload or iser\n"
+		"transport is registered in /sys/class/iscsi_transport.  Says what is\n"
+		"missing and exits non-zero otherwise.\n"
+		"\n"
+		"  -I, --interface NAME  the record to check\n" CLI_IFACE_COMMON_HELP;
 	_cleanup_(iface_store_freep) iface_store *s = NULL;
 	_cleanup_(iface_rec_freep) iface_rec *r = NULL;
 	iface_hw_port port = {0};
-	hw_opts o = {.cmd = "iface check"};
+	cli_iface_opts o = {.cmd = "iface check"};
 	lb_err err = {{0}};
 	int rc;
 
-	rc = parse_opts(argc, argv, true, help, &o);
+	rc = cli_iface_parse_opts(argc, argv, "Ij", help, &o);
 	if (rc >= 0)
 		return rc;
 	rc = cli_open_store(o.dir, &s);

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* `lunbridge iface resolve --portal IP[:PORT]`: the iface a portal's route leaves by. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,24 +9,21 @@
 #include "hw.h"
 #include "route.h"
 
-DEFINE_CLEANUP_FUNC(iface_store, iface_store_free)
-DEFINE_CLEANUP_FUNC(iface_list, iface_list_free)
 DEFINE_CLEANUP_FUNC(iface_netdev, iface_netdev_free)
 
 #define CMD "iface resolve"
 
-enum { OPT_IFACE_DIR = 0x100, OPT_JSON };
-
 static const char help[] =
-    "Usage: lunbridge iface resolve --portal IP[:PORT] [--json]\n"
-    "\n"
-    "Ask the kernel for the route to an iSCSI portal and print the iface\n"
-    "record a session to it should use: one bound to the NIC the route\n"
-    "leaves by (net_ifacename or hwaddress), else the name 'iface generate'\n"
-    "gives an offload port, else 'default'.  The first line is the name;\n"
-    "a second line, starting with '#', says how it was chosen.\n"
-    "\n"
-    "  -p, --portal ADDR     IP, IP:PORT, [IPv6]:PORT or IPv6 (port 3260)\n" CLI_IFACE_COMMON_HELP;
+	"Usage: lunbridge iface resolve --portal IP[:PORT] [--json]\n"
+	"\n"
+	"Ask the kernel for the route to an iSCSI portal and print the iface\n"
+	"record a session to it should use: one bound to the NIC the route\n"
+	"leaves by (net_ifacename or hwaddress), else the name 'iface generate'\n"
+	"gives an offload port, else 'default'.  The first line is the name;\n"
+	"a second line, starting with '#', says how it was chosen.\n"
+	"\n"
+	"  -p, --portal ADDR     IP, IP:PORT, [IPv6]:PORT or IPv6 (port "
+	"3260)\n" CLI_IFACE_COMMON_HELP;
 
 static void cleanup_choicep(iface_route_choice *c)
 {
@@ -83,67 +79,26 @@ static void print_text(const iface_route *rt, const iface_netdev *dev, const ifa
 	}
 }
 
-static int parse_opts(int argc, char **argv, const char **portal, const char **dir, bool *json)
-{
-	static const struct option longopts[] = {
-	    {"portal", required_argument, NULL, 'p'},
-	    {"iface-dir", required_argument, NULL, OPT_IFACE_DIR},
-	    {"json", no_argument, NULL, OPT_JSON},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	int c;
-
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			*portal = optarg;
-			break;
-		case OPT_IFACE_DIR:
-			*dir = optarg;
-			break;
-		case OPT_JSON:
-			*json = true;
-			break;
-		case 'h':
-			fputs(help, stdout);
-			return CLI_EXIT_OK;
-		case ':':
-			return cli_usage_error(CMD, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
-	if (!*portal)
-		return cli_usage_error(CMD, "which portal? Name it with --portal IP[:PORT]");
-	return -1;
-}
-
 int cli_iface_resolve(int argc, char **argv)
 {
 	_cleanup_(iface_store_freep) iface_store *s = NULL;
 	_cleanup_(iface_list_freep) iface_list *l = NULL;
 	_cleanup_(iface_netdev_freep) iface_netdev *found = NULL;
 	_cleanup_(cleanup_choicep) iface_route_choice choice = {0};
-	const char *portal_arg = NULL, *dir = NULL;
+	cli_iface_opts o = {.cmd = CMD};
 	iface_route_portal portal;
 	iface_netdev dev;
 	iface_route rt;
 	lb_err err = {{0}};
-	bool json = false;
 	int rc;
 
-	rc = parse_opts(argc, argv, &portal_arg, &dir, &json);
+	rc = cli_iface_parse_opts(argc, argv, "pj", help, &o);
 	if (rc >= 0)
 		return rc;
-	rc = iface_route_parse_portal(portal_arg, &portal, &err);
+	rc = iface_route_parse_portal(o.portal, &portal, &err);
 	if (rc < 0)
-		return cli_usage_error(CMD, "portal '%s': %s", portal_arg, lb_err_msg(&err, rc));
-	rc = cli_open_store(dir, &s);
+		return cli_usage_error(CMD, "portal '%s': %s", o.portal, lb_err_msg(&err, rc));
+	rc = cli_open_store(o.dir, &s);
 	if (rc)
 		return rc;
 
@@ -175,7 +130,7 @@ int cli_iface_resolve(int argc, char **argv)
 		return CLI_EXIT_FAILURE;
 	}
 
-	if (json)
+	if (o.json)
 		print_json(&portal, &rt, &dev, &choice);
 	else
 		print_text(&rt, &dev, &choice);

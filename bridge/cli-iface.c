@@ -1,94 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* `lunbridge iface list|show|new|update|delete`: records, as iscsiadm -m iface. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cleanup.h"
 #include "cli.h"
-
-DEFINE_CLEANUP_FUNC(iface_store, iface_store_free)
-DEFINE_CLEANUP_FUNC(iface_rec, iface_rec_free)
-DEFINE_CLEANUP_FUNC(iface_list, iface_list_free)
-
-enum { OPT_IFACE_DIR = 0x100, OPT_JSON };
-
-typedef struct iface_opts {
-	const char *cmd; /* "iface show", for messages */
-	const char *dir;
-	const char *name;
-	const char *key;
-	const char *value;
-	bool value_given;
-	bool json;
-} iface_opts;
-
-/*
- * Parse the options of one iface subcommand.  WANT is the set of short
- * options it takes beyond --iface-dir/--json/--help ("I", "Inv").  Returns
- * -1 to go on, else the exit status.
- */
-static int parse_opts(int argc, char **argv, const char *want, const char *help,
-		      iface_opts *o)
-{
-	static const struct option longopts[] = {
-		{"interface", required_argument, NULL, 'I'},
-		{"name", required_argument, NULL, 'n'},
-		{"value", required_argument, NULL, 'v'},
-		{"iface-dir", required_argument, NULL, OPT_IFACE_DIR},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	int c;
-
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":I:n:v:h", longopts, NULL)) != -1) {
-		if (c != 'h' && c != OPT_IFACE_DIR && c != OPT_JSON && c != '?' && c != ':' &&
-		    !strchr(want, c))
-			return cli_usage_error(o->cmd, "'%s' does not take -%c", o->cmd, c);
-		switch (c) {
-		case 'I':
-			o->name = optarg;
-			break;
-		case 'n':
-			o->key = optarg;
-			break;
-		case 'v':
-			o->value = optarg;
-			o->value_given = true;
-			break;
-		case OPT_IFACE_DIR:
-			o->dir = optarg;
-			break;
-		case OPT_JSON:
-			if (!strchr(want, 'j'))
-				return cli_usage_error(o->cmd, "'%s' does not take --json",
-						       o->cmd);
-			o->json = true;
-			break;
-		case 'h':
-			fputs(help, stdout);
-			return CLI_EXIT_OK;
-		case ':':
-			return cli_usage_error(o->cmd, "option '%s' needs a value",
-					       argv[optind - 1]);
-		default:
-			return cli_usage_error(o->cmd, "unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error(o->cmd, "unexpected argument '%s'", argv[optind]);
-	if (strchr(want, 'I') && !o->name)
-		return cli_usage_error(o->cmd, "which iface? Name it with -I NAME");
-	if (strchr(want, 'n') && !o->key)
-		return cli_usage_error(o->cmd, "which key? Name it with -n iface.KEY");
-	if (strchr(want, 'v') && !o->value_given)
-		return cli_usage_error(o->cmd, "no value; give one with -v VALUE (-v '' clears)");
-	return -1;
-}
 
 static void warn_unusable(const iface_rec *r)
 {
@@ -102,18 +19,19 @@ static void warn_unusable(const iface_rec *r)
 
 int cli_iface_list(int argc, char **argv)
 {
-	static const char help[] = "Usage: lunbridge iface list [--json]\n"
-				   "\n"
-				   "One line per iface record, as 'iscsiadm -m iface' prints them:\n"
-				   "NAME TRANSPORT,HWADDRESS,IPADDRESS,NET_IFACENAME,INITIATORNAME\n"
-				   "\n" CLI_IFACE_COMMON_HELP;
+	static const char help[] =
+		"Usage: lunbridge iface list [--json]\n"
+		"\n"
+		"One line per iface record, as 'iscsiadm -m iface' prints them:\n"
+		"NAME TRANSPORT,HWADDRESS,IPADDRESS,NET_IFACENAME,INITIATORNAME\n"
+		"\n" CLI_IFACE_COMMON_HELP;
 	_cleanup_(iface_store_freep) iface_store *s = NULL;
 	_cleanup_(iface_list_freep) iface_list *l = NULL;
-	iface_opts o = {.cmd = "iface list"};
+	cli_iface_opts o = {.cmd = "iface list"};
 	lb_err err = {{0}};
 	int rc;
 
-	rc = parse_opts(argc, argv, "j", help, &o);
+	rc = cli_iface_parse_opts(argc, argv, "j", help, &o);
 	if (rc >= 0)
 		return rc;
 	rc = cli_open_store(o.dir, &s);
@@ -170,10 +88,10 @@ int cli_iface_show(int argc, char **argv)
 		"  -I, --interface NAME  the record\n" CLI_IFACE_COMMON_HELP;
 	_cleanup_(iface_store_freep) iface_store *s = NULL;
 	_cleanup_(iface_rec_freep) iface_rec *r = NULL;
-	iface_opts o = {.cmd = "iface show"};
+	cli_iface_opts o = {.cmd = "iface show"};
 	int rc;
 
-	rc = parse_opts(argc, argv, "Ij", help, &o);
+	rc = cli_iface_parse_opts(argc, argv, "Ij", help, &o);
 	if (rc >= 0)
 		return rc;
 	rc = cli_open_store(o.dir, &s);
@@ -202,11 +120,11 @@ int cli_iface_new(int argc, char **argv)
 		"  -h, --help            this text\n";
 	_cleanup_(iface_store_freep) iface_store *s = NULL;
 	_cleanup_(iface_rec_freep) iface_rec *r = NULL;
-	iface_opts o = {.cmd = "iface new"};
+	cli_iface_opts o = {.cmd = "iface new"};
 	lb_err err = {{0}};
 	int rc;
 
-	rc = parse_opts(argc, argv, "I", help, &o);
+	rc = cli_iface_parse_opts(argc, argv, "I", help, &o);
 	if (rc >= 0)
 		return rc;
 	rc = cli_open_store(o.dir, &s);
@@ -242,11 +160,11 @@ int cli_iface_update(int argc, char **argv)
 		"  -h, --help            this text\n";
 	_cleanup_(iface_store_freep) iface_store *s = NULL;
 	_cleanup_(iface_rec_freep) iface_rec *r = NULL;
-	iface_opts o = {.cmd = "iface update"};
+	cli_iface_opts o = {.cmd = "iface update"};
 	lb_err err = {{0}};
 	int rc;
 
-	rc = parse_opts(argc, argv, "Inv", help, &o);
+	rc = cli_iface_parse_opts(argc, argv, "Inv", help, &o);
 	if (rc >= 0)
 		return rc;
 	rc = cli_open_store(o.dir, &s);
@@ -275,11 +193,11 @@ int cli_iface_delete(int argc, char **argv)
 		"                        the one open-iscsi uses)\n"
 		"  -h, --help            this text\n";
 	_cleanup_(iface_store_freep) iface_store *s = NULL;
-	iface_opts o = {.cmd = "iface delete"};
+	cli_iface_opts o = {.cmd = "iface delete"};
 	lb_err err = {{0}};
 	int rc;
 
-	rc = parse_opts(argc, argv, "I", help, &o);
+	rc = cli_iface_parse_opts(argc, argv, "I", help, &o);
 	if (rc >= 0)
 		return rc;
 	rc = cli_open_store(o.dir, &s);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Helpers shared by the subcommands: error lines, the record directory, JSON. */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cleanup.h"
 #include "cli.h"
@@ -27,6 +29,75 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nTry 'lunbridge %s --help'.\n", cmd);
 	return CLI_EXIT_USAGE;
+}
+
+enum { OPT_IFACE_DIR = 0x100, OPT_JSON };
+
+int cli_iface_parse_opts(int argc, char **argv, const char *want, const char *help,
+			 cli_iface_opts *o)
+{
+	static const struct option longopts[] = {
+		{"interface", required_argument, NULL, 'I'},
+		{"name", required_argument, NULL, 'n'},
+		{"value", required_argument, NULL, 'v'},
+		{"portal", required_argument, NULL, 'p'},
+		{"iface-dir", required_argument, NULL, OPT_IFACE_DIR},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":I:n:v:p:h", longopts, NULL)) != -1) {
+		if (c != 'h' && c != OPT_IFACE_DIR && c != OPT_JSON && c != '?' && c != ':' &&
+		    !strchr(want, c))
+			return cli_usage_error(o->cmd, "'%s' does not take %s", o->cmd,
+					       argv[optind - 1]);
+		switch (c) {
+		case 'I':
+			o->name = optarg;
+			break;
+		case 'n':
+			o->key = optarg;
+			break;
+		case 'v':
+			o->value = optarg;
+			o->value_given = true;
+			break;
+		case 'p':
+			o->portal = optarg;
+			break;
+		case OPT_IFACE_DIR:
+			o->dir = optarg;
+			break;
+		case OPT_JSON:
+			if (!strchr(want, 'j'))
+				return cli_usage_error(o->cmd, "'%s' does not take --json", o->cmd);
+			o->json = true;
+			break;
+		case 'h':
+			fputs(help, stdout);
+			return CLI_EXIT_OK;
+		case ':':
+			return cli_usage_error(o->cmd, "option '%s' needs a value",
+					       argv[optind - 1]);
+		default:
+			return cli_usage_error(o->cmd, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(o->cmd, "unexpected argument '%s'", argv[optind]);
+	if (strchr(want, 'I') && !o->name)
+		return cli_usage_error(o->cmd, "which iface? Name it with -I NAME");
+	if (strchr(want, 'n') && !o->key)
+		return cli_usage_error(o->cmd, "which key? Name it with -n iface.KEY");
+	if (strchr(want, 'p') && !o->portal)
+		return cli_usage_error(o->cmd, "which portal? Name it with --portal IP[:PORT]");
+	if (strchr(want, 'v') && !o->value_given)
+		return cli_usage_error(o->cmd, "no value; give one with -v VALUE (-v '' clears)");
+	return -1;
 }
 
 int cli_open_store(const char *dir, iface_store **ret)

@@ -14,8 +14,14 @@
 
 #include <json-c/json.h>
 
+#include "cleanup.h"
 #include "iface.h"
 #include "lb-err.h"
+
+DEFINE_CLEANUP_FUNC(iface_store, iface_store_free)
+DEFINE_CLEANUP_FUNC(iface_rec, iface_rec_free)
+DEFINE_CLEANUP_FUNC(iface_list, iface_list_free)
+DEFINE_CLEANUP_FUNC(json_object, json_object_put)
 
 enum {
 	CLI_EXIT_OK = 0,
@@ -30,10 +36,31 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 
 /* Options every iface subcommand takes. */
 #define CLI_IFACE_COMMON_HELP                                                                      \
-	"      --iface-dir DIR   record directory (default: $LUNBRIDGE_IFACE_DIR, else\n"           \
-	"                        the one open-iscsi uses)\n"                                        \
-	"      --json            print JSON\n"                                                      \
+	"      --iface-dir DIR   record directory (default: $LUNBRIDGE_IFACE_DIR, else\n"          \
+	"                        the one open-iscsi uses)\n"                                       \
+	"      --json            print JSON\n"                                                     \
 	"  -h, --help            this text\n"
+
+/* The options of the iface subcommands. */
+typedef struct cli_iface_opts {
+	const char *cmd; /* "iface show", for messages */
+	const char *dir;
+	const char *name;
+	const char *key;
+	const char *value;
+	const char *portal;
+	bool value_given;
+	bool json;
+} cli_iface_opts;
+
+/*
+ * Parse an iface subcommand's options.  Every one takes --iface-dir and
+ * --help; WANT lists the others it takes, each then required: 'I' (-I
+ * NAME), 'n' (-n iface.KEY), 'v' (-v VALUE), 'p' (-p/--portal), and 'j'
+ * (--json, optional).  Returns -1 to go on, else the exit status.
+ */
+int cli_iface_parse_opts(int argc, char **argv, const char *want, const char *help,
+			 cli_iface_opts *o);
 
 /* Open the record directory named by --iface-dir (NULL: the default);
  * prints the error itself.  Returns 0 or an exit status. */
