@@ -53,8 +53,7 @@ int cli_iface_parse_opts(int argc, char **argv, const char *want, const char *he
 	while ((c = getopt_long(argc, argv, ":I:n:v:p:h", longopts, NULL)) != -1) {
 		if (c != 'h' && c != OPT_IFACE_DIR && c != OPT_JSON && c != '?' && c != ':' &&
 		    !strchr(want, c))
-			return cli_usage_error(o->cmd, "'%s' does not take %s", o->cmd,
-					       argv[optind - 1]);
+			return cli_usage_error(o->cmd, "'%s' does not take -%c", o->cmd, c);
 		switch (c) {
 		case 'I':
 			o->name = optarg;

@@ -45,6 +45,8 @@ expect_fail "show missing record" "lunbridge: iface 'r9': no such iface record i
 expect_fail "delete missing record" "lunbridge: iface 'r9': no such iface record in $scratch/ifaces" lb iface delete -I r9
 expect_fail "update without value" "lunbridge: no value; give one with -v VALUE (-v '' clears)
 Try 'lunbridge iface update --help'." lb iface update -I r1 -n iface.mtu
+expect_fail "option another subcommand takes" "lunbridge: 'iface list' does not take -p
+Try 'lunbridge iface list --help'." lb iface list --portal 10.0.0.1
 expect_fail "json on new" "lunbridge: 'iface new' does not take --json
 Try 'lunbridge iface new --help'." lb iface new -I r2 --json
 
