@@ -13,6 +13,7 @@
 
 #include "chap.h"
 #include "cleanup.h"
+#include "negotiate.h"
 #include "text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

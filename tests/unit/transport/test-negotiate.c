@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "negotiate.h"
 #include "text.h"
 
 static struct iscsi_neg neg;
