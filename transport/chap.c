@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 
 #include "chap.h"
+#include "text.h"
 
 /* Strongest first: the order of our CHAP_A list. */
 static const enum iscsi_chap_alg preference[] = {
@@ -85,17 +86,6 @@ int iscsi_chap_compute(enum iscsi_chap_alg alg, uint8_t id, const uint8_t *secre
 	return (int)n;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int b64val(char c)
 {
 	if (c >= 'A' && c <= 'Z')
@@ -120,7 +110,7 @@ static int hex_decode(const char *s, uint8_t *out, size_t cap, size_t *ret_len)
 	if (len > cap)
 		return -EMSGSIZE;
 	if (n % 2) { /* odd digit count: implied leading zero */
-		int v = hexval(s[0]);
+		int v = iscsi_text_hexval(s[0]);
 
 		if (v < 0)
 			return -EINVAL;
@@ -128,7 +118,7 @@ static int hex_decode(const char *s, uint8_t *out, size_t cap, size_t *ret_len)
 		i = 1;
 	}
 	for (; i < n; i += 2) {
-		int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+		int hi = iscsi_text_hexval(s[i]), lo = iscsi_text_hexval(s[i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -EINVAL;

@@ -180,7 +180,7 @@ int iscsi_text_next(struct iscsi_text_iter *it, struct iscsi_kv *ret, lb_err *er
 	return 1;
 }
 
-static int hexval(char c)
+int iscsi_text_hexval(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -204,7 +204,7 @@ int iscsi_text_parse_number(const char *value, uint64_t max, uint64_t *ret)
 	if (*p == '\0')
 		return -EINVAL;
 	for (; *p; p++) {
-		int d = hexval(*p);
+		int d = iscsi_text_hexval(*p);
 
 		if (d < 0 || (unsigned)d >= base)
 			return -EINVAL;
