@@ -239,8 +239,6 @@ int cli_iface_check(int argc, char **argv)
 		return rc;
 	rc = iface_store_load(s, o.name, &r, &err);
 	if (rc >= 0)
-		rc = iface_rec_validate(r, IFACE_VALIDATE_USE, &err);
-	if (rc >= 0)
 		rc = iface_hw_check_port(r, &port, &err);
 
 	if (o.json)

@@ -113,8 +113,7 @@ int cli_iface_resolve(int argc, char **argv)
 	dev = (iface_netdev){.name = rt.netdev, .hwaddress = rt.hwaddress[0] ? rt.hwaddress : NULL};
 	if (iface_hw_find_netdev(rt.netdev, &found, NULL) == 0) {
 		dev.driver = found->driver;
-		dev.transport = found->transport ? found->transport
-						 : iface_hw_transport_for_driver(found->driver);
+		dev.transport = found->transport;
 		if (found->hwaddress)
 			dev.hwaddress = found->hwaddress;
 	}

@@ -153,10 +153,13 @@ int iface_hw_check_port(const iface_rec *r, iface_hw_port *found, lb_err *err)
 	const char *netdev = iface_rec_netdev(r);
 	const char *mac = iface_rec_hwaddress(r);
 	iface_transport_kind kind;
-	int ret = 0;
+	int ret;
 
-	if (!transport)
-		return lb_err_set(err, EINVAL, "%s is not set", IFACE_KEY_TRANSPORT);
+	/* The rules for use first: after them the transport is known and an
+	 * offload record names its port by hwaddress. */
+	ret = iface_rec_validate(r, IFACE_VALIDATE_USE, err);
+	if (ret < 0)
+		return ret;
 	kind = iface_transport_kind_of(transport);
 	switch (kind) {
 	case IFACE_TRANSPORT_TCP:
@@ -165,15 +168,9 @@ int iface_hw_check_port(const iface_rec *r, iface_hw_port *found, lb_err *err)
 			ret = check_nic(netdev, mac, p, err);
 		break;
 	case IFACE_TRANSPORT_OFFLOAD:
-		if (!netdev && !mac)
-			ret = lb_err_set(err, EINVAL,
-					 "%s is not set: an offload iface binds to its port by MAC",
-					 IFACE_KEY_HWADDRESS);
-		else
-			ret = check_offload(transport, netdev, mac, p, err);
+		ret = check_offload(transport, netdev, mac, p, err);
 		break;
-	case IFACE_TRANSPORT_UNKNOWN:
-		ret = lb_err_set(err, EINVAL, "unknown transport %s", transport);
+	case IFACE_TRANSPORT_UNKNOWN: /* refused by iface_rec_validate() */
 		break;
 	}
 	if (ret >= 0 && kind != IFACE_TRANSPORT_TCP && !iface_hw_transport_registered(transport))

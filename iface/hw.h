@@ -85,7 +85,8 @@ const iface_rec *iface_hw_find_binding(iface_rec *const *recs, size_t n, const c
 bool iface_hw_transport_registered(const char *transport);
 
 /*
- * Verify the hardware behind a record: the NIC named by net_ifacename or
+ * Verify a record for use (iface_rec_validate(IFACE_VALIDATE_USE)) and the
+ * hardware behind it: the NIC named by net_ifacename or
  * hwaddress is present, its driver serves the transport, and an offload or
  * iser transport is registered with the kernel.  0 if all is there; else
  * -ENODEV (or another -errno) with ERR saying exactly what is missing.
