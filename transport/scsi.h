@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * SCSI commands the initiator issues (SBC-3, SPC-4) and the parsers for
+ * what they return.  No I/O: CDB builders fill a caller's buffer, parsers
+ * check every length against the buffer they are given (the data comes
+ * from the network) and never read past it.
+ */
+#ifndef LUNBRIDGE_ISCSI_SCSI_H
+#define LUNBRIDGE_ISCSI_SCSI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ISCSI_CDB_MAX 16
+
+/* Opcodes. */
+enum {
+	SCSI_OP_TEST_UNIT_READY = 0x00,
+	SCSI_OP_INQUIRY = 0x12,
+	SCSI_OP_READ_CAPACITY10 = 0x25,
+	SCSI_OP_READ10 = 0x28,
+	SCSI_OP_WRITE10 = 0x2a,
+	SCSI_OP_SYNCHRONIZE_CACHE10 = 0x35,
+	SCSI_OP_WRITE_SAME10 = 0x41,
+	SCSI_OP_UNMAP = 0x42,
+	SCSI_OP_READ16 = 0x88,
+	SCSI_OP_WRITE16 = 0x8a,
+	SCSI_OP_SYNCHRONIZE_CACHE16 = 0x91,
+	SCSI_OP_WRITE_SAME16 = 0x93,
+	SCSI_OP_SERVICE_ACTION_IN16 = 0x9e,
+	SCSI_OP_REPORT_LUNS = 0xa0,
+};
+#define SCSI_SAI_READ_CAPACITY16 0x10
+
+/* ---- CDB builders: each returns the CDB length (6..16) ------------------ */
+
+/* READ/WRITE(16); fua sets the FUA bit. */
+int scsi_cdb_read16(uint8_t cdb[ISCSI_CDB_MAX], uint64_t lba, uint32_t blocks, bool fua);
+int scsi_cdb_write16(uint8_t cdb[ISCSI_CDB_MAX], uint64_t lba, uint32_t blocks, bool fua);
+/* 10-byte forms: -ERANGE when lba > 0xffffffff or blocks > 0xffff. */
+int scsi_cdb_read10(uint8_t cdb[ISCSI_CDB_MAX], uint64_t lba, uint32_t blocks, bool fua);
+int scsi_cdb_write10(uint8_t cdb[ISCSI_CDB_MAX], uint64_t lba, uint32_t blocks, bool fua);
+/* SYNCHRONIZE CACHE(10) over the whole medium (lba 0, 0 blocks). */
+int scsi_cdb_sync_cache10(uint8_t cdb[ISCSI_CDB_MAX]);
+int scsi_cdb_sync_cache16(uint8_t cdb[ISCSI_CDB_MAX], uint64_t lba, uint32_t blocks);
+/* UNMAP with a parameter list of param_len bytes (scsi_unmap_param()). */
+int scsi_cdb_unmap(uint8_t cdb[ISCSI_CDB_MAX], uint16_t param_len);
+/* WRITE SAME(16): unmap sets UNMAP (a hole is allowed); ndob sets NDOB (no
+ * data-out buffer: zeroes).  Without ndob, one block of data follows. */
+int scsi_cdb_write_same16(uint8_t cdb[ISCSI_CDB_MAX], uint64_t lba, uint32_t blocks, bool unmap,
+			  bool ndob);
+int scsi_cdb_inquiry(uint8_t cdb[ISCSI_CDB_MAX], bool evpd, uint8_t page, uint16_t alloc_len);
+int scsi_cdb_report_luns(uint8_t cdb[ISCSI_CDB_MAX], uint32_t alloc_len);
+int scsi_cdb_read_capacity16(uint8_t cdb[ISCSI_CDB_MAX], uint32_t alloc_len);
+int scsi_cdb_read_capacity10(uint8_t cdb[ISCSI_CDB_MAX]);
+int scsi_cdb_test_unit_ready(uint8_t cdb[ISCSI_CDB_MAX]);
+
+/* UNMAP parameter list with one block descriptor (SBC-3 §5.28.2): 24 bytes
+ * written to out. */
+#define SCSI_UNMAP_PARAM_LEN 24
+void scsi_unmap_param(uint8_t out[SCSI_UNMAP_PARAM_LEN], uint64_t lba, uint32_t blocks);
+
+/* ---- LUNs (SAM-5 §4.7) --------------------------------------------------- */
+
+/* The 8-byte LUN field for LUN number n: peripheral addressing below 256,
+ * flat space addressing up to 16383.  -ERANGE beyond. */
+int scsi_lun_encode(uint32_t n, uint8_t out[8]);
+/* The LUN number of an 8-byte REPORT LUNS entry (peripheral or flat,
+ * single level); -EOPNOTSUPP for other addressing methods. */
+int scsi_lun_decode(const uint8_t in[8], uint32_t *ret);
+
+/* REPORT LUNS data: fills up to cap entries, *ret_n the number stored,
+ * *ret_total the number the target has (may exceed the buffer given:
+ * retry with a bigger allocation).  -EBADMSG if len < 8.  Entries whose
+ * addressing is not decodable are skipped. */
+int scsi_report_luns_parse(const uint8_t *buf, size_t len, uint32_t *luns, size_t cap,
+			   size_t *ret_n, size_t *ret_total);
+
+/* ---- INQUIRY ------------------------------------------------------------ */
+
+struct scsi_inquiry {
+	uint8_t qualifier;   /* peripheral qualifier (0: connected) */
+	uint8_t device_type; /* 0x00 disk, 0x05 cd/dvd, 0x0c array ctrl ... */
+	bool removable;
+	uint8_t version;
+	bool cmdque;
+	char vendor[9];	   /* T10 vendor, trailing spaces trimmed */
+	char product[17];
+	char revision[5];
+};
+/* Standard INQUIRY data: -EBADMSG if shorter than 36 bytes. */
+int scsi_inquiry_parse(const uint8_t *buf, size_t len, struct scsi_inquiry *ret);
+/* "disk", "cd/dvd", "controller", "enclosure", ... or "type 0xNN" into buf. */
+const char *scsi_device_type_name(uint8_t type);
+
+/* VPD page header check: the page code and the length the page claims,
+ * capped to what len holds.  -EBADMSG if len < 4 or the page code differs. */
+int scsi_vpd_payload(const uint8_t *buf, size_t len, uint8_t page, const uint8_t **ret_data,
+		     size_t *ret_len);
+
+/* 0x00: supported pages.  Fills up to cap codes. */
+int scsi_vpd_supported_parse(const uint8_t *buf, size_t len, uint8_t *pages, size_t cap,
+			     size_t *ret_n);
+bool scsi_vpd_has(const uint8_t *pages, size_t n, uint8_t page);
+
+/* 0x80: unit serial number, trimmed of leading and trailing spaces, NUL
+ * terminated; non-printable bytes become '?'. */
+int scsi_vpd_serial_parse(const uint8_t *buf, size_t len, char *out, size_t cap);
+
+/* 0x83: the best LUN designator (NAA > EUI-64 > SCSI name string > T10
+ * vendor id), association LUN only, as text: "naa.6001405..." for NAA,
+ * "eui.xxxx" for EUI-64, the string for a name, "t10.VENDOR..." for T10.
+ * -ENOENT when there is none. */
+int scsi_vpd_devid_parse(const uint8_t *buf, size_t len, char *out, size_t cap);
+
+/* 0xB0 block limits (fields 0 when the page omits them). */
+struct scsi_block_limits {
+	uint32_t max_xfer_blocks;     /* MAXIMUM TRANSFER LENGTH, 0: none */
+	uint32_t opt_xfer_blocks;     /* OPTIMAL TRANSFER LENGTH */
+	uint32_t max_unmap_blocks;    /* MAXIMUM UNMAP LBA COUNT */
+	uint32_t max_unmap_descs;     /* MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT */
+	uint32_t unmap_granularity;   /* OPTIMAL UNMAP GRANULARITY */
+	uint64_t max_write_same_blocks; /* MAXIMUM WRITE SAME LENGTH */
+};
+int scsi_vpd_block_limits_parse(const uint8_t *buf, size_t len, struct scsi_block_limits *ret);
+
+/* 0xB2 logical block provisioning. */
+struct scsi_lbp {
+	bool lbpu;    /* UNMAP command */
+	bool lbpws;   /* WRITE SAME(16) with UNMAP */
+	bool lbpws10; /* WRITE SAME(10) with UNMAP */
+	bool lbprz;   /* unmapped blocks read as zero */
+	uint8_t provisioning_type; /* 0 full, 1 resource, 2 thin */
+};
+int scsi_vpd_lbp_parse(const uint8_t *buf, size_t len, struct scsi_lbp *ret);
+
+/* ---- READ CAPACITY ------------------------------------------------------ */
+
+struct scsi_capacity {
+	uint64_t blocks;	/* last LBA + 1 */
+	uint32_t block_size;	/* logical block length, bytes */
+	uint32_t physical_block_size; /* block_size << LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT */
+	bool lbpme;		/* thin provisioning enabled */
+	bool lbprz;
+};
+/* READ CAPACITY(16) data (>= 32 bytes; -EBADMSG otherwise, and for a block
+ * size that is 0, not a power of two, or over 1 MiB). */
+int scsi_read_capacity16_parse(const uint8_t *buf, size_t len, struct scsi_capacity *ret);
+/* READ CAPACITY(10) data (8 bytes); blocks is 0xffffffff+1 when the device
+ * asks for the 16-byte form. */
+int scsi_read_capacity10_parse(const uint8_t *buf, size_t len, struct scsi_capacity *ret);
+
+#endif
