@@ -82,4 +82,8 @@ int cli_iface_generate(int argc, char **argv); /* cli-iface-hw.c */
 int cli_iface_check(int argc, char **argv);    /* cli-iface-hw.c */
 int cli_iface_resolve(int argc, char **argv);  /* cli-iface-route.c */
 
+/* Talking to targets with our own initiator. */
+int cli_discover(int argc, char **argv); /* cli-discover.c */
+int cli_luns(int argc, char **argv);     /* cli-luns.c */
+
 #endif

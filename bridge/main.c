@@ -13,6 +13,8 @@ static const struct {
 	const char *summary;
 } commands[] = {
 	{"iface", cli_iface, "manage open-iscsi iface records and find their hardware"},
+	{"discover", cli_discover, "list the targets a portal serves (SendTargets)"},
+	{"luns", cli_luns, "list a target's LUNs: type, vendor, serial, size"},
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli-session.h"
+#include "cli.h"
+
+enum {
+	OPT_IFACE_DIR = 0x100,
+	OPT_JSON,
+	OPT_CHAP_USER,
+	OPT_CHAP_SECRET_FILE,
+	OPT_CHAP_TARGET_USER,
+	OPT_CHAP_TARGET_SECRET_FILE,
+	OPT_HEADER_DIGEST,
+	OPT_DATA_DIGEST,
+	OPT_TIMEOUT,
+};
+
+static int parse_digest(const cli_session_opts *o, const char *opt, const char *v, bool *ret)
+{
+	if (strcasecmp(v, "none") == 0)
+		*ret = false;
+	else if (strcasecmp(v, "crc32c") == 0)
+		*ret = true;
+	else
+		return cli_usage_error(o->cmd, "%s: '%s' is not 'none' or 'crc32c'", opt, v);
+	return -1;
+}
+
+static int parse_uint(const cli_session_opts *o, const char *opt, const char *v, uint32_t min,
+		      uint32_t max, uint32_t *ret)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || end == v || *end || v[0] == '-' || n < min || n > max)
+		return cli_usage_error(o->cmd, "%s: '%s' is not a number from %u to %u", opt, v,
+				       min, max);
+	*ret = (uint32_t)n;
+	return -1;
+}
+
+int cli_session_parse_opts(int argc, char **argv, const char *want, const char *help,
+			   cli_session_opts *o)
+{
+	static const struct option longopts[] = {
+		{"portal", required_argument, NULL, 'p'},
+		{"targetname", required_argument, NULL, 'T'},
+		{"lun", required_argument, NULL, 'l'},
+		{"interface", required_argument, NULL, 'I'},
+		{"iface-dir", required_argument, NULL, OPT_IFACE_DIR},
+		{"chap-user", required_argument, NULL, OPT_CHAP_USER},
+		{"chap-secret-file", required_argument, NULL, OPT_CHAP_SECRET_FILE},
+		{"chap-target-user", required_argument, NULL, OPT_CHAP_TARGET_USER},
+		{"chap-target-secret-file", required_argument, NULL, OPT_CHAP_TARGET_SECRET_FILE},
+		{"header-digest", required_argument, NULL, OPT_HEADER_DIGEST},
+		{"data-digest", required_argument, NULL, OPT_DATA_DIGEST},
+		{"timeout", required_argument, NULL, OPT_TIMEOUT},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	uint32_t secs = 10;
+	int c, rc;
+
+	o->timeout_ms = 10000;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":p:T:l:I:h", longopts, NULL)) != -1) {
+		rc = -1;
+		switch (c) {
+		case 'p':
+			o->portal = optarg;
+			break;
+		case 'T':
+			if (!strchr(want, 'T'))
+				return cli_usage_error(o->cmd, "'%s' does not take -T", o->cmd);
+			o->target = optarg;
+			break;
+		case 'l':
+			if (!strchr(want, 'l'))
+				return cli_usage_error(o->cmd, "'%s' does not take -l", o->cmd);
+			rc = parse_uint(o, "-l", optarg, 0, 16383, &o->lun);
+			o->have_lun = true;
+			break;
+		case 'I':
+			o->iface = optarg;
+			break;
+		case OPT_IFACE_DIR:
+			o->iface_dir = optarg;
+			break;
+		case OPT_CHAP_USER:
+			o->chap_user = optarg;
+			break;
+		case OPT_CHAP_SECRET_FILE:
+			o->chap_secret_file = optarg;
+			break;
+		case OPT_CHAP_TARGET_USER:
+			o->chap_target_user = optarg;
+			break;
+		case OPT_CHAP_TARGET_SECRET_FILE:
+			o->chap_target_secret_file = optarg;
+			break;
+		case OPT_HEADER_DIGEST:
+			rc = parse_digest(o, "--header-digest", optarg, &o->header_digest);
+			break;
+		case OPT_DATA_DIGEST:
+			rc = parse_digest(o, "--data-digest", optarg, &o->data_digest);
+			break;
+		case OPT_TIMEOUT:
+			rc = parse_uint(o, "--timeout", optarg, 1, 3600, &secs);
+			o->timeout_ms = secs * 1000;
+			break;
+		case OPT_JSON:
+			if (!strchr(want, 'j'))
+				return cli_usage_error(o->cmd, "'%s' does not take --json", o->cmd);
+			o->json = true;
+			break;
+		case 'h':
+			fputs(help, stdout);
+			return CLI_EXIT_OK;
+		case ':':
+			return cli_usage_error(o->cmd, "option '%s' needs a value",
+					       argv[optind - 1]);
+		default:
+			return cli_usage_error(o->cmd, "unknown option '%s'", argv[optind - 1]);
+		}
+		if (rc >= 0)
+			return rc;
+	}
+	if (optind < argc)
+		return cli_usage_error(o->cmd, "unexpected argument '%s'", argv[optind]);
+	if (!o->portal)
+		return cli_usage_error(o->cmd, "which portal? Name it with -p IP[:PORT]");
+	if (strchr(want, 'T') && !o->target)
+		return cli_usage_error(o->cmd, "which target? Name it with -T IQN");
+	if (strchr(want, 'l') && !o->have_lun)
+		return cli_usage_error(o->cmd, "which LUN? Name it with -l LUN");
+	if ((o->chap_secret_file || getenv("LUNBRIDGE_CHAP_SECRET")) && !o->chap_user)
+		return cli_usage_error(o->cmd, "a CHAP secret is given but no --chap-user");
+	if (o->chap_secret_file && !o->chap_user)
+		return cli_usage_error(o->cmd, "--chap-secret-file needs --chap-user");
+	if ((o->chap_target_user || o->chap_target_secret_file) && !o->chap_user)
+		return cli_usage_error(o->cmd, "mutual CHAP needs one-way CHAP too (--chap-user)");
+	return -1;
+}
+
+/* A secret from FILE (first line, not readable by others) or from the
+ * environment variable ENV. */
+static int read_secret(const char *what, const char *file, const char *env, uint8_t *buf,
+		       size_t cap, size_t *ret_len)
+{
+	const char *v;
+	size_t len;
+
+	if (file) {
+		_cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		struct stat st;
+		ssize_t n;
+
+		if (fd < 0 || fstat(fd, &st) < 0) {
+			cli_error("%s file %s: %s", what, file, strerror(errno));
+			return -1;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			cli_error("%s file %s is not a regular file", what, file);
+			return -1;
+		}
+		if (st.st_mode & S_IROTH) {
+			cli_error("%s file %s is readable by everyone (mode %04o); "
+				  "chmod o-r it",
+				  what, file, (unsigned)(st.st_mode & 07777));
+			return -1;
+		}
+		n = read(fd, buf, cap);
+		if (n < 0) {
+			cli_error("%s file %s: %s", what, file, strerror(errno));
+			return -1;
+		}
+		len = (size_t)n;
+		if (len == cap) {
+			cli_error("%s in %s is longer than %d bytes", what, file,
+				  ISCSI_CHAP_SECRET_MAX);
+			return -1;
+		}
+		while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+			len--;
+		if (memchr(buf, '\n', len)) {
+			cli_error("%s file %s holds more than one line", what, file);
+			return -1;
+		}
+	} else {
+		v = getenv(env);
+		if (!v)
+			return 0;
+		len = strlen(v);
+		if (len >= cap) {
+			cli_error("%s in $%s is longer than %d bytes", what, env,
+				  ISCSI_CHAP_SECRET_MAX);
+			return -1;
+		}
+		memcpy(buf, v, len);
+	}
+	if (len == 0) {
+		cli_error("%s is empty", what);
+		return -1;
+	}
+	*ret_len = len;
+	return 1;
+}
+
+static int open_fail(cli_session *cs)
+{
+	cli_session_close(cs);
+	return CLI_EXIT_FAILURE;
+}
+
+int cli_session_open(const cli_session_opts *o, cli_session *cs)
+{
+	_cleanup_(iface_store_freep) iface_store *store = NULL;
+	_cleanup_(iface_rec_freep) iface_rec *rec = NULL;
+	struct iscsi_session_config cfg;
+	const char *iface = o->iface ? o->iface : "default";
+	size_t len = 0;
+	lb_err err = {{0}};
+	int r;
+
+	memset(cs, 0, sizeof(*cs));
+	r = iface_route_parse_portal(o->portal, &cs->portal, &err);
+	if (r < 0) {
+		cli_error("portal '%s': %s", o->portal, lb_err_msg(&err, r));
+		return CLI_EXIT_USAGE;
+	}
+	if (iface_name_is_builtin(iface)) {
+		r = iface_rec_builtin(iface, &rec);
+	} else {
+		r = cli_open_store(o->iface_dir, &store);
+		if (r != CLI_EXIT_OK)
+			return r;
+		r = iface_store_load(store, iface, &rec, &err);
+	}
+	if (r < 0) {
+		cli_error("iface '%s': %s", iface, lb_err_msg(&err, r));
+		return CLI_EXIT_FAILURE;
+	}
+	r = iscsi_binding_resolve(rec, getenv("LUNBRIDGE_INITIATORNAME_FILE"), &cs->bind, &err);
+	if (r < 0) {
+		cli_error("%s", lb_err_msg(&err, r));
+		return CLI_EXIT_FAILURE;
+	}
+
+	if (o->chap_user) {
+		r = read_secret("CHAP secret", o->chap_secret_file, "LUNBRIDGE_CHAP_SECRET",
+				cs->secret, sizeof(cs->secret), &len);
+		if (r < 0)
+			return open_fail(cs);
+		if (r == 0) {
+			cli_error("--chap-user needs a secret: --chap-secret-file FILE or "
+				  "$LUNBRIDGE_CHAP_SECRET");
+			return open_fail(cs);
+		}
+		cs->creds.name = o->chap_user;
+		cs->creds.secret = cs->secret;
+		cs->creds.secret_len = len;
+		r = read_secret("CHAP target secret", o->chap_target_secret_file,
+				"LUNBRIDGE_CHAP_TARGET_SECRET", cs->target_secret,
+				sizeof(cs->target_secret), &len);
+		if (r < 0)
+			return open_fail(cs);
+		if (r > 0) {
+			cs->creds.target_name = o->chap_target_user;
+			cs->creds.target_secret = cs->target_secret;
+			cs->creds.target_secret_len = len;
+		} else if (o->chap_target_user) {
+			cli_error("--chap-target-user needs a secret: --chap-target-secret-file "
+				  "FILE or $LUNBRIDGE_CHAP_TARGET_SECRET");
+			return open_fail(cs);
+		}
+	}
+
+	r = lb_loop_init(&cs->loop, 256, 0);
+	if (r < 0) {
+		cli_error("cannot set up io_uring: %s", strerror(-r));
+		return open_fail(cs);
+	}
+	cs->loop_ready = true;
+
+	iscsi_session_config_init(&cfg);
+	cfg.host = cs->portal.addr_str;
+	cfg.port = cs->portal.port;
+	cfg.target_name = o->target;
+	cfg.initiator_name = cs->bind.initiator_name;
+	cfg.bind_netdev = cs->bind.netdev[0] ? cs->bind.netdev : NULL;
+	cfg.chap = o->chap_user ? &cs->creds : NULL;
+	cfg.want.header_digest = o->header_digest;
+	cfg.want.data_digest = o->data_digest;
+	cfg.connect_timeout_ms = o->timeout_ms;
+	cfg.login_timeout_ms = o->timeout_ms;
+	cfg.recover = false;
+	r = iscsi_session_new(&cs->loop, &cfg, &cs->s, &err);
+	if (r < 0) {
+		cli_error("%s", lb_err_msg(&err, r));
+		return open_fail(cs);
+	}
+	r = iscsi_session_login_sync(cs->s, &err);
+	if (r < 0) {
+		cli_error("%s", lb_err_msg(&err, r));
+		return open_fail(cs);
+	}
+	return 0;
+}
+
+void cli_session_close(cli_session *cs)
+{
+	if (cs->s) {
+		if (iscsi_session_get_state(cs->s) == ISCSI_SESSION_FULL_FEATURE)
+			(void)iscsi_session_logout_sync(cs->s);
+		iscsi_session_free(cs->s);
+		cs->s = NULL;
+	}
+	if (cs->loop_ready) {
+		lb_loop_exit(&cs->loop);
+		cs->loop_ready = false;
+	}
+	iscsi_binding_clear(&cs->bind);
+	explicit_bzero(cs->secret, sizeof(cs->secret));
+	explicit_bzero(cs->target_secret, sizeof(cs->target_secret));
+}

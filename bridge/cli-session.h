@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What the subcommands that talk to a target share: the portal, target,
+ * iface and CHAP options, secrets read from a file or the environment
+ * (never argv), and a logged-in session of our own initiator.
+ */
+#ifndef LUNBRIDGE_CLI_SESSION_H
+#define LUNBRIDGE_CLI_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bind.h"
+#include "chap.h"
+#include "loop.h"
+#include "route.h"
+#include "session.h"
+
+#define CLI_SESSION_HELP                                                                           \
+	"  -p, --portal IP[:PORT]      the target portal (port 3260 by default)\n"                 \
+	"  -I, --interface IFACE       iface record to bind to (default: 'default')\n"             \
+	"      --iface-dir DIR         iface record directory\n"                                   \
+	"      --chap-user NAME        CHAP: our name; the secret comes from\n"                    \
+	"                              --chap-secret-file or $LUNBRIDGE_CHAP_SECRET\n"             \
+	"      --chap-secret-file FILE\n"                                                          \
+	"      --chap-target-user NAME mutual CHAP: the name the target must give;\n"             \
+	"                              its secret from --chap-target-secret-file or\n"             \
+	"                              $LUNBRIDGE_CHAP_TARGET_SECRET\n"                            \
+	"      --chap-target-secret-file FILE\n"                                                   \
+	"      --header-digest none|crc32c   (default none)\n"                                     \
+	"      --data-digest none|crc32c     (default none)\n"                                     \
+	"      --timeout SECONDS       connect and login timeout, each (default 10)\n"
+
+typedef struct cli_session_opts {
+	const char *cmd; /* "discover", for messages */
+	const char *portal;
+	const char *target;
+	const char *iface;
+	const char *iface_dir;
+	const char *chap_user, *chap_secret_file;
+	const char *chap_target_user, *chap_target_secret_file;
+	bool header_digest, data_digest;
+	uint32_t timeout_ms;
+	bool json;
+	/* attach and friends: -l LUN */
+	uint32_t lun;
+	bool have_lun;
+} cli_session_opts;
+
+/* Parse the options.  want: 'T' (-T IQN required), 'l' (-l LUN
+ * required), 'j' (--json allowed).  Returns -1 to go on, else the exit
+ * status (help printed, or a usage error). */
+int cli_session_parse_opts(int argc, char **argv, const char *want, const char *help,
+			   cli_session_opts *o);
+
+typedef struct cli_session {
+	struct lb_loop loop;
+	bool loop_ready;
+	struct iscsi_session *s;
+	struct iscsi_binding bind;
+	iface_route_portal portal;
+	uint8_t secret[ISCSI_CHAP_SECRET_MAX + 1], target_secret[ISCSI_CHAP_SECRET_MAX + 1];
+	struct iscsi_chap_creds creds;
+} cli_session;
+
+/* Resolve the iface, read the secrets, connect and log in (discovery
+ * when o->target is NULL).  Prints the one error line itself; returns 0
+ * or an exit status. */
+int cli_session_open(const cli_session_opts *o, cli_session *cs);
+/* Log out (if logged in) and free everything; secrets are wiped. */
+void cli_session_close(cli_session *cs);
+
+#endif

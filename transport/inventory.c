@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "inventory.h"
+
+#define INVENTORY_CMD_TIMEOUT_MS 30000
+
+static int run(struct iscsi_session *s, uint32_t lun, const uint8_t *cdb, int cdb_len, void *buf,
+	       uint32_t len, size_t *ret_len)
+{
+	struct iovec iov = {buf, len};
+	struct iscsi_cmd cmd = {
+		.lun = lun,
+		.cdb_len = (uint8_t)cdb_len,
+		.dir = len ? ISCSI_DIR_READ : ISCSI_DIR_NONE,
+		.iov = &iov,
+		.iovcnt = len ? 1 : 0,
+		.length = len,
+	};
+	int r;
+
+	memcpy(cmd.cdb, cdb, (size_t)cdb_len);
+	r = iscsi_session_cmd_sync(s, &cmd, INVENTORY_CMD_TIMEOUT_MS);
+	if (r >= 0 && ret_len)
+		*ret_len = (size_t)r;
+	return r < 0 ? r : 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int iscsi_inventory_report_luns(struct iscsi_session *s, uint32_t **ret, size_t *ret_n,
+				lb_err *err)
+{
+	uint32_t alloc = 16 + 8 * 256;
+
+	for (int tries = 0; tries < 3; tries++) {
+		uint8_t cdb[ISCSI_CDB_MAX];
+		uint8_t *buf = malloc(alloc);
+		uint32_t *luns;
+		size_t got, n, total;
+		int r, len;
+
+		if (!buf)
+			return lb_err_set(err, ENOMEM, "out of memory");
+		len = scsi_cdb_report_luns(cdb, alloc);
+		r = run(s, 0, cdb, len, buf, alloc, &got);
+		if (r < 0) {
+			free(buf);
+			return lb_err_set(err, r, "REPORT LUNS failed: %s",
+					  r == -ETIMEDOUT || r == -EIO ? iscsi_session_error(s)
+								       : strerror(-r));
+		}
+		luns = calloc(ISCSI_INVENTORY_MAX_LUNS, sizeof(*luns));
+		if (!luns) {
+			free(buf);
+			return lb_err_set(err, ENOMEM, "out of memory");
+		}
+		r = scsi_report_luns_parse(buf, got, luns, ISCSI_INVENTORY_MAX_LUNS, &n, &total);
+		free(buf);
+		if (r < 0) {
+			free(luns);
+			return lb_err_set(err, r, "malformed REPORT LUNS data");
+		}
+		if (n < total && total <= ISCSI_INVENTORY_MAX_LUNS &&
+		    16 + 8 * total > alloc) {
+			free(luns);
+			alloc = (uint32_t)(16 + 8 * total);
+			continue;
+		}
+		qsort(luns, n, sizeof(*luns), cmp_u32);
+		*ret = luns;
+		*ret_n = n;
+		return 0;
+	}
+	return lb_err_set(err, EPROTO, "REPORT LUNS keeps growing");
+}
+
+static int vpd(struct iscsi_session *s, uint32_t lun, uint8_t page, uint8_t *buf, uint16_t cap,
+	       size_t *ret_len)
+{
+	uint8_t cdb[ISCSI_CDB_MAX];
+	int len = scsi_cdb_inquiry(cdb, true, page, cap);
+
+	return run(s, lun, cdb, len, buf, cap, ret_len);
+}
+
+int iscsi_inventory_lun(struct iscsi_session *s, uint32_t lun, struct iscsi_lun_info *ret,
+			lb_err *err)
+{
+	struct iscsi_lun_info info = {.lun = lun};
+	uint8_t cdb[ISCSI_CDB_MAX], buf[1024], pages[256];
+	size_t got = 0, n_pages = 0;
+	int r, len;
+
+	len = scsi_cdb_inquiry(cdb, false, 0, 96);
+	r = run(s, lun, cdb, len, buf, 96, &got);
+	if (r == -ENXIO || r == -EINVAL)
+		return lb_err_set(err, ENXIO, "LUN %u does not exist", lun);
+	if (r < 0)
+		return lb_err_set(err, r, "INQUIRY of LUN %u failed: %s", lun, strerror(-r));
+	r = scsi_inquiry_parse(buf, got, &info.inq);
+	if (r < 0)
+		return lb_err_set(err, r, "LUN %u: malformed INQUIRY data", lun);
+	if (info.inq.qualifier == 3)
+		return lb_err_set(err, ENXIO, "LUN %u does not exist", lun);
+
+	if (vpd(s, lun, 0x00, buf, sizeof(buf), &got) == 0)
+		(void)scsi_vpd_supported_parse(buf, got, pages, sizeof(pages), &n_pages);
+	if (scsi_vpd_has(pages, n_pages, 0x80) && vpd(s, lun, 0x80, buf, 255, &got) == 0)
+		(void)scsi_vpd_serial_parse(buf, got, info.serial, sizeof(info.serial));
+	if (scsi_vpd_has(pages, n_pages, 0x83) && vpd(s, lun, 0x83, buf, sizeof(buf), &got) == 0)
+		(void)scsi_vpd_devid_parse(buf, got, info.devid, sizeof(info.devid));
+	if (scsi_vpd_has(pages, n_pages, 0xb0) && vpd(s, lun, 0xb0, buf, 64, &got) == 0 &&
+	    scsi_vpd_block_limits_parse(buf, got, &info.limits) == 0)
+		info.has_limits = true;
+	if (scsi_vpd_has(pages, n_pages, 0xb2) && vpd(s, lun, 0xb2, buf, 64, &got) == 0 &&
+	    scsi_vpd_lbp_parse(buf, got, &info.lbp) == 0)
+		info.has_lbp = true;
+
+	len = scsi_cdb_read_capacity16(cdb, 32);
+	r = run(s, lun, cdb, len, buf, 32, &got);
+	if (r == 0 && scsi_read_capacity16_parse(buf, got, &info.cap) == 0) {
+		info.has_capacity = true;
+	} else {
+		len = scsi_cdb_read_capacity10(cdb);
+		r = run(s, lun, cdb, len, buf, 8, &got);
+		if (r == 0 && scsi_read_capacity10_parse(buf, got, &info.cap) == 0)
+			info.has_capacity = true;
+	}
+	if (info.has_capacity)
+		info.size_bytes = info.cap.blocks * info.cap.block_size;
+	if (info.has_limits && info.has_capacity && info.limits.max_xfer_blocks) {
+		uint64_t b = (uint64_t)info.limits.max_xfer_blocks * info.cap.block_size;
+
+		info.max_transfer_bytes = b > UINT32_MAX ? UINT32_MAX : (uint32_t)b;
+	}
+	if (info.has_lbp) {
+		info.unmap = info.lbp.lbpu && (!info.has_limits || info.limits.max_unmap_blocks);
+		info.write_same_unmap = info.lbp.lbpws;
+	}
+	/* WRITE SAME(16) itself is mandatory for SBC-3 devices that report the
+	 * Block Limits page with a maximum length */
+	info.write_same = info.has_limits && info.limits.max_write_same_blocks > 0;
+	*ret = info;
+	return 0;
+}

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Private to session.c (lifecycle, login, recovery, timers), conn.c (the
+ * socket and PDU framing on io_uring) and task.c (SCSI commands in the
+ * full feature phase).
+ */
+#ifndef LUNBRIDGE_ISCSI_SESSION_INTERNAL_H
+#define LUNBRIDGE_ISCSI_SESSION_INTERNAL_H
+
+#include <sys/socket.h>
+
+#include "login.h"
+#include "pdu.h"
+#include "session.h"
+#include "text.h"
+
+#define ISCSI_TX_IOV_MAX 256
+#define ISCSI_MAX_TASKS 4096
+#define ISCSI_MAX_RETRIES 5
+#define ISCSI_MAX_REDIRECTS 5
+#define ISCSI_TICK_MS 100
+
+/* ITTs: tasks use (generation << 16 | slot) with the top bit clear; the
+ * session's own requests (login, NOP ping, TMF, text, logout) set it. */
+#define ISCSI_ITT_SESSION 0x80000000u
+#define ISCSI_ITT_SLOT(itt) ((itt) & 0xffffu)
+
+/* One outgoing PDU: framing plus the data it points to. */
+struct iscsi_txbuf {
+	struct iscsi_txbuf *next;
+	struct iscsi_pdu_tx frame;
+	struct iovec iov[ISCSI_CMD_MAX_IOV + 2];
+	unsigned iovcnt;
+	uint8_t *owned; /* data we copied (text, NOP echo), freed with it */
+};
+
+enum iscsi_rx_stage {
+	ISCSI_RX_BHS,
+	ISCSI_RX_HEADER,
+	ISCSI_RX_DATA,
+};
+
+struct iscsi_conn {
+	struct iscsi_session *s;
+	int fd;
+	bool dead;
+	unsigned ops; /* SQEs in flight for this connection */
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	struct __kernel_timespec connect_ts;
+	struct lb_op connect_op, link_timeout_op, rx_op, tx_op;
+	struct iscsi_pdu_limits limits;
+	uint64_t last_rx_ms;
+
+	/* receive: BHS (+AHS, header digest), then the data segment either into
+	 * rx_buf or straight into a task's buffers */
+	enum iscsi_rx_stage rx_stage;
+	uint8_t rx_hdr[ISCSI_BHS_LEN + ISCSI_AHS_MAX_LEN + ISCSI_DIGEST_LEN];
+	size_t rx_have, rx_want;
+	struct iscsi_pdu_rx rx;
+	uint8_t *rx_buf;
+	size_t rx_buf_cap;
+	bool rx_direct;
+	uint8_t rx_trailer[3 + ISCSI_DIGEST_LEN];
+	struct iovec rx_iov[ISCSI_CMD_MAX_IOV + 1];
+	unsigned rx_iovcnt, rx_iov_pos;
+	struct iovec rx_win[ISCSI_CMD_MAX_IOV]; /* the task window, for the digest */
+	unsigned rx_wincnt;
+	struct msghdr rx_msg;
+
+	/* send: one sendmsg in flight carrying a batch of PDUs */
+	struct iscsi_txbuf *txq_head, *txq_tail; /* waiting */
+	struct iscsi_txbuf *tx_batch;		 /* in flight */
+	struct iovec tx_iov[ISCSI_TX_IOV_MAX];
+	unsigned tx_iovcnt, tx_iov_pos;
+	struct msghdr tx_msg;
+};
+
+enum iscsi_task_state {
+	ISCSI_TASK_FREE,
+	ISCSI_TASK_ACTIVE,   /* sent, waiting for the target */
+	ISCSI_TASK_ABORTING, /* ABORT TASK sent */
+};
+
+struct iscsi_task {
+	struct iscsi_cmd *cmd;
+	enum iscsi_task_state state;
+	uint32_t itt;
+	uint16_t gen;
+	uint32_t cmdsn;
+	uint32_t exp_datasn; /* next Data-In */
+	uint32_t data_in;    /* bytes received, in order */
+	uint32_t exp_r2tsn;
+	uint64_t deadline_ms;
+	struct iscsi_task *next_free;
+};
+
+enum iscsi_tmf_state {
+	ISCSI_TMF_STATE_NONE,
+	ISCSI_TMF_STATE_ABORT,
+	ISCSI_TMF_STATE_LUN_RESET,
+};
+
+struct iscsi_session {
+	struct lb_loop *loop;
+	struct iscsi_session_config cfg;
+	iscsi_session_state state;
+	lb_err err;
+	iscsi_log_fn log_fn;
+	void *log_arg;
+	struct iscsi_session_stats stats;
+	bool freeing;
+	unsigned ops; /* session-level SQEs in flight (the tick) */
+
+	/* where we connect: the configured portal, or a redirection */
+	char host[256];
+	uint16_t port;
+	char portal[300];
+	unsigned redirects;
+
+	struct iscsi_conn *conn;
+	struct iscsi_login *login;
+	uint8_t isid[6];
+	uint16_t tsih;
+	uint16_t cid;
+	struct iscsi_params params;
+	int32_t tpgt;
+	uint64_t attempt_deadline_ms;
+
+	/* sequence numbers */
+	uint32_t cmdsn, exp_cmdsn, max_cmdsn, exp_statsn;
+	uint32_t itt_seq;
+
+	/* tasks */
+	struct iscsi_task *tasks;
+	uint32_t n_tasks;
+	struct iscsi_task *free_tasks;
+	uint32_t active;
+	struct iscsi_cmd *pending_head, *pending_tail;
+
+	/* NOP-Out ping */
+	uint32_t ping_itt;
+	uint64_t ping_sent_ms; /* 0: none outstanding */
+
+	/* task management */
+	enum iscsi_tmf_state tmf;
+	uint32_t tmf_itt;
+	uint32_t tmf_lun;
+	struct iscsi_task *tmf_task;
+	uint64_t tmf_deadline_ms;
+
+	/* text (discovery) */
+	uint32_t text_itt;
+	bool text_active;
+	struct iscsi_text_seq text_seq;
+	iscsi_session_cb text_cb;
+	void *text_arg;
+
+	/* login / logout completions */
+	iscsi_session_cb login_cb, logout_cb;
+	void *login_arg, *logout_arg;
+	bool logged_in_once;
+	bool logout_wanted;
+	uint32_t logout_itt;
+	uint64_t logout_deadline_ms;
+
+	/* recovery */
+	uint64_t recovery_start_ms;
+	uint64_t next_attempt_ms;
+	unsigned attempt;
+
+	/* the tick */
+	struct lb_op tick_op;
+	struct __kernel_timespec tick_ts;
+};
+
+/* session.c */
+void iscsi_session_log(struct iscsi_session *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void iscsi_session_conn_failed(struct iscsi_session *s, struct iscsi_conn *c, int res,
+			       const char *reason);
+/* A complete PDU: data is rx_buf (or NULL when it went to a task). */
+void iscsi_session_rx_pdu(struct iscsi_session *s, struct iscsi_conn *c, const uint8_t *data);
+/* Header received: where its data goes.  Returns 1 (task iovecs filled in
+ * c->rx_iov), 0 (use rx_buf), or -EPROTO (reason in s->err). */
+int iscsi_session_rx_dest(struct iscsi_session *s, struct iscsi_conn *c);
+void iscsi_session_update_statsn(struct iscsi_session *s, uint32_t statsn);
+void iscsi_session_update_window(struct iscsi_session *s, uint32_t exp_cmdsn, uint32_t max_cmdsn);
+uint32_t iscsi_session_next_itt(struct iscsi_session *s);
+int iscsi_session_send_small(struct iscsi_session *s, const union iscsi_hdr *bhs,
+			     const void *data, size_t len);
+
+/* conn.c */
+int iscsi_conn_new(struct iscsi_session *s, const struct sockaddr *addr, socklen_t addrlen,
+		   struct iscsi_conn **ret);
+/* Start the connect (with timeout); completion calls
+ * iscsi_session_connected() or iscsi_session_conn_failed(). */
+int iscsi_conn_connect(struct iscsi_conn *c, uint32_t timeout_ms);
+/* Shut the socket, cancel its SQEs; freed once they have completed. */
+void iscsi_conn_close(struct iscsi_conn *c);
+void iscsi_conn_queue(struct iscsi_conn *c, struct iscsi_txbuf *tx);
+int iscsi_conn_start_rx(struct iscsi_conn *c);
+int iscsi_conn_set_limits(struct iscsi_conn *c, const struct iscsi_params *p);
+struct iscsi_txbuf *iscsi_txbuf_new(void);
+void iscsi_txbuf_free(struct iscsi_txbuf *tx);
+/* Frame bhs + data (a window of iov) into tx; the data is not copied. */
+int iscsi_txbuf_frame(struct iscsi_txbuf *tx, const union iscsi_hdr *bhs, const struct iovec *iov,
+		      unsigned iovcnt, const struct iscsi_pdu_limits *limits, lb_err *err);
+/* The part [off, off+len) of iov as at most max iovecs; returns the count
+ * or -EINVAL if it does not fit. */
+int iscsi_iov_slice(const struct iovec *iov, unsigned iovcnt, size_t off, size_t len,
+		    struct iovec *out, unsigned max);
+
+void iscsi_session_connected(struct iscsi_session *s, struct iscsi_conn *c);
+/* Called by the task pump: send the Logout once the queue has drained. */
+void iscsi_session_maybe_logout(struct iscsi_session *s);
+
+/* task.c */
+int iscsi_tasks_init(struct iscsi_session *s);
+void iscsi_tasks_free(struct iscsi_session *s);
+struct iscsi_task *iscsi_task_lookup(struct iscsi_session *s, uint32_t itt);
+void iscsi_tasks_pump(struct iscsi_session *s);
+void iscsi_task_rx_scsi_rsp(struct iscsi_session *s, const union iscsi_hdr *h, const uint8_t *data,
+			    uint32_t len);
+/* Data-In header check before its data is received: fills c->rx_iov. */
+int iscsi_task_data_in_dest(struct iscsi_session *s, struct iscsi_conn *c);
+void iscsi_task_rx_data_in(struct iscsi_session *s, const union iscsi_hdr *h);
+void iscsi_task_rx_r2t(struct iscsi_session *s, const union iscsi_hdr *h);
+void iscsi_task_rx_tmf_rsp(struct iscsi_session *s, const union iscsi_hdr *h);
+void iscsi_task_rx_reject(struct iscsi_session *s, const union iscsi_hdr *rejected, uint8_t reason);
+/* Every task back to the pending queue (for re-issue after recovery). */
+void iscsi_tasks_requeue_all(struct iscsi_session *s);
+/* Complete every task and pending command with res. */
+void iscsi_tasks_fail_all(struct iscsi_session *s, int res);
+void iscsi_tasks_tick(struct iscsi_session *s, uint64_t now);
+
+#endif

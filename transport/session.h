@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * An iSCSI session of our own initiator (RFC 7143, ErrorRecoveryLevel 0,
+ * one connection), driven entirely by the caller's lb_loop (io_uring):
+ * connect, login, full feature phase with many commands in flight, NOP
+ * pings, task management on command timeouts, logout, and recovery by
+ * session reinstatement.
+ *
+ *   IDLE -> CONNECTING -> LOGGING_IN -> FULL_FEATURE -> LOGGING_OUT -> CLOSED
+ *                 ^                          |
+ *                 +------ RECOVERING <-------+   (connection lost)
+ *   any -> FAILED  (login refused, replacement timeout expired)
+ *
+ * While RECOVERING, commands wait (callers see delay, not errors) and are
+ * re-issued on the reinstated session; once the replacement timeout
+ * expires they fail with -ETIMEDOUT... -EIO.
+ *
+ * Commands are described by caller-owned struct iscsi_cmd; data moves
+ * straight between the socket and cmd->iov.
+ */
+#ifndef LUNBRIDGE_ISCSI_SESSION_H
+#define LUNBRIDGE_ISCSI_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "chap.h"
+#include "lb-err.h"
+#include "loop.h"
+#include "negotiate.h"
+#include "scsi.h"
+#include "sense.h"
+
+typedef enum iscsi_session_state {
+	ISCSI_SESSION_IDLE,
+	ISCSI_SESSION_CONNECTING,
+	ISCSI_SESSION_LOGGING_IN,
+	ISCSI_SESSION_FULL_FEATURE,
+	ISCSI_SESSION_RECOVERING,
+	ISCSI_SESSION_LOGGING_OUT,
+	ISCSI_SESSION_CLOSED,
+	ISCSI_SESSION_FAILED,
+} iscsi_session_state;
+
+const char *iscsi_session_state_name(iscsi_session_state s);
+
+struct iscsi_session_config {
+	const char *host; /* portal address (numeric or a name) */
+	uint16_t port;
+	const char *target_name;     /* NULL: discovery session */
+	const char *initiator_name;  /* required */
+	const char *initiator_alias; /* optional */
+	const char *bind_netdev;     /* SO_BINDTODEVICE; NULL: unbound */
+	const struct iscsi_chap_creds *chap; /* NULL: AuthMethod=None */
+	uint32_t chap_algs;		     /* 0: all */
+	struct iscsi_params want;	     /* operational offer */
+	uint32_t connect_timeout_ms;	     /* per attempt; default 10 s */
+	uint32_t login_timeout_ms;	     /* per attempt; default 15 s */
+	uint32_t cmd_timeout_ms;	     /* 0: none; default 30 s */
+	uint32_t replacement_timeout_ms;     /* default 120 s; 0: fail at once */
+	uint32_t nop_interval_ms;	     /* idle ping period; 0: none; 5 s */
+	uint32_t nop_timeout_ms;	     /* default 5 s */
+	uint32_t max_tasks;		     /* commands in flight; default 128 */
+	bool recover;			     /* reconnect when the link drops */
+};
+
+/* Defaults above, iscsi_params_init() offer with ImmediateData etc. */
+void iscsi_session_config_init(struct iscsi_session_config *cfg);
+
+enum iscsi_data_dir {
+	ISCSI_DIR_NONE,
+	ISCSI_DIR_READ,
+	ISCSI_DIR_WRITE,
+};
+
+#define ISCSI_CMD_MAX_IOV 16
+
+struct iscsi_cmd;
+typedef void (*iscsi_cmd_cb)(struct iscsi_cmd *cmd, int res);
+
+/* One SCSI command.  Fill the first block, call iscsi_session_submit();
+ * done(cmd, res) runs once, from the loop, with res = bytes transferred
+ * (expected length minus residual) or -errno (sense mapped by
+ * iscsi_scsi_status_to_errno()); status and sense are filled either way. */
+struct iscsi_cmd {
+	uint32_t lun;
+	uint8_t cdb[ISCSI_CDB_MAX];
+	uint8_t cdb_len;
+	enum iscsi_data_dir dir;
+	const struct iovec *iov; /* READ: filled; WRITE: sent.  <= ISCSI_CMD_MAX_IOV */
+	unsigned iovcnt;
+	uint32_t length; /* expected data transfer length */
+	iscsi_cmd_cb done;
+	void *arg;
+	/* results */
+	uint8_t status;
+	bool has_sense;
+	struct iscsi_sense sense;
+	uint32_t residual;
+	/* private to the session */
+	struct iscsi_cmd *next;
+	uint32_t retries;
+	uint64_t queued_ms;
+};
+
+struct iscsi_session; /* opaque */
+
+struct iscsi_session_stats {
+	uint64_t cmds, read_bytes, write_bytes;
+	uint64_t reconnects, timeouts, aborts, lun_resets, retries;
+};
+
+/* cfg strings and creds must outlive the session. */
+int iscsi_session_new(struct lb_loop *loop, const struct iscsi_session_config *cfg,
+		      struct iscsi_session **ret, lb_err *err);
+/* Closes the socket without logout; fails queued commands with -ESHUTDOWN.
+ * Only call when the loop no longer runs an operation of s, i.e. after
+ * iscsi_session_state() is CLOSED, FAILED or IDLE, or from outside the
+ * loop once it will not run again (the ring is torn down with it). */
+void iscsi_session_free(struct iscsi_session *s);
+
+typedef void (*iscsi_session_cb)(struct iscsi_session *s, void *arg, int res);
+
+/* Connect and log in.  cb(s, arg, 0) in full feature phase, or -errno
+ * with iscsi_session_error() naming the reason. */
+int iscsi_session_login(struct iscsi_session *s, iscsi_session_cb cb, void *arg);
+/* Logout (close the session), then CLOSED.  Queued commands complete
+ * first; cb(s, arg, res) when done. */
+int iscsi_session_logout(struct iscsi_session *s, iscsi_session_cb cb, void *arg);
+
+int iscsi_session_submit(struct iscsi_session *s, struct iscsi_cmd *cmd);
+
+/* Discovery: send a Text Request (key=value\0 ...) and collect the whole
+ * answer (C bit continuation).  cb(s, arg, res) then text/len are valid
+ * until the next call. */
+int iscsi_session_text(struct iscsi_session *s, const char *text, size_t len,
+		       iscsi_session_cb cb, void *arg);
+const char *iscsi_session_text_result(const struct iscsi_session *s, size_t *ret_len);
+
+iscsi_session_state iscsi_session_get_state(const struct iscsi_session *s);
+/* The last error in words ("login failed: authentication failed"). */
+const char *iscsi_session_error(const struct iscsi_session *s);
+const struct iscsi_params *iscsi_session_params(const struct iscsi_session *s);
+void iscsi_session_get_stats(const struct iscsi_session *s, struct iscsi_session_stats *ret);
+/* The target's TPGT as it declared at login (-1 if not). */
+int32_t iscsi_session_tpgt(const struct iscsi_session *s);
+/* The connected portal "IP:PORT" (after redirection). */
+const char *iscsi_session_portal(const struct iscsi_session *s);
+
+/* Optional log sink for reasons the session acts on (dropped connection,
+ * timeout, reconnect): one line, no trailing newline. */
+typedef void (*iscsi_log_fn)(void *arg, const char *line);
+void iscsi_session_set_log(struct iscsi_session *s, iscsi_log_fn fn, void *arg);
+
+/* Run the loop until *done is set or timeout_ms passes (-ETIMEDOUT).
+ * For synchronous callers (CLI, startup). */
+int iscsi_session_wait(struct iscsi_session *s, const bool *done, uint32_t timeout_ms);
+
+/* Synchronous helpers built on the above. */
+int iscsi_session_login_sync(struct iscsi_session *s, lb_err *err);
+int iscsi_session_logout_sync(struct iscsi_session *s);
+int iscsi_session_cmd_sync(struct iscsi_session *s, struct iscsi_cmd *cmd, uint32_t timeout_ms);
+
+#endif

@@ -1,0 +1,602 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * SCSI commands in the full feature phase (RFC 7143 §11.3-11.8): the task
+ * table (ITT = generation << 16 | slot), the CmdSN window, immediate and
+ * unsolicited data, R2T-driven Data-Out, Data-In straight into the
+ * caller's buffers, SCSI Response with sense, retries, and task
+ * management (ABORT TASK, then LOGICAL UNIT RESET) on command timeouts.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "serial.h"
+#include "session-internal.h"
+
+#define TMF_TIMEOUT_MS 10000
+
+int iscsi_tasks_init(struct iscsi_session *s)
+{
+	s->n_tasks = s->cfg.max_tasks;
+	s->tasks = calloc(s->n_tasks, sizeof(*s->tasks));
+	if (!s->tasks)
+		return -ENOMEM;
+	for (uint32_t i = s->n_tasks; i-- > 0;) {
+		s->tasks[i].next_free = s->free_tasks;
+		s->free_tasks = &s->tasks[i];
+	}
+	return 0;
+}
+
+void iscsi_tasks_free(struct iscsi_session *s)
+{
+	free(s->tasks);
+	s->tasks = NULL;
+}
+
+struct iscsi_task *iscsi_task_lookup(struct iscsi_session *s, uint32_t itt)
+{
+	struct iscsi_task *t;
+
+	if (itt & ISCSI_ITT_SESSION || ISCSI_ITT_SLOT(itt) >= s->n_tasks)
+		return NULL;
+	t = &s->tasks[ISCSI_ITT_SLOT(itt)];
+	return t->state != ISCSI_TASK_FREE && t->itt == itt ? t : NULL;
+}
+
+static struct iscsi_task *task_get(struct iscsi_session *s)
+{
+	struct iscsi_task *t = s->free_tasks;
+
+	if (!t)
+		return NULL;
+	s->free_tasks = t->next_free;
+	t->gen = (uint16_t)((t->gen + 1) & 0x7fff);
+	t->itt = (uint32_t)t->gen << 16 | (uint32_t)(t - s->tasks);
+	s->active++;
+	return t;
+}
+
+static struct iscsi_cmd *task_put(struct iscsi_session *s, struct iscsi_task *t)
+{
+	struct iscsi_cmd *cmd = t->cmd;
+
+	t->cmd = NULL;
+	t->state = ISCSI_TASK_FREE;
+	t->next_free = s->free_tasks;
+	s->free_tasks = t;
+	s->active--;
+	if (s->tmf_task == t)
+		s->tmf_task = NULL;
+	return cmd;
+}
+
+static void pending_push_front(struct iscsi_session *s, struct iscsi_cmd *cmd)
+{
+	cmd->next = s->pending_head;
+	s->pending_head = cmd;
+	if (!s->pending_tail)
+		s->pending_tail = cmd;
+}
+
+static void pending_push_back(struct iscsi_session *s, struct iscsi_cmd *cmd)
+{
+	cmd->next = NULL;
+	if (s->pending_tail)
+		s->pending_tail->next = cmd;
+	else
+		s->pending_head = cmd;
+	s->pending_tail = cmd;
+}
+
+static struct iscsi_cmd *pending_pop(struct iscsi_session *s)
+{
+	struct iscsi_cmd *cmd = s->pending_head;
+
+	if (cmd) {
+		s->pending_head = cmd->next;
+		if (!s->pending_head)
+			s->pending_tail = NULL;
+		cmd->next = NULL;
+	}
+	return cmd;
+}
+
+static void cmd_done(struct iscsi_cmd *cmd, int res)
+{
+	if (cmd->done)
+		cmd->done(cmd, res);
+}
+
+/* Finish a task: retry it when the target asks for that, else complete. */
+static void task_complete(struct iscsi_session *s, struct iscsi_task *t, int res, bool retryable)
+{
+	struct iscsi_cmd *cmd = task_put(s, t);
+
+	if (res < 0 && retryable && cmd->retries < ISCSI_MAX_RETRIES) {
+		cmd->retries++;
+		s->stats.retries++;
+		pending_push_front(s, cmd);
+		return;
+	}
+	if (res >= 0) {
+		if (cmd->dir == ISCSI_DIR_READ)
+			s->stats.read_bytes += (uint64_t)res;
+		else if (cmd->dir == ISCSI_DIR_WRITE)
+			s->stats.write_bytes += (uint64_t)res;
+	}
+	cmd_done(cmd, res);
+}
+
+/* ---- submission ----------------------------------------------------------- */
+
+int iscsi_session_submit(struct iscsi_session *s, struct iscsi_cmd *cmd)
+{
+	size_t total = 0;
+
+	if (cmd->cdb_len == 0 || cmd->cdb_len > ISCSI_CDB_MAX || cmd->iovcnt > ISCSI_CMD_MAX_IOV)
+		return -EINVAL;
+	for (unsigned i = 0; i < cmd->iovcnt; i++)
+		total += cmd->iov[i].iov_len;
+	if (total < cmd->length || (cmd->length && cmd->dir == ISCSI_DIR_NONE))
+		return -EINVAL;
+	if (s->freeing)
+		return -ESHUTDOWN;
+	switch (s->state) {
+	case ISCSI_SESSION_FULL_FEATURE:
+	case ISCSI_SESSION_RECOVERING:
+		break;
+	case ISCSI_SESSION_CONNECTING:
+	case ISCSI_SESSION_LOGGING_IN:
+		if (s->logged_in_once)
+			break;
+		return -ENOTCONN;
+	case ISCSI_SESSION_FAILED:
+		return -EIO;
+	default:
+		return -ENOTCONN;
+	}
+	if (s->logout_wanted)
+		return -ESHUTDOWN;
+	cmd->status = 0;
+	cmd->has_sense = false;
+	cmd->residual = 0;
+	cmd->retries = 0;
+	cmd->queued_ms = lb_now_ms();
+	s->stats.cmds++;
+	pending_push_back(s, cmd);
+	if (s->state == ISCSI_SESSION_FULL_FEATURE)
+		iscsi_tasks_pump(s);
+	return 0;
+}
+
+static int queue_pdu(struct iscsi_session *s, const union iscsi_hdr *bhs,
+		     const struct iscsi_cmd *cmd, uint32_t off, uint32_t len)
+{
+	struct iscsi_txbuf *tx = iscsi_txbuf_new();
+	struct iovec win[ISCSI_CMD_MAX_IOV];
+	int n = 0, r;
+
+	if (!tx)
+		return -ENOMEM;
+	if (len) {
+		n = iscsi_iov_slice(cmd->iov, cmd->iovcnt, off, len, win, ISCSI_CMD_MAX_IOV);
+		if (n < 0) {
+			iscsi_txbuf_free(tx);
+			return n;
+		}
+	}
+	r = iscsi_txbuf_frame(tx, bhs, win, (unsigned)n, &s->conn->limits, NULL);
+	if (r < 0) {
+		iscsi_txbuf_free(tx);
+		return r;
+	}
+	iscsi_conn_queue(s->conn, tx);
+	return 0;
+}
+
+/* Data-Out PDUs for [off, off+len), at most MaxRecvDataSegmentLength each. */
+static int send_data_out(struct iscsi_session *s, struct iscsi_task *t, uint32_t ttt,
+			 uint32_t off, uint32_t len)
+{
+	uint32_t max = s->params.max_xmit_dsl, datasn = 0;
+	uint8_t lun[8];
+
+	(void)scsi_lun_encode(t->cmd->lun, lun);
+	while (len > 0) {
+		uint32_t n = len < max ? len : max;
+		union iscsi_hdr h;
+		int r;
+
+		iscsi_hdr_init(&h, ISCSI_OP_DATA_OUT, n == len ? ISCSI_FLAG_FINAL : 0);
+		memcpy(h.data_out.lun, lun, 8);
+		h.data_out.itt = htobe32(t->itt);
+		h.data_out.ttt = htobe32(ttt);
+		h.data_out.exp_statsn = htobe32(s->exp_statsn);
+		h.data_out.datasn = htobe32(datasn++);
+		h.data_out.buffer_offset = htobe32(off);
+		r = queue_pdu(s, &h, t->cmd, off, n);
+		if (r < 0)
+			return r;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int send_cmd(struct iscsi_session *s, struct iscsi_task *t, struct iscsi_cmd *cmd)
+{
+	uint32_t imm = 0, unsol = 0;
+	uint8_t flags = ISCSI_ATTR_SIMPLE;
+	union iscsi_hdr h;
+	int r;
+
+	t->cmd = cmd;
+	t->state = ISCSI_TASK_ACTIVE;
+	t->cmdsn = s->cmdsn++;
+	t->exp_datasn = 0;
+	t->data_in = 0;
+	t->exp_r2tsn = 0;
+	t->deadline_ms = s->cfg.cmd_timeout_ms ? lb_now_ms() + s->cfg.cmd_timeout_ms : 0;
+
+	if (cmd->dir == ISCSI_DIR_WRITE && cmd->length) {
+		uint32_t fb = s->params.first_burst;
+
+		flags |= ISCSI_CMD_FLAG_WRITE;
+		if (s->params.immediate_data) {
+			imm = cmd->length < fb ? cmd->length : fb;
+			if (imm > s->params.max_xmit_dsl)
+				imm = s->params.max_xmit_dsl;
+		}
+		unsol = imm;
+		if (!s->params.initial_r2t)
+			unsol = cmd->length < fb ? cmd->length : fb;
+	} else if (cmd->dir == ISCSI_DIR_READ) {
+		flags |= ISCSI_CMD_FLAG_READ;
+	}
+	if (unsol == imm)
+		flags |= ISCSI_FLAG_FINAL;
+	iscsi_hdr_init(&h, ISCSI_OP_SCSI_CMD, flags);
+	(void)scsi_lun_encode(cmd->lun, h.scsi_cmd.lun);
+	h.scsi_cmd.itt = htobe32(t->itt);
+	h.scsi_cmd.exp_data_len = htobe32(cmd->length);
+	h.scsi_cmd.cmdsn = htobe32(t->cmdsn);
+	h.scsi_cmd.exp_statsn = htobe32(s->exp_statsn);
+	memcpy(h.scsi_cmd.cdb, cmd->cdb, cmd->cdb_len);
+	r = queue_pdu(s, &h, cmd, 0, imm);
+	if (r == 0 && unsol > imm)
+		r = send_data_out(s, t, ISCSI_RESERVED_TAG, imm, unsol - imm);
+	return r;
+}
+
+void iscsi_tasks_pump(struct iscsi_session *s)
+{
+	while (s->state == ISCSI_SESSION_FULL_FEATURE && s->conn && s->pending_head &&
+	       s->free_tasks && s->tmf != ISCSI_TMF_STATE_LUN_RESET &&
+	       iscsi_sn_window_room(s->cmdsn, s->max_cmdsn) > 0) {
+		struct iscsi_cmd *cmd = pending_pop(s);
+		struct iscsi_task *t = task_get(s);
+		int r = send_cmd(s, t, cmd);
+
+		if (r < 0) {
+			task_put(s, t);
+			iscsi_session_conn_failed(s, s->conn, r, "cannot queue a command");
+			return;
+		}
+	}
+	iscsi_session_maybe_logout(s);
+}
+
+/* ---- responses ------------------------------------------------------------ */
+
+static struct iscsi_task *task_for(struct iscsi_session *s, uint32_t itt, const char *what)
+{
+	struct iscsi_task *t = iscsi_task_lookup(s, itt);
+
+	if (!t) {
+		lb_err_set(&s->err, EPROTO, "%s for unknown task tag 0x%08x", what, itt);
+		iscsi_session_conn_failed(s, s->conn, -EPROTO, NULL);
+	}
+	return t;
+}
+
+static uint32_t residual_of(struct iscsi_session *s, const struct iscsi_cmd *cmd, uint8_t flags,
+			    uint32_t residual)
+{
+	if (flags & ISCSI_RSP_FLAG_UNDERFLOW)
+		return residual <= cmd->length ? residual : cmd->length;
+	return 0;
+}
+
+void iscsi_task_rx_scsi_rsp(struct iscsi_session *s, const union iscsi_hdr *h, const uint8_t *data,
+			    uint32_t len)
+{
+	const struct iscsi_scsi_rsp_hdr *rsp = &h->scsi_rsp;
+	struct iscsi_task *t = task_for(s, be32toh(rsp->itt), "SCSI Response");
+	struct iscsi_cmd *cmd;
+	bool retryable = false;
+	int res;
+
+	if (!t)
+		return;
+	cmd = t->cmd;
+	iscsi_session_update_statsn(s, be32toh(rsp->statsn));
+	iscsi_session_update_window(s, be32toh(rsp->exp_cmdsn), be32toh(rsp->max_cmdsn));
+	if (rsp->response != ISCSI_RSP_COMPLETED) {
+		iscsi_session_log(s, "target failure (response 0x%02x) for a command on LUN %u",
+				  rsp->response, cmd->lun);
+		task_complete(s, t, -EIO, true);
+		return;
+	}
+	cmd->status = rsp->status;
+	cmd->residual = residual_of(s, cmd, rsp->flags, be32toh(rsp->residual));
+	if (len) {
+		const uint8_t *sense;
+		size_t slen;
+
+		if (iscsi_sense_from_segment(data, len, &sense, &slen) < 0) {
+			iscsi_session_conn_failed(s, s->conn, -EPROTO,
+						  "SCSI Response sense length overruns its data");
+			return;
+		}
+		if (sense && iscsi_sense_parse(sense, slen, &cmd->sense) == 0)
+			cmd->has_sense = true;
+	}
+	res = iscsi_scsi_status_to_errno(cmd->status, cmd->has_sense ? &cmd->sense : NULL,
+					 &retryable);
+	if (res == 0)
+		res = (int)(cmd->length - cmd->residual);
+	task_complete(s, t, res, retryable);
+}
+
+int iscsi_task_data_in_dest(struct iscsi_session *s, struct iscsi_conn *c)
+{
+	const struct iscsi_data_in_hdr *d = &c->rx.hdr.data_in;
+	struct iscsi_task *t = iscsi_task_lookup(s, be32toh(d->itt));
+	uint32_t off = be32toh(d->buffer_offset), len = c->rx.data_len;
+	int n;
+
+	if (!t)
+		return lb_err_set(&s->err, EPROTO, "Data-In for unknown task tag 0x%08x",
+				  be32toh(d->itt));
+	if (t->cmd->dir != ISCSI_DIR_READ)
+		return lb_err_set(&s->err, EPROTO, "Data-In for a command that reads nothing");
+	if (be32toh(d->datasn) != t->exp_datasn)
+		return lb_err_set(&s->err, EPROTO, "Data-In DataSN %u, expected %u",
+				  be32toh(d->datasn), t->exp_datasn);
+	if (off > t->cmd->length || len > t->cmd->length - off)
+		return lb_err_set(&s->err, EPROTO,
+				  "Data-In of %u bytes at offset %u overruns the %u-byte buffer", len,
+				  off, t->cmd->length);
+	n = iscsi_iov_slice(t->cmd->iov, t->cmd->iovcnt, off, len, c->rx_iov, ISCSI_CMD_MAX_IOV);
+	if (n < 0)
+		return lb_err_set(&s->err, EPROTO, "Data-In does not fit the buffer");
+	c->rx_iovcnt = (unsigned)n;
+	return 1;
+}
+
+void iscsi_task_rx_data_in(struct iscsi_session *s, const union iscsi_hdr *h)
+{
+	const struct iscsi_data_in_hdr *d = &h->data_in;
+	struct iscsi_task *t = task_for(s, be32toh(d->itt), "Data-In");
+	uint32_t len = iscsi_hdr_dlength(h);
+	struct iscsi_cmd *cmd;
+
+	if (!t)
+		return;
+	cmd = t->cmd;
+	if (len == 0 && be32toh(d->datasn) != t->exp_datasn) {
+		iscsi_session_conn_failed(s, s->conn, -EPROTO, "Data-In out of sequence");
+		return;
+	}
+	t->exp_datasn++;
+	t->data_in += len;
+	iscsi_session_update_window(s, be32toh(d->exp_cmdsn), be32toh(d->max_cmdsn));
+	if (!(d->flags & ISCSI_DATA_IN_FLAG_STATUS))
+		return;
+	if (!(d->flags & ISCSI_FLAG_FINAL)) {
+		iscsi_session_conn_failed(s, s->conn, -EPROTO, "Data-In with status but not final");
+		return;
+	}
+	iscsi_session_update_statsn(s, be32toh(d->statsn));
+	cmd->status = d->status;
+	cmd->residual = residual_of(s, cmd, d->flags, be32toh(d->residual));
+	{
+		bool retryable = false;
+		int res = iscsi_scsi_status_to_errno(cmd->status, NULL, &retryable);
+
+		task_complete(s, t, res == 0 ? (int)(cmd->length - cmd->residual) : res,
+			      retryable);
+	}
+}
+
+void iscsi_task_rx_r2t(struct iscsi_session *s, const union iscsi_hdr *h)
+{
+	const struct iscsi_r2t_hdr *r2t = &h->r2t;
+	struct iscsi_task *t = task_for(s, be32toh(r2t->itt), "R2T");
+	uint32_t off = be32toh(r2t->buffer_offset), len = be32toh(r2t->desired_len);
+	uint32_t ttt = be32toh(r2t->ttt);
+	int r;
+
+	if (!t)
+		return;
+	iscsi_session_update_window(s, be32toh(r2t->exp_cmdsn), be32toh(r2t->max_cmdsn));
+	if (t->cmd->dir != ISCSI_DIR_WRITE || ttt == ISCSI_RESERVED_TAG || len == 0 ||
+	    len > s->params.max_burst || off > t->cmd->length || len > t->cmd->length - off ||
+	    be32toh(r2t->r2tsn) != t->exp_r2tsn) {
+		lb_err_set(&s->err, EPROTO,
+			   "bad R2T (R2TSN %u, offset %u, length %u) for a %u-byte command",
+			   be32toh(r2t->r2tsn), off, len, t->cmd->length);
+		iscsi_session_conn_failed(s, s->conn, -EPROTO, NULL);
+		return;
+	}
+	t->exp_r2tsn++;
+	if (t->state == ISCSI_TASK_ABORTING)
+		return; /* the abort answers for it */
+	r = send_data_out(s, t, ttt, off, len);
+	if (r < 0)
+		iscsi_session_conn_failed(s, s->conn, r, "cannot queue Data-Out");
+}
+
+void iscsi_task_rx_reject(struct iscsi_session *s, const union iscsi_hdr *rejected, uint8_t reason)
+{
+	struct iscsi_task *t = iscsi_task_lookup(s, be32toh(rejected->bhs.itt));
+
+	if (!t)
+		return;
+	/* a digest error is worth another try; anything else fails the command */
+	task_complete(s, t, -EIO, reason == ISCSI_REJECT_DIGEST_ERROR);
+}
+
+/* ---- recovery and failure --------------------------------------------------- */
+
+static int cmp_cmdsn(const void *a, const void *b)
+{
+	const struct iscsi_task *x = *(struct iscsi_task *const *)a;
+	const struct iscsi_task *y = *(struct iscsi_task *const *)b;
+
+	return iscsi_sn_lt(x->cmdsn, y->cmdsn) ? -1 : iscsi_sn_gt(x->cmdsn, y->cmdsn) ? 1 : 0;
+}
+
+void iscsi_tasks_requeue_all(struct iscsi_session *s)
+{
+	struct iscsi_task **order = calloc(s->n_tasks, sizeof(*order));
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < s->n_tasks; i++)
+		if (s->tasks[i].state != ISCSI_TASK_FREE) {
+			if (order)
+				order[n++] = &s->tasks[i];
+			else /* out of memory: order by slot */
+				pending_push_front(s, task_put(s, &s->tasks[i]));
+		}
+	if (!order)
+		return;
+	qsort(order, n, sizeof(*order), cmp_cmdsn);
+	/* oldest first at the head of the queue */
+	while (n-- > 0)
+		pending_push_front(s, task_put(s, order[n]));
+	free(order);
+}
+
+void iscsi_tasks_fail_all(struct iscsi_session *s, int res)
+{
+	struct iscsi_cmd *cmd;
+
+	for (uint32_t i = 0; i < s->n_tasks; i++)
+		if (s->tasks[i].state != ISCSI_TASK_FREE)
+			pending_push_back(s, task_put(s, &s->tasks[i]));
+	while ((cmd = pending_pop(s)))
+		cmd_done(cmd, res);
+}
+
+/* ---- task management ------------------------------------------------------- */
+
+static void send_tmf(struct iscsi_session *s, uint8_t func, uint32_t lun, struct iscsi_task *t)
+{
+	union iscsi_hdr h;
+
+	s->tmf = func == ISCSI_TMF_ABORT_TASK ? ISCSI_TMF_STATE_ABORT : ISCSI_TMF_STATE_LUN_RESET;
+	s->tmf_itt = iscsi_session_next_itt(s);
+	s->tmf_lun = lun;
+	s->tmf_task = t;
+	s->tmf_deadline_ms = lb_now_ms() + TMF_TIMEOUT_MS;
+	iscsi_hdr_init(&h, ISCSI_OP_TMF_REQ | ISCSI_OP_IMMEDIATE, ISCSI_FLAG_FINAL | func);
+	(void)scsi_lun_encode(lun, h.tmf_req.lun);
+	h.tmf_req.itt = htobe32(s->tmf_itt);
+	h.tmf_req.ref_task_tag = htobe32(t ? t->itt : ISCSI_RESERVED_TAG);
+	h.tmf_req.cmdsn = htobe32(s->cmdsn);
+	h.tmf_req.exp_statsn = htobe32(s->exp_statsn);
+	h.tmf_req.ref_cmdsn = htobe32(t ? t->cmdsn : s->cmdsn);
+	if (iscsi_session_send_small(s, &h, NULL, 0) < 0)
+		iscsi_session_conn_failed(s, s->conn, -ENOMEM, "cannot send a task management request");
+}
+
+static void lun_reset(struct iscsi_session *s, uint32_t lun)
+{
+	iscsi_session_log(s, "resetting LUN %u", lun);
+	s->stats.lun_resets++;
+	send_tmf(s, ISCSI_TMF_LUN_RESET, lun, NULL);
+}
+
+/* Re-issue, or fail with -ETIMEDOUT after too many tries. */
+static void task_retry_after_abort(struct iscsi_session *s, struct iscsi_task *t)
+{
+	struct iscsi_cmd *cmd = task_put(s, t);
+
+	if (cmd->retries >= ISCSI_MAX_RETRIES) {
+		cmd_done(cmd, -ETIMEDOUT);
+		return;
+	}
+	cmd->retries++;
+	s->stats.retries++;
+	pending_push_front(s, cmd);
+}
+
+void iscsi_task_rx_tmf_rsp(struct iscsi_session *s, const union iscsi_hdr *h)
+{
+	const struct iscsi_tmf_rsp_hdr *rsp = &h->tmf_rsp;
+	enum iscsi_tmf_state what = s->tmf;
+
+	if (what == ISCSI_TMF_STATE_NONE || be32toh(rsp->itt) != s->tmf_itt) {
+		iscsi_session_conn_failed(s, s->conn, -EPROTO,
+					  "unexpected Task Management Response");
+		return;
+	}
+	iscsi_session_update_statsn(s, be32toh(rsp->statsn));
+	iscsi_session_update_window(s, be32toh(rsp->exp_cmdsn), be32toh(rsp->max_cmdsn));
+	s->tmf = ISCSI_TMF_STATE_NONE;
+	if (what == ISCSI_TMF_STATE_ABORT) {
+		struct iscsi_task *t = s->tmf_task;
+
+		if (rsp->response == ISCSI_TMF_RSP_COMPLETE || rsp->response == ISCSI_TMF_RSP_NO_TASK) {
+			if (t && t->state == ISCSI_TASK_ABORTING)
+				task_retry_after_abort(s, t);
+			return;
+		}
+		lun_reset(s, s->tmf_lun);
+		return;
+	}
+	if (rsp->response != ISCSI_TMF_RSP_COMPLETE) {
+		iscsi_session_conn_failed(s, s->conn, -EIO, "LUN reset refused");
+		return;
+	}
+	/* every task on the LUN is gone on the target's side */
+	for (uint32_t i = 0; i < s->n_tasks; i++) {
+		struct iscsi_task *t = &s->tasks[i];
+
+		if (t->state != ISCSI_TASK_FREE && t->cmd->lun == s->tmf_lun)
+			task_retry_after_abort(s, t);
+	}
+}
+
+void iscsi_tasks_tick(struct iscsi_session *s, uint64_t now)
+{
+	if (s->tmf != ISCSI_TMF_STATE_NONE) {
+		if (now < s->tmf_deadline_ms)
+			return;
+		if (s->tmf == ISCSI_TMF_STATE_ABORT) {
+			s->tmf = ISCSI_TMF_STATE_NONE;
+			lun_reset(s, s->tmf_lun);
+		} else {
+			iscsi_session_conn_failed(s, s->conn, -ETIMEDOUT, "LUN reset timed out");
+		}
+		return;
+	}
+	if (!s->cfg.cmd_timeout_ms)
+		return;
+	for (uint32_t i = 0; i < s->n_tasks; i++) {
+		struct iscsi_task *t = &s->tasks[i];
+
+		if (t->state == ISCSI_TASK_ACTIVE && t->deadline_ms && now >= t->deadline_ms) {
+			iscsi_session_log(s, "command 0x%02x on LUN %u timed out after %u ms; "
+					     "aborting it",
+					  t->cmd->cdb[0], t->cmd->lun, s->cfg.cmd_timeout_ms);
+			s->stats.timeouts++;
+			s->stats.aborts++;
+			t->state = ISCSI_TASK_ABORTING;
+			send_tmf(s, ISCSI_TMF_ABORT_TASK, t->cmd->lun, t);
+			return; /* one task management request at a time */
+		}
+	}
+}
