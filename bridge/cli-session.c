@@ -21,6 +21,7 @@ enum {
 	OPT_HEADER_DIGEST,
 	OPT_DATA_DIGEST,
 	OPT_TIMEOUT,
+	OPT_CHAP_ALGS,
 };
 
 static int parse_digest(const cli_session_opts *o, const char *opt, const char *v, bool *ret)
@@ -49,6 +50,42 @@ static int parse_uint(const cli_session_opts *o, const char *opt, const char *v,
 	return -1;
 }
 
+static int parse_chap_algs(const cli_session_opts *o, const char *v, uint32_t *ret)
+{
+	static const struct {
+		const char *name;
+		enum iscsi_chap_alg alg;
+	} names[] = {
+		{"sha3-256", ISCSI_CHAP_SHA3_256},
+		{"sha256", ISCSI_CHAP_SHA256},
+		{"sha1", ISCSI_CHAP_SHA1},
+		{"md5", ISCSI_CHAP_MD5},
+	};
+	char buf[128], *save = NULL;
+	uint32_t set = 0;
+
+	if (strlen(v) >= sizeof(buf))
+		return cli_usage_error(o->cmd, "--chap-algorithms: list too long");
+	strcpy(buf, v);
+	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		size_t i;
+
+		for (i = 0; i < ARRAY_SIZE(names); i++)
+			if (strcasecmp(tok, names[i].name) == 0)
+				break;
+		if (i == ARRAY_SIZE(names))
+			return cli_usage_error(o->cmd,
+					       "--chap-algorithms: unknown algorithm '%s' "
+					       "(sha3-256, sha256, sha1, md5)",
+					       tok);
+		set |= ISCSI_CHAP_ALG_BIT(names[i].alg);
+	}
+	if (!set)
+		return cli_usage_error(o->cmd, "--chap-algorithms: empty list");
+	*ret = set;
+	return -1;
+}
+
 int cli_session_parse_opts(int argc, char **argv, const char *want, const char *help,
 			   cli_session_opts *o)
 {
@@ -65,6 +102,7 @@ int cli_session_parse_opts(int argc, char **argv, const char *want, const char *
 		{"header-digest", required_argument, NULL, OPT_HEADER_DIGEST},
 		{"data-digest", required_argument, NULL, OPT_DATA_DIGEST},
 		{"timeout", required_argument, NULL, OPT_TIMEOUT},
+		{"chap-algorithms", required_argument, NULL, OPT_CHAP_ALGS},
 		{"json", no_argument, NULL, OPT_JSON},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -119,6 +157,9 @@ int cli_session_parse_opts(int argc, char **argv, const char *want, const char *
 		case OPT_TIMEOUT:
 			rc = parse_uint(o, "--timeout", optarg, 1, 3600, &secs);
 			o->timeout_ms = secs * 1000;
+			break;
+		case OPT_CHAP_ALGS:
+			rc = parse_chap_algs(o, optarg, &o->chap_algs);
 			break;
 		case OPT_JSON:
 			if (!strchr(want, 'j'))
@@ -301,6 +342,7 @@ int cli_session_open(const cli_session_opts *o, cli_session *cs)
 	cfg.initiator_name = cs->bind.initiator_name;
 	cfg.bind_netdev = cs->bind.netdev[0] ? cs->bind.netdev : NULL;
 	cfg.chap = o->chap_user ? &cs->creds : NULL;
+	cfg.chap_algs = o->chap_algs;
 	cfg.want.header_digest = o->header_digest;
 	cfg.want.data_digest = o->data_digest;
 	cfg.connect_timeout_ms = o->timeout_ms;

@@ -27,6 +27,8 @@
 	"                              its secret from --chap-target-secret-file or\n"             \
 	"                              $LUNBRIDGE_CHAP_TARGET_SECRET\n"                            \
 	"      --chap-target-secret-file FILE\n"                                                   \
+	"      --chap-algorithms LIST  CHAP digests to offer, best first by default:\n"          \
+	"                              sha3-256,sha256,sha1,md5\n"                                \
 	"      --header-digest none|crc32c   (default none)\n"                                     \
 	"      --data-digest none|crc32c     (default none)\n"                                     \
 	"      --timeout SECONDS       connect and login timeout, each (default 10)\n"
@@ -40,6 +42,7 @@ typedef struct cli_session_opts {
 	const char *chap_user, *chap_secret_file;
 	const char *chap_target_user, *chap_target_secret_file;
 	bool header_digest, data_digest;
+	uint32_t chap_algs; /* ISCSI_CHAP_ALG_BIT() set, 0: all */
 	uint32_t timeout_ms;
 	bool json;
 	/* attach and friends: -l LUN */

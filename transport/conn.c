@@ -126,7 +126,7 @@ static void on_connect(struct lb_op *op, int res, uint32_t flags)
 
 	if (!c->dead) {
 		if (res == -ECANCELED)
-			conn_fail(c, -ETIMEDOUT, "connect timed out");
+			conn_fail(c, -ETIMEDOUT, "connect failed");
 		else if (res < 0)
 			conn_fail(c, res, "connect failed");
 		else

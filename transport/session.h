@@ -110,6 +110,7 @@ struct iscsi_session; /* opaque */
 struct iscsi_session_stats {
 	uint64_t cmds, read_bytes, write_bytes;
 	uint64_t reconnects, timeouts, aborts, lun_resets, retries;
+	uint64_t r2ts, data_out_pdus, data_in_pdus;
 };
 
 /* cfg strings and creds must outlive the session. */

@@ -218,6 +218,7 @@ static int send_data_out(struct iscsi_session *s, struct iscsi_task *t, uint32_t
 		r = queue_pdu(s, &h, t->cmd, off, n);
 		if (r < 0)
 			return r;
+		s->stats.data_out_pdus++;
 		off += n;
 		len -= n;
 	}
@@ -391,6 +392,7 @@ void iscsi_task_rx_data_in(struct iscsi_session *s, const union iscsi_hdr *h)
 	}
 	t->exp_datasn++;
 	t->data_in += len;
+	s->stats.data_in_pdus++;
 	iscsi_session_update_window(s, be32toh(d->exp_cmdsn), be32toh(d->max_cmdsn));
 	if (!(d->flags & ISCSI_DATA_IN_FLAG_STATUS))
 		return;
@@ -431,6 +433,7 @@ void iscsi_task_rx_r2t(struct iscsi_session *s, const union iscsi_hdr *h)
 		return;
 	}
 	t->exp_r2tsn++;
+	s->stats.r2ts++;
 	if (t->state == ISCSI_TASK_ABORTING)
 		return; /* the abort answers for it */
 	r = send_data_out(s, t, ttt, off, len);

@@ -2,7 +2,7 @@
 # Bad input to `lunbridge iface`: one clear line, a non-zero exit, and
 # nothing changed on disk.
 set -u
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT

@@ -5,7 +5,7 @@
 # ones, so the host's records are never touched.  lunbridge is run without
 # --iface-dir: it must find open-iscsi's directory by itself.
 set -u
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 command -v iscsiadm >/dev/null || skip "iscsiadm not installed (Debian package open-iscsi)"
 [ "$(id -u)" -eq 0 ] || skip "needs root for a private mount namespace"

@@ -1,4 +1,4 @@
-# Shared by the iface integration tests: assertions that print what they saw.
+# Shared by the integration tests: assertions that print what they saw.
 # shellcheck shell=bash
 : "${LUNBRIDGE:?set LUNBRIDGE to the lunbridge binary}"
 failures=0
@@ -34,6 +34,24 @@ expect_fail() {
 		echo "--- actual stderr (exit $rc)"; printf '%s\n' "$err"
 	else
 		pass "$desc"
+	fi
+}
+
+# expect_fail_match DESCRIPTION REGEX COMMAND...: exits non-zero and
+# prints exactly one line on stderr, matching the extended REGEX.
+expect_fail_match() {
+	local desc=$1 re=$2 err rc
+	shift 2
+	err=$("$@" 2>&1 >/dev/null)
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		fail "$desc (exit 0)"
+	elif [ "$(printf '%s\n' "$err" | wc -l)" -ne 1 ] || ! [[ $err =~ $re ]]; then
+		fail "$desc"
+		echo "--- expected one stderr line matching"; printf '%s\n' "$re"
+		echo "--- actual stderr (exit $rc)"; printf '%s\n' "$err"
+	else
+		pass "$desc: $err"
 	fi
 }
 

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The engine of our own initiator: block I/O as SCSI commands on a session. */
+#include <errno.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine.h"
+#include "inventory.h"
+
+struct engine_iscsi {
+	struct lb_engine e;
+	struct iscsi_session *s;
+	uint32_t lun;
+	bool use10; /* the LUN refused READ/WRITE(16) */
+	bool use_ws_unmap; /* discard as WRITE SAME with UNMAP */
+	bool ws_unmap_ok;  /* WRITE SAME may set UNMAP */
+	uint8_t *zero_block; /* WRITE SAME source */
+};
+
+void lb_engine_free(struct lb_engine *e)
+{
+	if (e)
+		e->ops->free(e);
+}
+
+static int build_rw(struct engine_iscsi *ei, struct lb_io *io, uint8_t *cdb)
+{
+	uint64_t lba = io->offset / ei->e.info.block_size;
+	uint32_t blocks = io->length / ei->e.info.block_size;
+	bool fua = io->flags & LB_IO_FUA;
+	bool write = io->op == LB_IO_WRITE;
+
+	if (ei->use10) {
+		int r = write ? scsi_cdb_write10(cdb, lba, blocks, fua)
+			      : scsi_cdb_read10(cdb, lba, blocks, fua);
+		if (r != -ERANGE)
+			return r;
+	}
+	return write ? scsi_cdb_write16(cdb, lba, blocks, fua)
+		     : scsi_cdb_read16(cdb, lba, blocks, fua);
+}
+
+static void io_done(struct iscsi_cmd *cmd, int res)
+{
+	struct lb_io *io = cmd->arg;
+	struct engine_iscsi *ei = io->priv.iscsi.engine;
+
+	/* a LUN that does not know the 16-byte forms: try again with 10 */
+	if (res == -EOPNOTSUPP && !ei->use10 &&
+	    (io->op == LB_IO_READ || io->op == LB_IO_WRITE) &&
+	    (cmd->cdb[0] == SCSI_OP_READ16 || cmd->cdb[0] == SCSI_OP_WRITE16)) {
+		ei->use10 = true;
+		int len = build_rw(ei, io, cmd->cdb);
+
+		if (len > 0 && cmd->cdb[0] != SCSI_OP_READ16 && cmd->cdb[0] != SCSI_OP_WRITE16) {
+			cmd->cdb_len = (uint8_t)len;
+			if (iscsi_session_submit(ei->s, cmd) == 0)
+				return;
+		}
+	}
+	if (res > 0 && io->op != LB_IO_READ && io->op != LB_IO_WRITE)
+		res = 0;
+	io->done(io, res);
+}
+
+static int iscsi_submit(struct lb_engine *e, struct lb_io *io)
+{
+	struct engine_iscsi *ei = (struct engine_iscsi *)e;
+	struct iscsi_cmd *cmd = &io->priv.iscsi.cmd;
+	uint32_t bs = e->info.block_size;
+	int len;
+
+	if (io->offset % bs || io->length % bs || io->offset > e->info.size ||
+	    io->length > e->info.size - io->offset)
+		return -EINVAL;
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->lun = ei->lun;
+	cmd->done = io_done;
+	cmd->arg = io;
+	io->priv.iscsi.engine = ei;
+	switch (io->op) {
+	case LB_IO_READ:
+	case LB_IO_WRITE:
+		if (io->length > e->info.max_transfer)
+			return -EINVAL;
+		if (io->op == LB_IO_WRITE && e->info.read_only)
+			return -EROFS;
+		len = build_rw(ei, io, cmd->cdb);
+		cmd->dir = io->op == LB_IO_READ ? ISCSI_DIR_READ : ISCSI_DIR_WRITE;
+		cmd->iov = io->iov;
+		cmd->iovcnt = io->iovcnt;
+		cmd->length = io->length;
+		break;
+	case LB_IO_FLUSH:
+		len = scsi_cdb_sync_cache10(cmd->cdb);
+		break;
+	case LB_IO_DISCARD:
+		if (!e->info.discard || io->length > e->info.max_discard)
+			return -EOPNOTSUPP;
+		if (ei->use_ws_unmap) {
+			len = scsi_cdb_write_same16(cmd->cdb, io->offset / bs, io->length / bs, true,
+						    false);
+			io->priv.iscsi.iov = (struct iovec){ei->zero_block, bs};
+			cmd->length = bs;
+		} else {
+			scsi_unmap_param(io->priv.iscsi.param, io->offset / bs, io->length / bs);
+			len = scsi_cdb_unmap(cmd->cdb, SCSI_UNMAP_PARAM_LEN);
+			io->priv.iscsi.iov =
+				(struct iovec){io->priv.iscsi.param, SCSI_UNMAP_PARAM_LEN};
+			cmd->length = SCSI_UNMAP_PARAM_LEN;
+		}
+		cmd->dir = ISCSI_DIR_WRITE;
+		cmd->iov = &io->priv.iscsi.iov;
+		cmd->iovcnt = 1;
+		break;
+	case LB_IO_WRITE_ZEROES:
+		if (!e->info.write_zeroes || io->length > e->info.max_write_zeroes)
+			return -EOPNOTSUPP;
+		len = scsi_cdb_write_same16(cmd->cdb, io->offset / bs, io->length / bs,
+					    !(io->flags & LB_IO_NO_HOLE) && ei->ws_unmap_ok,
+					    false);
+		io->priv.iscsi.iov = (struct iovec){ei->zero_block, bs};
+		cmd->dir = ISCSI_DIR_WRITE;
+		cmd->iov = &io->priv.iscsi.iov;
+		cmd->iovcnt = 1;
+		cmd->length = bs;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (len < 0)
+		return len;
+	cmd->cdb_len = (uint8_t)len;
+	return iscsi_session_submit(ei->s, cmd);
+}
+
+static void iscsi_free(struct lb_engine *e)
+{
+	struct engine_iscsi *ei = (struct engine_iscsi *)e;
+
+	free(ei->zero_block);
+	free(ei);
+}
+
+static void iscsi_stats(struct lb_engine *e, struct iscsi_session_stats *ret)
+{
+	iscsi_session_get_stats(((struct engine_iscsi *)e)->s, ret);
+}
+
+static const struct lb_engine_ops engine_iscsi_ops = {
+	.name = "iscsi",
+	.submit = iscsi_submit,
+	.free = iscsi_free,
+	.stats = iscsi_stats,
+};
+
+/* Cap a block count at what fits a 32-bit byte length, block aligned. */
+static uint32_t bytes_cap(uint64_t blocks, uint32_t bs)
+{
+	uint64_t b = blocks * bs, max = UINT32_MAX / bs * bs;
+
+	return (uint32_t)(b > max ? max : b);
+}
+
+int lb_engine_iscsi_new(struct iscsi_session *s, uint32_t lun, struct lb_engine **ret,
+			lb_err *err)
+{
+	struct iscsi_lun_info li;
+	struct lb_volume_info *vi;
+	struct engine_iscsi *ei;
+	uint32_t bs;
+	int r;
+
+	r = iscsi_inventory_lun(s, lun, &li, err);
+	if (r < 0)
+		return r;
+	if (li.inq.device_type != 0x00)
+		return lb_err_set(err, ENOTBLK, "LUN %u is a %s, not a disk", lun,
+				  scsi_device_type_name(li.inq.device_type));
+	if (!li.has_capacity || li.cap.block_size == 0)
+		return lb_err_set(err, EIO, "LUN %u reports no capacity", lun);
+	ei = calloc(1, sizeof(*ei));
+	if (!ei)
+		return lb_err_set(err, ENOMEM, "out of memory");
+	bs = li.cap.block_size;
+	ei->zero_block = calloc(1, bs);
+	if (!ei->zero_block) {
+		free(ei);
+		return lb_err_set(err, ENOMEM, "out of memory");
+	}
+	ei->e.ops = &engine_iscsi_ops;
+	ei->s = s;
+	ei->lun = lun;
+	vi = &ei->e.info;
+	vi->size = li.size_bytes;
+	vi->block_size = bs;
+	vi->physical_block_size = li.cap.physical_block_size ? li.cap.physical_block_size : bs;
+	/* what a command may carry: the LUN's limit, else 8 MiB as a sane cap
+	 * (the session splits nothing: one command per I/O) */
+	vi->max_transfer = li.max_transfer_bytes ? li.max_transfer_bytes : 8u << 20;
+	if (vi->max_transfer > (8u << 20))
+		vi->max_transfer = 8u << 20;
+	vi->max_transfer -= vi->max_transfer % bs;
+	if (vi->max_transfer < bs)
+		vi->max_transfer = bs;
+	vi->flush = true;
+	vi->fua = true;
+	if (li.unmap) {
+		vi->discard = true;
+		vi->max_discard = bytes_cap(li.limits.max_unmap_blocks, bs);
+	} else if (li.write_same_unmap) {
+		vi->discard = true;
+		ei->use_ws_unmap = true;
+		vi->max_discard = bytes_cap(li.limits.max_write_same_blocks ?
+						    li.limits.max_write_same_blocks : 65535, bs);
+	}
+	ei->ws_unmap_ok = li.write_same_unmap;
+	if (li.write_same) {
+		vi->write_zeroes = true;
+		vi->max_write_zeroes = bytes_cap(li.limits.max_write_same_blocks, bs);
+	}
+	vi->discard_zeroes = li.cap.lbprz;
+	snprintf(vi->vendor, sizeof(vi->vendor), "%s", li.inq.vendor);
+	snprintf(vi->product, sizeof(vi->product), "%s", li.inq.product);
+	snprintf(vi->serial, sizeof(vi->serial), "%s", li.serial);
+	snprintf(vi->id, sizeof(vi->id), "%s", li.devid);
+	*ret = &ei->e;
+	return 0;
+}

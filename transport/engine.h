@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A LUN as a block device, whatever carries it.  The frontends (NBD,
+ * ublk) see only this interface; behind it are the engines: our own tcp
+ * initiator (engine-iscsi.c) and, for offload HBAs and iSER, the kernel's
+ * SCSI disk of an open-iscsi session.
+ *
+ * An engine is an ops table (each callback marked required or optional)
+ * and an opaque handle.  I/O is asynchronous on the caller's lb_loop:
+ * io->done(io, res) runs once, res = bytes (0 for flush, discard, write
+ * zeroes) or -errno.
+ */
+#ifndef LUNBRIDGE_ENGINE_H
+#define LUNBRIDGE_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "lb-err.h"
+#include "session.h"
+
+struct lb_volume_info {
+	uint64_t size;		      /* bytes */
+	uint32_t block_size;	      /* logical */
+	uint32_t physical_block_size;
+	uint32_t max_transfer;	      /* bytes per command; never 0 */
+	uint32_t max_discard;	      /* bytes per discard, 0: no discard */
+	uint32_t max_write_zeroes;    /* bytes per write-zeroes, 0: none */
+	bool discard;		      /* UNMAP (or WRITE SAME with UNMAP) */
+	bool write_zeroes;	      /* WRITE SAME */
+	bool discard_zeroes;	      /* unmapped blocks read back as zeroes */
+	bool fua;		      /* the FUA bit is honoured */
+	bool flush;		      /* SYNCHRONIZE CACHE */
+	bool read_only;
+	char vendor[9], product[17], serial[256], id[256];
+};
+
+enum lb_io_op {
+	LB_IO_READ,
+	LB_IO_WRITE,
+	LB_IO_FLUSH,
+	LB_IO_DISCARD,
+	LB_IO_WRITE_ZEROES,
+};
+
+#define LB_IO_FUA 0x1u	   /* write: durable before completion */
+#define LB_IO_NO_HOLE 0x2u /* write zeroes: keep the blocks allocated */
+
+struct lb_io;
+typedef void (*lb_io_cb)(struct lb_io *io, int res);
+
+struct lb_io {
+	enum lb_io_op op;
+	uint32_t flags;
+	uint64_t offset; /* bytes, block aligned */
+	uint32_t length; /* bytes, block aligned, <= the op's maximum */
+	const struct iovec *iov; /* READ and WRITE */
+	unsigned iovcnt;
+	lb_io_cb done;
+	void *arg;
+	/* private to the engine */
+	union {
+		struct {
+			struct iscsi_cmd cmd;
+			struct iovec iov;
+			uint8_t param[24];
+			void *engine;
+		} iscsi;
+	} priv;
+};
+
+struct lb_engine;
+
+struct lb_engine_ops {
+	const char *name; /* "iscsi", "kernel" */
+	/* required: start one I/O; -errno if it cannot be queued */
+	int (*submit)(struct lb_engine *e, struct lb_io *io);
+	/* required: release everything (after all I/O completed) */
+	void (*free)(struct lb_engine *e);
+	/* optional: counters for `lunbridge list` */
+	void (*stats)(struct lb_engine *e, struct iscsi_session_stats *ret);
+};
+
+struct lb_engine {
+	const struct lb_engine_ops *ops;
+	struct lb_volume_info info;
+};
+
+static inline int lb_engine_submit(struct lb_engine *e, struct lb_io *io)
+{
+	return e->ops->submit(e, io);
+}
+
+void lb_engine_free(struct lb_engine *e); /* NULL ok */
+
+/* Our initiator's engine on a logged-in session (which it does not own):
+ * runs the LUN inventory, then serves I/O with READ/WRITE(16), falling
+ * back to the 10-byte forms when the LUN refuses them.  -ENXIO when the
+ * LUN does not exist, -ENOTBLK when it is not a disk. */
+int lb_engine_iscsi_new(struct iscsi_session *s, uint32_t lun, struct lb_engine **ret,
+			lb_err *err);
+
+#endif
