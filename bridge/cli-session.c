@@ -22,6 +22,7 @@ enum {
 	OPT_DATA_DIGEST,
 	OPT_TIMEOUT,
 	OPT_CHAP_ALGS,
+	OPT_SECRET_ON_ARGV,
 };
 
 static int parse_digest(const cli_session_opts *o, const char *opt, const char *v, bool *ret)
@@ -103,6 +104,10 @@ int cli_session_parse_opts(int argc, char **argv, const char *want, const char *
 		{"data-digest", required_argument, NULL, OPT_DATA_DIGEST},
 		{"timeout", required_argument, NULL, OPT_TIMEOUT},
 		{"chap-algorithms", required_argument, NULL, OPT_CHAP_ALGS},
+		/* exact names, so that getopt does not take them as
+		 * abbreviations of the -file options */
+		{"chap-secret", required_argument, NULL, OPT_SECRET_ON_ARGV},
+		{"chap-target-secret", required_argument, NULL, OPT_SECRET_ON_ARGV},
 		{"json", no_argument, NULL, OPT_JSON},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -158,6 +163,11 @@ int cli_session_parse_opts(int argc, char **argv, const char *want, const char *
 			rc = parse_uint(o, "--timeout", optarg, 1, 3600, &secs);
 			o->timeout_ms = secs * 1000;
 			break;
+		case OPT_SECRET_ON_ARGV:
+			return cli_usage_error(o->cmd,
+					       "secrets are not taken on the command line, where "
+					       "every user can read them; use --chap-secret-file "
+					       "or $LUNBRIDGE_CHAP_SECRET");
 		case OPT_CHAP_ALGS:
 			rc = parse_chap_algs(o, optarg, &o->chap_algs);
 			break;

@@ -12,7 +12,8 @@
  *       until STOPFILE exists; appends "pass N" to PROGRESSFILE after each.
  *
  * Options: --qd N (16), --bs BYTES (65536), --header-digest, --data-digest,
- * --replacement-timeout SECONDS (120), --iov N (split each buffer into N
+ * --replacement-timeout SECONDS (120), --max-recv-dsl BYTES (our
+ * MaxRecvDataSegmentLength), --iov N (split each buffer into N
  * iovecs, 1), --length BYTES.  CHAP from $LUNBRIDGE_CHAP_USER and
  * $LUNBRIDGE_CHAP_SECRET.  Prints session counters at the end.
  */
@@ -171,6 +172,7 @@ int main(int argc, char **argv)
 		{"header-digest", no_argument, NULL, 'H'},
 		{"data-digest", no_argument, NULL, 'D'},
 		{"replacement-timeout", required_argument, NULL, 'R'},
+		{"max-recv-dsl", required_argument, NULL, 'M'},
 		{NULL, 0, NULL, 0},
 	};
 	struct iscsi_session_config cfg;
@@ -219,6 +221,9 @@ int main(int argc, char **argv)
 			break;
 		case 'R':
 			replacement = (uint32_t)atoi(optarg);
+			break;
+		case 'M':
+			cfg.want.max_recv_dsl = (uint32_t)atoi(optarg);
 			break;
 		default:
 			die("bad option");
