@@ -47,9 +47,11 @@ int scsi_cdb_sync_cache16(uint8_t cdb[ISCSI_CDB_MAX], uint64_t lba, uint32_t blo
 /* UNMAP with a parameter list of param_len bytes (scsi_unmap_param()). */
 int scsi_cdb_unmap(uint8_t cdb[ISCSI_CDB_MAX], uint16_t param_len);
 /* WRITE SAME(16): unmap sets UNMAP (a hole is allowed); ndob sets NDOB (no
- * data-out buffer: zeroes).  Without ndob, one block of data follows. */
+ * data-out buffer: zeroes).  Without ndob, one block of data follows.
+ * -EINVAL for 0 blocks, which the target would take as "to the end". */
 int scsi_cdb_write_same16(uint8_t cdb[ISCSI_CDB_MAX], uint64_t lba, uint32_t blocks, bool unmap,
 			  bool ndob);
+/* -EINVAL for a page without evpd (SPC-4 requires PAGE CODE 0 then). */
 int scsi_cdb_inquiry(uint8_t cdb[ISCSI_CDB_MAX], bool evpd, uint8_t page, uint16_t alloc_len);
 int scsi_cdb_report_luns(uint8_t cdb[ISCSI_CDB_MAX], uint32_t alloc_len);
 int scsi_cdb_read_capacity16(uint8_t cdb[ISCSI_CDB_MAX], uint32_t alloc_len);
@@ -91,7 +93,8 @@ struct scsi_inquiry {
 };
 /* Standard INQUIRY data: -EBADMSG if shorter than 36 bytes. */
 int scsi_inquiry_parse(const uint8_t *buf, size_t len, struct scsi_inquiry *ret);
-/* "disk", "cd/dvd", "controller", "enclosure", ... or "type 0xNN" into buf. */
+/* "disk", "cd/dvd", "controller", "enclosure", ..., "type 0xNN" for a
+ * reserved code, "unknown" above 0x1f (the field has 5 bits).  Static. */
 const char *scsi_device_type_name(uint8_t type);
 
 /* VPD page header check: the page code and the length the page claims,
@@ -104,14 +107,16 @@ int scsi_vpd_supported_parse(const uint8_t *buf, size_t len, uint8_t *pages, siz
 			     size_t *ret_n);
 bool scsi_vpd_has(const uint8_t *pages, size_t n, uint8_t page);
 
-/* 0x80: unit serial number, trimmed of leading and trailing spaces, NUL
- * terminated; non-printable bytes become '?'. */
+/* 0x80: unit serial number, trimmed of leading spaces and of trailing
+ * spaces and NUL padding, NUL terminated; non-printable bytes become '?'.
+ * -ENOBUFS (out untouched) when it does not fit in cap. */
 int scsi_vpd_serial_parse(const uint8_t *buf, size_t len, char *out, size_t cap);
 
 /* 0x83: the best LUN designator (NAA > EUI-64 > SCSI name string > T10
  * vendor id), association LUN only, as text: "naa.6001405..." for NAA,
- * "eui.xxxx" for EUI-64, the string for a name, "t10.VENDOR..." for T10.
- * -ENOENT when there is none. */
+ * "eui.xxxx" for EUI-64, the string for a name, "t10.VENDOR..." for T10
+ * (non-printable bytes become '?').  -ENOENT when there is none, -ENOBUFS
+ * (out untouched) when the text does not fit in cap. */
 int scsi_vpd_devid_parse(const uint8_t *buf, size_t len, char *out, size_t cap);
 
 /* 0xB0 block limits (fields 0 when the page omits them). */
@@ -145,10 +150,12 @@ struct scsi_capacity {
 	bool lbprz;
 };
 /* READ CAPACITY(16) data (>= 32 bytes; -EBADMSG otherwise, and for a block
- * size that is 0, not a power of two, or over 1 MiB). */
+ * size that is 0, not a power of two, or over 1 MiB, or a size in bytes
+ * that overflows 64 bits).  An exponent that would take the physical block
+ * size past 32 bits is ignored (physical_block_size = block_size). */
 int scsi_read_capacity16_parse(const uint8_t *buf, size_t len, struct scsi_capacity *ret);
-/* READ CAPACITY(10) data (8 bytes); blocks is 0xffffffff+1 when the device
- * asks for the 16-byte form. */
+/* READ CAPACITY(10) data (8 bytes; block size checked as above); blocks is
+ * 0xffffffff+1 when the device asks for the 16-byte form. */
 int scsi_read_capacity10_parse(const uint8_t *buf, size_t len, struct scsi_capacity *ret);
 
 #endif

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Data-In of the SCSI commands the initiator issues.  Byte 0 sizes the
+ * caller's buffers (bits 0-5: the text buffer for the serial number and
+ * the device id, 1..64 bytes; bits 0-3: the REPORT LUNS array); the rest
+ * goes, as one buffer, through every parser in scsi.h.  Whatever the
+ * input, what a parser accepts must obey its contract: strings fit and are
+ * printable, counts are within the buffers, capacities are sane, and every
+ * decoded LUN encodes back to itself.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scsi.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_text(const char *s, size_t cap)
+{
+	size_t n = strnlen(s, cap);
+
+	if (n >= cap)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < 0x20 || s[i] >= 0x7f)
+			abort();
+}
+
+static void fuzz_luns(const uint8_t *buf, size_t len, size_t cap)
+{
+	uint32_t luns[16];
+	size_t n, total;
+
+	if (len >= 8) {
+		uint32_t lun, lun2;
+		uint8_t again[8];
+
+		if (scsi_lun_decode(buf, &lun) == 0 &&
+		    (scsi_lun_encode(lun, again) < 0 || scsi_lun_decode(again, &lun2) < 0 ||
+		     lun2 != lun))
+			abort();
+	}
+	if (scsi_report_luns_parse(buf, len, luns, cap, &n, &total) < 0) {
+		if (len >= 8)
+			abort();
+		return;
+	}
+	if (n > cap || n > (len - 8) / 8 || n > total)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		if (luns[i] > 16383)
+			abort();
+}
+
+static void fuzz_inquiry(const uint8_t *buf, size_t len)
+{
+	struct scsi_inquiry q;
+
+	if (scsi_inquiry_parse(buf, len, &q) < 0)
+		return;
+	if (q.qualifier > 7 || q.device_type > 0x1f ||
+	    !strcmp(scsi_device_type_name(q.device_type), "unknown"))
+		abort();
+	check_text(q.vendor, sizeof(q.vendor));
+	check_text(q.product, sizeof(q.product));
+	check_text(q.revision, sizeof(q.revision));
+}
+
+static void fuzz_vpd(const uint8_t *buf, size_t len, size_t text_cap)
+{
+	struct scsi_block_limits bl;
+	struct scsi_lbp lbp;
+	const uint8_t *p;
+	uint8_t pages[8];
+	char *text;
+	size_t n;
+	int r;
+
+	if (scsi_vpd_payload(buf, len, len >= 2 ? buf[1] : 0, &p, &n) == 0 &&
+	    (p != buf + 4 || n > len - 4))
+		abort();
+	if (scsi_vpd_supported_parse(buf, len, pages, sizeof(pages), &n) == 0 &&
+	    (n > sizeof(pages) || n > len - 4 || (n && !scsi_vpd_has(pages, n, pages[n - 1]))))
+		abort();
+
+	/* Exactly text_cap bytes, so ASan sees a write past the end. */
+	text = malloc(text_cap);
+	if (!text)
+		return;
+	r = scsi_vpd_serial_parse(buf, len, text, text_cap);
+	if (r == 0)
+		check_text(text, text_cap);
+	else if (r != -EBADMSG && r != -ENOBUFS)
+		abort();
+	r = scsi_vpd_devid_parse(buf, len, text, text_cap);
+	if (r == 0)
+		check_text(text, text_cap);
+	else if (r != -EBADMSG && r != -ENOBUFS && r != -ENOENT)
+		abort();
+	free(text);
+
+	if (scsi_vpd_block_limits_parse(buf, len, &bl) == 0 && len < 44 &&
+	    bl.max_write_same_blocks != 0)
+		abort();
+	if (scsi_vpd_lbp_parse(buf, len, &lbp) == 0 && lbp.provisioning_type > 7)
+		abort();
+}
+
+static void check_capacity(const struct scsi_capacity *c)
+{
+	uint32_t bs = c->block_size;
+
+	if (bs == 0 || (bs & (bs - 1)) || bs > (1u << 20) || c->blocks == 0 ||
+	    c->blocks > UINT64_MAX / bs || c->physical_block_size < bs ||
+	    c->physical_block_size % bs)
+		abort();
+}
+
+static void fuzz_capacity(const uint8_t *buf, size_t len)
+{
+	struct scsi_capacity c;
+
+	if (scsi_read_capacity16_parse(buf, len, &c) == 0)
+		check_capacity(&c);
+	if (scsi_read_capacity10_parse(buf, len, &c) == 0) {
+		check_capacity(&c);
+		if (c.blocks > 0x100000000ull || c.lbpme || c.lbprz)
+			abort();
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const uint8_t *buf;
+	size_t len;
+
+	if (size < 1)
+		return 0;
+	buf = data + 1;
+	len = size - 1;
+	fuzz_luns(buf, len, data[0] & 0x0f);
+	fuzz_inquiry(buf, len);
+	fuzz_vpd(buf, len, 1 + (size_t)(data[0] & 0x3f));
+	fuzz_capacity(buf, len);
+	return 0;
+}
