@@ -409,7 +409,12 @@ static void rx_login(struct iscsi_session *s, struct iscsi_conn *c, const uint8_
 	lb_err_clear(&err);
 	r = iscsi_login_handle_response(s->login, &v, &err);
 	if (r < 0) {
-		lb_err_set(&s->err, r, "login to %s failed: %s", s->portal, err.msg);
+		const char *why = err.msg;
+
+		/* login.c words it as a sentence of its own */
+		if (strncmp(why, "login failed: ", 14) == 0)
+			why += 14;
+		lb_err_set(&s->err, r, "login to %s failed: %s", s->portal, why);
 		/* a refusal is final for a first login; a reinstatement keeps
 		 * trying until the replacement timeout */
 		iscsi_session_conn_failed(s, c, r, NULL);

@@ -4,8 +4,10 @@
 # goes to a scratch directory that is removed at the end; the host's
 # open-iscsi records are never touched.
 #
-# Today: iface management (records, hardware check, route lookup).
-# Attaching a LUN from a local tgtd target arrives with the NBD bridge.
+# Today: iface management (records, hardware check, route lookup), and our
+# own iSCSI initiator against a real local tgtd target that the demo starts
+# on a free loopback port (discovery, LUN inventory, CHAP).  Attaching a LUN
+# as a block device arrives with the NBD bridge.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$src"
@@ -19,7 +21,10 @@ ninja -C build >/dev/null
 lb=$src/build/bridge/lunbridge
 
 scratch=$(mktemp -d /tmp/lunbridge-demo.XXXXXX)
-trap 'rm -rf "$scratch"' EXIT
+# the same private tgtd the integration tests use: its own control socket
+# and port, killed with this script
+. "$src/tests/integration/transport/lib-tgtd.sh"
+trap 'tgt_cleanup; rm -rf "$scratch"' EXIT
 export LUNBRIDGE_IFACE_DIR=$scratch/ifaces
 
 step() {
@@ -61,5 +66,32 @@ if [ -n "$gw" ]; then
 	step "$lb" iface resolve --portal "$gw" --json
 fi
 step "$lb" iface delete -I storage0
+
+echo
+echo "== a real iSCSI target: tgtd on a free loopback port, one 64 MiB file-backed LUN"
+tgt_start >/dev/null
+tgt_mkimg "$scratch/lun1.img" 64M
+tgt_add_target 1 iqn.2026-11.org.lunbridge.demo:disk1
+tgt_add_lun 1 1 "$scratch/lun1.img"
+tgt_bind_all 1
+tgt_add_target 2 iqn.2026-11.org.lunbridge.demo:secure
+tgt_add_lun 2 1 "$scratch/lun1.img"
+tgt_bind_all 2
+tgt_chap 2 demo-user demo-secret-123456
+echo "tgtd listens on $TGT_PORTAL"
+echo
+echo "== discovery (SendTargets) and the LUN inventory, through lunbridge's own initiator"
+step "$lb" discover -p "$TGT_PORTAL"
+step "$lb" luns -p "$TGT_PORTAL" -T iqn.2026-11.org.lunbridge.demo:disk1
+step "$lb" luns -p "$TGT_PORTAL" -T iqn.2026-11.org.lunbridge.demo:disk1 --json
+echo
+echo "== CHAP: the secret comes from a file (or \$LUNBRIDGE_CHAP_SECRET), never from argv"
+printf 'demo-secret-123456\n' >"$scratch/chap.secret"
+chmod 600 "$scratch/chap.secret"
+# tgtd reads CHAP_A=7 as SHA-1 where everyone else means SHA-256: offer MD5
+step "$lb" luns -p "$TGT_PORTAL" -T iqn.2026-11.org.lunbridge.demo:secure \
+	--chap-user demo-user --chap-secret-file "$scratch/chap.secret" --chap-algorithms md5
+step "$lb" luns -p "$TGT_PORTAL" -T iqn.2026-11.org.lunbridge.demo:secure || true
+step "$lb" luns -p "$TGT_PORTAL" -T iqn.2026-11.org.lunbridge.demo:nosuch || true
 echo
 echo "demo: done"
