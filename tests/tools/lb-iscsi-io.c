@@ -361,6 +361,10 @@ int main(int argc, char **argv)
 	lb_engine_free(j.eng);
 	iscsi_session_free(j.s);
 	lb_loop_exit(&loop);
+	for (unsigned i = 0; i < j.qd; i++)
+		free(j.slots[i].buf);
+	free(j.slots);
+	free(j.image);
 	if (r < 0) {
 		fprintf(stderr, "lb-iscsi-io: %s failed: %s\n", mode, strerror(-r));
 		return 1;
