@@ -52,25 +52,11 @@ static json_object *discovery_json(const struct iscsi_discovery *d, const cli_se
 	return arr;
 }
 
-struct text_wait {
-	bool done;
-	int res;
-};
-
-static void text_done(struct iscsi_session *s, void *arg, int res)
-{
-	struct text_wait *w = arg;
-
-	w->done = true;
-	w->res = res;
-}
-
 int cli_discover(int argc, char **argv)
 {
 	static const char query[] = "SendTargets=All";
 	cli_session_opts o = {.cmd = "discover"};
 	struct iscsi_discovery d = {0};
-	struct text_wait w = {0};
 	cli_session cs;
 	const char *text;
 	size_t len;
@@ -83,11 +69,7 @@ int cli_discover(int argc, char **argv)
 	rc = cli_session_open(&o, &cs);
 	if (rc)
 		return rc;
-	rc = iscsi_session_text(cs.s, query, sizeof(query), text_done, &w);
-	if (rc == 0)
-		rc = iscsi_session_wait(cs.s, &w.done, o.timeout_ms * 3);
-	if (rc == 0)
-		rc = w.res;
+	rc = iscsi_session_text_sync(cs.s, query, sizeof(query), o.timeout_ms * 3);
 	if (rc < 0) {
 		cli_error("discovery at %s failed: %s", o.portal,
 			  rc == -ETIMEDOUT ? "no answer to SendTargets"

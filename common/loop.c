@@ -27,7 +27,8 @@ void lb_loop_exit(struct lb_loop *l)
 	l->ring.ring_fd = -1;
 }
 
-int lb_loop_sqe(struct lb_loop *l, struct lb_op *op, struct io_uring_sqe **ret)
+/* An SQE, submitting what is queued first when the SQ is full. */
+static int get_sqe(struct lb_loop *l, struct io_uring_sqe **ret)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&l->ring);
 
@@ -39,6 +40,17 @@ int lb_loop_sqe(struct lb_loop *l, struct lb_op *op, struct io_uring_sqe **ret)
 		if (!sqe)
 			return -EBUSY;
 	}
+	*ret = sqe;
+	return 0;
+}
+
+int lb_loop_sqe(struct lb_loop *l, struct lb_op *op, struct io_uring_sqe **ret)
+{
+	struct io_uring_sqe *sqe;
+	int r = get_sqe(l, &sqe);
+
+	if (r < 0)
+		return r;
 	io_uring_sqe_set_data(sqe, op);
 	op->busy = true;
 	l->inflight++;
@@ -103,18 +115,13 @@ int lb_loop_run_once(struct lb_loop *l, int timeout_ms)
 int lb_loop_cancel(struct lb_loop *l, struct lb_op *op)
 {
 	struct io_uring_sqe *sqe;
+	int r;
 
 	if (!op->busy)
 		return 0;
-	sqe = io_uring_get_sqe(&l->ring);
-	if (!sqe) {
-		int r = io_uring_submit(&l->ring);
-		if (r < 0)
-			return r;
-		sqe = io_uring_get_sqe(&l->ring);
-		if (!sqe)
-			return -EBUSY;
-	}
+	r = get_sqe(l, &sqe);
+	if (r < 0)
+		return r;
 	io_uring_prep_cancel(sqe, op, 0);
 	io_uring_sqe_set_data(sqe, NULL);
 	return 0;

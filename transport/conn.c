@@ -74,6 +74,23 @@ int iscsi_txbuf_frame(struct iscsi_txbuf *tx, const union iscsi_hdr *bhs, const 
 	return 0;
 }
 
+/* Consume done bytes from iov[*pos..cnt); returns true when all is done. */
+static bool iov_advance(struct iovec *iov, unsigned cnt, unsigned *pos, size_t done)
+{
+	while (*pos < cnt) {
+		struct iovec *v = &iov[*pos];
+
+		if (done < v->iov_len) {
+			v->iov_base = (uint8_t *)v->iov_base + done;
+			v->iov_len -= done;
+			return false;
+		}
+		done -= v->iov_len;
+		(*pos)++;
+	}
+	return true;
+}
+
 static void conn_put(struct iscsi_conn *c)
 {
 	if (--c->ops == 0 && c->dead) {
@@ -288,7 +305,6 @@ static void tx_kick(struct iscsi_conn *c)
 static void on_tx(struct lb_op *op, int res, uint32_t flags)
 {
 	struct iscsi_conn *c = container_of(op, struct iscsi_conn, tx_op);
-	size_t done;
 
 	if (c->dead)
 		goto out;
@@ -296,22 +312,7 @@ static void on_tx(struct lb_op *op, int res, uint32_t flags)
 		conn_fail(c, res, "send failed");
 		goto out;
 	}
-	done = (size_t)res;
-	while (done && c->tx_iov_pos < c->tx_iovcnt) {
-		struct iovec *v = &c->tx_iov[c->tx_iov_pos];
-
-		if (done >= v->iov_len) {
-			done -= v->iov_len;
-			c->tx_iov_pos++;
-		} else {
-			v->iov_base = (uint8_t *)v->iov_base + done;
-			v->iov_len -= done;
-			done = 0;
-		}
-	}
-	while (c->tx_iov_pos < c->tx_iovcnt && c->tx_iov[c->tx_iov_pos].iov_len == 0)
-		c->tx_iov_pos++;
-	if (c->tx_iov_pos < c->tx_iovcnt) {
+	if (!iov_advance(c->tx_iov, c->tx_iovcnt, &c->tx_iov_pos, (size_t)res)) {
 		tx_submit(c);
 		goto out;
 	}
@@ -473,23 +474,7 @@ static void on_rx(struct lb_op *op, int res, uint32_t flags)
 		goto out;
 	}
 	/* data stage: advance through the iovecs */
-	{
-		size_t done = (size_t)res;
-
-		while (done && c->rx_iov_pos < c->rx_iovcnt) {
-			struct iovec *v = &c->rx_iov[c->rx_iov_pos];
-
-			if (done >= v->iov_len) {
-				done -= v->iov_len;
-				c->rx_iov_pos++;
-			} else {
-				v->iov_base = (uint8_t *)v->iov_base + done;
-				v->iov_len -= done;
-				done = 0;
-			}
-		}
-	}
-	if (c->rx_iov_pos < c->rx_iovcnt) {
+	if (!iov_advance(c->rx_iov, c->rx_iovcnt, &c->rx_iov_pos, (size_t)res)) {
 		rx_post(c);
 		goto out;
 	}

@@ -1045,6 +1045,19 @@ int iscsi_session_logout_sync(struct iscsi_session *s)
 	return r < 0 ? r : w.res;
 }
 
+int iscsi_session_text_sync(struct iscsi_session *s, const char *text, size_t len,
+			    uint32_t timeout_ms)
+{
+	struct sync_wait w = {0};
+	int r;
+
+	r = iscsi_session_text(s, text, len, sync_cb, &w);
+	if (r < 0)
+		return r;
+	r = iscsi_session_wait(s, &w.done, timeout_ms);
+	return r < 0 ? r : w.res;
+}
+
 static void sync_cmd_cb(struct iscsi_cmd *cmd, int res)
 {
 	struct sync_wait *w = cmd->arg;
