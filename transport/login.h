@@ -73,7 +73,9 @@ iscsi_login_state iscsi_login_get_state(const struct iscsi_login *l);
 
 /* Build the next Login Request into buf (BHS + text data, padded, no
  * digests: login PDUs never carry them).  Returns its length, -ENOBUFS if
- * cap is too small, -EINVAL when called in a final state. */
+ * cap is too small (nothing consumed: call again with a larger buffer),
+ * -EINVAL when called in a final state or before the response to the
+ * previous request was handled. */
 ssize_t iscsi_login_build_request(struct iscsi_login *l, uint8_t *buf, size_t cap, lb_err *err);
 
 /* Feed one complete Login Response (pdu.h view).  Returns
@@ -84,8 +86,11 @@ ssize_t iscsi_login_build_request(struct iscsi_login *l, uint8_t *buf, size_t ca
  *   -EPROTO     protocol violation by the target (wrong ITT, ISID,
  *               version, stage, a key repeated, ...)
  *   -EAGAIN     target out of resources / service unavailable (retry)
+ *   -EMSGSIZE   the target's text, or our answers to it, is too long
+ *   -EINVAL     no request outstanding, or the login is already over
  *   other -errno for the remaining status classes
- * with a sentence in err ("login failed: authentication failed (0201)"). */
+ * with a sentence in err ("login failed: authentication failed (0201)").
+ * Every other error ends the login in FAILED. */
 int iscsi_login_handle_response(struct iscsi_login *l, const struct iscsi_pdu_view *rsp,
 				lb_err *err);
 
