@@ -69,7 +69,7 @@ int cli_discover(int argc, char **argv)
 	rc = cli_session_open(&o, &cs);
 	if (rc)
 		return rc;
-	rc = iscsi_session_text_sync(cs.s, query, sizeof(query), o.timeout_ms * 3);
+	rc = iscsi_session_text_sync(cs.s, query, sizeof(query));
 	if (rc < 0) {
 		cli_error("discovery at %s failed: %s", o.portal,
 			  rc == -ETIMEDOUT ? "no answer to SendTargets"

@@ -20,7 +20,42 @@
 
 struct iscsi_txbuf *iscsi_txbuf_new(void)
 {
-	return calloc(1, sizeof(struct iscsi_txbuf));
+	struct iscsi_txbuf *tx = calloc(1, sizeof(struct iscsi_txbuf));
+
+	if (tx)
+		tx->itt = ISCSI_RESERVED_TAG;
+	return tx;
+}
+
+/* Free a PDU the live connection is done with, telling its task. */
+static void tx_release(struct iscsi_conn *c, struct iscsi_txbuf *tx)
+{
+	uint32_t itt = tx->itt;
+
+	iscsi_txbuf_free(tx);
+	if (itt != ISCSI_RESERVED_TAG && !c->dead)
+		iscsi_task_tx_released(c->s, itt);
+}
+
+unsigned iscsi_conn_purge(struct iscsi_conn *c, uint32_t itt)
+{
+	struct iscsi_txbuf **p = &c->txq_head, *last = NULL;
+	unsigned n = 0;
+
+	while (*p) {
+		struct iscsi_txbuf *tx = *p;
+
+		if (tx->itt == itt) {
+			*p = tx->next;
+			iscsi_txbuf_free(tx);
+			n++;
+		} else {
+			last = tx;
+			p = &tx->next;
+		}
+	}
+	c->txq_tail = last;
+	return n;
 }
 
 void iscsi_txbuf_free(struct iscsi_txbuf *tx)
@@ -104,6 +139,8 @@ static void conn_put(struct iscsi_conn *c)
 			c->tx_batch = tx->next;
 			iscsi_txbuf_free(tx);
 		}
+		if (c->fd >= 0)
+			close(c->fd);
 		free(c->rx_buf);
 		free(c);
 	}
@@ -218,8 +255,10 @@ int iscsi_conn_connect(struct iscsi_conn *c, uint32_t timeout_ms)
 	if (timeout_ms) {
 		sqe->flags |= IOSQE_IO_LINK;
 		r = conn_sqe(c, &c->link_timeout_op, &lt);
-		if (r < 0)
+		if (r < 0) {
+			sqe->flags &= (uint8_t)~IOSQE_IO_LINK;
 			return r; /* the connect still completes */
+		}
 		c->connect_ts.tv_sec = timeout_ms / 1000;
 		c->connect_ts.tv_nsec = (long long)(timeout_ms % 1000) * 1000000;
 		io_uring_prep_link_timeout(lt, &c->connect_ts, 0);
@@ -236,9 +275,9 @@ void iscsi_conn_close(struct iscsi_conn *c)
 	(void)lb_loop_cancel(c->s->loop, &c->connect_op);
 	(void)lb_loop_cancel(c->s->loop, &c->rx_op);
 	(void)lb_loop_cancel(c->s->loop, &c->tx_op);
-	close(c->fd);
-	c->fd = -1;
-	/* freed by conn_put() once the last SQE completes */
+	/* the fd is closed, and c freed, by conn_put() once the last SQE
+	 * naming it has completed: an unsubmitted SQE must not meet a reused
+	 * descriptor number */
 	c->ops++;
 	conn_put(c);
 }
@@ -316,11 +355,18 @@ static void on_tx(struct lb_op *op, int res, uint32_t flags)
 		tx_submit(c);
 		goto out;
 	}
-	while (c->tx_batch) {
-		struct iscsi_txbuf *tx = c->tx_batch;
+	/* detach the batch first: releasing may complete a command whose
+	 * callback queues (and kicks) new PDUs */
+	{
+		struct iscsi_txbuf *done = c->tx_batch;
 
-		c->tx_batch = tx->next;
-		iscsi_txbuf_free(tx);
+		c->tx_batch = NULL;
+		while (done) {
+			struct iscsi_txbuf *tx = done;
+
+			done = tx->next;
+			tx_release(c, tx);
+		}
 	}
 	tx_kick(c);
 out:

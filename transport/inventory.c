@@ -5,8 +5,6 @@
 
 #include "inventory.h"
 
-#define INVENTORY_CMD_TIMEOUT_MS 30000
-
 static int run(struct iscsi_session *s, uint32_t lun, const uint8_t *cdb, int cdb_len, void *buf,
 	       uint32_t len, size_t *ret_len)
 {
@@ -22,7 +20,7 @@ static int run(struct iscsi_session *s, uint32_t lun, const uint8_t *cdb, int cd
 	int r;
 
 	memcpy(cmd.cdb, cdb, (size_t)cdb_len);
-	r = iscsi_session_cmd_sync(s, &cmd, INVENTORY_CMD_TIMEOUT_MS);
+	r = iscsi_session_cmd_sync(s, &cmd);
 	if (r >= 0 && ret_len)
 		*ret_len = (size_t)r;
 	return r < 0 ? r : 0;

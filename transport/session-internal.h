@@ -28,6 +28,7 @@
 /* One outgoing PDU: framing plus the data it points to. */
 struct iscsi_txbuf {
 	struct iscsi_txbuf *next;
+	uint32_t itt; /* the task whose buffer it sends, or ISCSI_RESERVED_TAG */
 	struct iscsi_pdu_tx frame;
 	struct iovec iov[ISCSI_CMD_MAX_IOV + 2];
 	unsigned iovcnt;
@@ -93,6 +94,12 @@ struct iscsi_task {
 	uint32_t exp_r2tsn;
 	uint64_t deadline_ms;
 	struct iscsi_task *next_free;
+	/* PDUs queued or in flight that send from the command's buffer: the
+	 * caller gets its buffer back only once they are all gone */
+	uint32_t tx_refs;
+	bool done_wait; /* answered; completion held for tx_refs */
+	int done_res;
+	bool done_retry;
 };
 
 enum iscsi_tmf_state {
@@ -152,6 +159,7 @@ struct iscsi_session {
 	/* text (discovery) */
 	uint32_t text_itt;
 	bool text_active;
+	uint64_t text_deadline_ms;
 	struct iscsi_text_seq text_seq;
 	iscsi_session_cb text_cb;
 	void *text_arg;
@@ -201,6 +209,8 @@ void iscsi_conn_close(struct iscsi_conn *c);
 void iscsi_conn_queue(struct iscsi_conn *c, struct iscsi_txbuf *tx);
 int iscsi_conn_start_rx(struct iscsi_conn *c);
 int iscsi_conn_set_limits(struct iscsi_conn *c, const struct iscsi_params *p);
+/* Drop the queued (not yet submitted) PDUs of task itt; returns how many. */
+unsigned iscsi_conn_purge(struct iscsi_conn *c, uint32_t itt);
 struct iscsi_txbuf *iscsi_txbuf_new(void);
 void iscsi_txbuf_free(struct iscsi_txbuf *tx);
 /* Frame bhs + data (a window of iov) into tx; the data is not copied. */
@@ -233,5 +243,7 @@ void iscsi_tasks_requeue_all(struct iscsi_session *s);
 /* Complete every task and pending command with res. */
 void iscsi_tasks_fail_all(struct iscsi_session *s, int res);
 void iscsi_tasks_tick(struct iscsi_session *s, uint64_t now);
+/* A PDU that sent from task itt's buffer has left the send path. */
+void iscsi_task_tx_released(struct iscsi_session *s, uint32_t itt);
 
 #endif

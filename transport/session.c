@@ -742,6 +742,7 @@ int iscsi_session_text(struct iscsi_session *s, const char *text, size_t len,
 	s->text_cb = cb;
 	s->text_arg = arg;
 	s->text_itt = iscsi_session_next_itt(s);
+	s->text_deadline_ms = lb_now_ms() + (s->cfg.cmd_timeout_ms ? s->cfg.cmd_timeout_ms : 30000);
 	send_text(s, ISCSI_RESERVED_TAG, text, len);
 	return 0;
 }
@@ -776,6 +777,12 @@ static void rx_reject(struct iscsi_session *s, const union iscsi_hdr *h, const u
 {
 	union iscsi_hdr rejected;
 	uint32_t itt;
+
+	if (len < ISCSI_BHS_LEN) {
+		iscsi_session_conn_failed(s, s->conn, -EPROTO,
+					  "Reject without the rejected PDU's header");
+		return;
+	}
 
 	iscsi_session_update_statsn(s, be32toh(h->reject.statsn));
 	iscsi_session_update_window(s, be32toh(h->reject.exp_cmdsn), be32toh(h->reject.max_cmdsn));
@@ -931,6 +938,11 @@ static void session_tick(struct iscsi_session *s, uint64_t now)
 						  "no answer to NOP-Out ping");
 			break;
 		}
+		if (s->text_active && now >= s->text_deadline_ms) {
+			iscsi_session_conn_failed(s, s->conn, -ETIMEDOUT,
+						  "no answer to the Text Request");
+			break;
+		}
 		if (s->cfg.nop_interval_ms && !s->ping_sent_ms && s->conn &&
 		    now - s->conn->last_rx_ms >= s->cfg.nop_interval_ms)
 			send_ping(s, now);
@@ -1045,8 +1057,21 @@ int iscsi_session_logout_sync(struct iscsi_session *s)
 	return r < 0 ? r : w.res;
 }
 
-int iscsi_session_text_sync(struct iscsi_session *s, const char *text, size_t len,
-			    uint32_t timeout_ms)
+/* Run the loop until w is done, with no deadline of our own: the
+ * session's timeouts (command, text, NOP, replacement) end every wait, and
+ * returning earlier would leave the session pointing at the caller's stack. */
+static int wait_done(struct iscsi_session *s, struct sync_wait *w)
+{
+	while (!w->done) {
+		int r = lb_loop_run_once(s->loop, 1000);
+
+		if (r < 0 && r != -EINTR && r != -ETIME)
+			return r;
+	}
+	return w->res;
+}
+
+int iscsi_session_text_sync(struct iscsi_session *s, const char *text, size_t len)
 {
 	struct sync_wait w = {0};
 	int r;
@@ -1054,8 +1079,7 @@ int iscsi_session_text_sync(struct iscsi_session *s, const char *text, size_t le
 	r = iscsi_session_text(s, text, len, sync_cb, &w);
 	if (r < 0)
 		return r;
-	r = iscsi_session_wait(s, &w.done, timeout_ms);
-	return r < 0 ? r : w.res;
+	return wait_done(s, &w);
 }
 
 static void sync_cmd_cb(struct iscsi_cmd *cmd, int res)
@@ -1066,7 +1090,7 @@ static void sync_cmd_cb(struct iscsi_cmd *cmd, int res)
 	w->res = res;
 }
 
-int iscsi_session_cmd_sync(struct iscsi_session *s, struct iscsi_cmd *cmd, uint32_t timeout_ms)
+int iscsi_session_cmd_sync(struct iscsi_session *s, struct iscsi_cmd *cmd)
 {
 	struct sync_wait w = {0};
 	int r;
@@ -1076,8 +1100,5 @@ int iscsi_session_cmd_sync(struct iscsi_session *s, struct iscsi_cmd *cmd, uint3
 	r = iscsi_session_submit(s, cmd);
 	if (r < 0)
 		return r;
-	r = iscsi_session_wait(s, &w.done, timeout_ms);
-	if (r < 0)
-		return r; /* the command stays queued: the caller frees the session */
-	return w.res;
+	return wait_done(s, &w);
 }

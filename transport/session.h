@@ -162,9 +162,11 @@ int iscsi_session_wait(struct iscsi_session *s, const bool *done, uint32_t timeo
 /* Synchronous helpers built on the above. */
 int iscsi_session_login_sync(struct iscsi_session *s, lb_err *err);
 int iscsi_session_logout_sync(struct iscsi_session *s);
-int iscsi_session_cmd_sync(struct iscsi_session *s, struct iscsi_cmd *cmd, uint32_t timeout_ms);
+/* A command or text exchange, waited for.  There is no deadline here: the
+ * session's own timeouts (command timeout with abort and retries, text
+ * timeout, NOP liveness, replacement timeout) end every wait. */
+int iscsi_session_cmd_sync(struct iscsi_session *s, struct iscsi_cmd *cmd);
 /* iscsi_session_text(), waited for; the answer via iscsi_session_text_result(). */
-int iscsi_session_text_sync(struct iscsi_session *s, const char *text, size_t len,
-			    uint32_t timeout_ms);
+int iscsi_session_text_sync(struct iscsi_session *s, const char *text, size_t len);
 
 #endif

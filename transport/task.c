@@ -63,6 +63,8 @@ static struct iscsi_cmd *task_put(struct iscsi_session *s, struct iscsi_task *t)
 
 	t->cmd = NULL;
 	t->state = ISCSI_TASK_FREE;
+	t->tx_refs = 0;
+	t->done_wait = false;
 	t->next_free = s->free_tasks;
 	s->free_tasks = t;
 	s->active--;
@@ -109,7 +111,7 @@ static void cmd_done(struct iscsi_cmd *cmd, int res)
 }
 
 /* Finish a task: retry it when the target asks for that, else complete. */
-static void task_complete(struct iscsi_session *s, struct iscsi_task *t, int res, bool retryable)
+static void task_finish(struct iscsi_session *s, struct iscsi_task *t, int res, bool retryable)
 {
 	struct iscsi_cmd *cmd = task_put(s, t);
 
@@ -126,6 +128,35 @@ static void task_complete(struct iscsi_session *s, struct iscsi_task *t, int res
 			s->stats.write_bytes += (uint64_t)res;
 	}
 	cmd_done(cmd, res);
+}
+
+/* The target has answered: drop the task's PDUs not yet handed to the
+ * kernel, and finish once none of its PDUs is in a sendmsg in flight (the
+ * caller may free the buffer as soon as it completes). */
+static void task_complete(struct iscsi_session *s, struct iscsi_task *t, int res, bool retryable)
+{
+	if (t->tx_refs && s->conn) {
+		unsigned n = iscsi_conn_purge(s->conn, t->itt);
+
+		t->tx_refs -= n < t->tx_refs ? n : t->tx_refs;
+	}
+	if (t->tx_refs && s->conn) {
+		t->done_wait = true;
+		t->done_res = res;
+		t->done_retry = retryable;
+		return;
+	}
+	task_finish(s, t, res, retryable);
+}
+
+void iscsi_task_tx_released(struct iscsi_session *s, uint32_t itt)
+{
+	struct iscsi_task *t = iscsi_task_lookup(s, itt);
+
+	if (!t || !t->tx_refs)
+		return;
+	if (--t->tx_refs == 0 && t->done_wait)
+		task_finish(s, t, t->done_res, t->done_retry);
 }
 
 /* ---- submission ----------------------------------------------------------- */
@@ -170,9 +201,10 @@ int iscsi_session_submit(struct iscsi_session *s, struct iscsi_cmd *cmd)
 	return 0;
 }
 
-static int queue_pdu(struct iscsi_session *s, const union iscsi_hdr *bhs,
-		     const struct iscsi_cmd *cmd, uint32_t off, uint32_t len)
+static int queue_pdu(struct iscsi_session *s, const union iscsi_hdr *bhs, struct iscsi_task *t,
+		     uint32_t off, uint32_t len)
 {
+	const struct iscsi_cmd *cmd = t->cmd;
 	struct iscsi_txbuf *tx = iscsi_txbuf_new();
 	struct iovec win[ISCSI_CMD_MAX_IOV];
 	int n = 0, r;
@@ -190,6 +222,10 @@ static int queue_pdu(struct iscsi_session *s, const union iscsi_hdr *bhs,
 	if (r < 0) {
 		iscsi_txbuf_free(tx);
 		return r;
+	}
+	if (len) {
+		tx->itt = t->itt;
+		t->tx_refs++;
 	}
 	iscsi_conn_queue(s->conn, tx);
 	return 0;
@@ -215,7 +251,7 @@ static int send_data_out(struct iscsi_session *s, struct iscsi_task *t, uint32_t
 		h.data_out.exp_statsn = htobe32(s->exp_statsn);
 		h.data_out.datasn = htobe32(datasn++);
 		h.data_out.buffer_offset = htobe32(off);
-		r = queue_pdu(s, &h, t->cmd, off, n);
+		r = queue_pdu(s, &h, t, off, n);
 		if (r < 0)
 			return r;
 		s->stats.data_out_pdus++;
@@ -264,7 +300,7 @@ static int send_cmd(struct iscsi_session *s, struct iscsi_task *t, struct iscsi_
 	h.scsi_cmd.cmdsn = htobe32(t->cmdsn);
 	h.scsi_cmd.exp_statsn = htobe32(s->exp_statsn);
 	memcpy(h.scsi_cmd.cdb, cmd->cdb, cmd->cdb_len);
-	r = queue_pdu(s, &h, cmd, 0, imm);
+	r = queue_pdu(s, &h, t, 0, imm);
 	if (r == 0 && unsol > imm)
 		r = send_data_out(s, t, ISCSI_RESERVED_TAG, imm, unsol - imm);
 	return r;
@@ -280,7 +316,8 @@ void iscsi_tasks_pump(struct iscsi_session *s)
 		int r = send_cmd(s, t, cmd);
 
 		if (r < 0) {
-			task_put(s, t);
+			/* it goes again after recovery */
+			pending_push_front(s, task_put(s, t));
 			iscsi_session_conn_failed(s, s->conn, r, "cannot queue a command");
 			return;
 		}
@@ -307,6 +344,19 @@ static uint32_t residual_of(struct iscsi_session *s, const struct iscsi_cmd *cmd
 	if (flags & ISCSI_RSP_FLAG_UNDERFLOW)
 		return residual <= cmd->length ? residual : cmd->length;
 	return 0;
+}
+
+/* A read that reports success must have delivered every byte it claims. */
+static int check_read_coverage(struct iscsi_session *s, const struct iscsi_task *t, int res)
+{
+	const struct iscsi_cmd *cmd = t->cmd;
+
+	if (res >= 0 && cmd->dir == ISCSI_DIR_READ && t->data_in < cmd->length - cmd->residual) {
+		iscsi_session_log(s, "target reported %u bytes read but sent %u", cmd->length - cmd->residual,
+				  t->data_in);
+		return -EIO;
+	}
+	return res;
 }
 
 void iscsi_task_rx_scsi_rsp(struct iscsi_session *s, const union iscsi_hdr *h, const uint8_t *data,
@@ -346,7 +396,7 @@ void iscsi_task_rx_scsi_rsp(struct iscsi_session *s, const union iscsi_hdr *h, c
 	res = iscsi_scsi_status_to_errno(cmd->status, cmd->has_sense ? &cmd->sense : NULL,
 					 &retryable);
 	if (res == 0)
-		res = (int)(cmd->length - cmd->residual);
+		res = check_read_coverage(s, t, (int)(cmd->length - cmd->residual));
 	task_complete(s, t, res, retryable);
 }
 
@@ -365,6 +415,9 @@ int iscsi_task_data_in_dest(struct iscsi_session *s, struct iscsi_conn *c)
 	if (be32toh(d->datasn) != t->exp_datasn)
 		return lb_err_set(&s->err, EPROTO, "Data-In DataSN %u, expected %u",
 				  be32toh(d->datasn), t->exp_datasn);
+	if (s->params.data_pdu_in_order && off != t->data_in)
+		return lb_err_set(&s->err, EPROTO, "Data-In at offset %u, expected %u", off,
+				  t->data_in);
 	if (off > t->cmd->length || len > t->cmd->length - off)
 		return lb_err_set(&s->err, EPROTO,
 				  "Data-In of %u bytes at offset %u overruns the %u-byte buffer", len,
@@ -407,8 +460,9 @@ void iscsi_task_rx_data_in(struct iscsi_session *s, const union iscsi_hdr *h)
 		bool retryable = false;
 		int res = iscsi_scsi_status_to_errno(cmd->status, NULL, &retryable);
 
-		task_complete(s, t, res == 0 ? (int)(cmd->length - cmd->residual) : res,
-			      retryable);
+		if (res == 0)
+			res = check_read_coverage(s, t, (int)(cmd->length - cmd->residual));
+		task_complete(s, t, res, retryable);
 	}
 }
 
@@ -445,8 +499,14 @@ void iscsi_task_rx_reject(struct iscsi_session *s, const union iscsi_hdr *reject
 {
 	struct iscsi_task *t = iscsi_task_lookup(s, be32toh(rejected->bhs.itt));
 
-	if (!t)
+	if (!t || t->done_wait)
 		return;
+	if (iscsi_hdr_opcode(rejected) != ISCSI_OP_SCSI_CMD) {
+		/* a rejected Data-Out leaves the command with the target
+		 * (RFC 7143 §7.8); at ERL 0 we cannot repair it: reconnect */
+		iscsi_session_conn_failed(s, s->conn, -EPROTO, "target rejected a Data-Out PDU");
+		return;
+	}
 	/* a digest error is worth another try; anything else fails the command */
 	task_complete(s, t, -EIO, reason == ISCSI_REJECT_DIGEST_ERROR);
 }
@@ -466,6 +526,12 @@ void iscsi_tasks_requeue_all(struct iscsi_session *s)
 	struct iscsi_task **order = calloc(s->n_tasks, sizeof(*order));
 	uint32_t n = 0;
 
+	for (uint32_t i = 0; i < s->n_tasks; i++) {
+		struct iscsi_task *t = &s->tasks[i];
+
+		if (t->state != ISCSI_TASK_FREE && t->done_wait)
+			task_finish(s, t, t->done_res, t->done_retry);
+	}
 	for (uint32_t i = 0; i < s->n_tasks; i++)
 		if (s->tasks[i].state != ISCSI_TASK_FREE) {
 			if (order)
@@ -486,6 +552,12 @@ void iscsi_tasks_fail_all(struct iscsi_session *s, int res)
 {
 	struct iscsi_cmd *cmd;
 
+	for (uint32_t i = 0; i < s->n_tasks; i++) {
+		struct iscsi_task *t = &s->tasks[i];
+
+		if (t->state != ISCSI_TASK_FREE && t->done_wait)
+			task_finish(s, t, t->done_res, false);
+	}
 	for (uint32_t i = 0; i < s->n_tasks; i++)
 		if (s->tasks[i].state != ISCSI_TASK_FREE)
 			pending_push_back(s, task_put(s, &s->tasks[i]));
@@ -525,15 +597,7 @@ static void lun_reset(struct iscsi_session *s, uint32_t lun)
 /* Re-issue, or fail with -ETIMEDOUT after too many tries. */
 static void task_retry_after_abort(struct iscsi_session *s, struct iscsi_task *t)
 {
-	struct iscsi_cmd *cmd = task_put(s, t);
-
-	if (cmd->retries >= ISCSI_MAX_RETRIES) {
-		cmd_done(cmd, -ETIMEDOUT);
-		return;
-	}
-	cmd->retries++;
-	s->stats.retries++;
-	pending_push_front(s, cmd);
+	task_complete(s, t, -ETIMEDOUT, true);
 }
 
 void iscsi_task_rx_tmf_rsp(struct iscsi_session *s, const union iscsi_hdr *h)
@@ -553,7 +617,7 @@ void iscsi_task_rx_tmf_rsp(struct iscsi_session *s, const union iscsi_hdr *h)
 		struct iscsi_task *t = s->tmf_task;
 
 		if (rsp->response == ISCSI_TMF_RSP_COMPLETE || rsp->response == ISCSI_TMF_RSP_NO_TASK) {
-			if (t && t->state == ISCSI_TASK_ABORTING)
+			if (t && t->state == ISCSI_TASK_ABORTING && !t->done_wait)
 				task_retry_after_abort(s, t);
 			return;
 		}
@@ -568,7 +632,7 @@ void iscsi_task_rx_tmf_rsp(struct iscsi_session *s, const union iscsi_hdr *h)
 	for (uint32_t i = 0; i < s->n_tasks; i++) {
 		struct iscsi_task *t = &s->tasks[i];
 
-		if (t->state != ISCSI_TASK_FREE && t->cmd->lun == s->tmf_lun)
+		if (t->state != ISCSI_TASK_FREE && !t->done_wait && t->cmd->lun == s->tmf_lun)
 			task_retry_after_abort(s, t);
 	}
 }
@@ -591,7 +655,8 @@ void iscsi_tasks_tick(struct iscsi_session *s, uint64_t now)
 	for (uint32_t i = 0; i < s->n_tasks; i++) {
 		struct iscsi_task *t = &s->tasks[i];
 
-		if (t->state == ISCSI_TASK_ACTIVE && t->deadline_ms && now >= t->deadline_ms) {
+		if (t->state == ISCSI_TASK_ACTIVE && !t->done_wait && t->deadline_ms &&
+		    now >= t->deadline_ms) {
 			iscsi_session_log(s, "command 0x%02x on LUN %u timed out after %u ms; "
 					     "aborting it",
 					  t->cmd->cdb[0], t->cmd->lun, s->cfg.cmd_timeout_ms);
