@@ -198,8 +198,6 @@ int cli_session_parse_opts(int argc, char **argv, const char *want, const char *
 		return cli_usage_error(o->cmd, "which LUN? Name it with -l LUN");
 	if ((o->chap_secret_file || getenv("LUNBRIDGE_CHAP_SECRET")) && !o->chap_user)
 		return cli_usage_error(o->cmd, "a CHAP secret is given but no --chap-user");
-	if (o->chap_secret_file && !o->chap_user)
-		return cli_usage_error(o->cmd, "--chap-secret-file needs --chap-user");
 	if ((o->chap_target_user || o->chap_target_secret_file) && !o->chap_user)
 		return cli_usage_error(o->cmd, "mutual CHAP needs one-way CHAP too (--chap-user)");
 	return -1;

@@ -1062,13 +1062,9 @@ int iscsi_session_logout_sync(struct iscsi_session *s)
  * returning earlier would leave the session pointing at the caller's stack. */
 static int wait_done(struct iscsi_session *s, struct sync_wait *w)
 {
-	while (!w->done) {
-		int r = lb_loop_run_once(s->loop, 1000);
+	int r = iscsi_session_wait(s, &w->done, UINT32_MAX);
 
-		if (r < 0 && r != -EINTR && r != -ETIME)
-			return r;
-	}
-	return w->res;
+	return r < 0 ? r : w->res;
 }
 
 int iscsi_session_text_sync(struct iscsi_session *s, const char *text, size_t len)
