@@ -99,8 +99,8 @@ int cli_luns(int argc, char **argv)
 			json_object_array_add(arr, lun_json(&info[i]));
 		cli_print_json(arr);
 	} else {
-		printf("%-5s %-11s %-8s %-16s %-20s %14s %6s\n", "LUN", "TYPE", "VENDOR",
-		       "PRODUCT", "SERIAL", "SIZE", "BLOCK");
+		printf("%-5s %-11s %-8s %-16s %-20s %14s %6s\n", "LUN", "TYPE", "VENDOR", "PRODUCT",
+		       "SERIAL", "SIZE", "BLOCK");
 		for (size_t i = 0; i < shown; i++) {
 			const struct iscsi_lun_info *l = &info[i];
 			char size[24] = "-", block[12] = "-";

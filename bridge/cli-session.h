@@ -23,12 +23,12 @@
 	"      --chap-user NAME        CHAP: our name; the secret comes from\n"                    \
 	"                              --chap-secret-file or $LUNBRIDGE_CHAP_SECRET\n"             \
 	"      --chap-secret-file FILE\n"                                                          \
-	"      --chap-target-user NAME mutual CHAP: the name the target must give;\n"             \
+	"      --chap-target-user NAME mutual CHAP: the name the target must give;\n"              \
 	"                              its secret from --chap-target-secret-file or\n"             \
 	"                              $LUNBRIDGE_CHAP_TARGET_SECRET\n"                            \
 	"      --chap-target-secret-file FILE\n"                                                   \
-	"      --chap-algorithms LIST  CHAP digests to offer, best first by default:\n"          \
-	"                              sha3-256,sha256,sha1,md5\n"                                \
+	"      --chap-algorithms LIST  CHAP digests to offer, best first by default:\n"            \
+	"                              sha3-256,sha256,sha1,md5\n"                                 \
 	"      --header-digest none|crc32c   (default none)\n"                                     \
 	"      --data-digest none|crc32c     (default none)\n"                                     \
 	"      --timeout SECONDS       connect and login timeout, each (default 10)\n"

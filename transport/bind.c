@@ -47,7 +47,9 @@ int iscsi_binding_resolve(const iface_rec *r, const char *initiatorname_path,
 	switch (iface_rec_binding(r)) {
 	case IFACE_BIND_NETDEV:
 		if (strlen(netdev) >= sizeof(b.netdev))
-			return lb_err_set(err, EINVAL, "iface '%s': network device name '%s' is too long", name, netdev);
+			return lb_err_set(err, EINVAL,
+					  "iface '%s': network device name '%s' is too long", name,
+					  netdev);
 		if (if_nametoindex(netdev) == 0)
 			return lb_err_set(err, ENODEV,
 					  "iface '%s': network device '%s' does not exist", name,

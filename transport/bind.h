@@ -16,9 +16,9 @@
 #include "lb-err.h"
 
 struct iscsi_binding {
-	char iface[65];		/* record name */
+	char iface[65];		  /* record name */
 	char netdev[IF_NAMESIZE]; /* "" when unbound */
-	char *initiator_name;	/* owned */
+	char *initiator_name;	  /* owned */
 };
 
 /* initiatorname_path: NULL for /etc/iscsi/initiatorname.iscsi.  Errors

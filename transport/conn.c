@@ -468,8 +468,8 @@ static void rx_header_done(struct iscsi_conn *c)
 		memcpy(c->rx_win, c->rx_iov, c->rx_iovcnt * sizeof(struct iovec));
 		c->rx_wincnt = c->rx_iovcnt;
 		if (c->rx.pad_len + c->rx.ddigest_len)
-			c->rx_iov[c->rx_iovcnt++] = (struct iovec){
-				c->rx_trailer, c->rx.pad_len + c->rx.ddigest_len};
+			c->rx_iov[c->rx_iovcnt++] =
+				(struct iovec){c->rx_trailer, c->rx.pad_len + c->rx.ddigest_len};
 	} else {
 		if (rest > c->rx_buf_cap) {
 			conn_fail(c, -EMSGSIZE, "data segment larger than our buffer");

@@ -12,9 +12,9 @@ struct engine_iscsi {
 	struct lb_engine e;
 	struct iscsi_session *s;
 	uint32_t lun;
-	bool use10; /* the LUN refused READ/WRITE(16) */
-	bool use_ws_unmap; /* discard as WRITE SAME with UNMAP */
-	bool ws_unmap_ok;  /* WRITE SAME may set UNMAP */
+	bool use10;	     /* the LUN refused READ/WRITE(16) */
+	bool use_ws_unmap;   /* discard as WRITE SAME with UNMAP */
+	bool ws_unmap_ok;    /* WRITE SAME may set UNMAP */
 	uint8_t *zero_block; /* WRITE SAME source */
 };
 
@@ -47,8 +47,7 @@ static void io_done(struct iscsi_cmd *cmd, int res)
 	struct engine_iscsi *ei = io->priv.iscsi.engine;
 
 	/* a LUN that does not know the 16-byte forms: try again with 10 */
-	if (res == -EOPNOTSUPP && !ei->use10 &&
-	    (io->op == LB_IO_READ || io->op == LB_IO_WRITE) &&
+	if (res == -EOPNOTSUPP && !ei->use10 && (io->op == LB_IO_READ || io->op == LB_IO_WRITE) &&
 	    (cmd->cdb[0] == SCSI_OP_READ16 || cmd->cdb[0] == SCSI_OP_WRITE16)) {
 		ei->use10 = true;
 		int len = build_rw(ei, io, cmd->cdb);
@@ -99,8 +98,8 @@ static int iscsi_submit(struct lb_engine *e, struct lb_io *io)
 		if (!e->info.discard || io->length > e->info.max_discard)
 			return -EOPNOTSUPP;
 		if (ei->use_ws_unmap) {
-			len = scsi_cdb_write_same16(cmd->cdb, io->offset / bs, io->length / bs, true,
-						    false);
+			len = scsi_cdb_write_same16(cmd->cdb, io->offset / bs, io->length / bs,
+						    true, false);
 			io->priv.iscsi.iov = (struct iovec){ei->zero_block, bs};
 			cmd->length = bs;
 		} else {
@@ -118,8 +117,7 @@ static int iscsi_submit(struct lb_engine *e, struct lb_io *io)
 		if (!e->info.write_zeroes || io->length > e->info.max_write_zeroes)
 			return -EOPNOTSUPP;
 		len = scsi_cdb_write_same16(cmd->cdb, io->offset / bs, io->length / bs,
-					    !(io->flags & LB_IO_NO_HOLE) && ei->ws_unmap_ok,
-					    false);
+					    !(io->flags & LB_IO_NO_HOLE) && ei->ws_unmap_ok, false);
 		io->priv.iscsi.iov = (struct iovec){ei->zero_block, bs};
 		cmd->dir = ISCSI_DIR_WRITE;
 		cmd->iov = &io->priv.iscsi.iov;
@@ -163,8 +161,7 @@ static uint32_t bytes_cap(uint64_t blocks, uint32_t bs)
 	return (uint32_t)(b > max ? max : b);
 }
 
-int lb_engine_iscsi_new(struct iscsi_session *s, uint32_t lun, struct lb_engine **ret,
-			lb_err *err)
+int lb_engine_iscsi_new(struct iscsi_session *s, uint32_t lun, struct lb_engine **ret, lb_err *err)
 {
 	struct iscsi_lun_info li;
 	struct lb_volume_info *vi;
@@ -212,8 +209,9 @@ int lb_engine_iscsi_new(struct iscsi_session *s, uint32_t lun, struct lb_engine 
 	} else if (li.write_same_unmap) {
 		vi->discard = true;
 		ei->use_ws_unmap = true;
-		vi->max_discard = bytes_cap(li.limits.max_write_same_blocks ?
-						    li.limits.max_write_same_blocks : 65535, bs);
+		vi->max_discard = bytes_cap(
+			li.limits.max_write_same_blocks ? li.limits.max_write_same_blocks : 65535,
+			bs);
 	}
 	ei->ws_unmap_ok = li.write_same_unmap;
 	if (li.write_same) {

@@ -21,17 +21,17 @@
 #include "session.h"
 
 struct lb_volume_info {
-	uint64_t size;		      /* bytes */
-	uint32_t block_size;	      /* logical */
+	uint64_t size;	     /* bytes */
+	uint32_t block_size; /* logical */
 	uint32_t physical_block_size;
-	uint32_t max_transfer;	      /* bytes per command; never 0 */
-	uint32_t max_discard;	      /* bytes per discard, 0: no discard */
-	uint32_t max_write_zeroes;    /* bytes per write-zeroes, 0: none */
-	bool discard;		      /* UNMAP (or WRITE SAME with UNMAP) */
-	bool write_zeroes;	      /* WRITE SAME */
-	bool discard_zeroes;	      /* unmapped blocks read back as zeroes */
-	bool fua;		      /* the FUA bit is honoured */
-	bool flush;		      /* SYNCHRONIZE CACHE */
+	uint32_t max_transfer;	   /* bytes per command; never 0 */
+	uint32_t max_discard;	   /* bytes per discard, 0: no discard */
+	uint32_t max_write_zeroes; /* bytes per write-zeroes, 0: none */
+	bool discard;		   /* UNMAP (or WRITE SAME with UNMAP) */
+	bool write_zeroes;	   /* WRITE SAME */
+	bool discard_zeroes;	   /* unmapped blocks read back as zeroes */
+	bool fua;		   /* the FUA bit is honoured */
+	bool flush;		   /* SYNCHRONIZE CACHE */
 	bool read_only;
 	char vendor[9], product[17], serial[256], id[256];
 };
@@ -53,8 +53,8 @@ typedef void (*lb_io_cb)(struct lb_io *io, int res);
 struct lb_io {
 	enum lb_io_op op;
 	uint32_t flags;
-	uint64_t offset; /* bytes, block aligned */
-	uint32_t length; /* bytes, block aligned, <= the op's maximum */
+	uint64_t offset;	 /* bytes, block aligned */
+	uint32_t length;	 /* bytes, block aligned, <= the op's maximum */
 	const struct iovec *iov; /* READ and WRITE */
 	unsigned iovcnt;
 	lb_io_cb done;
@@ -98,7 +98,6 @@ void lb_engine_free(struct lb_engine *e); /* NULL ok */
  * runs the LUN inventory, then serves I/O with READ/WRITE(16), falling
  * back to the 10-byte forms when the LUN refuses them.  -ENXIO when the
  * LUN does not exist, -ENOTBLK when it is not a disk. */
-int lb_engine_iscsi_new(struct iscsi_session *s, uint32_t lun, struct lb_engine **ret,
-			lb_err *err);
+int lb_engine_iscsi_new(struct iscsi_session *s, uint32_t lun, struct lb_engine **ret, lb_err *err);
 
 #endif

@@ -33,8 +33,7 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int iscsi_inventory_report_luns(struct iscsi_session *s, uint32_t **ret, size_t *ret_n,
-				lb_err *err)
+int iscsi_inventory_report_luns(struct iscsi_session *s, uint32_t **ret, size_t *ret_n, lb_err *err)
 {
 	uint32_t alloc = 16 + 8 * 256;
 
@@ -66,8 +65,7 @@ int iscsi_inventory_report_luns(struct iscsi_session *s, uint32_t **ret, size_t 
 			free(luns);
 			return lb_err_set(err, r, "malformed REPORT LUNS data");
 		}
-		if (n < total && total <= ISCSI_INVENTORY_MAX_LUNS &&
-		    16 + 8 * total > alloc) {
+		if (n < total && total <= ISCSI_INVENTORY_MAX_LUNS && 16 + 8 * total > alloc) {
 			free(luns);
 			alloc = (uint32_t)(16 + 8 * total);
 			continue;

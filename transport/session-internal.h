@@ -23,7 +23,7 @@
 /* ITTs: tasks use (generation << 16 | slot) with the top bit clear; the
  * session's own requests (login, NOP ping, TMF, text, logout) set it. */
 #define ISCSI_ITT_SESSION 0x80000000u
-#define ISCSI_ITT_SLOT(itt) ((itt) & 0xffffu)
+#define ISCSI_ITT_SLOT(itt) ((itt)&0xffffu)
 
 /* One outgoing PDU: framing plus the data it points to. */
 struct iscsi_txbuf {
@@ -195,8 +195,8 @@ int iscsi_session_rx_dest(struct iscsi_session *s, struct iscsi_conn *c);
 void iscsi_session_update_statsn(struct iscsi_session *s, uint32_t statsn);
 void iscsi_session_update_window(struct iscsi_session *s, uint32_t exp_cmdsn, uint32_t max_cmdsn);
 uint32_t iscsi_session_next_itt(struct iscsi_session *s);
-int iscsi_session_send_small(struct iscsi_session *s, const union iscsi_hdr *bhs,
-			     const void *data, size_t len);
+int iscsi_session_send_small(struct iscsi_session *s, const union iscsi_hdr *bhs, const void *data,
+			     size_t len);
 
 /* conn.c */
 int iscsi_conn_new(struct iscsi_session *s, const struct sockaddr *addr, socklen_t addrlen,

@@ -132,8 +132,8 @@ int iscsi_session_new(struct lb_loop *loop, const struct iscsi_session_config *c
 	if (!cfg->initiator_name || !cfg->initiator_name[0])
 		return lb_err_set(err, EINVAL, "no initiator name");
 	if (cfg->max_tasks == 0 || cfg->max_tasks > ISCSI_MAX_TASKS)
-		return lb_err_set(err, EINVAL, "queue depth %u is not within 1..%u",
-				  cfg->max_tasks, ISCSI_MAX_TASKS);
+		return lb_err_set(err, EINVAL, "queue depth %u is not within 1..%u", cfg->max_tasks,
+				  ISCSI_MAX_TASKS);
 	if (cfg->chap) {
 		r = iscsi_chap_check_creds(cfg->chap, err);
 		if (r < 0)
@@ -207,8 +207,8 @@ static int resolve(struct iscsi_session *s, struct sockaddr_storage *ret, sockle
 		r = getaddrinfo(s->host, port, &hints, &ai);
 	}
 	if (r != 0 || !ai)
-		return lb_err_set(&s->err, EHOSTUNREACH, "cannot resolve portal '%s': %s",
-				  s->host, gai_strerror(r));
+		return lb_err_set(&s->err, EHOSTUNREACH, "cannot resolve portal '%s': %s", s->host,
+				  gai_strerror(r));
 	memcpy(ret, ai->ai_addr, ai->ai_addrlen);
 	*ret_len = ai->ai_addrlen;
 	if (ai->ai_family == AF_INET6)
@@ -232,8 +232,7 @@ static int start_attempt(struct iscsi_session *s)
 	if (r < 0)
 		return r;
 	set_state(s, ISCSI_SESSION_CONNECTING);
-	s->attempt_deadline_ms =
-		lb_now_ms() + s->cfg.connect_timeout_ms + s->cfg.login_timeout_ms;
+	s->attempt_deadline_ms = lb_now_ms() + s->cfg.connect_timeout_ms + s->cfg.login_timeout_ms;
 	r = iscsi_conn_connect(s->conn, s->cfg.connect_timeout_ms);
 	if (r < 0) {
 		iscsi_conn_close(s->conn);
@@ -360,9 +359,8 @@ static void enter_full_feature(struct iscsi_session *s)
 	set_state(s, ISCSI_SESSION_FULL_FEATURE);
 	if (s->logged_in_once) {
 		s->stats.reconnects++;
-		iscsi_session_log(s, "session to %s reinstated on %s", s->cfg.target_name ?
-					      s->cfg.target_name : "discovery",
-				  s->portal);
+		iscsi_session_log(s, "session to %s reinstated on %s",
+				  s->cfg.target_name ? s->cfg.target_name : "discovery", s->portal);
 	}
 	s->logged_in_once = true;
 	login_finished(s, 0);
@@ -541,8 +539,8 @@ void iscsi_session_update_window(struct iscsi_session *s, uint32_t exp_cmdsn, ui
 		s->max_cmdsn = max_cmdsn;
 }
 
-int iscsi_session_send_small(struct iscsi_session *s, const union iscsi_hdr *bhs,
-			     const void *data, size_t len)
+int iscsi_session_send_small(struct iscsi_session *s, const union iscsi_hdr *bhs, const void *data,
+			     size_t len)
 {
 	struct iscsi_txbuf *tx;
 	struct iovec iov;
@@ -728,8 +726,8 @@ static void rx_text(struct iscsi_session *s, const union iscsi_hdr *h, const uin
 		s->text_cb(s, s->text_arg, 0);
 }
 
-int iscsi_session_text(struct iscsi_session *s, const char *text, size_t len,
-		       iscsi_session_cb cb, void *arg)
+int iscsi_session_text(struct iscsi_session *s, const char *text, size_t len, iscsi_session_cb cb,
+		       void *arg)
 {
 	if (s->state != ISCSI_SESSION_FULL_FEATURE || !s->conn)
 		return -ENOTCONN;
@@ -957,9 +955,9 @@ static void session_tick(struct iscsi_session *s, uint64_t now)
 	}
 	return;
 replacement_timeout:
-	lb_err_set(&s->err, ETIMEDOUT,
-		   "session to %s could not be reinstated within %u s: %s", s->portal,
-		   s->cfg.replacement_timeout_ms / 1000, s->err.msg[0] ? s->err.msg : "no reason");
+	lb_err_set(&s->err, ETIMEDOUT, "session to %s could not be reinstated within %u s: %s",
+		   s->portal, s->cfg.replacement_timeout_ms / 1000,
+		   s->err.msg[0] ? s->err.msg : "no reason");
 	iscsi_session_log(s, "%s", s->err.msg);
 	session_fail(s, -EIO);
 }
@@ -1037,7 +1035,8 @@ int iscsi_session_login_sync(struct iscsi_session *s, lb_err *err)
 	/* each attempt is bounded by the connect and login timeouts */
 	r = iscsi_session_wait(s, &w.done,
 			       (s->cfg.connect_timeout_ms + s->cfg.login_timeout_ms) *
-					       (ISCSI_MAX_REDIRECTS + 1) + 1000);
+					       (ISCSI_MAX_REDIRECTS + 1) +
+				       1000);
 	if (r < 0)
 		return lb_err_set(err, r, "login to %s timed out", s->portal);
 	if (w.res < 0)

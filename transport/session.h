@@ -49,10 +49,10 @@ const char *iscsi_session_state_name(iscsi_session_state s);
 struct iscsi_session_config {
 	const char *host; /* portal address (numeric or a name) */
 	uint16_t port;
-	const char *target_name;     /* NULL: discovery session */
-	const char *initiator_name;  /* required */
-	const char *initiator_alias; /* optional */
-	const char *bind_netdev;     /* SO_BINDTODEVICE; NULL: unbound */
+	const char *target_name;	     /* NULL: discovery session */
+	const char *initiator_name;	     /* required */
+	const char *initiator_alias;	     /* optional */
+	const char *bind_netdev;	     /* SO_BINDTODEVICE; NULL: unbound */
 	const struct iscsi_chap_creds *chap; /* NULL: AuthMethod=None */
 	uint32_t chap_algs;		     /* 0: all */
 	struct iscsi_params want;	     /* operational offer */
@@ -136,8 +136,8 @@ int iscsi_session_submit(struct iscsi_session *s, struct iscsi_cmd *cmd);
 /* Discovery: send a Text Request (key=value\0 ...) and collect the whole
  * answer (C bit continuation).  cb(s, arg, res) then text/len are valid
  * until the next call. */
-int iscsi_session_text(struct iscsi_session *s, const char *text, size_t len,
-		       iscsi_session_cb cb, void *arg);
+int iscsi_session_text(struct iscsi_session *s, const char *text, size_t len, iscsi_session_cb cb,
+		       void *arg);
 const char *iscsi_session_text_result(const struct iscsi_session *s, size_t *ret_len);
 
 iscsi_session_state iscsi_session_get_state(const struct iscsi_session *s);

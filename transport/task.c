@@ -232,8 +232,8 @@ static int queue_pdu(struct iscsi_session *s, const union iscsi_hdr *bhs, struct
 }
 
 /* Data-Out PDUs for [off, off+len), at most MaxRecvDataSegmentLength each. */
-static int send_data_out(struct iscsi_session *s, struct iscsi_task *t, uint32_t ttt,
-			 uint32_t off, uint32_t len)
+static int send_data_out(struct iscsi_session *s, struct iscsi_task *t, uint32_t ttt, uint32_t off,
+			 uint32_t len)
 {
 	uint32_t max = s->params.max_xmit_dsl, datasn = 0;
 	uint8_t lun[8];
@@ -352,8 +352,8 @@ static int check_read_coverage(struct iscsi_session *s, const struct iscsi_task 
 	const struct iscsi_cmd *cmd = t->cmd;
 
 	if (res >= 0 && cmd->dir == ISCSI_DIR_READ && t->data_in < cmd->length - cmd->residual) {
-		iscsi_session_log(s, "target reported %u bytes read but sent %u", cmd->length - cmd->residual,
-				  t->data_in);
+		iscsi_session_log(s, "target reported %u bytes read but sent %u",
+				  cmd->length - cmd->residual, t->data_in);
 		return -EIO;
 	}
 	return res;
@@ -420,8 +420,8 @@ int iscsi_task_data_in_dest(struct iscsi_session *s, struct iscsi_conn *c)
 				  t->data_in);
 	if (off > t->cmd->length || len > t->cmd->length - off)
 		return lb_err_set(&s->err, EPROTO,
-				  "Data-In of %u bytes at offset %u overruns the %u-byte buffer", len,
-				  off, t->cmd->length);
+				  "Data-In of %u bytes at offset %u overruns the %u-byte buffer",
+				  len, off, t->cmd->length);
 	n = iscsi_iov_slice(t->cmd->iov, t->cmd->iovcnt, off, len, c->rx_iov, ISCSI_CMD_MAX_IOV);
 	if (n < 0)
 		return lb_err_set(&s->err, EPROTO, "Data-In does not fit the buffer");
@@ -584,7 +584,8 @@ static void send_tmf(struct iscsi_session *s, uint8_t func, uint32_t lun, struct
 	h.tmf_req.exp_statsn = htobe32(s->exp_statsn);
 	h.tmf_req.ref_cmdsn = htobe32(t ? t->cmdsn : s->cmdsn);
 	if (iscsi_session_send_small(s, &h, NULL, 0) < 0)
-		iscsi_session_conn_failed(s, s->conn, -ENOMEM, "cannot send a task management request");
+		iscsi_session_conn_failed(s, s->conn, -ENOMEM,
+					  "cannot send a task management request");
 }
 
 static void lun_reset(struct iscsi_session *s, uint32_t lun)
@@ -616,7 +617,8 @@ void iscsi_task_rx_tmf_rsp(struct iscsi_session *s, const union iscsi_hdr *h)
 	if (what == ISCSI_TMF_STATE_ABORT) {
 		struct iscsi_task *t = s->tmf_task;
 
-		if (rsp->response == ISCSI_TMF_RSP_COMPLETE || rsp->response == ISCSI_TMF_RSP_NO_TASK) {
+		if (rsp->response == ISCSI_TMF_RSP_COMPLETE ||
+		    rsp->response == ISCSI_TMF_RSP_NO_TASK) {
 			if (t && t->state == ISCSI_TASK_ABORTING && !t->done_wait)
 				task_retry_after_abort(s, t);
 			return;
@@ -657,8 +659,9 @@ void iscsi_tasks_tick(struct iscsi_session *s, uint64_t now)
 
 		if (t->state == ISCSI_TASK_ACTIVE && !t->done_wait && t->deadline_ms &&
 		    now >= t->deadline_ms) {
-			iscsi_session_log(s, "command 0x%02x on LUN %u timed out after %u ms; "
-					     "aborting it",
+			iscsi_session_log(s,
+					  "command 0x%02x on LUN %u timed out after %u ms; "
+					  "aborting it",
 					  t->cmd->cdb[0], t->cmd->lun, s->cfg.cmd_timeout_ms);
 			s->stats.timeouts++;
 			s->stats.aborts++;

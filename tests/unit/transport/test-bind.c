@@ -83,8 +83,8 @@ static void test_missing_netdev(void **state)
 
 static void test_record_initiatorname_wins(void **state)
 {
-	iface_rec *r = rec("named", "iface.initiatorname", "iqn.2026-11.org.example:other", NULL,
-			   NULL);
+	iface_rec *r =
+		rec("named", "iface.initiatorname", "iqn.2026-11.org.example:other", NULL, NULL);
 	struct iscsi_binding b;
 
 	assert_int_equal(iscsi_binding_resolve(r, iname_file, &b, NULL), 0);
