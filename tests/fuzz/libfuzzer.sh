@@ -30,9 +30,9 @@ mkdir -p "$work"
 
 libs=$(find "$build" -name 'liblb*.a' | sort -r)
 clang -g -O1 -fsanitize=fuzzer,$san -fno-sanitize-recover=all -D_GNU_SOURCE \
-	-I"$build" -I"$src/common" -I"$src/iface" -I"$src/transport" -I/usr/include/libnl3 \
+	-I"$build" -I"$src/common" -I"$src/iface" -I"$src/transport" -I"$src/bridge" -I/usr/include/libnl3 \
 	"$src/tests/fuzz/$area/$fuzzer.c" $libs $libs \
-	$(pkg-config --libs libudev libnl-3.0 libnl-route-3.0 libisal libcrypto 2>/dev/null) \
+	$(pkg-config --libs libudev libnl-3.0 libnl-route-3.0 libnl-genl-3.0 json-c liburing libisal libcrypto 2>/dev/null) \
 	-o "$build/$fuzzer"
 cd "$build"
 exec "./$fuzzer" -max_total_time="$secs" -max_len=4096 "$work"
