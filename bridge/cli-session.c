@@ -23,6 +23,10 @@ enum {
 	OPT_TIMEOUT,
 	OPT_CHAP_ALGS,
 	OPT_SECRET_ON_ARGV,
+	OPT_EXPORT,
+	OPT_NAME,
+	OPT_QUEUES,
+	OPT_DAEMON,
 };
 
 static int parse_digest(const cli_session_opts *o, const char *opt, const char *v, bool *ret)
@@ -109,6 +113,10 @@ int cli_session_parse_opts(int argc, char **argv, const char *want, const char *
 		{"chap-secret", required_argument, NULL, OPT_SECRET_ON_ARGV},
 		{"chap-target-secret", required_argument, NULL, OPT_SECRET_ON_ARGV},
 		{"json", no_argument, NULL, OPT_JSON},
+		{"export", required_argument, NULL, OPT_EXPORT},
+		{"name", required_argument, NULL, OPT_NAME},
+		{"queues", required_argument, NULL, OPT_QUEUES},
+		{"daemon", no_argument, NULL, OPT_DAEMON},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -170,6 +178,22 @@ int cli_session_parse_opts(int argc, char **argv, const char *want, const char *
 					       "or $LUNBRIDGE_CHAP_SECRET");
 		case OPT_CHAP_ALGS:
 			rc = parse_chap_algs(o, optarg, &o->chap_algs);
+			break;
+		case OPT_EXPORT:
+		case OPT_NAME:
+		case OPT_QUEUES:
+		case OPT_DAEMON:
+			if (!strchr(want, 'a'))
+				return cli_usage_error(o->cmd, "unknown option '%s'",
+						       argv[optind - 1]);
+			if (c == OPT_EXPORT)
+				o->export = optarg;
+			else if (c == OPT_NAME)
+				o->name = optarg;
+			else if (c == OPT_QUEUES)
+				rc = parse_uint(o, "--queues", optarg, 1, 16, &o->queues);
+			else
+				o->daemon = true;
 			break;
 		case OPT_JSON:
 			if (!strchr(want, 'j'))
@@ -336,7 +360,7 @@ int cli_session_open(const cli_session_opts *o, cli_session *cs)
 		}
 	}
 
-	r = lb_loop_init(&cs->loop, 256, 0);
+	r = lb_loop_init(&cs->loop, o->ring_entries ? o->ring_entries : 256, 0);
 	if (r < 0) {
 		cli_error("cannot set up io_uring: %s", strerror(-r));
 		return open_fail(cs);
@@ -355,8 +379,9 @@ int cli_session_open(const cli_session_opts *o, cli_session *cs)
 	cfg.want.data_digest = o->data_digest;
 	cfg.connect_timeout_ms = o->timeout_ms;
 	cfg.login_timeout_ms = o->timeout_ms;
-	cfg.recover = false;
-	r = iscsi_session_new(&cs->loop, &cfg, &cs->s, &err);
+	cfg.recover = o->recover;
+	cs->cfg = cfg;
+	r = iscsi_session_new(&cs->loop, &cs->cfg, &cs->s, &err);
 	if (r < 0) {
 		cli_error("%s", lb_err_msg(&err, r));
 		return open_fail(cs);

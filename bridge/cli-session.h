@@ -48,11 +48,18 @@ typedef struct cli_session_opts {
 	/* attach and friends: -l LUN */
 	uint32_t lun;
 	bool have_lun;
+	/* attach ('a' in want): --export, --name, --queues, --daemon */
+	const char *export, *name;
+	uint32_t queues;
+	bool daemon;
+	/* set by the command, not by options */
+	bool recover;	       /* reconnect when the link drops */
+	unsigned ring_entries; /* io_uring size; 0: 256 */
 } cli_session_opts;
 
 /* Parse the options.  want: 'T' (-T IQN required), 'l' (-l LUN
- * required), 'j' (--json allowed).  Returns -1 to go on, else the exit
- * status (help printed, or a usage error). */
+ * required), 'j' (--json allowed), 'a' (attach's options allowed).  Returns -1 to go on, else the
+ * exit status (help printed, or a usage error). */
 int cli_session_parse_opts(int argc, char **argv, const char *want, const char *help,
 			   cli_session_opts *o);
 
@@ -60,6 +67,7 @@ typedef struct cli_session {
 	struct lb_loop loop;
 	bool loop_ready;
 	struct iscsi_session *s;
+	struct iscsi_session_config cfg; /* s's, for more sessions like it */
 	struct iscsi_binding bind;
 	iface_route_portal portal;
 	uint8_t secret[ISCSI_CHAP_SECRET_MAX + 1], target_secret[ISCSI_CHAP_SECRET_MAX + 1];

@@ -84,6 +84,9 @@ int cli_iface_resolve(int argc, char **argv);  /* cli-iface-route.c */
 
 /* Talking to targets with our own initiator. */
 int cli_discover(int argc, char **argv); /* cli-discover.c */
-int cli_luns(int argc, char **argv);     /* cli-luns.c */
+int cli_luns(int argc, char **argv);	 /* cli-luns.c */
+int cli_attach(int argc, char **argv);	 /* cli-attach.c */
+int cli_list(int argc, char **argv);	 /* cli-list.c */
+int cli_detach(int argc, char **argv);	 /* cli-detach.c */
 
 #endif

@@ -15,6 +15,9 @@ static const struct {
 	{"iface", cli_iface, "manage open-iscsi iface records and find their hardware"},
 	{"discover", cli_discover, "list the targets a portal serves (SendTargets)"},
 	{"luns", cli_luns, "list a target's LUNs: type, vendor, serial, size"},
+	{"attach", cli_attach, "serve a LUN as an NBD export or device (one bridge per volume)"},
+	{"list", cli_list, "show the running bridges"},
+	{"detach", cli_detach, "end a volume's bridge: flush, log out, remove the device"},
 };
 
 static void usage(FILE *f)

@@ -14,11 +14,11 @@
 #include <assert.h>
 #include <stdint.h>
 
-#define NBD_MAGIC UINT64_C(0x4e42444d41474943)	      /* "NBDMAGIC" */
-#define NBD_OPTS_MAGIC UINT64_C(0x49484156454F5054)   /* "IHAVEOPT" */
-#define NBD_REP_MAGIC UINT64_C(0x0003e889045565a9)    /* option replies */
-#define NBD_REQUEST_MAGIC UINT32_C(0x25609513)	      /* transmission requests */
-#define NBD_SIMPLE_REPLY_MAGIC UINT32_C(0x67446698)   /* simple replies */
+#define NBD_MAGIC UINT64_C(0x4e42444d41474943)		/* "NBDMAGIC" */
+#define NBD_OPTS_MAGIC UINT64_C(0x49484156454F5054)	/* "IHAVEOPT" */
+#define NBD_REP_MAGIC UINT64_C(0x0003e889045565a9)	/* option replies */
+#define NBD_REQUEST_MAGIC UINT32_C(0x25609513)		/* transmission requests */
+#define NBD_SIMPLE_REPLY_MAGIC UINT32_C(0x67446698)	/* simple replies */
 #define NBD_STRUCTURED_REPLY_MAGIC UINT32_C(0x668e33ef) /* structured reply chunks */
 
 /* handshake flags (server) */
@@ -115,9 +115,9 @@
 #define NBD_ESHUTDOWN 108u
 
 /* limits we hold clients to */
-#define NBD_MAX_STRING 4096u	      /* export names, descriptions */
-#define NBD_MAX_OPTION_DATA 65536u    /* one option's payload */
-#define NBD_MAX_PAYLOAD (32u << 20)   /* one READ or WRITE */
+#define NBD_MAX_STRING 4096u	    /* export names, descriptions */
+#define NBD_MAX_OPTION_DATA 65536u  /* one option's payload */
+#define NBD_MAX_PAYLOAD (32u << 20) /* one READ or WRITE */
 
 /* server greeting: NBDMAGIC, IHAVEOPT, handshake flags */
 struct nbd_greeting {

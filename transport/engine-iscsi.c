@@ -226,3 +226,25 @@ int lb_engine_iscsi_new(struct iscsi_session *s, uint32_t lun, struct lb_engine 
 	*ret = &ei->e;
 	return 0;
 }
+
+int lb_engine_iscsi_clone(const struct lb_engine *base, struct iscsi_session *s,
+			  struct lb_engine **ret)
+{
+	const struct engine_iscsi *b = (const struct engine_iscsi *)base;
+	struct engine_iscsi *ei;
+
+	if (base->ops != &engine_iscsi_ops)
+		return -EINVAL;
+	ei = malloc(sizeof(*ei));
+	if (!ei)
+		return -ENOMEM;
+	*ei = *b;
+	ei->s = s;
+	ei->zero_block = calloc(1, b->e.info.block_size);
+	if (!ei->zero_block) {
+		free(ei);
+		return -ENOMEM;
+	}
+	*ret = &ei->e;
+	return 0;
+}

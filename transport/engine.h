@@ -99,5 +99,9 @@ void lb_engine_free(struct lb_engine *e); /* NULL ok */
  * back to the 10-byte forms when the LUN refuses them.  -ENXIO when the
  * LUN does not exist, -ENOTBLK when it is not a disk. */
 int lb_engine_iscsi_new(struct iscsi_session *s, uint32_t lun, struct lb_engine **ret, lb_err *err);
+/* The same LUN on another session of the same target (one per NBD
+ * connection, one per queue): what base learnt, without asking again. */
+int lb_engine_iscsi_clone(const struct lb_engine *base, struct iscsi_session *s,
+			  struct lb_engine **ret);
 
 #endif

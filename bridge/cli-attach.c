@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* `lunbridge attach`: run the bridge of one volume, in the foreground or as a daemon. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "cli-session.h"
+#include "cli.h"
+#include "export-uri.h"
+#include "runtime.h"
+#include "volume.h"
+
+static const char attach_help[] =
+	"Usage: lunbridge attach -p IP[:PORT] -T IQN -l LUN --export EXPORT [--name NAME]\n"
+	"                        [--queues N] [--daemon] [-I IFACE] [CHAP options]\n"
+	"\n"
+	"Bring one LUN to this host and serve it until `lunbridge detach NAME` or\n"
+	"SIGTERM: in the foreground (for systemd), or with --daemon returning once\n"
+	"it serves.  Either way the export's URI or the device path is printed\n"
+	"when it is ready.\n"
+	"\n"
+	"Exports:\n"
+	"  nbd+unix:///NAME?socket=PATH   an NBD server on a Unix socket (mode 0600)\n"
+	"  nbd://[HOST]:PORT/NAME         an NBD server on TCP (loopback without HOST)\n"
+	"  nbd, /dev/nbdN                 the kernel's NBD device (any free one, or N)\n"
+	"\n"
+	"Options:\n"
+	"  -T, --targetname IQN        the target\n"
+	"  -l, --lun LUN               the LUN\n"
+	"      --export EXPORT         where the LUN appears (above)\n"
+	"      --name NAME             the volume's name on this host (default:\n"
+	"                              the target's last part and the LUN, e.g. t1-1)\n"
+	"      --queues N              kernel NBD: sockets and iSCSI sessions (1-16)\n"
+	"      --daemon                go to the background once serving\n" CLI_SESSION_HELP
+	"  -h, --help                  this text\n"
+	"\n"
+	"Runtime state: $LUNBRIDGE_RUN_DIR, else " LB_RUN_DIR_DEFAULT ".\n";
+
+struct attach {
+	const char *name;
+	bool daemon;
+	int ready_fd; /* daemon: the pipe to the waiting parent */
+};
+
+static void log_line(void *arg, const char *line)
+{
+	struct attach *a = arg;
+
+	if (a->daemon && a->ready_fd < 0)
+		syslog(LOG_NOTICE, "%s: %s", a->name, line);
+	else
+		fprintf(stderr, "lunbridge: %s\n", line);
+}
+
+static void ready(void *arg, const char *where)
+{
+	struct attach *a = arg;
+	int null;
+
+	if (!a->daemon) {
+		printf("%s\n", where);
+		fflush(stdout);
+		return;
+	}
+	/* detach from the terminal and the caller's pipes, then tell the
+	 * parent: it prints where and returns */
+	openlog("lunbridge", LOG_PID, LOG_DAEMON);
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		(void)dup2(null, STDIN_FILENO);
+		(void)dup2(null, STDOUT_FILENO);
+		(void)dup2(null, STDERR_FILENO);
+		close(null);
+	}
+	dprintf(a->ready_fd, "%s\n", where);
+	close(a->ready_fd);
+	a->ready_fd = -1;
+}
+
+/* The default name: the target's last part and the LUN ("t1-1"). */
+static void default_name(const char *target, uint32_t lun, char *buf, size_t len)
+{
+	const char *p = strrchr(target, ':');
+	size_t n;
+
+	p = p && p[1] ? p + 1 : target;
+	snprintf(buf, len, "%.*s-%u", LB_VOLUME_NAME_MAX - 6, p, lun);
+	for (n = 0; buf[n]; n++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-",
+			    buf[n]))
+			buf[n] = '_';
+	if (buf[0] == '.' || buf[0] == '-')
+		buf[0] = '_';
+}
+
+/* Daemon: fork; the parent waits for the child's "where" line (ready) or
+ * its exit (it printed its own error).  Returns -1 in the child. */
+static int daemonize(struct attach *a)
+{
+	int p[2], status;
+	char buf[512];
+	ssize_t n, len = 0;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		cli_error("pipe: %s", strerror(errno));
+		return CLI_EXIT_FAILURE;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		cli_error("fork: %s", strerror(errno));
+		return CLI_EXIT_FAILURE;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		a->ready_fd = p[1];
+		(void)setsid();
+		return -1;
+	}
+	close(p[1]);
+	while (len < (ssize_t)sizeof(buf) - 1 &&
+	       ((n = read(p[0], buf + len, sizeof(buf) - 1 - (size_t)len)) > 0 ||
+		(n < 0 && errno == EINTR)))
+		if (n > 0)
+			len += n;
+	close(p[0]);
+	if (len > 0) {
+		buf[len] = '\0';
+		fputs(buf, stdout);
+		return CLI_EXIT_OK;
+	}
+	/* no ready line: the child failed and said why */
+	if (waitpid(pid, &status, 0) < 0)
+		return CLI_EXIT_FAILURE;
+	return WIFEXITED(status) && WEXITSTATUS(status) ? WEXITSTATUS(status) : CLI_EXIT_FAILURE;
+}
+
+int cli_attach(int argc, char **argv)
+{
+	cli_session_opts o = {.cmd = "attach"};
+	struct attach a = {.ready_fd = -1};
+	struct lb_volume_config vc = {0};
+	struct lb_rt_lock lock = {.fd = -1};
+	struct lb_export exp;
+	char name[LB_VOLUME_NAME_MAX + 1];
+	lb_err err = {{0}};
+	cli_session cs;
+	int rc, r;
+
+	rc = cli_session_parse_opts(argc, argv, "Tla", attach_help, &o);
+	if (rc >= 0)
+		return rc;
+	if (!o.export)
+		return cli_usage_error(o.cmd, "where to? Name the export with --export");
+	r = lb_export_parse(o.export, &exp, &err);
+	if (r < 0)
+		return cli_usage_error(o.cmd, "--export '%s': %s", o.export, lb_err_msg(&err, r));
+	if (o.queues > 1 && exp.kind != LB_EXPORT_NBD_KERNEL)
+		return cli_usage_error(o.cmd, "--queues is for the kernel NBD device; NBD clients "
+					      "open one connection (and session) each");
+	if (o.name) {
+		snprintf(name, sizeof(name), "%s", o.name);
+		r = lb_rt_name_check(o.name, &err);
+		if (r < 0)
+			return cli_usage_error(o.cmd, "%s", lb_err_msg(&err, r));
+	} else {
+		default_name(o.target, o.lun, name, sizeof(name));
+	}
+	a.name = name;
+	a.daemon = o.daemon;
+	if (o.daemon) {
+		rc = daemonize(&a);
+		if (rc >= 0)
+			return rc;
+	}
+
+	r = lb_rt_lock(lb_rt_dir(), name, &lock, &err);
+	if (r < 0) {
+		cli_error("%s", lb_err_msg(&err, r));
+		return CLI_EXIT_FAILURE;
+	}
+	o.recover = true;
+	o.ring_entries = 1024;
+	rc = cli_session_open(&o, &cs);
+	if (rc) {
+		lb_rt_unlock(&lock);
+		return rc;
+	}
+	vc.name = name;
+	vc.export = &exp;
+	vc.lun = o.lun;
+	vc.queues = o.queues;
+	vc.session = &cs.cfg;
+	vc.portal = o.portal;
+	vc.target = o.target;
+	vc.iface = o.iface ? o.iface : "default";
+	vc.log = log_line;
+	vc.log_arg = &a;
+	vc.ready = ready;
+	vc.ready_arg = &a;
+	r = lb_volume_run(&cs.loop, cs.s, &lock, &vc, &err);
+	cs.s = NULL; /* the volume freed it */
+	lb_rt_unlock(&lock);
+	cli_session_close(&cs);
+	if (r < 0) {
+		if (a.daemon && a.ready_fd < 0)
+			syslog(LOG_ERR, "%s: %s", name, lb_err_msg(&err, r));
+		else
+			cli_error("volume %s: %s", name, lb_err_msg(&err, r));
+		return CLI_EXIT_FAILURE;
+	}
+	return CLI_EXIT_OK;
+}

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* `lunbridge detach`: end a volume's bridge (flush, logout, device removed). */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "runtime.h"
+
+static const char detach_help[] =
+	"Usage: lunbridge detach NAME|DEVICE|EXPORT [--timeout SECONDS]\n"
+	"\n"
+	"End a volume's bridge: stop serving, answer the requests in flight,\n"
+	"flush the LUN's cache (SYNCHRONIZE CACHE), log out and remove the device.\n"
+	"The volume is named by its name, its device (/dev/nbd0) or its export URI.\n"
+	"\n"
+	"Options:\n"
+	"      --timeout SECONDS   how long to wait (default 300)\n"
+	"  -h, --help              this text\n";
+
+/* The live volume NAME, or the one whose device or export is arg. */
+static int find_volume(const char *dir, const char *arg, char *ret, size_t len)
+{
+	char **names = NULL, real[PATH_MAX];
+	size_t n = 0;
+	int found = -ENOENT;
+	lb_err err = {{0}};
+
+	if (lb_rt_list(dir, &names, &n, &err) < 0)
+		return -EIO;
+	if (!realpath(arg, real))
+		real[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *text = NULL;
+		json_object *o, *v;
+		bool match = strcmp(names[i], arg) == 0;
+
+		if (!match && lb_rt_read_state(dir, names[i], &text, &err) == 0 &&
+		    (o = json_tokener_parse(text))) {
+			const char *keys[] = {"device", "export"};
+
+			for (size_t k = 0; k < ARRAY_SIZE(keys) && !match; k++)
+				if (json_object_object_get_ex(o, keys[k], &v) && v) {
+					const char *s = json_object_get_string(v);
+
+					match = strcmp(s, arg) == 0 ||
+						(real[0] && strcmp(s, real) == 0);
+				}
+			json_object_put(o);
+		}
+		if (match && found == -ENOENT) {
+			snprintf(ret, len, "%s", names[i]);
+			found = 0;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return found;
+}
+
+int cli_detach(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"timeout", required_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *dir = lb_rt_dir();
+	_cleanup_free_ char *answer = NULL;
+	char name[LB_VOLUME_NAME_MAX + 1], *end;
+	unsigned long secs = 300;
+	lb_err err = {{0}};
+	int c, r;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			errno = 0;
+			secs = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || optarg[0] == '-' || secs < 1 ||
+			    secs > 86400)
+				return cli_usage_error("detach",
+						       "--timeout: '%s' is not a number from 1 to "
+						       "86400",
+						       optarg);
+			break;
+		case 'h':
+			fputs(detach_help, stdout);
+			return CLI_EXIT_OK;
+		case ':':
+			return cli_usage_error("detach", "option '%s' needs a value",
+					       argv[optind - 1]);
+		default:
+			return cli_usage_error("detach", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error("detach", "which volume? Name it, or its device");
+	if (optind + 1 < argc)
+		return cli_usage_error("detach", "unexpected argument '%s'", argv[optind + 1]);
+	if (find_volume(dir, argv[optind], name, sizeof(name)) < 0) {
+		cli_error("no attached volume is named '%s' or has it as device or export",
+			  argv[optind]);
+		return CLI_EXIT_FAILURE;
+	}
+	r = lb_rt_request(dir, name, "detach", (uint32_t)secs * 1000, &answer, &err);
+	if (r < 0) {
+		cli_error("%s", lb_err_msg(&err, r));
+		return CLI_EXIT_FAILURE;
+	}
+	if (strncmp(answer, "detached", 8) != 0) {
+		answer[strcspn(answer, "\n")] = '\0';
+		cli_error("volume %s: %s", name,
+			  answer[0] ? answer
+				    : "the bridge ended without "
+				      "saying it detached");
+		return CLI_EXIT_FAILURE;
+	}
+	/* the bridge has answered; wait for it to give the name back */
+	r = lb_rt_wait_released(dir, name, 10000);
+	if (r == -ETIMEDOUT) {
+		cli_error("volume %s detached, but its bridge has not exited after 10 s", name);
+		return CLI_EXIT_FAILURE;
+	}
+	fputs(answer, stdout);
+	return CLI_EXIT_OK;
+}

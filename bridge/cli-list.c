@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* `lunbridge list`: the volumes this host's bridges serve. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "runtime.h"
+
+static const char list_help[] =
+	"Usage: lunbridge list [--json]\n"
+	"\n"
+	"Show every running bridge: name, state, engine, export or device, target,\n"
+	"LUN, portal, iface and I/O counters.\n"
+	"\n"
+	"Options:\n"
+	"      --json    print JSON (an array; one object per volume)\n"
+	"  -h, --help    this text\n"
+	"\n"
+	"Runtime state: $LUNBRIDGE_RUN_DIR, else " LB_RUN_DIR_DEFAULT ".\n";
+
+/* A live volume's status, from the bridge itself, else from its state
+ * file (a bridge starting up, or one that does not answer). */
+static json_object *volume_status(const char *dir, const char *name)
+{
+	_cleanup_free_ char *text = NULL;
+	json_object *o;
+	lb_err err = {{0}};
+
+	if (lb_rt_request(dir, name, "status", 2000, &text, &err) == 0) {
+		o = json_tokener_parse(text);
+		if (o && json_object_is_type(o, json_type_object))
+			return o;
+		json_object_put(o);
+	}
+	free(text);
+	text = NULL;
+	o = NULL;
+	if (lb_rt_read_state(dir, name, &text, &err) == 0)
+		o = json_tokener_parse(text);
+	if (!o || !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		o = json_object_new_object();
+		json_object_object_add(o, "name", json_object_new_string(name));
+		json_object_object_add(o, "state", json_object_new_string("starting"));
+		return o;
+	}
+	json_object_object_add(o, "state", json_object_new_string("unresponsive"));
+	return o;
+}
+
+static const char *str(json_object *o, const char *k)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, k, &v) || !v)
+		return "-";
+	return json_object_get_string(v);
+}
+
+static uint64_t stat_u64(json_object *o, const char *k)
+{
+	json_object *st, *v;
+
+	if (!json_object_object_get_ex(o, "stats", &st) || !json_object_object_get_ex(st, k, &v))
+		return 0;
+	return json_object_get_uint64(v);
+}
+
+int cli_list(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *dir = lb_rt_dir();
+	bool json = false;
+	char **names = NULL;
+	size_t n = 0;
+	lb_err err = {{0}};
+	json_object *arr;
+	int c, r;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (c == 'j') {
+			json = true;
+		} else if (c == 'h') {
+			fputs(list_help, stdout);
+			return CLI_EXIT_OK;
+		} else {
+			return cli_usage_error("list", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("list", "unexpected argument '%s'", argv[optind]);
+	r = lb_rt_list(dir, &names, &n, &err);
+	if (r < 0) {
+		cli_error("%s", lb_err_msg(&err, r));
+		return CLI_EXIT_FAILURE;
+	}
+	arr = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		json_object_array_add(arr, volume_status(dir, names[i]));
+		free(names[i]);
+	}
+	free(names);
+	if (json) {
+		cli_print_json(arr);
+		return CLI_EXIT_OK;
+	}
+	printf("%-16s %-9s %-6s %-40s %-8s %s\n", "NAME", "STATE", "ENGINE", "EXPORT", "LUN",
+	       "TARGET / PORTAL / IFACE / READS WRITES");
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *o = json_object_array_get_idx(arr, i);
+		const char *dev = str(o, "device");
+
+		printf("%-16s %-9s %-6s %-40s %-8s %s %s %s %" PRIu64 " %" PRIu64 "\n",
+		       str(o, "name"), str(o, "state"), str(o, "engine"),
+		       strcmp(dev, "-") ? dev : str(o, "export"), str(o, "lun"), str(o, "target"),
+		       str(o, "portal"), str(o, "iface"), stat_u64(o, "reads"),
+		       stat_u64(o, "writes"));
+	}
+	json_object_put(arr);
+	return CLI_EXIT_OK;
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * An NBD server on an lb_loop, serving one export through lb_engines.
+ *
+ * Connections come from a listening socket (fixed newstyle negotiation
+ * first) or are handed over already connected (the kernel NBD device's
+ * sockets: transmission phase at once, simple replies).  When a
+ * connection enters the transmission phase the server asks its owner for
+ * an engine (ops->conn_open); the owner gives one with nbd_conn_set_engine()
+ * at once or later (a session still logging in), and requests wait until
+ * then.  Requests are checked (nbd-request.c) before anything reaches the
+ * engine, split at the engine's limits, and answered in completion order.
+ */
+#ifndef LUNBRIDGE_NBD_SERVER_H
+#define LUNBRIDGE_NBD_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "loop.h"
+#include "nbd-negotiate.h"
+
+struct nbd_server;
+struct nbd_conn;
+
+struct nbd_server_ops {
+	/* required: conn entered the transmission phase and needs an engine.
+	 * Return 0 and call nbd_conn_set_engine() now or later, or -errno
+	 * to close the connection. */
+	int (*conn_open)(void *arg, struct nbd_conn *c);
+	/* required: conn is gone and has nothing in flight; release what
+	 * conn_open gave it.  Called only for connections conn_open accepted. */
+	void (*conn_close)(void *arg, struct nbd_conn *c);
+	/* optional: one line about a connection (refused, dropped, broken) */
+	void (*log)(void *arg, const char *line);
+};
+
+struct nbd_server_stats {
+	uint64_t reads, writes, flushes, trims, zeroes;
+	uint64_t read_bytes, write_bytes;
+	uint64_t errors;   /* requests answered with an error */
+	uint64_t accepted; /* connections, ever */
+	uint32_t connections;
+};
+
+/* x (and its strings) must outlive the server. */
+int nbd_server_new(struct lb_loop *loop, const struct nbd_export_desc *x,
+		   const struct nbd_server_ops *ops, void *arg, struct nbd_server **ret);
+/* Accept clients on a bound, listening socket (the server owns fd). */
+int nbd_server_listen(struct nbd_server *srv, int fd);
+/* Serve a connected socket in the transmission phase with simple replies,
+ * as the kernel's NBD client speaks (the server owns fd). */
+int nbd_server_add_socket(struct nbd_server *srv, int fd);
+/* Stop accepting and reading; requests in flight finish and are
+ * answered, then every connection closes. */
+void nbd_server_shutdown(struct nbd_server *srv);
+/* No connection left and no operation in flight: free may follow. */
+bool nbd_server_idle(const struct nbd_server *srv);
+void nbd_server_free(struct nbd_server *srv);
+void nbd_server_get_stats(const struct nbd_server *srv, struct nbd_server_stats *ret);
+
+void nbd_conn_set_engine(struct nbd_conn *c, struct lb_engine *e);
+void nbd_conn_set_priv(struct nbd_conn *c, void *priv);
+void *nbd_conn_get_priv(const struct nbd_conn *c);
+/* Drop a connection (its engine failed, say): in-flight requests end
+ * first, their replies are not sent. */
+void nbd_conn_abort(struct nbd_conn *c, const char *why);
+
+#endif

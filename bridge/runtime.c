@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The run directory: volume names, their locks, state files and control sockets. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "runtime.h"
+
+const char *lb_rt_dir(void)
+{
+	const char *d = getenv("LUNBRIDGE_RUN_DIR");
+
+	return d && *d ? d : LB_RUN_DIR_DEFAULT;
+}
+
+int lb_rt_name_check(const char *name, lb_err *err)
+{
+	size_t len = strlen(name);
+
+	if (len == 0)
+		return lb_err_set(err, EINVAL, "the volume name is empty");
+	if (len > LB_VOLUME_NAME_MAX)
+		return lb_err_set(err, EINVAL,
+				  "volume name '%.16s...' is longer than %d characters", name,
+				  LB_VOLUME_NAME_MAX);
+	if (name[0] == '.' || name[0] == '-')
+		return lb_err_set(err, EINVAL, "volume name '%s' starts with '%c'", name, name[0]);
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '.' || *p == '-' || *p == ':'))
+			return lb_err_set(err, EINVAL,
+					  "volume name '%s' has '%c': use letters, digits and _.:-",
+					  name, *p);
+	return 0;
+}
+
+int lb_rt_path(const char *dir, const char *name, const char *suffix, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s.%s", dir, name, suffix);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* Is the lock at path held by a live bridge?  (F_OFD_GETLK tests without
+ * taking anything, so it never disturbs an attach in progress.) */
+static bool lock_held(const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+
+	if (fd < 0)
+		return false;
+	if (fcntl(fd, F_OFD_GETLK, &fl) < 0)
+		return false;
+	return fl.l_type != F_UNLCK;
+}
+
+static long lock_pid(const char *path)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	long pid = 0;
+
+	if (f && fscanf(f, "%ld", &pid) != 1)
+		pid = 0;
+	return pid;
+}
+
+int lb_rt_lock(const char *dir, const char *name, struct lb_rt_lock *ret, lb_err *err)
+{
+	char path[PATH_MAX], pid[32];
+	int r;
+
+	r = lb_rt_name_check(name, err);
+	if (r < 0)
+		return r;
+	if (strlen(dir) >= sizeof(ret->dir) || lb_rt_path(dir, name, "lock", path, sizeof(path)))
+		return lb_err_set(err, ENAMETOOLONG, "run directory '%s' is too long", dir);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return lb_err_set(err, errno, "cannot create run directory %s: %m", dir);
+	for (int attempt = 0; attempt < 5; attempt++) {
+		struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+		struct stat a, b;
+		_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+		if (fd < 0)
+			return lb_err_set(err, errno, "cannot open %s: %m", path);
+		if (fcntl(fd, F_OFD_SETLK, &fl) < 0) {
+			if (errno != EAGAIN && errno != EACCES)
+				return lb_err_set(err, errno, "cannot lock %s: %m", path);
+			return lb_err_set(err, EEXIST, "volume '%s' is already attached (pid %ld)",
+					  name, lock_pid(path));
+		}
+		/* the holder before us may have removed the file meanwhile */
+		if (fstat(fd, &a) < 0 || stat(path, &b) < 0 || a.st_ino != b.st_ino ||
+		    a.st_dev != b.st_dev)
+			continue;
+		snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+		if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, strlen(pid), 0) < 0)
+			return lb_err_set(err, errno, "cannot write %s: %m", path);
+		ret->fd = TAKE_FD(fd);
+		snprintf(ret->dir, sizeof(ret->dir), "%s", dir);
+		snprintf(ret->name, sizeof(ret->name), "%s", name);
+		/* whatever a dead bridge of this name left */
+		if (lb_rt_path(dir, name, "json", path, sizeof(path)) == 0)
+			(void)unlink(path);
+		if (lb_rt_path(dir, name, "sock", path, sizeof(path)) == 0)
+			(void)unlink(path);
+		return 0;
+	}
+	return lb_err_set(err, EBUSY, "volume '%s': its lock keeps changing hands", name);
+}
+
+void lb_rt_unlock(struct lb_rt_lock *l)
+{
+	char path[PATH_MAX];
+
+	if (l->fd < 0)
+		return;
+	if (lb_rt_path(l->dir, l->name, "json", path, sizeof(path)) == 0)
+		(void)unlink(path);
+	if (lb_rt_path(l->dir, l->name, "sock", path, sizeof(path)) == 0)
+		(void)unlink(path);
+	if (lb_rt_path(l->dir, l->name, "lock", path, sizeof(path)) == 0)
+		(void)unlink(path);
+	close(l->fd);
+	l->fd = -1;
+}
+
+int lb_rt_write_state(const struct lb_rt_lock *l, const char *text, lb_err *err)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	size_t len = strlen(text);
+	_cleanup_close_ int fd = -1;
+
+	if (lb_rt_path(l->dir, l->name, "json", path, sizeof(path)) < 0)
+		return lb_err_set(err, ENAMETOOLONG, "run directory path too long");
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return lb_err_set(err, errno, "cannot create %s: %m", tmp);
+	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0) {
+		int e = errno ? errno : EIO;
+
+		(void)unlink(tmp);
+		return lb_err_set(err, e, "cannot write %s: %s", tmp, strerror(e));
+	}
+	if (rename(tmp, path) < 0) {
+		int e = errno;
+
+		(void)unlink(tmp);
+		return lb_err_set(err, e, "cannot rename %s: %s", tmp, strerror(e));
+	}
+	return 0;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig; /* only to interrupt F_OFD_SETLKW */
+}
+
+int lb_rt_wait_released(const char *dir, const char *name, uint32_t timeout_ms)
+{
+	struct flock fl = {.l_type = F_RDLCK, .l_whence = SEEK_SET};
+	struct sigaction sa = {.sa_handler = on_alarm}, old;
+	struct itimerval it = {
+		.it_value = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000}};
+	struct itimerval off = {0};
+	char path[PATH_MAX];
+	_cleanup_close_ int fd = -1;
+	int r = 0;
+
+	if (lb_rt_path(dir, name, "lock", path, sizeof(path)) < 0)
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, &old); /* no SA_RESTART: the wait ends with EINTR */
+	setitimer(ITIMER_REAL, &it, NULL);
+	if (fcntl(fd, F_OFD_SETLKW, &fl) < 0)
+		r = errno == EINTR ? -ETIMEDOUT : -errno;
+	setitimer(ITIMER_REAL, &off, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	return r;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int lb_rt_list(const char *dir, char ***ret, size_t *ret_n, lb_err *err)
+{
+	DIR *d = opendir(dir);
+	char **names = NULL, path[PATH_MAX];
+	size_t n = 0;
+	struct dirent *de;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (!d) {
+		if (errno == ENOENT)
+			return 0; /* nothing ever attached */
+		return lb_err_set(err, errno, "cannot read run directory %s: %m", dir);
+	}
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		char **nn;
+
+		if (len <= 5 || strcmp(de->d_name + len - 5, ".lock") != 0)
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path) ||
+		    !lock_held(path))
+			continue;
+		nn = realloc(names, (n + 1) * sizeof(*names));
+		if (!nn || !(nn[n] = strndup(de->d_name, len - 5))) {
+			free(nn ? nn : names);
+			closedir(d);
+			return lb_err_set(err, ENOMEM, "out of memory");
+		}
+		names = nn;
+		n++;
+	}
+	closedir(d);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_str);
+	*ret = names;
+	*ret_n = n;
+	return 0;
+}
+
+static int read_all(int fd, char **ret)
+{
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap);
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n;
+
+		if (len + 1 == cap) {
+			char *nb = cap > (16u << 20) ? NULL : realloc(buf, cap * 2);
+
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+
+			free(buf);
+			return -e;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	*ret = buf;
+	return 0;
+}
+
+int lb_rt_read_state(const char *dir, const char *name, char **ret, lb_err *err)
+{
+	char path[PATH_MAX];
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	if (lb_rt_path(dir, name, "lock", path, sizeof(path)) < 0)
+		return lb_err_set(err, ENAMETOOLONG, "path too long");
+	if (!lock_held(path))
+		return lb_err_set(err, ENOENT, "no volume '%s' is attached", name);
+	(void)lb_rt_path(dir, name, "json", path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return lb_err_set(err, errno, "cannot read %s: %m", path);
+	r = read_all(fd, ret);
+	return r < 0 ? lb_err_set(err, r, "cannot read %s: %s", path, strerror(-r)) : 0;
+}
+
+int lb_rt_request(const char *dir, const char *name, const char *cmd, uint32_t timeout_ms,
+		  char **ret, lb_err *err)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	_cleanup_close_ int fd = -1;
+	size_t len = 0, cap = 0;
+	char *buf = NULL, line[128];
+	int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s.sock", dir, name);
+
+	if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
+		return lb_err_set(err, ENAMETOOLONG, "control socket path too long");
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return lb_err_set(err, errno, "socket: %m");
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return lb_err_set(err, errno, "volume '%s' does not answer on %s: %m", name,
+				  sa.sun_path);
+	n = snprintf(line, sizeof(line), "%s\n", cmd);
+	if (n < 0 || (size_t)n >= sizeof(line) || write(fd, line, (size_t)n) != n)
+		return lb_err_set(err, EIO, "volume '%s': cannot send '%s'", name, cmd);
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		ssize_t got;
+		int pr = poll(&p, 1, (int)timeout_ms);
+
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr == 0) {
+			free(buf);
+			return lb_err_set(err, ETIMEDOUT,
+					  "volume '%s' did not finish '%s' within %u s", name, cmd,
+					  timeout_ms / 1000);
+		}
+		if (len + 4096 > cap) {
+			char *nb = realloc(buf, cap + 65536);
+
+			if (!nb || cap > (16u << 20)) {
+				free(nb ? nb : buf);
+				return lb_err_set(err, ENOMEM, "answer too large");
+			}
+			buf = nb;
+			cap += 65536;
+		}
+		got = read(fd, buf + len, cap - len - 1);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			int e = errno;
+
+			free(buf);
+			return lb_err_set(err, e, "volume '%s': %s", name, strerror(e));
+		}
+		if (got == 0)
+			break;
+		len += (size_t)got;
+	}
+	if (!buf && !(buf = malloc(1)))
+		return lb_err_set(err, ENOMEM, "out of memory");
+	buf[len] = '\0';
+	*ret = buf;
+	return 0;
+}

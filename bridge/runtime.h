@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Runtime state of the bridges on this host, one set of files per volume
+ * under the run directory (/run/lunbridge, or $LUNBRIDGE_RUN_DIR):
+ *
+ *   NAME.lock   held (flock) by the volume's bridge for its whole life:
+ *               the name is taken while it is held; holds the pid
+ *   NAME.json   what the volume is (written atomically when it changes)
+ *   NAME.sock   the bridge's control socket (status, detach)
+ *
+ * A file whose lock is not held is left over from a bridge that died and
+ * is ignored (and replaced by the next attach of that name).
+ */
+#ifndef LUNBRIDGE_RUNTIME_H
+#define LUNBRIDGE_RUNTIME_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lb-err.h"
+
+#define LB_RUN_DIR_DEFAULT "/run/lunbridge"
+#define LB_VOLUME_NAME_MAX 64
+
+/* $LUNBRIDGE_RUN_DIR, else /run/lunbridge. */
+const char *lb_rt_dir(void);
+
+/* Names are 1-64 of [A-Za-z0-9_.:-], not starting with '.' or '-'. */
+int lb_rt_name_check(const char *name, lb_err *err);
+
+/* dir/NAME.suffix; -ENAMETOOLONG if it does not fit. */
+int lb_rt_path(const char *dir, const char *name, const char *suffix, char *buf, size_t len);
+
+struct lb_rt_lock {
+	int fd;
+	char dir[PATH_MAX];
+	char name[LB_VOLUME_NAME_MAX + 1];
+};
+
+/* Take the volume's name (creating dir, mode 0700, if need be): -EEXIST
+ * with "volume 'NAME' is already attached (pid N)" when a live bridge
+ * holds it. */
+int lb_rt_lock(const char *dir, const char *name, struct lb_rt_lock *ret, lb_err *err);
+/* Remove the volume's files and give the name back. */
+void lb_rt_unlock(struct lb_rt_lock *l);
+
+/* Replace NAME.json with text (temporary file, fsync, rename). */
+int lb_rt_write_state(const struct lb_rt_lock *l, const char *text, lb_err *err);
+
+/* The names of live volumes (their lock is held), sorted.  Free each
+ * name and the array. */
+int lb_rt_list(const char *dir, char ***ret, size_t *ret_n, lb_err *err);
+/* NAME.json of a live volume, read whole: -ENOENT when there is none. */
+int lb_rt_read_state(const char *dir, const char *name, char **ret, lb_err *err);
+
+/* Wait until the bridge holding NAME.lock is gone (its lock released),
+ * up to timeout_ms: 0, -ETIMEDOUT, or -ENOENT if there is no lock file.
+ * Blocks on the lock itself, no polling. */
+int lb_rt_wait_released(const char *dir, const char *name, uint32_t timeout_ms);
+
+/* Send one command line to a live volume's control socket and read its
+ * whole answer (until it closes).  -ETIMEDOUT after timeout_ms. */
+int lb_rt_request(const char *dir, const char *name, const char *cmd, uint32_t timeout_ms,
+		  char **ret, lb_err *err);
+
+#endif

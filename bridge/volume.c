@@ -1,0 +1,763 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A volume's life: start the frontend on the first session's engine,
+ * serve (a session per connection), answer the control socket, and on
+ * detach or SIGTERM tear down in order: device, connections (requests in
+ * flight answered), SYNCHRONIZE CACHE, logout, runtime files.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "control.h"
+#include "engine.h"
+#include "harden.h"
+#include "listen.h"
+#include "nbd-netlink.h"
+#include "nbd-proto.h"
+#include "nbd-server.h"
+#include "volume.h"
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+
+#define TEARDOWN_TIMEOUT_MS 180000u /* above the session's replacement timeout */
+#define KERNEL_NBD_TIMEOUT_S 180    /* a request's deadline in the kernel */
+#define KERNEL_NBD_DEAD_CONN_S 120  /* how long the kernel waits for a new socket */
+#define KERNEL_QUEUES_MAX 16
+
+enum channel_state {
+	CH_LOGIN,  /* logging in */
+	CH_READY,  /* serving */
+	CH_LOGOUT, /* logging out */
+	CH_DEAD,   /* to be freed by the main loop */
+};
+
+/* One session and its engine: the first one, or one per connection. */
+struct channel {
+	struct volume *v;
+	struct channel *next;
+	struct iscsi_session *s;
+	struct lb_engine *e;
+	struct nbd_conn *conn; /* the connection it serves; NULL once gone */
+	enum channel_state st;
+	unsigned id;
+};
+
+struct volume {
+	struct lb_loop *loop;
+	const struct lb_volume_config *cfg;
+	struct lb_rt_lock *lock;
+	struct channel *primary, *channels;
+	unsigned next_channel_id;
+	struct nbd_export_desc desc;
+	char desc_text[160];
+	struct nbd_server *srv;
+	struct lb_ctl *ctl;
+	struct lb_ctl_client *detach_client;
+	char where[160]; /* URI or /dev/nbdN */
+	const char *state;
+	bool stop;
+	const char *stop_reason;
+	/* kernel NBD */
+	int nbd_index; /* -1: none */
+	/* signals */
+	int sigfd;
+	struct lb_op sig_op;
+	struct signalfd_siginfo si;
+};
+
+static void vlog(struct volume *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void vlog(struct volume *v, const char *fmt, ...)
+{
+	char line[640];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (v->cfg->log)
+		v->cfg->log(v->cfg->log_arg, line);
+	else
+		fprintf(stderr, "%s\n", line);
+}
+
+static void session_log(void *arg, const char *line)
+{
+	struct channel *ch = arg;
+
+	vlog(ch->v, "session %u: %s", ch->id, line);
+}
+
+static void server_log(void *arg, const char *line)
+{
+	vlog(arg, "%s", line);
+}
+
+/* ---- channels ---- */
+
+static struct channel *channel_new(struct volume *v, struct iscsi_session *s)
+{
+	struct channel *ch = calloc(1, sizeof(*ch));
+
+	if (!ch)
+		return NULL;
+	ch->v = v;
+	ch->s = s;
+	ch->id = v->next_channel_id++;
+	ch->next = v->channels;
+	v->channels = ch;
+	iscsi_session_set_log(s, session_log, ch);
+	return ch;
+}
+
+static void channel_logout_done(struct iscsi_session *s, void *arg, int res)
+{
+	struct channel *ch = arg;
+
+	ch->st = CH_DEAD;
+}
+
+/* Log the channel's session out (or just drop it if it is not logged in). */
+static void channel_retire(struct channel *ch)
+{
+	iscsi_session_state st = iscsi_session_get_state(ch->s);
+
+	if (st == ISCSI_SESSION_FULL_FEATURE || st == ISCSI_SESSION_RECOVERING) {
+		ch->st = CH_LOGOUT;
+		if (iscsi_session_logout(ch->s, channel_logout_done, ch) == 0)
+			return;
+	}
+	ch->st = CH_DEAD;
+}
+
+static void channel_login_done(struct iscsi_session *s, void *arg, int res)
+{
+	struct channel *ch = arg;
+	struct volume *v = ch->v;
+	int r = 0;
+
+	if (!ch->conn) { /* the client left while we logged in */
+		if (res == 0)
+			channel_retire(ch);
+		else
+			ch->st = CH_DEAD;
+		return;
+	}
+	if (res == 0) {
+		r = lb_engine_iscsi_clone(v->primary->e, s, &ch->e);
+		if (r == 0) {
+			ch->st = CH_READY;
+			nbd_conn_set_engine(ch->conn, ch->e);
+			return;
+		}
+		channel_retire(ch);
+	} else {
+		ch->st = CH_DEAD;
+	}
+	/* serve the connection on the first session rather than not at all */
+	vlog(v, "session %u for a new connection failed (%s): it shares session 0", ch->id,
+	     res < 0 ? iscsi_session_error(s) : strerror(-r));
+	nbd_conn_set_priv(ch->conn, NULL);
+	nbd_conn_set_engine(ch->conn, v->primary->e);
+	ch->conn = NULL;
+}
+
+static int conn_open(void *arg, struct nbd_conn *c)
+{
+	struct volume *v = arg;
+	struct iscsi_session *s;
+	struct channel *ch;
+	lb_err err = {{0}};
+
+	if (v->stop)
+		return -ESHUTDOWN;
+	if (iscsi_session_new(v->loop, v->cfg->session, &s, &err) < 0) {
+		vlog(v, "cannot start a session for a new connection: %s", err.msg);
+		nbd_conn_set_engine(c, v->primary->e);
+		return 0;
+	}
+	ch = channel_new(v, s);
+	if (!ch) {
+		iscsi_session_free(s);
+		nbd_conn_set_engine(c, v->primary->e);
+		return 0;
+	}
+	ch->conn = c;
+	ch->st = CH_LOGIN;
+	nbd_conn_set_priv(c, ch);
+	if (iscsi_session_login(s, channel_login_done, ch) < 0) {
+		ch->st = CH_DEAD;
+		ch->conn = NULL;
+		nbd_conn_set_priv(c, NULL);
+		nbd_conn_set_engine(c, v->primary->e);
+	}
+	return 0;
+}
+
+static void conn_close(void *arg, struct nbd_conn *c)
+{
+	struct channel *ch = nbd_conn_get_priv(c);
+
+	if (!ch)
+		return; /* it used the first session */
+	ch->conn = NULL;
+	if (ch->st == CH_READY)
+		channel_retire(ch);
+	/* CH_LOGIN: channel_login_done() retires it */
+}
+
+static const struct nbd_server_ops server_ops = {
+	.conn_open = conn_open,
+	.conn_close = conn_close,
+	.log = server_log,
+};
+
+/* Free the channels whose sessions are done. */
+static void channels_reap(struct volume *v)
+{
+	struct channel **p = &v->channels;
+
+	while (*p) {
+		struct channel *ch = *p;
+
+		if (ch->st != CH_DEAD || ch == v->primary) {
+			p = &ch->next;
+			continue;
+		}
+		*p = ch->next;
+		lb_engine_free(ch->e);
+		iscsi_session_free(ch->s);
+		free(ch);
+	}
+}
+
+/* ---- state ---- */
+
+static void add_str(struct json_object *o, const char *k, const char *s)
+{
+	json_object_object_add(o, k, s ? json_object_new_string(s) : NULL);
+}
+
+static void add_u64(struct json_object *o, const char *k, uint64_t n)
+{
+	json_object_object_add(o, k, json_object_new_uint64(n));
+}
+
+/* What `lunbridge list` shows; live adds the counters. */
+static struct json_object *volume_json(struct volume *v, bool live)
+{
+	const struct lb_volume_config *cfg = v->cfg;
+	const struct lb_volume_info *vi = &v->primary->e->info;
+	struct json_object *o = json_object_new_object(), *st;
+	bool kernel = cfg->export->kind == LB_EXPORT_NBD_KERNEL;
+	char exp[300];
+
+	if (lb_export_format(cfg->export, exp, sizeof(exp)) < 0)
+		exp[0] = '\0';
+	add_str(o, "name", cfg->name);
+	add_u64(o, "pid", (uint64_t)getpid());
+	add_str(o, "portal", cfg->portal);
+	add_str(o, "target", cfg->target);
+	add_u64(o, "lun", cfg->lun);
+	add_str(o, "iface", cfg->iface);
+	add_str(o, "engine", v->primary->e->ops->name);
+	add_str(o, "export", kernel ? "nbd" : v->where);
+	add_str(o, "device", kernel && v->nbd_index >= 0 ? v->where : NULL);
+	add_str(o, "state", v->state);
+	add_u64(o, "size", vi->size);
+	add_u64(o, "block_size", vi->block_size);
+	if (!live)
+		return o;
+	st = json_object_new_object();
+	{
+		struct nbd_server_stats ns = {0};
+		struct iscsi_session_stats is, sum = {0};
+		unsigned sessions = 0;
+
+		if (v->srv)
+			nbd_server_get_stats(v->srv, &ns);
+		for (struct channel *ch = v->channels; ch; ch = ch->next) {
+			if (!ch->s)
+				continue;
+			iscsi_session_get_stats(ch->s, &is);
+			sum.reconnects += is.reconnects;
+			sum.timeouts += is.timeouts;
+			sum.retries += is.retries;
+			if (ch->st == CH_READY)
+				sessions++;
+		}
+		add_u64(st, "reads", ns.reads);
+		add_u64(st, "writes", ns.writes);
+		add_u64(st, "read_bytes", ns.read_bytes);
+		add_u64(st, "write_bytes", ns.write_bytes);
+		add_u64(st, "flushes", ns.flushes);
+		add_u64(st, "trims", ns.trims);
+		add_u64(st, "zeroes", ns.zeroes);
+		add_u64(st, "errors", ns.errors);
+		add_u64(st, "connections", ns.connections);
+		add_u64(st, "sessions", sessions);
+		add_u64(st, "reconnects", sum.reconnects);
+		add_u64(st, "timeouts", sum.timeouts);
+		add_u64(st, "retries", sum.retries);
+	}
+	json_object_object_add(o, "stats", st);
+	{
+		iscsi_session_state ss = iscsi_session_get_state(v->primary->s);
+
+		add_str(o, "session", iscsi_session_state_name(ss));
+	}
+	return o;
+}
+
+static void state_save(struct volume *v)
+{
+	struct json_object *o = volume_json(v, false);
+	lb_err err = {{0}};
+	char *text;
+
+	if (asprintf(&text, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) >
+	    0) {
+		if (lb_rt_write_state(v->lock, text, &err) < 0)
+			vlog(v, "%s", err.msg);
+		free(text);
+	}
+	json_object_put(o);
+}
+
+/* ---- control and signals ---- */
+
+static void request_stop(struct volume *v, const char *why)
+{
+	if (v->stop)
+		return;
+	v->stop = true;
+	v->stop_reason = why;
+}
+
+static void control(void *arg, struct lb_ctl_client *cl, const char *cmd)
+{
+	struct volume *v = arg;
+
+	if (strcmp(cmd, "status") == 0) {
+		struct json_object *o = volume_json(v, true);
+		char *text;
+
+		if (asprintf(&text, "%s\n",
+			     json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) > 0) {
+			lb_ctl_reply(cl, text);
+			free(text);
+		} else {
+			lb_ctl_reply(cl, "error: out of memory\n");
+		}
+		json_object_put(o);
+	} else if (strcmp(cmd, "detach") == 0) {
+		if (v->detach_client) {
+			lb_ctl_reply(cl, "error: a detach is already in progress\n");
+			return;
+		}
+		v->detach_client = cl; /* answered once the volume is gone */
+		request_stop(v, "detach requested");
+	} else {
+		lb_ctl_reply(cl, "error: unknown command\n");
+	}
+}
+
+static void sig_arm(struct volume *v);
+
+static void sig_done(struct lb_op *op, int res, uint32_t cqe_flags)
+{
+	struct volume *v = container_of(op, struct volume, sig_op);
+
+	if (res == (int)sizeof(v->si)) {
+		if (v->si.ssi_signo == SIGHUP) {
+			vlog(v, "SIGHUP: nothing to reload");
+		} else {
+			vlog(v, "%s: detaching", strsignal((int)v->si.ssi_signo));
+			request_stop(v, v->si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+		}
+	}
+	if (res != -ECANCELED && v->sigfd >= 0)
+		sig_arm(v);
+}
+
+static void sig_arm(struct volume *v)
+{
+	struct io_uring_sqe *sqe;
+
+	if (lb_loop_sqe(v->loop, &v->sig_op, &sqe) < 0)
+		return;
+	io_uring_prep_read(sqe, v->sigfd, &v->si, sizeof(v->si), 0);
+}
+
+static int signals_setup(struct volume *v, lb_err *err)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return lb_err_set(err, errno, "sigprocmask: %m");
+	v->sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (v->sigfd < 0)
+		return lb_err_set(err, errno, "signalfd: %m");
+	signal(SIGPIPE, SIG_IGN);
+	lb_op_init(&v->sig_op, sig_done);
+	sig_arm(v);
+	return 0;
+}
+
+/* ---- the export ---- */
+
+static void export_desc(struct volume *v)
+{
+	const struct lb_volume_info *vi = &v->primary->e->info;
+	struct nbd_export_desc *x = &v->desc;
+	uint16_t f = NBD_FLAG_HAS_FLAGS | NBD_FLAG_CAN_MULTI_CONN;
+
+	if (vi->read_only)
+		f |= NBD_FLAG_READ_ONLY;
+	if (vi->flush)
+		f |= NBD_FLAG_SEND_FLUSH;
+	if (vi->fua)
+		f |= NBD_FLAG_SEND_FUA;
+	if (vi->discard && vi->max_discard >= vi->block_size)
+		f |= NBD_FLAG_SEND_TRIM;
+	if (vi->write_zeroes && vi->max_write_zeroes >= vi->block_size)
+		f |= NBD_FLAG_SEND_WRITE_ZEROES;
+	snprintf(v->desc_text, sizeof(v->desc_text), "%s LUN %u (%s %s)", v->cfg->target,
+		 v->cfg->lun, vi->vendor, vi->product);
+	x->name = v->cfg->export->name;
+	x->description = v->desc_text;
+	x->size = vi->size;
+	x->eflags = f;
+	x->min_block = vi->block_size;
+	x->pref_block =
+		vi->physical_block_size > vi->block_size ? vi->physical_block_size : vi->block_size;
+	if (x->pref_block < 4096 && 4096 % vi->block_size == 0)
+		x->pref_block = 4096;
+	x->max_block = NBD_MAX_PAYLOAD;
+}
+
+static int export_socket(struct volume *v, lb_err *err)
+{
+	const struct lb_export *e = v->cfg->export;
+	int fd = -1, r;
+
+	if (e->kind == LB_EXPORT_NBD_UNIX)
+		r = lb_listen_unix(e->socket_path, &fd, err);
+	else
+		r = lb_listen_tcp(e->host, e->port, &fd, err);
+	if (r < 0)
+		return r;
+	r = nbd_server_listen(v->srv, fd);
+	if (r < 0) {
+		close(fd);
+		if (e->kind == LB_EXPORT_NBD_UNIX)
+			(void)unlink(e->socket_path);
+		return lb_err_set(err, r, "cannot accept connections: %s", strerror(-r));
+	}
+	if (lb_export_format(e, v->where, sizeof(v->where)) < 0)
+		snprintf(v->where, sizeof(v->where), "nbd");
+	return 0;
+}
+
+static void harden_warn(void *arg, const char *line)
+{
+	vlog(arg, "warning: %s", line);
+}
+
+static int export_kernel(struct volume *v, lb_err *err)
+{
+	unsigned queues = v->cfg->queues ? v->cfg->queues : 1;
+	int fds[KERNEL_QUEUES_MAX];
+	struct lb_nbd_nl_config nc = {0};
+	char backend[128];
+	uint32_t index;
+	unsigned n = 0;
+	int r = 0;
+
+	if (queues > KERNEL_QUEUES_MAX)
+		return lb_err_set(err, EINVAL, "at most %d queues", KERNEL_QUEUES_MAX);
+	/* the bridge must not wait on writeback to its own device */
+	(void)lb_harden_for_block_device(harden_warn, v);
+	for (; n < queues; n++) {
+		int sv[2];
+
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+			r = lb_err_set(err, errno, "socketpair: %m");
+			break;
+		}
+		r = nbd_server_add_socket(v->srv, sv[0]);
+		if (r < 0) {
+			close(sv[0]);
+			close(sv[1]);
+			lb_err_set(err, r, "cannot serve the device's socket: %s", strerror(-r));
+			break;
+		}
+		fds[n] = sv[1];
+	}
+	if (r == 0) {
+		snprintf(backend, sizeof(backend), "lunbridge:%s", v->cfg->name);
+		nc.index = v->cfg->export->index;
+		nc.size_bytes = v->desc.size;
+		nc.block_size = v->desc.min_block;
+		nc.server_flags = v->desc.eflags;
+		nc.timeout_s = KERNEL_NBD_TIMEOUT_S;
+		nc.dead_conn_timeout_s = KERNEL_NBD_DEAD_CONN_S;
+		nc.backend_id = backend;
+		nc.fds = fds;
+		nc.nfds = n;
+		r = lb_nbd_nl_connect(&nc, &index, err);
+	}
+	/* the kernel holds its own references to the sockets it took */
+	for (unsigned i = 0; i < n; i++)
+		close(fds[i]);
+	if (r < 0)
+		return r;
+	v->nbd_index = (int)index;
+	snprintf(v->where, sizeof(v->where), "/dev/nbd%u", index);
+	return 0;
+}
+
+/* ---- run ---- */
+
+/* Run the loop until cond(v, arg) holds or the deadline passes. */
+static bool run_until(struct volume *v, bool (*cond)(struct volume *, void *), void *arg,
+		      uint32_t timeout_ms)
+{
+	uint64_t end = lb_now_ms() + timeout_ms;
+
+	while (!cond(v, arg)) {
+		uint64_t now = lb_now_ms();
+		int r;
+
+		if (now >= end)
+			return false;
+		r = lb_loop_run_once(v->loop, (int)(end - now < 500 ? end - now : 500));
+		if (r < 0 && r != -EINTR && r != -ETIME) {
+			vlog(v, "event loop failed: %s", strerror(-r));
+			return false;
+		}
+		channels_reap(v);
+	}
+	return true;
+}
+
+static bool server_idle(struct volume *v, void *arg)
+{
+	return !v->srv || nbd_server_idle(v->srv);
+}
+
+static bool channels_gone(struct volume *v, void *arg)
+{
+	for (struct channel *ch = v->channels; ch; ch = ch->next)
+		if (ch != v->primary)
+			return false;
+	return true;
+}
+
+static bool ctl_idle(struct volume *v, void *arg)
+{
+	return !v->ctl || lb_ctl_idle(v->ctl);
+}
+
+static bool sig_idle(struct volume *v, void *arg)
+{
+	return !v->sig_op.busy;
+}
+
+struct flush_wait {
+	struct lb_io io;
+	bool done;
+	int res;
+};
+
+static void flush_done(struct lb_io *io, int res)
+{
+	struct flush_wait *w = container_of(io, struct flush_wait, io);
+
+	w->done = true;
+	w->res = res;
+}
+
+static bool flush_finished(struct volume *v, void *arg)
+{
+	return ((struct flush_wait *)arg)->done;
+}
+
+/* Tear down what was set up, in order.  ok: the volume ran (flush and
+ * say so); false: startup failed part way. */
+static bool teardown(struct volume *v, bool ok)
+{
+	bool clean = true;
+	lb_err err = {{0}};
+
+	v->state = "detaching";
+	if (v->nbd_index >= 0) {
+		if (lb_nbd_nl_disconnect((uint32_t)v->nbd_index, &err) < 0)
+			vlog(v, "%s", err.msg);
+		v->nbd_index = -1;
+	}
+	if (v->srv) {
+		nbd_server_shutdown(v->srv);
+		if (v->cfg->export->kind == LB_EXPORT_NBD_UNIX)
+			(void)unlink(v->cfg->export->socket_path);
+		if (!run_until(v, server_idle, NULL, TEARDOWN_TIMEOUT_MS)) {
+			vlog(v, "requests still in flight after %u s: giving up on them",
+			     TEARDOWN_TIMEOUT_MS / 1000);
+			clean = false;
+		}
+	}
+	for (struct channel *ch = v->channels; ch; ch = ch->next)
+		if (ch != v->primary && ch->st == CH_READY)
+			channel_retire(ch);
+	if (clean && !run_until(v, channels_gone, NULL, TEARDOWN_TIMEOUT_MS)) {
+		vlog(v, "sessions still logging out: leaving them");
+		clean = false;
+	}
+	if (clean && ok && v->primary->e->info.flush &&
+	    iscsi_session_get_state(v->primary->s) == ISCSI_SESSION_FULL_FEATURE) {
+		struct flush_wait w = {.io = {.op = LB_IO_FLUSH, .done = flush_done}};
+
+		int r = lb_engine_submit(v->primary->e, &w.io);
+
+		if (r < 0)
+			flush_done(&w.io, r);
+		if (!run_until(v, flush_finished, &w, TEARDOWN_TIMEOUT_MS))
+			clean = false;
+		else if (w.res < 0)
+			vlog(v, "SYNCHRONIZE CACHE failed: %s", strerror(-w.res));
+	}
+	if (clean) {
+		iscsi_session_state st = iscsi_session_get_state(v->primary->s);
+
+		if (st == ISCSI_SESSION_FULL_FEATURE || st == ISCSI_SESSION_RECOVERING)
+			(void)iscsi_session_logout_sync(v->primary->s);
+	}
+	if (v->detach_client) {
+		char line[128];
+
+		snprintf(line, sizeof(line), "detached %s\n", v->cfg->name);
+		lb_ctl_reply(v->detach_client, line);
+		v->detach_client = NULL;
+	}
+	if (v->ctl) {
+		lb_ctl_shutdown(v->ctl);
+		if (!run_until(v, ctl_idle, NULL, 5000))
+			clean = false;
+	}
+	if (v->sigfd >= 0) {
+		lb_loop_cancel(v->loop, &v->sig_op);
+		if (!run_until(v, sig_idle, NULL, 5000))
+			clean = false;
+	}
+	return clean;
+}
+
+static void volume_free(struct volume *v, bool clean)
+{
+	if (!clean)
+		return; /* SQEs still name our memory: the process exits anyway */
+	if (v->srv)
+		nbd_server_free(v->srv);
+	lb_ctl_free(v->ctl);
+	if (v->sigfd >= 0)
+		close(v->sigfd);
+	while (v->channels) {
+		struct channel *ch = v->channels;
+
+		v->channels = ch->next;
+		lb_engine_free(ch->e);
+		iscsi_session_free(ch->s);
+		free(ch);
+	}
+}
+
+int lb_volume_run(struct lb_loop *loop, struct iscsi_session *s, struct lb_rt_lock *lock,
+		  const struct lb_volume_config *cfg, lb_err *err)
+{
+	struct volume v = {
+		.loop = loop,
+		.cfg = cfg,
+		.lock = lock,
+		.nbd_index = -1,
+		.sigfd = -1,
+		.state = "starting",
+	};
+	char path[PATH_MAX];
+	int r;
+
+	v.primary = channel_new(&v, s);
+	if (!v.primary) {
+		iscsi_session_free(s);
+		return lb_err_set(err, ENOMEM, "out of memory");
+	}
+	v.primary->st = CH_READY;
+	r = lb_engine_iscsi_new(s, cfg->lun, &v.primary->e, err);
+	if (r < 0)
+		goto fail;
+	export_desc(&v);
+	r = signals_setup(&v, err);
+	if (r < 0)
+		goto fail;
+	r = nbd_server_new(loop, &v.desc, &server_ops, &v, &v.srv);
+	if (r < 0) {
+		lb_err_set(err, r, "out of memory");
+		goto fail;
+	}
+	if (cfg->export->kind == LB_EXPORT_NBD_UNIX || cfg->export->kind == LB_EXPORT_NBD_TCP)
+		r = export_socket(&v, err);
+	else if (cfg->export->kind == LB_EXPORT_NBD_KERNEL)
+		r = export_kernel(&v, err);
+	else
+		r = lb_err_set(err, EOPNOTSUPP, "the ublk export is not available yet");
+	if (r < 0)
+		goto fail;
+	r = lb_rt_path(lock->dir, cfg->name, "sock", path, sizeof(path));
+	if (r == 0)
+		r = lb_ctl_new(loop, path, control, &v, &v.ctl, err);
+	else
+		lb_err_set(err, r, "run directory path too long");
+	if (r < 0)
+		goto fail;
+
+	v.state = "ready";
+	state_save(&v);
+	vlog(&v, "volume %s: %s LUN %u (%" PRIu64 " bytes, %u-byte blocks) on %s", cfg->name,
+	     cfg->target, cfg->lun, v.desc.size, v.desc.min_block, v.where);
+	if (cfg->ready)
+		cfg->ready(cfg->ready_arg, v.where);
+
+	while (!v.stop) {
+		r = lb_loop_run_once(loop, 1000);
+		if (r < 0 && r != -EINTR && r != -ETIME) {
+			vlog(&v, "event loop failed: %s", strerror(-r));
+			break;
+		}
+		channels_reap(&v);
+	}
+	vlog(&v, "volume %s: %s, detaching", cfg->name, v.stop_reason ? v.stop_reason : "stopping");
+	state_save(&v);
+	{
+		bool clean = teardown(&v, true);
+
+		volume_free(&v, clean);
+		vlog(&v, "volume %s detached%s", cfg->name, clean ? "" : " (not cleanly)");
+	}
+	return 0;
+
+fail:
+	volume_free(&v, teardown(&v, false));
+	return r;
+}
