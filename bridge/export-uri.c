@@ -145,7 +145,7 @@ static int parse_ipv6(const char *h, size_t len, char *out, size_t out_size, lb_
 		return lb_err_set(err, EINVAL,
 				  "scoped IPv6 addresses ('%%25zone') are not supported");
 	if (len >= sizeof(text))
-		return lb_err_set(err, EINVAL, "'[%.48s...]' is not an IPv6 address", h);
+		return lb_err_set(err, EINVAL, "'[%.*s...]' is not an IPv6 address", 40, h);
 	memcpy(text, h, len);
 	text[len] = '\0';
 	if (inet_pton(AF_INET6, text, addr) != 1)
