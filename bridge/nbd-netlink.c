@@ -521,3 +521,13 @@ int lb_nbd_nl_reconfigure(uint32_t index, const char *backend_id, const int *fds
 			err);
 	return 0;
 }
+
+int lb_nbd_nl_probe(lb_err *err)
+{
+	struct nl_sock *sk = NULL;
+	int family, r = nbd_nl_open(&sk, &family, err);
+
+	if (r == 0)
+		nl_socket_free(sk);
+	return r;
+}

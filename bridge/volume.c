@@ -489,6 +489,9 @@ static int export_kernel(struct volume *v, lb_err *err)
 
 	if (queues > KERNEL_QUEUES_MAX)
 		return lb_err_set(err, EINVAL, "at most %d queues", KERNEL_QUEUES_MAX);
+	r = lb_nbd_nl_probe(err);
+	if (r < 0)
+		return r;
 	/* the bridge must not wait on writeback to its own device */
 	(void)lb_harden_for_block_device(harden_warn, v);
 	for (; n < queues; n++) {

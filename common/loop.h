@@ -51,7 +51,7 @@ int lb_loop_run_once(struct lb_loop *l, int timeout_ms);
  * -ECANCELED).  A no-op when op is not busy. */
 int lb_loop_cancel(struct lb_loop *l, struct lb_op *op);
 
-/* CLOCK_MONOTONIC in milliseconds. */
+/* CLOCK_MONOTONIC_COARSE in milliseconds (a tick's resolution). */
 uint64_t lb_now_ms(void);
 
 #endif

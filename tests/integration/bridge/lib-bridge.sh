@@ -27,6 +27,7 @@
 # br_track) gets SIGTERM, then SIGKILL after 10 s, before tgtd is killed,
 # so that no bridge is left retrying a dead target.
 
+# shellcheck disable=SC2034 # BR_* are for the tests that source this file
 _br_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$_br_here/../lib.sh"
 . "$_br_here/../transport/lib-tgtd.sh"
@@ -34,6 +35,7 @@ _br_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BR_PY=${BR_PY:-}
 BR_WHERE=
 BR_PID=
+BR_RC=
 BR_TIMEOUT=${BR_TIMEOUT:-20} # seconds for a bridge to be ready or gone
 _br_pids=()
 
@@ -166,19 +168,22 @@ br_attach_fg() {
 	return 1
 }
 
-# br_wait_exit PID: wait (up to BR_TIMEOUT s) for a bridge started by
-# this shell to exit; prints its exit status, "timeout" if it did not.
+# br_wait_exit PID: wait (up to BR_TIMEOUT s) for a bridge started in
+# the background of this shell to exit; BR_RC = its exit status, or
+# "timeout".  Call it from the main shell, not from $(...): only the
+# shell that started a process can reap it.
 br_wait_exit() {
 	local i
+	BR_RC=timeout
 	for i in $(seq $((BR_TIMEOUT * 20))); do
 		if ! kill -0 "$1" 2>/dev/null; then
 			wait "$1" 2>/dev/null
-			echo $?
+			BR_RC=$?
 			return 0
 		fi
 		sleep 0.05
 	done
-	echo timeout
+	return 1
 }
 
 # br_wait_gone PID: wait (up to BR_TIMEOUT s) for any process to be gone;

@@ -20,6 +20,8 @@ Cases:
   http         an HTTP request instead of the handshake: "eof"
   abort        NBD_OPT_ABORT: "ack eof" (ACK, then the server closes)
   go-read      GO, then one 4 KiB READ: "read ok" (the plain path works)
+  export-name  the old NBD_OPT_EXPORT_NAME, then one 4 KiB READ: "read ok"
+  export-name-bad  NBD_OPT_EXPORT_NAME with an unknown name: "eof"
 """
 import os
 import socket
@@ -35,6 +37,7 @@ SIMPLE_REPLY_MAGIC = 0x67446698
 OPT_ABORT, OPT_GO = 2, 7
 REP_ACK, REP_INFO = 1, 3
 INFO_EXPORT, INFO_BLOCK_SIZE = 0, 3
+OPT_EXPORT_NAME = 1
 CMD_READ, CMD_WRITE = 0, 1
 TIMEOUT = 15
 
@@ -130,6 +133,18 @@ def request(s, cmd, offset, count, flags=0, handle=1, magic=REQMAGIC):
     s.sendall(struct.pack(">IHHQQI", magic, flags, cmd, handle, offset, count))
 
 
+def read_one(s):
+    """One 4 KiB READ with a simple reply: 'read ok' or 'read error N'."""
+    request(s, CMD_READ, 0, 4096, handle=0x1234)
+    magic, err, handle = struct.unpack(">IIQ", recv_exact(s, 16))
+    if magic != SIMPLE_REPLY_MAGIC or handle != 0x1234:
+        die(f"bad reply {magic:#x} handle {handle:#x}")
+    if err:
+        return f"read error {err}"
+    recv_exact(s, 4096)
+    return "read ok"
+
+
 def main():
     if len(sys.argv) != 3:
         die("usage: nbd-raw.py CASE URI")
@@ -183,15 +198,17 @@ def main():
         print(ack, recv_eof(s))
     elif case == "go-read":
         handshake(s, name)
-        request(s, CMD_READ, 0, 4096, handle=0x1234)
-        magic, err, handle = struct.unpack(">IIQ", recv_exact(s, 16))
-        if magic != SIMPLE_REPLY_MAGIC or handle != 0x1234:
-            die(f"bad reply {magic:#x} handle {handle:#x}")
-        if err:
-            print(f"read error {err}")
+        print(read_one(s))
+        s.close()
+    elif case in ("export-name", "export-name-bad"):
+        greeting(s)
+        s.sendall(struct.pack(">I", 3))  # NO_ZEROES: 10 bytes back
+        send_opt(s, OPT_EXPORT_NAME, (name if case == "export-name" else "no-such").encode())
+        if case == "export-name-bad":
+            print(recv_eof(s))
         else:
-            recv_exact(s, 4096)
-            print("read ok")
+            recv_exact(s, 10)
+            print(read_one(s))
         s.close()
     else:
         die(f"unknown case {case}")
