@@ -69,6 +69,52 @@ static uint64_t stat_u64(json_object *o, const char *k)
 	return json_object_get_uint64(v);
 }
 
+#define NCOLS 10
+
+/* Columns as wide as their widest cell; the export or device last. */
+static void print_table(json_object *arr)
+{
+	static const char *const head[NCOLS] = {"NAME",	  "STATE", "ENGINE", "IFACE",  "PORTAL",
+						"TARGET", "LUN",   "READS",  "WRITES", "EXPORT"};
+	size_t n = json_object_array_length(arr), width[NCOLS];
+	char(*cells)[NCOLS][320] = calloc(n + 1, sizeof(*cells));
+
+	if (!cells) {
+		cli_error("out of memory");
+		return;
+	}
+	for (int c = 0; c < NCOLS; c++) {
+		snprintf(cells[0][c], sizeof(cells[0][c]), "%s", head[c]);
+		width[c] = strlen(head[c]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = json_object_array_get_idx(arr, i);
+		const char *dev = str(o, "device");
+		char(*row)[320] = cells[i + 1];
+
+		snprintf(row[0], 320, "%s", str(o, "name"));
+		snprintf(row[1], 320, "%s", str(o, "state"));
+		snprintf(row[2], 320, "%s", str(o, "engine"));
+		snprintf(row[3], 320, "%s", str(o, "iface"));
+		snprintf(row[4], 320, "%s", str(o, "portal"));
+		snprintf(row[5], 320, "%s", str(o, "target"));
+		snprintf(row[6], 320, "%s", str(o, "lun"));
+		snprintf(row[7], 320, "%" PRIu64, stat_u64(o, "reads"));
+		snprintf(row[8], 320, "%" PRIu64, stat_u64(o, "writes"));
+		snprintf(row[9], 320, "%s", strcmp(dev, "-") ? dev : str(o, "export"));
+		for (int c = 0; c < NCOLS; c++)
+			if (strlen(row[c]) > width[c])
+				width[c] = strlen(row[c]);
+	}
+	for (size_t i = 0; i <= n; i++)
+		for (int c = 0; c < NCOLS; c++)
+			if (c == NCOLS - 1)
+				printf("%s\n", cells[i][c]);
+			else
+				printf("%-*s  ", (int)width[c], cells[i][c]);
+	free(cells);
+}
+
 int cli_list(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -113,18 +159,7 @@ int cli_list(int argc, char **argv)
 		cli_print_json(arr);
 		return CLI_EXIT_OK;
 	}
-	printf("%-16s %-9s %-6s %-40s %-8s %s\n", "NAME", "STATE", "ENGINE", "EXPORT", "LUN",
-	       "TARGET / PORTAL / IFACE / READS WRITES");
-	for (size_t i = 0; i < json_object_array_length(arr); i++) {
-		json_object *o = json_object_array_get_idx(arr, i);
-		const char *dev = str(o, "device");
-
-		printf("%-16s %-9s %-6s %-40s %-8s %s %s %s %" PRIu64 " %" PRIu64 "\n",
-		       str(o, "name"), str(o, "state"), str(o, "engine"),
-		       strcmp(dev, "-") ? dev : str(o, "export"), str(o, "lun"), str(o, "target"),
-		       str(o, "portal"), str(o, "iface"), stat_u64(o, "reads"),
-		       stat_u64(o, "writes"));
-	}
+	print_table(arr);
 	json_object_put(arr);
 	return CLI_EXIT_OK;
 }

@@ -4,10 +4,11 @@
 # goes to a scratch directory that is removed at the end; the host's
 # open-iscsi records are never touched.
 #
-# Today: iface management (records, hardware check, route lookup), and our
-# own iSCSI initiator against a real local tgtd target that the demo starts
-# on a free loopback port (discovery, LUN inventory, CHAP).  Attaching a LUN
-# as a block device arrives with the NBD bridge.
+# Today: iface management (records, hardware check, route lookup), our own
+# iSCSI initiator against a real local tgtd target that the demo starts on a
+# free loopback port (discovery, LUN inventory, CHAP), and the main job: that
+# target's LUN attached as an NBD export, shown with nbdinfo, written and
+# read back, listed and detached.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$src"
@@ -24,7 +25,14 @@ scratch=$(mktemp -d /tmp/lunbridge-demo.XXXXXX)
 # the same private tgtd the integration tests use: its own control socket
 # and port, killed with this script
 . "$src/tests/integration/transport/lib-tgtd.sh"
-trap 'tgt_cleanup; rm -rf "$scratch"' EXIT
+# the demo's volumes live in its own run directory, not /run/lunbridge
+export LUNBRIDGE_RUN_DIR=$scratch/run
+cleanup() {
+	"$lb" detach demo-vol >/dev/null 2>&1 || true
+	tgt_cleanup
+	rm -rf "$scratch"
+}
+trap cleanup EXIT
 export LUNBRIDGE_IFACE_DIR=$scratch/ifaces
 
 step() {
@@ -93,5 +101,32 @@ step "$lb" luns -p "$TGT_PORTAL" -T iqn.2026-11.org.lunbridge.demo:secure \
 	--chap-user demo-user --chap-secret-file "$scratch/chap.secret" --chap-algorithms md5
 step "$lb" luns -p "$TGT_PORTAL" -T iqn.2026-11.org.lunbridge.demo:secure || true
 step "$lb" luns -p "$TGT_PORTAL" -T iqn.2026-11.org.lunbridge.demo:nosuch || true
+echo
+echo "== the main job: the LUN as an NBD export, one bridge process per volume"
+sock=$scratch/demo-vol.sock
+uri="nbd+unix:///disk1?socket=$sock"
+step "$lb" attach -p "$TGT_PORTAL" -T iqn.2026-11.org.lunbridge.demo:disk1 -l 1 \
+	--export "$uri" --name demo-vol --daemon
+step "$lb" list
+step nbdinfo "$uri"
+echo
+echo "== 8 MiB of random data in through NBD, back out through NBD and through libiscsi"
+head -c 8M /dev/urandom >"$scratch/data"
+step nbdcopy "$scratch/data" "$uri"
+step nbdcopy "$uri" "$scratch/back-nbd"
+step qemu-img convert -f raw -O raw \
+	"$(tgt_url iqn.2026-11.org.lunbridge.demo:disk1 1)" "$scratch/back-iscsi"
+step cmp -n 8388608 "$scratch/data" "$scratch/back-nbd"
+step cmp -n 8388608 "$scratch/data" "$scratch/back-iscsi"
+echo "the same $(sha256sum <"$scratch/data" | cut -c1-16)... both ways"
+step "$lb" list --json
+echo
+echo "== detach: answer what is in flight, SYNCHRONIZE CACHE, log out, remove the export"
+step "$lb" detach demo-vol
+step "$lb" list
+if [ -e "$sock" ]; then
+	echo "demo: $sock is still there" >&2
+	exit 1
+fi
 echo
 echo "demo: done"
