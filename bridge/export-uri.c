@@ -8,6 +8,7 @@
 #include <sys/un.h>
 
 #include "export-uri.h"
+#include "hex.h"
 
 _Static_assert(sizeof(((struct sockaddr_un *)0)->sun_path) == LB_EXPORT_SOCKET_MAX + 1,
 	       "a socket path must fit sun_path with its NUL");
@@ -32,17 +33,6 @@ static bool is_digit(char c)
 static bool is_alpha(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static int hex_value(char c)
-{
-	if (is_digit(c))
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* RFC 3986 unreserved characters: never percent-encoded. */
@@ -101,7 +91,7 @@ static int pct_decode(const char *s, size_t len, char *out, const char *what, lb
 			out[o++] = s[i];
 			continue;
 		}
-		if (len - i < 3 || (hi = hex_value(s[i + 1])) < 0 || (lo = hex_value(s[i + 2])) < 0)
+		if (len - i < 3 || (hi = lb_hex_value(s[i + 1])) < 0 || (lo = lb_hex_value(s[i + 2])) < 0)
 			return lb_err_set(err, EINVAL, "bad percent-escape '%.*s' in the %s",
 					  (int)(len - i < 3 ? len - i : 3), s + i, what);
 		if (hi == 0 && lo == 0)

@@ -152,6 +152,18 @@ static int reply_info_block_size(struct nbd_buf *out, uint32_t opt, const struct
 	return reply(out, opt, NBD_REP_INFO, &bs, sizeof(bs));
 }
 
+/* The export name that starts INFO, GO and the metadata options: u32
+ * length, then the name, then at least tail more bytes.  false when it
+ * does not fit. */
+static bool read_name(const uint8_t *d, uint32_t len, uint32_t tail, uint32_t *nlen)
+{
+	if (len < 4 + tail)
+		return false;
+	memcpy(nlen, d, 4);
+	*nlen = be32toh(*nlen);
+	return *nlen <= NBD_MAX_STRING && *nlen <= len - 4 - tail;
+}
+
 /* NBD_OPT_INFO and NBD_OPT_GO: u32 name length, name, u16 count, u16
  * info requests. */
 static int opt_info_go(struct nbd_negotiate *n, uint32_t opt, const uint8_t *d, uint32_t len,
@@ -163,12 +175,9 @@ static int opt_info_go(struct nbd_negotiate *n, uint32_t opt, const uint8_t *d, 
 	uint16_t count;
 	int r;
 
-	if (len < 6)
-		return reply_err(out, opt, NBD_REP_ERR_INVALID, "option too short");
-	memcpy(&nlen, d, 4);
-	nlen = be32toh(nlen);
-	if (nlen > NBD_MAX_STRING || nlen > len - 6)
-		return reply_err(out, opt, NBD_REP_ERR_INVALID, "export name length out of range");
+	if (!read_name(d, len, 2, &nlen))
+		return reply_err(out, opt, NBD_REP_ERR_INVALID,
+				 "export name does not fit the option");
 	memcpy(&count, d + 4 + nlen, 2);
 	count = be16toh(count);
 	if (len != 6 + nlen + 2u * count)
@@ -225,12 +234,9 @@ static int opt_meta_context(struct nbd_negotiate *n, uint32_t opt, const uint8_t
 	if (!n->structured)
 		return reply_err(out, opt, NBD_REP_ERR_INVALID,
 				 "metadata contexts need structured replies first");
-	if (len < 8)
-		return reply_err(out, opt, NBD_REP_ERR_INVALID, "option too short");
-	memcpy(&nlen, d, 4);
-	nlen = be32toh(nlen);
-	if (nlen > NBD_MAX_STRING || nlen > len - 8)
-		return reply_err(out, opt, NBD_REP_ERR_INVALID, "export name length out of range");
+	if (!read_name(d, len, 4, &nlen))
+		return reply_err(out, opt, NBD_REP_ERR_INVALID,
+				 "export name does not fit the option");
 	memcpy(&count, d + 4 + nlen, 4);
 	count = be32toh(count);
 	off = 8 + nlen;

@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 
 #include "chap.h"
+#include "hex.h"
 #include "text.h"
 
 /* Strongest first: the order of our CHAP_A list. */
@@ -110,7 +111,7 @@ static int hex_decode(const char *s, uint8_t *out, size_t cap, size_t *ret_len)
 	if (len > cap)
 		return -EMSGSIZE;
 	if (n % 2) { /* odd digit count: implied leading zero */
-		int v = iscsi_text_hexval(s[0]);
+		int v = lb_hex_value(s[0]);
 
 		if (v < 0)
 			return -EINVAL;
@@ -118,7 +119,7 @@ static int hex_decode(const char *s, uint8_t *out, size_t cap, size_t *ret_len)
 		i = 1;
 	}
 	for (; i < n; i += 2) {
-		int hi = iscsi_text_hexval(s[i]), lo = iscsi_text_hexval(s[i + 1]);
+		int hi = lb_hex_value(s[i]), lo = lb_hex_value(s[i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -EINVAL;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "iscsi-spec.h"
 #include "text.h"
 
@@ -180,17 +181,6 @@ int iscsi_text_next(struct iscsi_text_iter *it, struct iscsi_kv *ret, lb_err *er
 	return 1;
 }
 
-int iscsi_text_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int iscsi_text_parse_number(const char *value, uint64_t max, uint64_t *ret)
 {
 	unsigned base = 10;
@@ -204,7 +194,7 @@ int iscsi_text_parse_number(const char *value, uint64_t max, uint64_t *ret)
 	if (*p == '\0')
 		return -EINVAL;
 	for (; *p; p++) {
-		int d = iscsi_text_hexval(*p);
+		int d = lb_hex_value(*p);
 
 		if (d < 0 || (unsigned)d >= base)
 			return -EINVAL;

@@ -105,7 +105,4 @@ struct iscsi_target_address {
 };
 int iscsi_target_address_parse(const char *value, struct iscsi_target_address *ret);
 
-/* The value of one hex digit, or -1 (shared with CHAP's 0x encoding). */
-int iscsi_text_hexval(char c);
-
 #endif

@@ -57,8 +57,11 @@ expect_eq "list --json: the counters" \
 	"$(br_json fg | jq -r '.stats | keys_unsorted | join(" ")')"
 expect_eq "list --json: one iSCSI session, logged in" "1 logged in" \
 	"$(br_json fg | jq -r '"\(.stats.sessions) \(.session)"')"
+# the text table, its columns found by their headings
 expect_eq "list: the volume's line" "fg ready iscsi $UF 1 $IQN $TGT_PORTAL default" \
-	"$("$L" list | awk '$1 == "fg" { print $1, $2, $3, $4, $5, $6, $7, $8 }')"
+	"$("$L" list | awk 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+		$col["NAME"] == "fg" { print $col["NAME"], $col["STATE"], $col["ENGINE"],
+			$col["EXPORT"], $col["LUN"], $col["TARGET"], $col["PORTAL"], $col["IFACE"] }')"
 expect_eq "tgtd: one session for the volume" 1 "$(br_sessions 1)"
 kill -HUP "$fgpid"
 sleep 0.3

@@ -255,7 +255,7 @@ done
 expect_eq "14 clients connected and waiting: 14 connections" 14 "$(br_field many .stats.connections)"
 expect_eq "one iSCSI session per NBD connection (stats.sessions = 1 + 14)" 15 \
 	"$(br_wait_stat many .stats.sessions 15)"
-expect_eq "tgtd sees the 15 sessions" 15 "$(br_wait_sessions 2 15)"
+expect_eq "tgtd sees the 15 sessions" 15 "$(br_sessions 2)"
 touch "$TMP/c/go"
 for r in $(seq 14 21); do
 	if [ "$r" -lt 18 ]; then
