@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "export-uri.h"
 #include "runtime.h"
 
 static const char detach_help[] =
@@ -24,7 +25,8 @@ static const char detach_help[] =
 /* The live volume NAME, or the one whose device or export is arg. */
 static int find_volume(const char *dir, const char *arg, char *ret, size_t len)
 {
-	char **names = NULL, real[PATH_MAX];
+	char **names = NULL, real[PATH_MAX], canon[LB_EXPORT_FORMAT_MAX];
+	struct lb_export exp;
 	size_t n = 0;
 	int found = -ENOENT;
 	lb_err err = {{0}};
@@ -33,6 +35,10 @@ static int find_volume(const char *dir, const char *arg, char *ret, size_t len)
 		return -EIO;
 	if (!realpath(arg, real))
 		real[0] = '\0';
+	/* an export as attach was given it: compare the canonical form */
+	if (lb_export_parse(arg, &exp, NULL) < 0 ||
+	    lb_export_format(&exp, canon, sizeof(canon)) < 0)
+		canon[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *text = NULL;
 		json_object *o, *v;
@@ -47,7 +53,8 @@ static int find_volume(const char *dir, const char *arg, char *ret, size_t len)
 					const char *s = json_object_get_string(v);
 
 					match = strcmp(s, arg) == 0 ||
-						(real[0] && strcmp(s, real) == 0);
+						(real[0] && strcmp(s, real) == 0) ||
+						(canon[0] && strcmp(s, canon) == 0);
 				}
 			json_object_put(o);
 		}

@@ -33,8 +33,12 @@
 
 #define RXBUF_SIZE (NBD_MAX_OPTION_DATA + 64 * 1024)
 #define TX_IOV_MAX 64
-#define CONN_MAX_INFLIGHT 128 /* requests per connection before we stop reading */
-#define SERVER_MAX_CONNS 256
+/* what a connection may have in flight before we stop reading from it:
+ * requests, and bytes of payload buffers; and the bytes of all of them */
+#define CONN_MAX_INFLIGHT 128
+#define CONN_MAX_BYTES (64u << 20)
+#define SERVER_MAX_BYTES (256u << 20)
+#define SERVER_MAX_CONNS 64
 #define BUFCACHE_MIN_SHIFT 12
 #define BUFCACHE_MAX_SHIFT 25
 #define BUFCACHE_PER_BUCKET 64
@@ -89,7 +93,8 @@ struct nbd_conn {
 	unsigned hold;	 /* entry points in progress: not freed meanwhile */
 	struct lb_engine *engine;
 	void *priv;
-	unsigned inflight; /* requests not yet released */
+	unsigned inflight;	 /* requests not yet released */
+	uint64_t inflight_bytes; /* their payload buffers */
 	/* receive */
 	struct lb_op rx_op;
 	uint8_t *rxbuf;
@@ -114,6 +119,8 @@ struct nbd_server {
 	int listen_fd;
 	struct lb_op accept_op;
 	bool shutdown;
+	bool resume; /* memory came back under SERVER_MAX_BYTES: read again */
+	uint64_t inflight_bytes;
 	struct nbd_conn *conns;
 	struct nbd_server_stats st;
 	/* payload buffers by power-of-two size */
@@ -183,6 +190,13 @@ static void buf_put(struct nbd_server *srv, void *p, uint32_t len)
 
 /* ---- requests ---- */
 
+/* May we take another request from c? */
+static bool conn_has_room(const struct nbd_conn *c)
+{
+	return c->inflight < CONN_MAX_INFLIGHT && c->inflight_bytes < CONN_MAX_BYTES &&
+	       c->srv->inflight_bytes < SERVER_MAX_BYTES;
+}
+
 static struct nbd_req *req_new(struct nbd_conn *c, const struct nbd_req_hdr *h, unsigned nsub,
 			       uint32_t buflen)
 {
@@ -204,6 +218,8 @@ static struct nbd_req *req_new(struct nbd_conn *c, const struct nbd_req_hdr *h, 
 	req->buflen = buflen;
 	req->nsub = nsub;
 	c->inflight++;
+	c->inflight_bytes += buflen;
+	c->srv->inflight_bytes += buflen;
 	return req;
 }
 
@@ -211,7 +227,14 @@ static void req_free(struct nbd_req *req)
 {
 	struct nbd_conn *c = req->c;
 
-	buf_put(c->srv, req->buf, req->buflen);
+	struct nbd_server *srv = c->srv;
+
+	if (srv->inflight_bytes >= SERVER_MAX_BYTES &&
+	    srv->inflight_bytes - req->buflen < SERVER_MAX_BYTES)
+		srv->resume = true;
+	srv->inflight_bytes -= req->buflen;
+	c->inflight_bytes -= req->buflen;
+	buf_put(srv, req->buf, req->buflen);
 	free(req);
 	c->inflight--; /* conn_unhold() resumes reading or frees */
 }
@@ -672,7 +695,7 @@ static void conn_rx_process(struct nbd_conn *c)
 		case RX_REQ_HDR: {
 			struct nbd_req_hdr h;
 
-			if (c->inflight >= CONN_MAX_INFLIGHT || c->draining)
+			if (!conn_has_room(c) || c->draining)
 				return; /* resumed by conn_unhold() */
 			if (avail < sizeof(struct nbd_request))
 				goto need;
@@ -856,34 +879,51 @@ static void conn_try_free(struct nbd_conn *c)
 	free(c);
 }
 
+/* Memory is back under the server's limit: the connections that stopped
+ * for want of it read again. */
+static void server_resume(struct nbd_server *srv)
+{
+	srv->resume = false;
+	for (struct nbd_conn *c = srv->conns, *next; c; c = next) {
+		next = c->next;
+		if (c->hold || c->closing || c->rx != RX_REQ_HDR || c->rx_op.busy)
+			continue;
+		c->hold++;
+		conn_unhold(c); /* reads if it has room */
+	}
+}
+
 /* The end of every entry point (a completion, a call from the owner):
  * once no entry point is in progress, act on the state left behind.
  * c may be freed: the caller must not touch it afterwards. */
 static void conn_unhold(struct nbd_conn *c)
 {
+	struct nbd_server *srv = c->srv;
+
 	if (--c->hold)
 		return;
 	for (;;) {
 		if (c->closing) {
 			conn_try_free(c);
-			return;
+			break;
 		}
 		if (c->draining && c->inflight == 0 && !c->txq_head) {
 			conn_close(c, NULL); /* DISC, ABORT or shutdown: all answered */
 			continue;
 		}
-		if (c->rx == RX_REQ_HDR && !c->draining && !c->rx_op.busy &&
-		    c->inflight < CONN_MAX_INFLIGHT) {
+		if (c->rx == RX_REQ_HDR && !c->draining && !c->rx_op.busy && conn_has_room(c)) {
 			c->hold++;
 			conn_rx_process(c); /* posts a read or stops at a limit */
 			c->hold--;
 			if (!c->closing && (c->rx_op.busy || c->rx != RX_REQ_HDR ||
-					    c->inflight >= CONN_MAX_INFLIGHT || c->draining))
-				return;
+					    !conn_has_room(c) || c->draining))
+				break;
 			continue;
 		}
-		return;
+		break;
 	}
+	if (srv->resume)
+		server_resume(srv);
 }
 
 static struct nbd_conn *conn_new(struct nbd_server *srv, int fd)

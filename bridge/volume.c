@@ -63,7 +63,8 @@ struct volume {
 	struct nbd_server *srv;
 	struct lb_ctl *ctl;
 	struct lb_ctl_client *detach_client;
-	char where[160]; /* URI or /dev/nbdN */
+	char where[160];   /* URI or /dev/nbdN */
+	bool socket_bound; /* we made the export's Unix socket: ours to remove */
 	const char *state;
 	bool stop;
 	const char *stop_reason;
@@ -460,11 +461,10 @@ static int export_socket(struct volume *v, lb_err *err)
 		r = lb_listen_tcp(e->host, e->port, &fd, err);
 	if (r < 0)
 		return r;
+	v->socket_bound = e->kind == LB_EXPORT_NBD_UNIX;
 	r = nbd_server_listen(v->srv, fd);
 	if (r < 0) {
 		close(fd);
-		if (e->kind == LB_EXPORT_NBD_UNIX)
-			(void)unlink(e->socket_path);
 		return lb_err_set(err, r, "cannot accept connections: %s", strerror(-r));
 	}
 	if (lb_export_format(e, v->where, sizeof(v->where)) < 0)
@@ -614,7 +614,7 @@ static bool teardown(struct volume *v, bool ok)
 	}
 	if (v->srv) {
 		nbd_server_shutdown(v->srv);
-		if (v->cfg->export->kind == LB_EXPORT_NBD_UNIX)
+		if (v->socket_bound) /* never another server's socket */
 			(void)unlink(v->cfg->export->socket_path);
 		if (!run_until(v, server_idle, NULL, TEARDOWN_TIMEOUT_MS)) {
 			vlog(v, "requests still in flight after %u s: giving up on them",

@@ -41,7 +41,8 @@ static const char *const sec_key_names[SK_COUNT] = {
 };
 
 struct iscsi_login {
-	const struct iscsi_login_config *cfg;
+	const struct iscsi_login_config *cfg; /* = &cfg_copy */
+	struct iscsi_login_config cfg_copy;
 	iscsi_login_state state;
 	struct iscsi_neg neg;
 	struct iscsi_chap chap;
@@ -220,7 +221,8 @@ int iscsi_login_new(const struct iscsi_login_config *cfg, struct iscsi_login **r
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return lb_err_set(err, ENOMEM, "out of memory");
-	l->cfg = cfg;
+	l->cfg_copy = *cfg; /* the caller's may be on its stack */
+	l->cfg = &l->cfg_copy;
 	iscsi_text_seq_init(&l->rx, 0);
 	iscsi_text_builder_init(&l->tx, LOGIN_TEXT_MAX);
 	iscsi_text_builder_init(&l->unknown, 0);

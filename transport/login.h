@@ -65,7 +65,7 @@ struct iscsi_login_config {
 
 struct iscsi_login; /* opaque */
 
-/* The config (and the strings and creds it points to) must outlive l. */
+/* cfg is copied; the strings and creds it points to must outlive l. */
 int iscsi_login_new(const struct iscsi_login_config *cfg, struct iscsi_login **ret, lb_err *err);
 void iscsi_login_free(struct iscsi_login *l); /* NULL ok */
 

@@ -100,6 +100,14 @@ br_cleanup() {
 	return 0
 }
 
+# br_abort DESC: a step the rest of the test needs failed: count it,
+# print the summary, exit 1.
+br_abort() {
+	fail "$1 (the test cannot go on)"
+	finish
+	exit 1
+}
+
 # br_start_target TID IQN: tgtd (started on first use) with a target that
 # every initiator may use; LUNs are the caller's (tgt_add_lun).
 br_start_target() {
@@ -123,17 +131,19 @@ br_free_port() { _tgt_pick_port; }
 
 # br_attach NAME IQN LUN EXPORT [ARGS...]: `lunbridge attach --daemon`;
 # 0 once it serves, BR_WHERE = the line it printed, BR_PID = the
-# bridge's pid.  On failure, says why on stderr and returns non-zero.
+# bridge's pid.  Its stderr goes to $TMP/NAME.attach.err (the bridge logs
+# its start there) and is shown when the attach fails.
 br_attach() {
 	local name=$1 iqn=$2 lun=$3 exp=$4 rc
 	shift 4
 	BR_WHERE=$("$LUNBRIDGE" attach -p "$TGT_PORTAL" -T "$iqn" -l "$lun" --export "$exp" \
-		--name "$name" --daemon "$@")
+		--name "$name" --daemon "$@" 2>"$TMP/$name.attach.err")
 	rc=$?
 	BR_PID=$(br_lock_pid "$name")
 	[ -z "$BR_PID" ] || br_track "$BR_PID"
 	if [ $rc -ne 0 ]; then
-		echo "br_attach $name: lunbridge attach exited $rc" >&2
+		echo "br_attach $name: lunbridge attach exited $rc:" >&2
+		sed 's/^/    | /' "$TMP/$name.attach.err" >&2
 		return 1
 	fi
 	if [ -z "$BR_PID" ]; then

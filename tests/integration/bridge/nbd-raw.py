@@ -20,6 +20,7 @@ Cases:
   http         an HTTP request instead of the handshake: "eof"
   abort        NBD_OPT_ABORT: "ack eof" (ACK, then the server closes)
   go-read      GO, then one 4 KiB READ: "read ok" (the plain path works)
+  idle         the greeting, then nothing: "eof" once the server closes
   export-name  the old NBD_OPT_EXPORT_NAME, then one 4 KiB READ: "read ok"
   export-name-bad  NBD_OPT_EXPORT_NAME with an unknown name: "eof"
 """
@@ -196,6 +197,9 @@ def main():
         opt, rtype, data = recv_opt_reply(s)
         ack = "ack" if (opt, rtype, data) == (OPT_ABORT, REP_ACK, b"") else f"reply {opt} {rtype:#x}"
         print(ack, recv_eof(s))
+    elif case == "idle":
+        greeting(s)
+        print(recv_eof(s))
     elif case == "go-read":
         handshake(s, name)
         print(read_one(s))

@@ -98,19 +98,24 @@ for i in range(300):
 print("still open after 30 s")
 EOF
 cpid=$!
+# and one still in the handshake, silent
+"$BR_PY" "$(dirname "$0")/nbd-raw.py" idle "$BR_WHERE" >"$TMP/fint.idle" 2>&1 &
+ipid=$!
 for i in $(seq 100); do [ -e "$TMP/fint.ready" ] && break; sleep 0.1; done
+expect_eq "both clients connected (stats.connections)" 2 "$(br_wait_stat fint .stats.connections 2)"
 expect_eq "tgtd: the volume's session and the client's" 2 "$(br_wait_sessions 1 2)"
 kill -INT "$fipid"
 br_wait_exit "$fipid"
 expect_eq "SIGINT: the foreground bridge exits 0" 0 "$BR_RC"
-wait "$cpid"
-expect_eq "SIGINT: the connected client sees its connection closed" closed "$(cat "$TMP/fint.client")"
+wait "$cpid" "$ipid"
+expect_eq "SIGINT: the clients see their connections closed (transmission, handshake)" \
+	"closed eof" "$(cat "$TMP/fint.client") $(cat "$TMP/fint.idle")"
 gone "after SIGINT" fint "$TMP/fint.nbd" 0
 
 # ---- --daemon, detach by name ----------------------------------------------------
 
 UD=$(br_unix_export d1)
-br_attach d1 "$IQN" 1 "$UD" 2>"$TMP/d1.err"
+br_attach d1 "$IQN" 1 "$UD"
 expect_eq "attach --daemon exits 0 and prints the export URI" "0 $UD" "$? $BR_WHERE"
 d1pid=$BR_PID
 expect_eq "--daemon: the bridge is a live process listed ready" "ready alive" "$(br_alive d1)"
@@ -126,7 +131,7 @@ gone "after detach NAME" d1 "$TMP/d1.nbd" 0
 
 # ---- detach by export URI: Unix socket and TCP --------------------------------------
 
-br_attach d2 "$IQN" 1 "$(br_unix_export d2)" 2>/dev/null || exit 1
+br_attach d2 "$IQN" 1 "$(br_unix_export d2)" || br_abort "attach d2"
 d2pid=$BR_PID
 out=$("$L" detach "$(br_unix_export d2)" 2>&1)
 expect_eq "detach nbd+unix URI: exit 0, prints 'detached d2'" "0 detached d2" "$? $out"
@@ -134,7 +139,7 @@ br_wait_gone "$d2pid" || fail "detach nbd+unix URI: bridge $d2pid still there"
 gone "after detach by nbd+unix URI" d2 "$TMP/d2.nbd" 0
 
 port=$(br_free_port) || exit 1
-br_attach d3 "$IQN" 1 "nbd://:$port/d3" 2>/dev/null || exit 1
+br_attach d3 "$IQN" 1 "nbd://:$port/d3" || br_abort "attach d3"
 d3pid=$BR_PID
 expect_eq "TCP export: prints nbd://127.0.0.1:PORT/NAME" "nbd://127.0.0.1:$port/d3" "$BR_WHERE"
 out=$("$L" detach "nbd://127.0.0.1:$port/d3" 2>&1)
@@ -145,7 +150,7 @@ expect_eq "after detach: nothing listens on the TCP port" "" "$(ss -Htln "sport 
 
 # the EXPORT exactly as attach was given it, host left out
 port=$(br_free_port) || exit 1
-br_attach d4 "$IQN" 1 "nbd://:$port/d4" 2>/dev/null || exit 1
+br_attach d4 "$IQN" 1 "nbd://:$port/d4" || br_abort "attach d4"
 d4pid=$BR_PID
 out=$("$L" detach "nbd://:$port/d4" 2>&1)
 rc=$?
@@ -166,7 +171,7 @@ gone "after detach life-2" life-2 "$TMP/dflt.nbd" 0
 # ---- refusals: the volume already there is unharmed ---------------------------------
 
 UA=$(br_unix_export a)
-br_attach a "$IQN" 1 "$UA" 2>/dev/null || exit 1
+br_attach a "$IQN" 1 "$UA" || br_abort "attach a"
 apid=$BR_PID
 expect_fail "same name twice: one line naming the first one's pid" \
 	"lunbridge: volume 'a' is already attached (pid $apid)" \
@@ -190,7 +195,7 @@ br_expect_alive "refusals" a
 expect_eq "refusals: tgtd has the first volume's session only" 1 "$(br_wait_sessions 1 1)"
 
 port=$(br_free_port) || exit 1
-br_attach t1 "$IQN" 2 "nbd://:$port/t1" 2>/dev/null || exit 1
+br_attach t1 "$IQN" 2 "nbd://:$port/t1" || br_abort "attach t1"
 expect_fail_match "same TCP port twice: one line, already in use" \
 	"^lunbridge: .*$port.*already in use" \
 	attach -l 2 --export "nbd://:$port/t2" --name t2 --daemon
@@ -254,7 +259,7 @@ expect_eq "after every refusal: the run directory holds volume 'a' only" "a.json
 kill -KILL "$apid"
 br_wait_gone "$apid" || fail "SIGKILL: bridge $apid still there"
 expect_eq "SIGKILLed bridge: list no longer shows it" "" "$(br_json a)"
-br_attach a "$IQN" 1 "$UA" 2>/dev/null
+br_attach a "$IQN" 1 "$UA"
 expect_eq "SIGKILLed bridge: the same name and socket attach again" "0 $UA" "$? $BR_WHERE"
 expect_eq "... and serve" 16777216 "$(nbdinfo --size "$UA" 2>&1)"
 out=$("$L" detach a 2>&1)
@@ -263,13 +268,13 @@ expect_eq "detach a" "0 detached a" "$? $out"
 # ---- data survives detach and re-attach -----------------------------------------------
 
 UR=$(br_unix_export r)
-br_attach r "$IQN" 2 "$UR" 2>/dev/null || exit 1
+br_attach r "$IQN" 2 "$UR" || br_abort "attach r"
 tgt_mkimg "$TMP/in" 8M
 nbdcopy "$TMP/in" "$UR"
 expect_eq "data: nbdcopy into the volume" 0 $?
 out=$("$L" detach r 2>&1)
 expect_eq "data: detach" "0 detached r" "$? $out"
-br_attach r "$IQN" 2 "$UR" 2>/dev/null || exit 1
+br_attach r "$IQN" 2 "$UR" || br_abort "attach r"
 expect_eq "data: after detach and re-attach, the same bytes (md5)" \
 	"$(md5sum <"$TMP/in")" "$(nbdcopy "$UR" - | md5sum)"
 out=$("$L" detach r 2>&1)
@@ -339,7 +344,7 @@ print(f"{len(bad)} blocks lost or torn" + (f" (first {bad[:8]})" if bad else "")
       "in flight at the end:", "some" if st["inflight"] else "none")
 EOF
 UW=$(br_unix_export w)
-br_attach w "$IQN" 1 "$UW" 2>/dev/null || exit 1
+br_attach w "$IQN" 1 "$UW" || br_abort "attach w"
 tgt_read_lun "$(tgt_url "$IQN" 1)" "$TMP/w.orig"
 "$BR_PY" "$TMP/inflight.py" "$UW" "$TMP/w.ready" "$TMP/w.json" >"$TMP/w.client" 2>&1 &
 cpid=$!

@@ -36,24 +36,25 @@ flags() {
 # run_fio DESC URI FIO-ARGS...: fio's nbd engine at queue depth 32 must
 # end without error (with "${V[@]}": every block written is read back and
 # its crc32c checked)
-V=(--verify=crc32c --do_verify=1 --verify_fatal=1)
+V=(--verify=crc32c --do_verify=1 --verify_fatal=1 --verify_state_save=0)
 run_fio() {
 	local desc=$1 uri=$2 rc errs
 	shift 2
+	rm -f "$TMP/fio.json"
 	fio --name=lb --ioengine=nbd --uri="$uri" --iodepth=32 \
 		--output-format=json --output="$TMP/fio.json" "$@" >"$TMP/fio.out" 2>&1
 	rc=$?
 	errs=$(jq -r '[.jobs[].error] | add' "$TMP/fio.json" 2>/dev/null) || errs="no JSON"
 	expect_eq "fio $desc: exits 0, no errors" "0 0" "$rc $errs"
-	if [ "$rc" -ne 0 ]; then
-		sed 's/^/    | /' "$TMP/fio.out"
+	if [ "$rc $errs" != "0 0" ]; then
+		cat "$TMP/fio.out" "$TMP/fio.json" 2>/dev/null | grep -v '^ *"' | sed 's/^/    | /'
 	fi
 }
 
 # ---- a plain file LUN on a Unix socket ---------------------------------------
 
 U=$(br_unix_export plain)
-br_attach plain "$IQN" 1 "$U" 2>"$TMP/attach.err" || exit 1
+br_attach plain "$IQN" 1 "$U" || br_abort "attach plain"
 expect_eq "attach --daemon prints the export URI" "$U" "$BR_WHERE"
 expect_eq "plain file LUN: flush, FUA, multi-conn; no trim, no zero" \
 	"flush=true fua=true multi_conn=true trim=false zero=false ro=false min=512 pref=4096 max=33554432 size=33554432" \
@@ -139,7 +140,7 @@ expect_eq "list --json: FLUSHes counted, no errors" "flushes>=2:true errors=0" \
 # ---- a thin-provisioned LUN: TRIM --------------------------------------------
 
 UT=$(br_unix_export thin)
-br_attach thin "$IQN" 2 "$UT" 2>>"$TMP/attach.err" || exit 1
+br_attach thin "$IQN" 2 "$UT" || br_abort "attach thin"
 expect_eq "thin LUN: trim advertised" \
 	"flush=true fua=true multi_conn=true trim=true zero=false ro=false min=512 pref=4096 max=33554432 size=16777216" \
 	"$(flags "$UT")"
@@ -167,7 +168,7 @@ expect_eq "list --json counts the TRIMs" 3 "$(br_field thin .stats.trims)"
 # ---- a 4096-byte-block null LUN ------------------------------------------------
 
 UN=$(br_unix_export null4k)
-br_attach null4k "$IQN" 3 "$UN" 2>>"$TMP/attach.err" || exit 1
+br_attach null4k "$IQN" 3 "$UN" || br_abort "attach null4k"
 expect_eq "4096-byte null LUN: minimum block 4096" \
 	"flush=true fua=true multi_conn=true trim=false zero=false ro=false min=4096 pref=4096 max=33554432 size=1099511627776" \
 	"$(flags "$UN")"
@@ -178,7 +179,7 @@ run_fio "4096-byte LUN: randrw 4k-256k" "$UN" --size=64m --rw=randrw --bsrange=4
 
 port=$(br_free_port) || exit 1
 UTCP="nbd://127.0.0.1:$port/tcp"
-br_attach tcp "$IQN" 4 "nbd://:$port/tcp" 2>>"$TMP/attach.err" || exit 1
+br_attach tcp "$IQN" 4 "nbd://:$port/tcp" || br_abort "attach tcp"
 expect_eq "TCP export: attach prints nbd://127.0.0.1:PORT/NAME" "$UTCP" "$BR_WHERE"
 tgt_mkimg "$TMP/in" 8M
 if nbdcopy "$TMP/in" "$UTCP" && tgt_cmp_lun "$(tgt_url "$IQN" 4)" "$TMP/in"; then

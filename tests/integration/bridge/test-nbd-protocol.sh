@@ -25,9 +25,9 @@ tgt_mkimg "$TMP/many" 44M || exit 1
 tgt_add_lun 2 1 "$TMP/many" || exit 1
 
 U=$(br_unix_export p)
-br_attach p "$IQN" 1 "$U" 2>"$TMP/attach.err" || exit 1
+br_attach p "$IQN" 1 "$U" || br_abort "attach p"
 U4K=$(br_unix_export n4k)
-br_attach n4k "$IQN" 2 "$U4K" 2>>"$TMP/attach.err" || exit 1
+br_attach n4k "$IQN" 2 "$U4K" || br_abort "attach n4k"
 
 # ---- requests libnbd would refuse: the server's answers ----------------------
 
@@ -199,7 +199,7 @@ br_expect_alive "after the negotiation cases" p
 # qemu-img writers, 18-21 qemu-img readers; plus 2 nbdcopy readers of the
 # whole export: 24 clients.
 UM=$(br_unix_export many)
-br_attach many "$IQNM" 1 "$UM" 2>>"$TMP/attach.err" || exit 1
+br_attach many "$IQNM" 1 "$UM" || br_abort "attach many"
 tgt_mkimg "$TMP/ref" 44M
 tgt_write_lun "$TMP/ref" "$(tgt_url "$IQNM" 1)" || exit 1
 cp "$TMP/ref" "$TMP/expect"
