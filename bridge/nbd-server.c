@@ -37,7 +37,7 @@
  * requests, and bytes of payload buffers; and the bytes of all of them */
 #define CONN_MAX_INFLIGHT 128
 #define CONN_MAX_BYTES (64u << 20)
-#define SERVER_MAX_BYTES (256u << 20)
+#define SERVER_MAX_BYTES (512u << 20)
 #define SERVER_MAX_CONNS 64
 #define BUFCACHE_MIN_SHIFT 12
 #define BUFCACHE_MAX_SHIFT 25

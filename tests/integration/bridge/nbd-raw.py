@@ -27,6 +27,7 @@ Cases:
 import os
 import socket
 import struct
+import time
 import sys
 import urllib.parse
 
@@ -168,6 +169,16 @@ def main():
             request(s, CMD_READ, (i % 8) << 20, 1 << 20, handle=i + 1)
         s.close()
         print("sent")
+    elif case == "hoard":
+        # 128 reads of up to 32 MiB, replies never read: the server must
+        # stop taking requests at its in-flight limit, not allocate 4 GiB
+        size, _, _ = handshake(s, name)
+        count = min(32 << 20, size)
+        for i in range(128):
+            request(s, CMD_READ, 0, count, handle=i + 1)
+        print("sent", flush=True)
+        time.sleep(6)
+        s.close()
     elif case == "mid-option":
         greeting(s)
         s.sendall(struct.pack(">I", 3))

@@ -142,6 +142,33 @@ rawcase http eof                  # an HTTP request: dropped
 rawcase abort "ack eof"           # NBD_OPT_ABORT: ACK, then closed
 rawcase export-name "read ok"     # the old NBD_OPT_EXPORT_NAME
 rawcase export-name-bad eof       # ... with an unknown name: closed
+# two clients that ask for 4 GiB of reads each and never read the answers:
+# the bridge stops reading from them at its in-flight limits (64 MiB a
+# connection), so its memory stays near 2 x (64 + 32) MiB, and others are
+# still served meanwhile
+hoard=()
+for i in 1 2; do
+	"$BR_PY" "$RAW" hoard "$U" >"$TMP/hoard.$i" 2>&1 &
+	hoard+=($!)
+done
+for i in $(seq 50); do
+	[ "$(cat "$TMP/hoard.1" "$TMP/hoard.2" 2>/dev/null)" = "sent
+sent" ] && break
+	sleep 0.1
+done
+sleep 2
+pid=$(jq -r '.pid' <<<"$(br_json p)")
+rss=$(awk '/^VmRSS:/ {print int($2 / 1024)}' "/proc/$pid/status")
+if [ "${rss:-9999}" -lt 400 ]; then
+	pass "two clients hoarding 4 GiB of reads: the bridge holds ${rss} MiB (< 400)"
+else
+	fail "two clients hoarding 4 GiB of reads: the bridge holds ${rss:-?} MiB"
+fi
+info=$(nbdinfo --json "$U" 2>&1 | jq -r '.exports[0]."export-name"' 2>&1)
+expect_eq "another client is served meanwhile" p "$info"
+wait "${hoard[@]}"
+br_expect_alive "after the hoarding clients" p
+
 # the same cases, all at once
 pids=()
 for i in $(seq 4); do
