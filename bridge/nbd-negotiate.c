@@ -289,7 +289,7 @@ static int opt_export_name(struct nbd_negotiate *n, const uint8_t *d, uint32_t l
 	};
 	int r;
 
-	if (len > NBD_MAX_STRING || memchr(d, '\0', len) || !name_matches(n->x, d, len))
+	if (len > NBD_MAX_STRING || (len && memchr(d, '\0', len)) || !name_matches(n->x, d, len))
 		return NBD_NEG_CLOSE;
 	r = nbd_buf_put(out, &er, n->no_zeroes ? 10 : sizeof(er));
 	return r < 0 ? r : NBD_NEG_TRANSMISSION;

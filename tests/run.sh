@@ -1,7 +1,8 @@
 #!/bin/bash
 # The whole test run, as a newcomer and CI run it: install what is needed,
 # build with warnings as errors, run every suite, then build again with
-# ASan+UBSan and run the unit and fuzz-replay suites under them.
+# ASan+UBSan and run every suite again under them (the integration tests
+# too: bridges and test drivers run sanitized against the real peers).
 #
 #   sudo tests/run.sh             everything
 #   tests/run.sh --quick          unit tests only, no installs
@@ -30,10 +31,10 @@ fi
 echo "== tests"
 meson test -C "$build" --print-errorlogs --num-processes 2
 
-echo "== ASan+UBSan build: unit and fuzz-replay suites"
-export ASAN_OPTIONS=abort_on_error=1:halt_on_error=1:detect_leaks=1
+echo "== ASan+UBSan build: every suite"
+export ASAN_OPTIONS=abort_on_error=1:halt_on_error=1:detect_leaks=1:detect_stack_use_after_return=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 meson setup "$build-asan" --werror -Db_sanitize=address,undefined -Db_lundef=false \
 	-Dc_args=-fno-sanitize-recover=all >/dev/null
 ninja -C "$build-asan"
-meson test -C "$build-asan" --suite unit --suite fuzz --print-errorlogs --num-processes 2
+meson test -C "$build-asan" --print-errorlogs --num-processes 2
