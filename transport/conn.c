@@ -16,6 +16,12 @@
 #include "digest.h"
 #include "session-internal.h"
 
+/* One RECV takes up to this much: the PDUs of many small commands at
+ * once.  A data segment with at least RX_DIRECT_MIN bytes still to come
+ * is received straight into its destination instead. */
+#define RX_STAGE_SIZE (64 * 1024)
+#define RX_DIRECT_MIN (16 * 1024)
+
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 struct iscsi_txbuf *iscsi_txbuf_new(void)
@@ -141,6 +147,7 @@ static void conn_put(struct iscsi_conn *c)
 		}
 		if (c->fd >= 0)
 			close(c->fd);
+		free(c->rxs);
 		free(c->rx_buf);
 		free(c);
 	}
@@ -206,12 +213,14 @@ int iscsi_conn_new(struct iscsi_session *s, const struct sockaddr *addr, socklen
 	iscsi_pdu_limits_init(&c->limits);
 	c->rx_buf_cap = c->limits.max_recv_dsl + 8;
 	c->rx_buf = malloc(c->rx_buf_cap);
+	c->rxs = malloc(RX_STAGE_SIZE);
 	c->fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
-	if (!c->rx_buf || c->fd < 0) {
-		int r = c->rx_buf ? -errno : -ENOMEM;
+	if (!c->rx_buf || !c->rxs || c->fd < 0) {
+		int r = c->rx_buf && c->rxs ? -errno : -ENOMEM;
 
 		if (c->fd >= 0)
 			close(c->fd);
+		free(c->rxs);
 		free(c->rx_buf);
 		free(c);
 		return lb_err_set(&s->err, r, "cannot create a socket: %s", strerror(-r));
@@ -226,6 +235,7 @@ int iscsi_conn_new(struct iscsi_session *s, const struct sockaddr *addr, socklen
 			int r = -errno;
 
 			close(c->fd);
+			free(c->rxs);
 			free(c->rx_buf);
 			free(c);
 			return lb_err_set(&s->err, r, "cannot bind to network device '%s': %s", dev,
@@ -390,6 +400,17 @@ void iscsi_conn_queue(struct iscsi_conn *c, struct iscsi_txbuf *tx)
 
 /* ---- receive ------------------------------------------------------------ */
 
+static size_t iov_left(const struct iovec *iov, unsigned cnt, unsigned pos)
+{
+	size_t n = 0;
+
+	for (; pos < cnt; pos++)
+		n += iov[pos].iov_len;
+	return n;
+}
+
+/* Post the next RECV: straight into a large data segment's destination,
+ * else into the staging buffer (kept compact). */
 static void rx_post(struct iscsi_conn *c)
 {
 	struct io_uring_sqe *sqe;
@@ -398,24 +419,43 @@ static void rx_post(struct iscsi_conn *c)
 		conn_fail(c, -EBUSY, "submission queue full");
 		return;
 	}
-	if (c->rx_stage == ISCSI_RX_DATA) {
+	if (c->rx_stage == ISCSI_RX_DATA && c->rxs_off == c->rxs_len &&
+	    iov_left(c->rx_iov, c->rx_iovcnt, c->rx_iov_pos) >= RX_DIRECT_MIN) {
+		c->rx_into_stage = false;
 		c->rx_msg = (struct msghdr){
 			.msg_iov = c->rx_iov + c->rx_iov_pos,
 			.msg_iovlen = c->rx_iovcnt - c->rx_iov_pos,
 		};
 		io_uring_prep_recvmsg(sqe, c->fd, &c->rx_msg, 0);
-	} else {
-		io_uring_prep_recv(sqe, c->fd, c->rx_hdr + c->rx_have, c->rx_want - c->rx_have, 0);
+		return;
 	}
+	if (c->rxs_off == c->rxs_len) {
+		c->rxs_off = c->rxs_len = 0;
+	} else if (c->rxs_off) {
+		memmove(c->rxs, c->rxs + c->rxs_off, c->rxs_len - c->rxs_off);
+		c->rxs_len -= c->rxs_off;
+		c->rxs_off = 0;
+	}
+	c->rx_into_stage = true;
+	io_uring_prep_recv(sqe, c->fd, c->rxs + c->rxs_len, RX_STAGE_SIZE - c->rxs_len, 0);
 }
 
-int iscsi_conn_start_rx(struct iscsi_conn *c)
+/* Expect a BHS next (no receive is posted here). */
+static void rx_reset(struct iscsi_conn *c)
 {
 	c->rx_stage = ISCSI_RX_BHS;
 	c->rx_have = 0;
 	c->rx_want = ISCSI_BHS_LEN;
+}
+
+static void rx_pump(struct iscsi_conn *c);
+
+int iscsi_conn_start_rx(struct iscsi_conn *c)
+{
+	rx_reset(c);
+	c->rx_stopped = false;
 	c->last_rx_ms = lb_now_ms();
-	rx_post(c);
+	rx_pump(c);
 	return 0;
 }
 
@@ -431,13 +471,17 @@ static bool rx_data_digest_ok(struct iscsi_conn *c)
 	return iscsi_crc32c_final(crc) == want;
 }
 
+/* A whole PDU is in: hand it to the session, then expect the next one
+ * (unless the session took the connection off meanwhile). */
 static void rx_complete(struct iscsi_conn *c)
 {
 	struct iscsi_session *s = c->s;
 
 	iscsi_session_rx_pdu(s, c, c->rx_direct ? NULL : c->rx_buf);
 	if (!c->dead && s->conn == c)
-		iscsi_conn_start_rx(c);
+		rx_reset(c);
+	else
+		c->rx_stopped = true;
 }
 
 /* BHS and header rest are in rx_hdr: set up the data stage. */
@@ -480,14 +524,93 @@ static void rx_header_done(struct iscsi_conn *c)
 	}
 	c->rx_iov_pos = 0;
 	c->rx_stage = ISCSI_RX_DATA;
-	rx_post(c);
+}
+
+/* The data segment is in: check it, then complete the PDU. */
+static void rx_data_done(struct iscsi_conn *c)
+{
+	lb_err err;
+	int r;
+
+	if (c->rx_direct) {
+		if (!rx_data_digest_ok(c)) {
+			conn_fail(c, -EBADMSG, "data digest mismatch on Data-In");
+			return;
+		}
+	} else {
+		r = iscsi_pdu_rx_check_data(&c->rx, c->rx_buf, iscsi_pdu_rx_data_rest(&c->rx),
+					    &err);
+		if (r < 0) {
+			conn_fail(c, r, err.msg);
+			return;
+		}
+	}
+	rx_complete(c);
+}
+
+/* The BHS is in: how long the rest of the header is. */
+static void rx_bhs_done(struct iscsi_conn *c)
+{
+	lb_err err;
+	int r = iscsi_pdu_rx_begin(c->rx_hdr, &c->limits, &c->rx, &err);
+
+	if (r < 0) {
+		conn_fail(c, r, err.msg);
+		return;
+	}
+	if (iscsi_pdu_rx_header_rest(&c->rx)) {
+		c->rx_stage = ISCSI_RX_HEADER;
+		c->rx_want = ISCSI_BHS_LEN + iscsi_pdu_rx_header_rest(&c->rx);
+		return;
+	}
+	rx_header_done(c);
+}
+
+/* Feed what the staging buffer holds to the receive stages, PDU after
+ * PDU; post a RECV once it runs dry. */
+static void rx_pump(struct iscsi_conn *c)
+{
+	while (!c->dead && !c->rx_stopped && !c->rx_op.busy) {
+		size_t avail = c->rxs_len - c->rxs_off;
+		const uint8_t *src = c->rxs + c->rxs_off;
+
+		if (c->rx_stage != ISCSI_RX_DATA) {
+			size_t n = c->rx_want - c->rx_have;
+
+			if (n > avail)
+				n = avail;
+			memcpy(c->rx_hdr + c->rx_have, src, n);
+			c->rx_have += n;
+			c->rxs_off += n;
+			if (c->rx_have < c->rx_want)
+				break;
+			if (c->rx_stage == ISCSI_RX_BHS)
+				rx_bhs_done(c);
+			else
+				rx_header_done(c);
+			continue;
+		}
+		while (avail && c->rx_iov_pos < c->rx_iovcnt) {
+			struct iovec *v = &c->rx_iov[c->rx_iov_pos];
+			size_t n = v->iov_len < avail ? v->iov_len : avail;
+
+			memcpy(v->iov_base, src, n);
+			src += n;
+			avail -= n;
+			c->rxs_off += n;
+			(void)iov_advance(c->rx_iov, c->rx_iovcnt, &c->rx_iov_pos, n);
+		}
+		if (c->rx_iov_pos < c->rx_iovcnt)
+			break;
+		rx_data_done(c);
+	}
+	if (!c->dead && !c->rx_stopped && !c->rx_op.busy)
+		rx_post(c);
 }
 
 static void on_rx(struct lb_op *op, int res, uint32_t flags)
 {
 	struct iscsi_conn *c = container_of(op, struct iscsi_conn, rx_op);
-	lb_err err;
-	int r;
 
 	if (c->dead)
 		goto out;
@@ -497,47 +620,12 @@ static void on_rx(struct lb_op *op, int res, uint32_t flags)
 		goto out;
 	}
 	c->last_rx_ms = lb_now_ms();
-	if (c->rx_stage != ISCSI_RX_DATA) {
-		c->rx_have += (size_t)res;
-		if (c->rx_have < c->rx_want) {
-			rx_post(c);
-			goto out;
-		}
-		if (c->rx_stage == ISCSI_RX_BHS) {
-			r = iscsi_pdu_rx_begin(c->rx_hdr, &c->limits, &c->rx, &err);
-			if (r < 0) {
-				conn_fail(c, r, err.msg);
-				goto out;
-			}
-			if (iscsi_pdu_rx_header_rest(&c->rx)) {
-				c->rx_stage = ISCSI_RX_HEADER;
-				c->rx_want = ISCSI_BHS_LEN + iscsi_pdu_rx_header_rest(&c->rx);
-				rx_post(c);
-				goto out;
-			}
-		}
-		rx_header_done(c);
-		goto out;
+	if (c->rx_into_stage) {
+		c->rxs_len += (size_t)res;
+	} else if (iov_advance(c->rx_iov, c->rx_iovcnt, &c->rx_iov_pos, (size_t)res)) {
+		rx_data_done(c); /* a large data segment, received in place */
 	}
-	/* data stage: advance through the iovecs */
-	if (!iov_advance(c->rx_iov, c->rx_iovcnt, &c->rx_iov_pos, (size_t)res)) {
-		rx_post(c);
-		goto out;
-	}
-	if (c->rx_direct) {
-		if (!rx_data_digest_ok(c)) {
-			conn_fail(c, -EBADMSG, "data digest mismatch on Data-In");
-			goto out;
-		}
-	} else {
-		r = iscsi_pdu_rx_check_data(&c->rx, c->rx_buf, iscsi_pdu_rx_data_rest(&c->rx),
-					    &err);
-		if (r < 0) {
-			conn_fail(c, r, err.msg);
-			goto out;
-		}
-	}
-	rx_complete(c);
+	rx_pump(c);
 out:
 	conn_put(c);
 }

@@ -68,6 +68,12 @@ struct iscsi_conn {
 	struct iovec rx_win[ISCSI_CMD_MAX_IOV]; /* the task window, for the digest */
 	unsigned rx_wincnt;
 	struct msghdr rx_msg;
+	/* what one RECV brought beyond the current PDU stage: many small PDUs
+	 * arrive per receive; only large data segments bypass it */
+	uint8_t *rxs;
+	size_t rxs_off, rxs_len;
+	bool rx_into_stage; /* the RECV in flight fills rxs */
+	bool rx_stopped;    /* the session took the connection off */
 
 	/* send: one sendmsg in flight carrying a batch of PDUs */
 	struct iscsi_txbuf *txq_head, *txq_tail; /* waiting */
