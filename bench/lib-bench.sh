@@ -256,17 +256,21 @@ bench_fio() {
 # bench_iscsi_perf URL RANDOM(0|1) BLOCKS QD OUTPREFIX: iscsi-perf for
 # RUNTIME seconds (its own -t; `timeout -s INT` only as a safety net, as
 # SIGINT makes it drain and exit).  Writes OUTPREFIX.txt (its output, \r
-# turned into \n) and .cpu (as bench_fio's; TICKS is iscsi-perf's own CPU
-# from /usr/bin/time).
+# turned into \n) and .cpu (as bench_fio's; TICKS is iscsi-perf's own CPU,
+# from the `times` of a subshell that ran nothing else).
 bench_iscsi_perf() {
 	local url=$1 rnd=$2 blocks=$3 qd=$4 out=$5 rc=0 args=() u s g0 g1 b0 w0 b1 w1
 	[ "$rnd" -eq 0 ] || args+=(-r)
 	g0=$(bench_ticks "$TGT_PID" || echo 0)
 	read -r b0 w0 < <(bench_busy)
-	timeout -s INT -k 10 $((RUNTIME + 30)) \
-		/usr/bin/time -f '%U %S' -o "$out.time" \
-		iscsi-perf -m "$qd" -b "$blocks" -t "$RUNTIME" "${args[@]}" "$url" \
-		</dev/null >"$out.raw" 2>&1 || rc=$?
+	(
+		r=0
+		timeout -s INT -k 10 $((RUNTIME + 30)) \
+			iscsi-perf -m "$qd" -b "$blocks" -t "$RUNTIME" "${args[@]}" "$url" \
+			</dev/null >"$out.raw" 2>&1 || r=$?
+		times >"$out.time"
+		exit "$r"
+	) || rc=$?
 	g1=$(bench_ticks "$TGT_PID" || echo 0)
 	read -r b1 w1 < <(bench_busy)
 	tr '\r' '\n' <"$out.raw" | grep -v '^[[:space:]]*$' >"$out.txt" || true
@@ -279,9 +283,10 @@ bench_iscsi_perf() {
 		echo "iscsi-perf printed no average: $(tail -n 1 "$out.txt")"
 		return 1
 	fi
-	# /usr/bin/time prints "Command exited with non-zero status" first
-	# when there is one; the figures are the last line.
+	# `times`: the subshell's own user/sys, then its children's
+	# ("0m1.234s 0m0.056s"): the last line is iscsi-perf (and timeout).
 	read -r u s < <(tail -n 1 "$out.time")
-	echo "$(awk -v u="$u" -v s="$s" -v hz="$CLK_TCK" \
-		'BEGIN { printf "%d", (u + s) * hz + 0.5 }') $CLK_TCK $((g1 - g0)) $((b1 - b0)) $((w1 - w0))" >"$out.cpu"
+	echo "$(awk -v u="$u" -v s="$s" -v hz="$CLK_TCK" '
+		function sec(t, m) { m = t; sub(/m.*/, "", m); sub(/^[0-9]*m/, "", t); sub(/s$/, "", t); return m * 60 + t }
+		BEGIN { printf "%d", (sec(u) + sec(s)) * hz + 0.5 }') $CLK_TCK $((g1 - g0)) $((b1 - b0)) $((w1 - w0))" >"$out.cpu"
 }

@@ -133,7 +133,8 @@ def load_runs(out, meta):
                  "status": status, "note": note, "iops": None, "mib_s": None,
                  "p99_us": None, "gib": None, "cpu_s": None,
                  "cpu_per_gib": None, "tgtd_cpu_per_gib": None,
-                 "others_cpus": None}
+                 "others_cpus": None, "contender_cpus": None, "tgtd_cpus": None,
+                 "fio_cpus": None, "busy_cpus": None}
             prefix = os.path.join(out, base)
             if status == "ok":
                 try:
@@ -154,6 +155,11 @@ def load_runs(out, meta):
                     # (fio's own usr+sys share of one CPU, over the window).
                     ours = c["cpu_s"] + c["tgtd_s"] + r["fio_cpu"] * c["wall_s"]
                     r["others_cpus"] = max(0.0, (c["busy_s"] - ours) / c["wall_s"])
+                    # where the machine's CPU went, in CPUs
+                    r["contender_cpus"] = c["cpu_s"] / c["wall_s"]
+                    r["tgtd_cpus"] = c["tgtd_s"] / c["wall_s"]
+                    r["fio_cpus"] = r["fio_cpu"] if tool != "iscsi-perf" else None
+                    r["busy_cpus"] = c["busy_s"] / c["wall_s"]
             runs.append(r)
     return runs
 
@@ -186,7 +192,8 @@ def median_rows(runs):
                    "note": "" if ok else rs[0]["note"],
                    "cpu_of": "client" if tool == "iscsi-perf" else "bridge"}
             for k in ("iops", "mib_s", "p99_us", "gib", "cpu_s",
-                      "cpu_per_gib", "tgtd_cpu_per_gib", "others_cpus"):
+                      "cpu_per_gib", "tgtd_cpu_per_gib", "others_cpus", "contender_cpus",
+                      "tgtd_cpus", "fio_cpus", "busy_cpus"):
                 vals = [r[k] for r in ok if r[k] is not None]
                 row[k] = statistics.median(vals) if vals else None
             iops = [r["iops"] for r in ok]
@@ -409,14 +416,16 @@ def main():
 
     write_csv(os.path.join(out, "results.csv"),
               ["workload", "contender", "status", "iops", "mib_s", "p99_us", "cpu_per_gib",
-               "cpu_of", "cpu_s", "gib", "tgtd_cpu_per_gib", "others_cpus", "rounds",
+               "cpu_of", "cpu_s", "gib", "tgtd_cpu_per_gib", "contender_cpus", "tgtd_cpus",
+               "fio_cpus", "busy_cpus", "others_cpus", "rounds",
                "iops_min", "iops_max", "note"],
               [dict(r, contender=r["tool"]) for r in rows])
     write_csv(os.path.join(out, "ratios.csv"),
               ["ratio", "workload", "metric", "value", "aim", "meets_aim", "rounds"], ratios)
     write_csv(os.path.join(out, "runs.csv"),
               ["round", "workload", "contender", "status", "iops", "mib_s", "p99_us",
-               "cpu_per_gib", "cpu_s", "gib", "tgtd_cpu_per_gib", "others_cpus", "note"],
+               "cpu_per_gib", "cpu_s", "gib", "tgtd_cpu_per_gib", "contender_cpus", "tgtd_cpus",
+               "fio_cpus", "busy_cpus", "others_cpus", "note"],
               [dict(r, contender=r["tool"]) for r in runs])
     return 0
 

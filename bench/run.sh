@@ -121,7 +121,6 @@ tgt_require
 for c in fio jq python3 setpriv timeout; do
 	command -v "$c" >/dev/null 2>&1 || die "'$c' is not installed"
 done
-[ -x /usr/bin/time ] || die "/usr/bin/time is not installed (Debian package time)"
 fio --enghelp=nbd >/dev/null 2>&1 || die "this fio has no nbd engine (fio --enghelp=nbd)"
 case $LUNBRIDGE in /*) ;; *) LUNBRIDGE=$PWD/$LUNBRIDGE ;; esac
 
@@ -155,6 +154,19 @@ trap 'exit 143' TERM
 
 # ---- what this run is ------------------------------------------------------------
 
+# shell_words ARG...: the words as one shell line, quoted only where needed.
+shell_words() {
+	local w out=()
+	for w in "$@"; do
+		if [[ $w =~ ^[][A-Za-z0-9_./,:=+@%^-]+$ ]]; then
+			out+=("$w")
+		else
+			out+=("$(printf '%q' "$w")")
+		fi
+	done
+	echo "${out[*]}"
+}
+
 # lunbridge_version: its --version, and the commit of the source tree its
 # meson build directory was set up from (not necessarily this checkout).
 lunbridge_version() {
@@ -172,7 +184,7 @@ lunbridge_version() {
 
 others=$(pgrep -c -x 'fio|qemu-nbd|tgtd|iscsi-perf|lunbridge' || true)
 {
-	echo "command: $(printf '%q ' "bench/run.sh" ${ARGS[@]+"${ARGS[@]}"} | sed 's/ $//')"
+	echo "command: $(shell_words bench/run.sh ${ARGS[@]+"${ARGS[@]}"})"
 	echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo "host: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), kernel $(uname -r)"
 	echo "fio: $(fio --version)"
