@@ -91,8 +91,7 @@ static void default_name(const char *target, uint32_t lun, char *buf, size_t len
 	p = p && p[1] ? p + 1 : target;
 	snprintf(buf, len, "%.*s-%u", LB_VOLUME_NAME_MAX - 6, p, lun);
 	for (n = 0; buf[n]; n++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-",
-			    buf[n]))
+		if (!lb_rt_name_char(buf[n]))
 			buf[n] = '_';
 	if (buf[0] == '.' || buf[0] == '-')
 		buf[0] = '_';

@@ -25,6 +25,12 @@ const char *lb_rt_dir(void)
 	return d && *d ? d : LB_RUN_DIR_DEFAULT;
 }
 
+bool lb_rt_name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '.' || c == '-' || c == ':';
+}
+
 int lb_rt_name_check(const char *name, lb_err *err)
 {
 	size_t len = strlen(name);
@@ -38,8 +44,7 @@ int lb_rt_name_check(const char *name, lb_err *err)
 	if (name[0] == '.' || name[0] == '-')
 		return lb_err_set(err, EINVAL, "volume name '%s' starts with '%c'", name, name[0]);
 	for (const char *p = name; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '.' || *p == '-' || *p == ':'))
+		if (!lb_rt_name_char(*p))
 			return lb_err_set(err, EINVAL,
 					  "volume name '%s' has '%c': use letters, digits and _.:-",
 					  name, *p);
@@ -241,7 +246,9 @@ int lb_rt_list(const char *dir, char ***ret, size_t *ret_n, lb_err *err)
 	return 0;
 }
 
-static int read_all(int fd, char **ret)
+/* Read fd to its end (at most 16 MiB) into a NUL-terminated buffer.
+ * timeout_ms >= 0: -ETIMEDOUT when nothing comes for that long. */
+static int read_all(int fd, int timeout_ms, char **ret)
 {
 	size_t len = 0, cap = 4096;
 	char *buf = malloc(cap);
@@ -251,6 +258,17 @@ static int read_all(int fd, char **ret)
 	for (;;) {
 		ssize_t n;
 
+		if (timeout_ms >= 0) {
+			struct pollfd p = {.fd = fd, .events = POLLIN};
+			int pr = poll(&p, 1, timeout_ms);
+
+			if (pr < 0 && errno == EINTR)
+				continue;
+			if (pr == 0) {
+				free(buf);
+				return -ETIMEDOUT;
+			}
+		}
 		if (len + 1 == cap) {
 			char *nb = cap > (16u << 20) ? NULL : realloc(buf, cap * 2);
 
@@ -293,7 +311,7 @@ int lb_rt_read_state(const char *dir, const char *name, char **ret, lb_err *err)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return lb_err_set(err, errno, "cannot read %s: %m", path);
-	r = read_all(fd, ret);
+	r = read_all(fd, -1, ret);
 	return r < 0 ? lb_err_set(err, r, "cannot read %s: %s", path, strerror(-r)) : 0;
 }
 
@@ -302,8 +320,7 @@ int lb_rt_request(const char *dir, const char *name, const char *cmd, uint32_t t
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	_cleanup_close_ int fd = -1;
-	size_t len = 0, cap = 0;
-	char *buf = NULL, line[128];
+	char line[128];
 	int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s.sock", dir, name);
 
 	if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
@@ -317,45 +334,13 @@ int lb_rt_request(const char *dir, const char *name, const char *cmd, uint32_t t
 	n = snprintf(line, sizeof(line), "%s\n", cmd);
 	if (n < 0 || (size_t)n >= sizeof(line) || write(fd, line, (size_t)n) != n)
 		return lb_err_set(err, EIO, "volume '%s': cannot send '%s'", name, cmd);
-	for (;;) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		ssize_t got;
-		int pr = poll(&p, 1, (int)timeout_ms);
-
-		if (pr < 0 && errno == EINTR)
-			continue;
-		if (pr == 0) {
-			free(buf);
-			return lb_err_set(err, ETIMEDOUT,
-					  "volume '%s' did not finish '%s' within %u s", name, cmd,
-					  timeout_ms / 1000);
-		}
-		if (len + 4096 > cap) {
-			char *nb = realloc(buf, cap + 65536);
-
-			if (!nb || cap > (16u << 20)) {
-				free(nb ? nb : buf);
-				return lb_err_set(err, ENOMEM, "answer too large");
-			}
-			buf = nb;
-			cap += 65536;
-		}
-		got = read(fd, buf + len, cap - len - 1);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			int e = errno;
-
-			free(buf);
-			return lb_err_set(err, e, "volume '%s': %s", name, strerror(e));
-		}
-		if (got == 0)
-			break;
-		len += (size_t)got;
-	}
-	if (!buf && !(buf = malloc(1)))
-		return lb_err_set(err, ENOMEM, "out of memory");
-	buf[len] = '\0';
-	*ret = buf;
+	n = read_all(fd, (int)timeout_ms, ret);
+	if (n == -ETIMEDOUT)
+		return lb_err_set(err, ETIMEDOUT, "volume '%s' did not finish '%s' within %u s",
+				  name, cmd, timeout_ms / 1000);
+	if (n == -ENOMEM)
+		return lb_err_set(err, ENOMEM, "answer too large");
+	if (n < 0)
+		return lb_err_set(err, -n, "volume '%s': %s", name, strerror(-n));
 	return 0;
 }

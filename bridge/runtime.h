@@ -15,6 +15,7 @@
 #define LUNBRIDGE_RUNTIME_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,8 @@ const char *lb_rt_dir(void);
 
 /* Names are 1-64 of [A-Za-z0-9_.:-], not starting with '.' or '-'. */
 int lb_rt_name_check(const char *name, lb_err *err);
+/* One character a name may hold: [A-Za-z0-9_.:-]. */
+bool lb_rt_name_char(char c);
 
 /* dir/NAME.suffix; -ENAMETOOLONG if it does not fit. */
 int lb_rt_path(const char *dir, const char *name, const char *suffix, char *buf, size_t len);

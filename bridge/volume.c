@@ -222,6 +222,13 @@ static const struct nbd_server_ops server_ops = {
 	.log = server_log,
 };
 
+static void channel_free(struct channel *ch)
+{
+	lb_engine_free(ch->e);
+	iscsi_session_free(ch->s);
+	free(ch);
+}
+
 /* Free the channels whose sessions are done. */
 static void channels_reap(struct volume *v)
 {
@@ -235,9 +242,7 @@ static void channels_reap(struct volume *v)
 			continue;
 		}
 		*p = ch->next;
-		lb_engine_free(ch->e);
-		iscsi_session_free(ch->s);
-		free(ch);
+		channel_free(ch);
 	}
 }
 
@@ -287,8 +292,6 @@ static struct json_object *volume_json(struct volume *v, bool live)
 		if (v->srv)
 			nbd_server_get_stats(v->srv, &ns);
 		for (struct channel *ch = v->channels; ch; ch = ch->next) {
-			if (!ch->s)
-				continue;
 			iscsi_session_get_stats(ch->s, &is);
 			sum.reconnects += is.reconnects;
 			sum.timeouts += is.timeouts;
@@ -319,19 +322,26 @@ static struct json_object *volume_json(struct volume *v, bool live)
 	return o;
 }
 
-static void state_save(struct volume *v)
+/* volume_json() as one line of text (NULL: out of memory); free it. */
+static char *volume_json_line(struct volume *v, bool live)
 {
-	struct json_object *o = volume_json(v, false);
-	lb_err err = {{0}};
+	struct json_object *o = volume_json(v, live);
 	char *text;
 
-	if (asprintf(&text, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) >
-	    0) {
-		if (lb_rt_write_state(v->lock, text, &err) < 0)
-			vlog(v, "%s", err.msg);
-		free(text);
-	}
+	if (asprintf(&text, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) < 0)
+		text = NULL;
 	json_object_put(o);
+	return text;
+}
+
+static void state_save(struct volume *v)
+{
+	char *text = volume_json_line(v, false);
+	lb_err err = {{0}};
+
+	if (text && lb_rt_write_state(v->lock, text, &err) < 0)
+		vlog(v, "%s", err.msg);
+	free(text);
 }
 
 /* ---- control and signals ---- */
@@ -349,17 +359,10 @@ static void control(void *arg, struct lb_ctl_client *cl, const char *cmd)
 	struct volume *v = arg;
 
 	if (strcmp(cmd, "status") == 0) {
-		struct json_object *o = volume_json(v, true);
-		char *text;
+		char *text = volume_json_line(v, true);
 
-		if (asprintf(&text, "%s\n",
-			     json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) > 0) {
-			lb_ctl_reply(cl, text);
-			free(text);
-		} else {
-			lb_ctl_reply(cl, "error: out of memory\n");
-		}
-		json_object_put(o);
+		lb_ctl_reply(cl, text ? text : "error: out of memory\n");
+		free(text);
 	} else if (strcmp(cmd, "detach") == 0) {
 		if (v->detach_client) {
 			lb_ctl_reply(cl, "error: a detach is already in progress\n");
@@ -681,9 +684,7 @@ static void volume_free(struct volume *v, bool clean)
 		struct channel *ch = v->channels;
 
 		v->channels = ch->next;
-		lb_engine_free(ch->e);
-		iscsi_session_free(ch->s);
-		free(ch);
+		channel_free(ch);
 	}
 }
 
