@@ -17,7 +17,8 @@
 
 static const char attach_help[] =
 	"Usage: lunbridge attach -p IP[:PORT] -T IQN -l LUN --export EXPORT [--name NAME]\n"
-	"                        [--queues N] [--daemon] [-I IFACE] [CHAP options]\n"
+	"                        [--queues N] [--daemon] [--no-recovery] [-I IFACE]\n"
+	"                        [CHAP options]\n"
 	"\n"
 	"Bring one LUN to this host and serve it until `lunbridge detach NAME` or\n"
 	"SIGTERM: in the foreground (for systemd), or with --daemon returning once\n"
@@ -28,6 +29,7 @@ static const char attach_help[] =
 	"  nbd+unix:///NAME?socket=PATH   an NBD server on a Unix socket (mode 0600)\n"
 	"  nbd://[HOST]:PORT/NAME         an NBD server on TCP (loopback without HOST)\n"
 	"  nbd, /dev/nbdN                 the kernel's NBD device (any free one, or N)\n"
+	"  ublk, ublk:N, /dev/ublkbN      a ublk block device (any free id, or N)\n"
 	"\n"
 	"Options:\n"
 	"  -T, --targetname IQN        the target\n"
@@ -35,8 +37,11 @@ static const char attach_help[] =
 	"      --export EXPORT         where the LUN appears (above)\n"
 	"      --name NAME             the volume's name on this host (default:\n"
 	"                              the target's last part and the LUN, e.g. t1-1)\n"
-	"      --queues N              kernel NBD: sockets and iSCSI sessions (1-16)\n"
-	"      --daemon                go to the background once serving\n" CLI_SESSION_HELP
+	"      --queues N              kernel NBD and ublk: hardware queues, each with\n"
+	"                              its own iSCSI session (1-16)\n"
+	"      --daemon                go to the background once serving\n"
+	"      --no-recovery           ublk: remove the device if the bridge dies,\n"
+	"                              rather than keep it for a restarted bridge\n" CLI_SESSION_HELP
 	"  -h, --help                  this text\n"
 	"\n"
 	"Runtime state: $LUNBRIDGE_RUN_DIR, else " LB_RUN_DIR_DEFAULT ".\n";
@@ -160,9 +165,11 @@ int cli_attach(int argc, char **argv)
 	r = lb_export_parse(o.export, &exp, &err);
 	if (r < 0)
 		return cli_usage_error(o.cmd, "--export '%s': %s", o.export, lb_err_msg(&err, r));
-	if (o.queues > 1 && exp.kind != LB_EXPORT_NBD_KERNEL)
-		return cli_usage_error(o.cmd, "--queues is for the kernel NBD device; NBD clients "
-					      "open one connection (and session) each");
+	if (o.queues > 1 && exp.kind != LB_EXPORT_NBD_KERNEL && exp.kind != LB_EXPORT_UBLK)
+		return cli_usage_error(o.cmd, "--queues is for kernel devices (nbd, ublk); NBD "
+					      "clients open one connection (and session) each");
+	if (o.no_recovery && exp.kind != LB_EXPORT_UBLK)
+		return cli_usage_error(o.cmd, "--no-recovery is for the ublk export");
 	if (o.name) {
 		snprintf(name, sizeof(name), "%s", o.name);
 		r = lb_rt_name_check(o.name, &err);
@@ -195,6 +202,7 @@ int cli_attach(int argc, char **argv)
 	vc.export = &exp;
 	vc.lun = o.lun;
 	vc.queues = o.queues;
+	vc.ublk_recovery = !o.no_recovery;
 	vc.session = &cs.cfg;
 	vc.portal = o.portal;
 	vc.target = o.target;

@@ -27,6 +27,7 @@ enum {
 	OPT_NAME,
 	OPT_QUEUES,
 	OPT_DAEMON,
+	OPT_NO_RECOVERY,
 };
 
 static int parse_digest(const cli_session_opts *o, const char *opt, const char *v, bool *ret)
@@ -117,6 +118,7 @@ int cli_session_parse_opts(int argc, char **argv, const char *want, const char *
 		{"name", required_argument, NULL, OPT_NAME},
 		{"queues", required_argument, NULL, OPT_QUEUES},
 		{"daemon", no_argument, NULL, OPT_DAEMON},
+		{"no-recovery", no_argument, NULL, OPT_NO_RECOVERY},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -183,6 +185,7 @@ int cli_session_parse_opts(int argc, char **argv, const char *want, const char *
 		case OPT_NAME:
 		case OPT_QUEUES:
 		case OPT_DAEMON:
+		case OPT_NO_RECOVERY:
 			if (!strchr(want, 'a'))
 				return cli_usage_error(o->cmd, "unknown option '%s'",
 						       argv[optind - 1]);
@@ -192,6 +195,8 @@ int cli_session_parse_opts(int argc, char **argv, const char *want, const char *
 				o->name = optarg;
 			else if (c == OPT_QUEUES)
 				rc = parse_uint(o, "--queues", optarg, 1, 16, &o->queues);
+			else if (c == OPT_NO_RECOVERY)
+				o->no_recovery = true;
 			else
 				o->daemon = true;
 			break;

@@ -48,10 +48,12 @@ typedef struct cli_session_opts {
 	/* attach and friends: -l LUN */
 	uint32_t lun;
 	bool have_lun;
-	/* attach ('a' in want): --export, --name, --queues, --daemon */
+	/* attach ('a' in want): --export, --name, --queues, --daemon,
+	 * --no-recovery */
 	const char *export, *name;
 	uint32_t queues;
 	bool daemon;
+	bool no_recovery;
 	/* set by the command, not by options */
 	bool recover;	       /* reconnect when the link drops */
 	unsigned ring_entries; /* io_uring size; 0: 256 */

@@ -18,6 +18,8 @@
 #include "cleanup.h"
 #include "runtime.h"
 
+static int read_all(int fd, int timeout_ms, char **ret);
+
 const char *lb_rt_dir(void)
 {
 	const char *d = getenv("LUNBRIDGE_RUN_DIR");
@@ -118,8 +120,14 @@ int lb_rt_lock(const char *dir, const char *name, struct lb_rt_lock *ret, lb_err
 		snprintf(ret->dir, sizeof(ret->dir), "%s", dir);
 		snprintf(ret->name, sizeof(ret->name), "%s", name);
 		/* whatever a dead bridge of this name left */
-		if (lb_rt_path(dir, name, "json", path, sizeof(path)) == 0)
+		ret->stale = NULL;
+		if (lb_rt_path(dir, name, "json", path, sizeof(path)) == 0) {
+			_cleanup_close_ int sfd = open(path, O_RDONLY | O_CLOEXEC);
+
+			if (sfd >= 0 && read_all(sfd, -1, &ret->stale) < 0)
+				ret->stale = NULL;
 			(void)unlink(path);
+		}
 		if (lb_rt_path(dir, name, "sock", path, sizeof(path)) == 0)
 			(void)unlink(path);
 		return 0;
@@ -133,6 +141,8 @@ void lb_rt_unlock(struct lb_rt_lock *l)
 
 	if (l->fd < 0)
 		return;
+	free(l->stale);
+	l->stale = NULL;
 	if (lb_rt_path(l->dir, l->name, "json", path, sizeof(path)) == 0)
 		(void)unlink(path);
 	if (lb_rt_path(l->dir, l->name, "sock", path, sizeof(path)) == 0)

@@ -39,11 +39,15 @@ struct lb_rt_lock {
 	int fd;
 	char dir[PATH_MAX];
 	char name[LB_VOLUME_NAME_MAX + 1];
+	/* NAME.json a dead bridge of this name left (NULL: none), so that its
+	 * successor can take back what it served */
+	char *stale;
 };
 
 /* Take the volume's name (creating dir, mode 0700, if need be): -EEXIST
  * with "volume 'NAME' is already attached (pid N)" when a live bridge
- * holds it. */
+ * holds it.  A dead bridge's files are removed, its state kept in
+ * ret->stale. */
 int lb_rt_lock(const char *dir, const char *name, struct lb_rt_lock *ret, lb_err *err);
 /* Remove the volume's files and give the name back. */
 void lb_rt_unlock(struct lb_rt_lock *l);

@@ -25,6 +25,8 @@
 #include "nbd-netlink.h"
 #include "nbd-proto.h"
 #include "nbd-server.h"
+#include "ublk-ctrl.h"
+#include "ublk-dev.h"
 #include "volume.h"
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
@@ -70,6 +72,13 @@ struct volume {
 	const char *stop_reason;
 	/* kernel NBD */
 	int nbd_index; /* -1: none */
+	/* ublk: the device and each queue's session (its thread's alone) */
+	struct lb_ublk_dev *ublk;
+	struct ublk_queue_session {
+		struct volume *v;
+		unsigned q;
+		struct iscsi_session *s;
+	} qs[LB_UBLK_QUEUES_MAX];
 	/* signals */
 	int sigfd;
 	struct lb_op sig_op;
@@ -265,6 +274,7 @@ static struct json_object *volume_json(struct volume *v, bool live)
 	const struct lb_volume_info *vi = &v->primary->e->info;
 	struct json_object *o = json_object_new_object(), *st;
 	bool kernel = cfg->export->kind == LB_EXPORT_NBD_KERNEL;
+	bool ublk = cfg->export->kind == LB_EXPORT_UBLK;
 	char exp[300];
 
 	if (lb_export_format(cfg->export, exp, sizeof(exp)) < 0)
@@ -276,8 +286,8 @@ static struct json_object *volume_json(struct volume *v, bool live)
 	add_u64(o, "lun", cfg->lun);
 	add_str(o, "iface", cfg->iface);
 	add_str(o, "engine", v->primary->e->ops->name);
-	add_str(o, "export", kernel ? "nbd" : v->where);
-	add_str(o, "device", kernel && v->nbd_index >= 0 ? v->where : NULL);
+	add_str(o, "export", kernel ? "nbd" : ublk ? "ublk" : v->where);
+	add_str(o, "device", (kernel && v->nbd_index >= 0) || (ublk && v->ublk) ? v->where : NULL);
 	add_str(o, "state", v->state);
 	add_u64(o, "size", vi->size);
 	add_u64(o, "block_size", vi->block_size);
@@ -291,6 +301,20 @@ static struct json_object *volume_json(struct volume *v, bool live)
 
 		if (v->srv)
 			nbd_server_get_stats(v->srv, &ns);
+		if (v->ublk) {
+			struct lb_ublk_stats us;
+
+			lb_ublk_dev_get_stats(v->ublk, &us);
+			ns.reads = us.reads;
+			ns.writes = us.writes;
+			ns.read_bytes = us.read_bytes;
+			ns.write_bytes = us.write_bytes;
+			ns.flushes = us.flushes;
+			ns.trims = us.trims;
+			ns.zeroes = us.zeroes;
+			ns.errors = us.errors;
+			sessions += lb_ublk_dev_queues(v->ublk);
+		}
 		for (struct channel *ch = v->channels; ch; ch = ch->next) {
 			iscsi_session_get_stats(ch->s, &is);
 			sum.reconnects += is.reconnects;
@@ -309,6 +333,10 @@ static struct json_object *volume_json(struct volume *v, bool live)
 		add_u64(st, "errors", ns.errors);
 		add_u64(st, "connections", ns.connections);
 		add_u64(st, "sessions", sessions);
+		if (v->ublk)
+			json_object_object_add(st, "ublk_recovery",
+					       json_object_new_boolean(
+						       lb_ublk_dev_recoverable(v->ublk)));
 		add_u64(st, "reconnects", sum.reconnects);
 		add_u64(st, "timeouts", sum.timeouts);
 		add_u64(st, "retries", sum.retries);
@@ -536,6 +564,146 @@ static int export_kernel(struct volume *v, lb_err *err)
 	return 0;
 }
 
+/* ---- ublk ---- */
+
+static void queue_session_log(void *arg, const char *line)
+{
+	struct ublk_queue_session *qs = arg;
+
+	vlog(qs->v, "queue %u session: %s", qs->q, line);
+}
+
+/* On queue q's thread: its own session on its own loop, and the LUN's
+ * engine on it. */
+static int ublk_engine_open(void *arg, unsigned q, struct lb_loop *loop, struct lb_engine **ret,
+			    lb_err *err)
+{
+	struct volume *v = arg;
+	struct ublk_queue_session *qs = &v->qs[q];
+	int r;
+
+	qs->v = v;
+	qs->q = q;
+	r = iscsi_session_new(loop, v->cfg->session, &qs->s, err);
+	if (r < 0)
+		return r;
+	iscsi_session_set_log(qs->s, queue_session_log, qs);
+	r = iscsi_session_login_sync(qs->s, err);
+	if (r == 0) {
+		r = lb_engine_iscsi_clone(v->primary->e, qs->s, ret);
+		if (r < 0)
+			lb_err_set(err, -r, "queue %u: %s", q, strerror(-r));
+	} else {
+		lb_err_set(err, -r, "queue %u: %s", q, err->msg);
+	}
+	if (r < 0) {
+		(void)iscsi_session_logout_sync(qs->s);
+		iscsi_session_free(qs->s);
+		qs->s = NULL;
+	}
+	return r;
+}
+
+static void ublk_engine_close(void *arg, unsigned q, struct lb_loop *loop, struct lb_engine *e)
+{
+	struct volume *v = arg;
+	struct ublk_queue_session *qs = &v->qs[q];
+
+	lb_engine_free(e);
+	if (!qs->s)
+		return;
+	{
+		iscsi_session_state st = iscsi_session_get_state(qs->s);
+
+		if (st == ISCSI_SESSION_FULL_FEATURE || st == ISCSI_SESSION_RECOVERING)
+			(void)iscsi_session_logout_sync(qs->s);
+	}
+	iscsi_session_free(qs->s);
+	qs->s = NULL;
+}
+
+static void ublk_log(void *arg, const char *line)
+{
+	vlog(arg, "%s", line);
+}
+
+static const struct lb_ublk_engine_ops ublk_engine_ops = {
+	.open = ublk_engine_open,
+	.close = ublk_engine_close,
+	.log = ublk_log,
+};
+
+/* The ublk device the dead bridge of this volume served, if its state
+ * file names one for the same target and LUN: its id, else -1. */
+static int stale_ublk_id(struct volume *v)
+{
+	struct json_object *o, *x;
+	const char *dev, *target;
+	unsigned id;
+	int ret = -1;
+
+	if (!v->lock->stale)
+		return -1;
+	o = json_tokener_parse(v->lock->stale);
+	if (!o)
+		return -1;
+	if (json_object_object_get_ex(o, "device", &x) && (dev = json_object_get_string(x)) &&
+	    sscanf(dev, LB_UBLK_BLOCK_FMT, &id) == 1 && id < (1u << 20) &&
+	    json_object_object_get_ex(o, "target", &x) && (target = json_object_get_string(x)) &&
+	    strcmp(target, v->cfg->target) == 0 && json_object_object_get_ex(o, "lun", &x) &&
+	    json_object_get_uint64(x) == v->cfg->lun)
+		ret = (int)id;
+	json_object_put(o);
+	return ret;
+}
+
+static int export_ublk(struct volume *v, lb_err *err)
+{
+	struct lb_ublk_dev_config uc = {
+		.dev_id = v->cfg->export->index,
+		.queues = v->cfg->queues ? v->cfg->queues : 1,
+		.recovery = v->cfg->ublk_recovery,
+		.info = &v->primary->e->info,
+		.ops = &ublk_engine_ops,
+	};
+	int stale = stale_ublk_id(v);
+	int r = lb_ublk_ctrl_probe(err);
+
+	if (r < 0)
+		return r;
+	/* the bridge must not wait on writeback to its own device */
+	(void)lb_harden_for_block_device(harden_warn, v);
+	if (stale >= 0 && (uc.dev_id < 0 || uc.dev_id == stale)) {
+		struct lb_ublk_dev_info info;
+
+		r = lb_ublk_dev_info((uint32_t)stale, &info, err);
+		if (r == 0 && info.state != LB_UBLK_S_DEV_DEAD &&
+		    (info.flags & LB_UBLK_F_USER_RECOVERY)) {
+			vlog(v, "taking back /dev/ublkb%d, left %s by a bridge of this volume", stale,
+			     lb_ublk_state_name(info.state));
+			r = lb_ublk_dev_recover(&uc, (uint32_t)stale, &v->ublk, err);
+			if (r < 0)
+				return r;
+			goto ready;
+		}
+		if (r == 0) {
+			/* its disk is gone already: free the id */
+			vlog(v, "removing ublk device %d, left by a bridge of this volume", stale);
+			r = lb_ublk_dev_remove((uint32_t)stale, err);
+			if (r < 0)
+				return r;
+		} else if (r != -ENODEV) {
+			return r;
+		}
+	}
+	r = lb_ublk_dev_create(&uc, &v->ublk, err);
+	if (r < 0)
+		return r;
+ready:
+	snprintf(v->where, sizeof(v->where), LB_UBLK_BLOCK_FMT, lb_ublk_dev_id(v->ublk));
+	return 0;
+}
+
 /* ---- run ---- */
 
 /* Run the loop until cond(v, arg) holds or the deadline passes. */
@@ -610,6 +778,12 @@ static bool teardown(struct volume *v, bool ok)
 	lb_err err = {{0}};
 
 	v->state = "detaching";
+	if (v->ublk) {
+		/* requests in flight end, the queues log out, the device goes */
+		if (!lb_ublk_dev_destroy(v->ublk, ublk_log, v))
+			clean = false;
+		v->ublk = NULL;
+	}
 	if (v->nbd_index >= 0) {
 		if (lb_nbd_nl_disconnect((uint32_t)v->nbd_index, &err) < 0)
 			vlog(v, "%s", err.msg);
@@ -715,17 +889,19 @@ int lb_volume_run(struct lb_loop *loop, struct iscsi_session *s, struct lb_rt_lo
 	r = signals_setup(&v, err);
 	if (r < 0)
 		goto fail;
-	r = nbd_server_new(loop, &v.desc, &server_ops, &v, &v.srv);
-	if (r < 0) {
-		lb_err_set(err, r, "out of memory");
-		goto fail;
+	if (cfg->export->kind != LB_EXPORT_UBLK) {
+		r = nbd_server_new(loop, &v.desc, &server_ops, &v, &v.srv);
+		if (r < 0) {
+			lb_err_set(err, r, "out of memory");
+			goto fail;
+		}
 	}
 	if (cfg->export->kind == LB_EXPORT_NBD_UNIX || cfg->export->kind == LB_EXPORT_NBD_TCP)
 		r = export_socket(&v, err);
 	else if (cfg->export->kind == LB_EXPORT_NBD_KERNEL)
 		r = export_kernel(&v, err);
 	else
-		r = lb_err_set(err, EOPNOTSUPP, "the ublk export is not available yet");
+		r = export_ublk(&v, err);
 	if (r < 0)
 		goto fail;
 	r = lb_rt_path(lock->dir, cfg->name, "sock", path, sizeof(path));

@@ -5,9 +5,10 @@
  *
  * The volume owns the sessions (the first, plus one per NBD connection
  * or kernel queue), the engines on them, the frontend (NBD server on a
- * socket, or the kernel NBD device fed through socketpairs), its control
+ * socket, the kernel NBD device fed through socketpairs, or a ublk device
+ * whose queues run on threads of their own), its control
  * socket and its runtime state (runtime.h).  Everything runs on one
- * lb_loop.
+ * lb_loop, but for the ublk queues (ublk-queue.h).
  */
 #ifndef LUNBRIDGE_VOLUME_H
 #define LUNBRIDGE_VOLUME_H
@@ -24,7 +25,8 @@ struct lb_volume_config {
 	const char *name;
 	const struct lb_export *export;
 	uint32_t lun;
-	unsigned queues; /* kernel NBD sockets (and sessions); 0: 1 */
+	unsigned queues; /* kernel NBD sockets or ublk queues (and sessions); 0: 1 */
+	bool ublk_recovery; /* ublk: keep the device for a restarted bridge */
 	/* the sessions the volume opens itself; strings outlive the volume */
 	const struct iscsi_session_config *session;
 	/* shown by `lunbridge list` */

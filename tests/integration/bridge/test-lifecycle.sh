@@ -246,6 +246,23 @@ else
 		attach -l 1 --export /dev/nbd3 --name x7 --daemon
 	gone "--export /dev/nbd3 --daemon" x7 "" "$sessions"
 fi
+if [ -e /dev/ublk-control ]; then
+	echo "(the kernel has ublk: ublk refusal not checked here)"
+else
+	noublk="the kernel has no ublk support: /dev/ublk-control not found \\(modprobe ublk_drv\\)"
+	expect_fail_match "--export ublk without ublk: exit 1, one line" \
+		"^lunbridge: (volume x8: )?$noublk$" \
+		attach -l 1 --export ublk --name x8
+	gone "--export ublk" x8 "" "$sessions"
+	expect_fail_match "--export ublk:2 --daemon without ublk: exit 1, one line" \
+		"^lunbridge: (volume x9: )?$noublk$" \
+		attach -l 1 --export ublk:2 --name x9 --daemon
+	gone "--export ublk:2 --daemon" x9 "" "$sessions"
+fi
+err=$(attach -l 1 --export "$(br_unix_export x10)" --name x10 --no-recovery 2>&1 >/dev/null)
+expect_eq "--no-recovery with an NBD export: usage error (exit 2)" \
+	"2 lunbridge: --no-recovery is for the ublk export" \
+	"$? $(head -n 1 <<<"$err")"
 
 expect_fail_match "detach of an unknown name: exit 1, one line" \
 	"^lunbridge: .*'nope'" \

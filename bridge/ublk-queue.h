@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * One ublk hardware queue: a thread with its own io_uring that carries
+ * the queue's FETCH and COMMIT_AND_FETCH commands on /dev/ublkcN and the
+ * socket I/O of the queue's own iSCSI session, so a request goes from the
+ * block layer to the wire and back without crossing threads.
+ *
+ * Each tag is a small state machine:
+ *   FETCH (the kernel owns the tag) -> SERVE (the engine has it, split at
+ *   the LUN's limits when larger) -> COMMIT_AND_FETCH -> FETCH ...
+ * until STOP_DEV gives every tag back with -ENODEV (DONE).  The thread
+ * ends when every tag is DONE and no engine I/O is left, logs its session
+ * out and closes the character device.
+ */
+#ifndef LUNBRIDGE_UBLK_QUEUE_H
+#define LUNBRIDGE_UBLK_QUEUE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "lb-err.h"
+#include "loop.h"
+#include "ublk-iod.h"
+
+struct lb_ublk_stats {
+	uint64_t reads, writes, flushes, trims, zeroes;
+	uint64_t read_bytes, write_bytes;
+	uint64_t errors;
+};
+
+/* The engine a queue serves with: made on (and run by) the queue's loop,
+ * on the queue's thread.  close logs out and frees. */
+struct lb_ublk_engine_ops {
+	int (*open)(void *arg, unsigned q, struct lb_loop *loop, struct lb_engine **ret, lb_err *err);
+	void (*close)(void *arg, unsigned q, struct lb_loop *loop, struct lb_engine *e);
+	void (*log)(void *arg, const char *line); /* thread-safe */
+	void *arg;
+};
+
+struct lb_ublk_queue_config {
+	uint32_t dev_id;
+	uint16_t q_id;
+	uint16_t depth;
+	bool encoded; /* ioctl-encoded I/O opcodes */
+	struct lb_ublk_limits lim;
+	const struct lb_ublk_engine_ops *ops;
+};
+
+struct lb_ublk_queue;
+
+/* Start the queue's thread and wait until it has fetched every tag (0),
+ * or failed (-errno, err set; the thread is gone). */
+int lb_ublk_queue_start(const struct lb_ublk_queue_config *cfg, struct lb_ublk_queue **ret,
+			lb_err *err);
+/* Wait for the thread to end (after STOP_DEV) and free the queue. */
+void lb_ublk_queue_join(struct lb_ublk_queue *q);
+/* Counters so far (any thread). */
+void lb_ublk_queue_get_stats(const struct lb_ublk_queue *q, struct lb_ublk_stats *ret);
+
+#endif
