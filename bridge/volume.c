@@ -74,6 +74,7 @@ struct volume {
 	int nbd_index; /* -1: none */
 	/* ublk: the device and each queue's session (its thread's alone) */
 	struct lb_ublk_dev *ublk;
+	struct lb_ublk_engine_ops ublk_ops;
 	struct ublk_queue_session {
 		struct volume *v;
 		unsigned q;
@@ -627,11 +628,6 @@ static void ublk_log(void *arg, const char *line)
 	vlog(arg, "%s", line);
 }
 
-static const struct lb_ublk_engine_ops ublk_engine_ops = {
-	.open = ublk_engine_open,
-	.close = ublk_engine_close,
-	.log = ublk_log,
-};
 
 /* The ublk device the dead bridge of this volume served, if its state
  * file names one for the same target and LUN: its id, else -1. */
@@ -664,11 +660,17 @@ static int export_ublk(struct volume *v, lb_err *err)
 		.queues = v->cfg->queues ? v->cfg->queues : 1,
 		.recovery = v->cfg->ublk_recovery,
 		.info = &v->primary->e->info,
-		.ops = &ublk_engine_ops,
+		.ops = &v->ublk_ops,
 	};
 	int stale = stale_ublk_id(v);
 	int r = lb_ublk_ctrl_probe(err);
 
+	v->ublk_ops = (struct lb_ublk_engine_ops){
+		.open = ublk_engine_open,
+		.close = ublk_engine_close,
+		.log = ublk_log,
+		.arg = v,
+	};
 	if (r < 0)
 		return r;
 	/* the bridge must not wait on writeback to its own device */
