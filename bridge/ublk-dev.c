@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,9 +12,11 @@
 #include "ublk-dev.h"
 
 #define RECOVERY_WAIT_MS 15000 /* for the kernel to quiesce a dead bridge's device */
+#define CHAR_OPEN_WAIT_MS 5000 /* for /dev/ublkcN to appear */
 
 struct lb_ublk_dev {
 	struct lb_ublk_ctrl ctrl;
+	int char_fd; /* /dev/ublkcN, shared by the queues */
 	struct lb_ublk_dev_info info; /* as the kernel answered */
 	uint32_t buf_bytes;
 	struct lb_ublk_queue *queues[LB_UBLK_QUEUES_MAX];
@@ -27,19 +30,41 @@ static void sleep_ms(unsigned ms)
 	nanosleep(&ts, NULL);
 }
 
+/* The character device, once: the driver lets one process in, once. */
+static int char_open(struct lb_ublk_dev *d, lb_err *err)
+{
+	char path[64];
+	uint64_t end = lb_now_ms() + CHAR_OPEN_WAIT_MS;
+
+	snprintf(path, sizeof(path), LB_UBLK_CHAR_FMT, d->info.dev_id);
+	for (;;) {
+		d->char_fd = open(path, O_RDWR | O_CLOEXEC);
+		if (d->char_fd >= 0)
+			return 0;
+		/* devtmpfs makes the node at once; udev may still be renaming */
+		if (errno != ENOENT || lb_now_ms() >= end)
+			return lb_err_set(err, errno, "cannot open %s: %m", path);
+		sleep_ms(10);
+	}
+}
+
 static int queues_start(struct lb_ublk_dev *d, const struct lb_ublk_dev_config *cfg, lb_err *err)
 {
 	struct lb_ublk_queue_config qc = {
+		.char_fd = d->char_fd,
 		.dev_id = d->info.dev_id,
 		.depth = d->info.queue_depth,
 		.encoded = d->ctrl.encoded,
 		.ops = cfg->ops,
 	};
 
+	int r = char_open(d, err);
+
+	if (r < 0)
+		return r;
+	qc.char_fd = d->char_fd;
 	lb_ublk_limits_init(cfg->info, d->buf_bytes, &qc.lim);
 	for (unsigned q = 0; q < d->info.nr_hw_queues; q++) {
-		int r;
-
 		qc.q_id = (uint16_t)q;
 		r = lb_ublk_queue_start(&qc, &d->queues[q], err);
 		if (r < 0)
@@ -56,6 +81,7 @@ static int dev_new(const struct lb_ublk_dev_config *cfg, struct lb_ublk_dev **re
 
 	if (!d)
 		return lb_err_set(err, ENOMEM, "out of memory");
+	d->char_fd = -1;
 	if (cfg->queues > LB_UBLK_QUEUES_MAX) {
 		free(d);
 		return lb_err_set(err, EINVAL, "at most %d queues", LB_UBLK_QUEUES_MAX);
@@ -86,6 +112,9 @@ static bool dev_teardown(struct lb_ublk_dev *d, bool del, void (*log)(void *, co
 	for (unsigned q = 0; q < d->nqueues; q++)
 		lb_ublk_queue_join(d->queues[q]);
 	d->nqueues = 0;
+	if (d->char_fd >= 0)
+		close(d->char_fd);
+	d->char_fd = -1;
 	if (del) {
 		r = lb_ublk_ctrl_del(&d->ctrl, d->info.dev_id);
 		if (r < 0 && r != -ENODEV && log) {
@@ -246,9 +275,9 @@ int lb_ublk_dev_recover(const struct lb_ublk_dev_config *cfg, uint32_t dev_id,
 				   strerror(-r));
 	}
 	if (r < 0) {
-		/* leave the device to the next bridge: stop the queues only */
-		for (unsigned q = 0; q < d->nqueues; q++)
-			lb_ublk_queue_join(d->queues[q]);
+		/* The queues that fetched keep their commands until this
+		 * process exits, as it is about to; the device stays quiesced
+		 * for the next bridge.  Joining them would wait forever. */
 		goto fail_close;
 	}
 	*ret = d;

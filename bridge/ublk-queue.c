@@ -15,8 +15,6 @@
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
-#define CHAR_OPEN_WAIT_MS 5000 /* for /dev/ublkcN to appear */
-
 enum tag_state {
 	TAG_IDLE,  /* not fetched yet */
 	TAG_FETCH, /* the kernel owns it: FETCH or COMMIT_AND_FETCH in flight */
@@ -45,7 +43,7 @@ struct lb_ublk_queue {
 	pthread_t thread;
 	struct lb_loop loop;
 	bool loop_up;
-	int fd; /* /dev/ublkcN */
+	int fd; /* /dev/ublkcN, the device's */
 	const struct lb_ublk_io_desc *iods;
 	size_t iods_len;
 	uint8_t *bufs;
@@ -278,22 +276,6 @@ static void tag_cmd_done(struct lb_op *op, int res, uint32_t cqe_flags)
 
 /* ---- the thread ---- */
 
-static int char_open(struct lb_ublk_queue *q, lb_err *err)
-{
-	char path[64];
-	uint64_t end = lb_now_ms() + CHAR_OPEN_WAIT_MS;
-
-	snprintf(path, sizeof(path), LB_UBLK_CHAR_FMT, q->cfg.dev_id);
-	for (;;) {
-		q->fd = open(path, O_RDWR | O_CLOEXEC);
-		if (q->fd >= 0)
-			return 0;
-		if (errno != ENOENT || lb_now_ms() >= end)
-			return lb_err_set(err, errno, "cannot open %s: %m", path);
-		nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
-	}
-}
-
 static int queue_setup(struct lb_ublk_queue *q, lb_err *err)
 {
 	const struct lb_ublk_queue_config *c = &q->cfg;
@@ -308,9 +290,6 @@ static int queue_setup(struct lb_ublk_queue *q, lb_err *err)
 	if (r < 0)
 		return lb_err_set(err, -r, "io_uring: %s", strerror(-r));
 	q->loop_up = true;
-	r = char_open(q, err);
-	if (r < 0)
-		return r;
 	q->iods_len = page_round(c->depth * sizeof(struct lb_ublk_io_desc));
 	p = mmap(NULL, q->iods_len, PROT_READ, MAP_SHARED | MAP_POPULATE, q->fd,
 		 (off_t)(LB_UBLK_CMD_BUF_OFFSET + c->q_id * max_area));
@@ -360,9 +339,6 @@ static void queue_release(struct lb_ublk_queue *q)
 	if (q->bufs)
 		munmap(q->bufs, q->bufs_len);
 	q->bufs = NULL;
-	if (q->fd >= 0)
-		close(q->fd);
-	q->fd = -1;
 	free(q->tags);
 	q->tags = NULL;
 }
@@ -403,7 +379,7 @@ int lb_ublk_queue_start(const struct lb_ublk_queue_config *cfg, struct lb_ublk_q
 	if (!q)
 		return lb_err_set(err, ENOMEM, "out of memory");
 	q->cfg = *cfg;
-	q->fd = -1;
+	q->fd = cfg->char_fd;
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_cond_init(&q->cond, NULL);
 	r = pthread_create(&q->thread, NULL, queue_thread, q);

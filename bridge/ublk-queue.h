@@ -39,6 +39,8 @@ struct lb_ublk_engine_ops {
 };
 
 struct lb_ublk_queue_config {
+	int char_fd; /* /dev/ublkcN, opened once for all queues (the driver
+		      * allows one open); the queue does not close it */
 	uint32_t dev_id;
 	uint16_t q_id;
 	uint16_t depth;
