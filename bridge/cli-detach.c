@@ -10,6 +10,8 @@
 #include "cli.h"
 #include "export-uri.h"
 #include "runtime.h"
+#include "ublk-dev.h"
+#include "ublk-proto.h"
 
 static const char detach_help[] =
 	"Usage: lunbridge detach NAME|DEVICE|EXPORT [--timeout SECONDS]\n"
@@ -17,6 +19,8 @@ static const char detach_help[] =
 	"End a volume's bridge: stop serving, answer the requests in flight,\n"
 	"flush the LUN's cache (SYNCHRONIZE CACHE), log out and remove the device.\n"
 	"The volume is named by its name, its device (/dev/nbd0) or its export URI.\n"
+	"A ublk device that a dead bridge left waiting for its successor is removed\n"
+	"(by the volume's name): the I/O waiting on it fails.\n"
 	"\n"
 	"Options:\n"
 	"      --timeout SECONDS   how long to wait (default 300)\n"
@@ -69,6 +73,39 @@ static int find_volume(const char *dir, const char *arg, char *ret, size_t len)
 	return found;
 }
 
+/* No bridge runs for name: remove the ublk device its dead bridge left
+ * quiesced for a successor.  1 if there was one, 0 if not, -1 on error
+ * (said). */
+static int detach_left_device(const char *dir, const char *name)
+{
+	struct lb_rt_lock lock = {.fd = -1};
+	json_object *o = NULL, *v;
+	lb_err err = {{0}};
+	unsigned id;
+	int ret = 0;
+
+	if (lb_rt_name_check(name, NULL) < 0 || lb_rt_lock(dir, name, &lock, &err) < 0)
+		return 0;
+	if (lock.stale && (o = json_tokener_parse(lock.stale)) &&
+	    json_object_object_get_ex(o, "device", &v) && v &&
+	    sscanf(json_object_get_string(v), LB_UBLK_BLOCK_FMT, &id) == 1) {
+		int r = lb_ublk_dev_remove(id, &err);
+
+		if (r < 0 && r != -ENODEV) {
+			cli_error("volume %s: %s", name, lb_err_msg(&err, r));
+			ret = -1;
+		} else {
+			printf("detached %s (its bridge had died; " LB_UBLK_BLOCK_FMT
+			       " %s)\n",
+			       name, id, r == 0 ? "removed" : "was gone already");
+			ret = 1;
+		}
+	}
+	json_object_put(o);
+	lb_rt_unlock(&lock);
+	return ret;
+}
+
 int cli_detach(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -112,6 +149,9 @@ int cli_detach(int argc, char **argv)
 	if (optind + 1 < argc)
 		return cli_usage_error("detach", "unexpected argument '%s'", argv[optind + 1]);
 	if (find_volume(dir, argv[optind], name, sizeof(name)) < 0) {
+		r = detach_left_device(dir, argv[optind]);
+		if (r != 0)
+			return r > 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
 		cli_error("no attached volume is named '%s' or has it as device or export",
 			  argv[optind]);
 		return CLI_EXIT_FAILURE;
