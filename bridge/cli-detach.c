@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "export-uri.h"
+#include "nbd-netlink.h"
 #include "runtime.h"
 #include "ublk-dev.h"
 #include "ublk-proto.h"
@@ -19,8 +20,9 @@ static const char detach_help[] =
 	"End a volume's bridge: stop serving, answer the requests in flight,\n"
 	"flush the LUN's cache (SYNCHRONIZE CACHE), log out and remove the device.\n"
 	"The volume is named by its name, its device (/dev/nbd0) or its export URI.\n"
-	"A ublk device that a dead bridge left waiting for its successor is removed\n"
-	"(by the volume's name): the I/O waiting on it fails.\n"
+	"The device a dead bridge left waiting for its successor (a ublk device, or\n"
+	"a kernel NBD device still bound to the volume) is removed by the volume's\n"
+	"name: the I/O waiting on it fails.\n"
 	"\n"
 	"Options:\n"
 	"      --timeout SECONDS   how long to wait (default 300)\n"
@@ -73,33 +75,53 @@ static int find_volume(const char *dir, const char *arg, char *ret, size_t len)
 	return found;
 }
 
-/* No bridge runs for name: remove the ublk device its dead bridge left
- * quiesced for a successor.  1 if there was one, 0 if not, -1 on error
- * (said). */
+/* Whether /dev/nbdN is still bound to the volume name (the backend
+ * identifier the bridge gave it). */
+static bool nbd_bound_to(unsigned index, const char *name)
+{
+	char path[64], want[LB_VOLUME_NAME_MAX + 16], have[sizeof(want) + 1] = "";
+	_cleanup_fclose_ FILE *f = NULL;
+
+	snprintf(path, sizeof(path), "/sys/block/nbd%u/backend", index);
+	snprintf(want, sizeof(want), "lunbridge:%s", name);
+	f = fopen(path, "re");
+	if (!f || !fgets(have, sizeof(have), f))
+		return false;
+	have[strcspn(have, "\n")] = '\0';
+	return strcmp(have, want) == 0;
+}
+
+/* No bridge runs for name: remove the device its dead bridge left for a
+ * successor (a quiesced ublk device, or a kernel NBD device waiting for
+ * sockets).  1 if there was one, 0 if not, -1 on error (said). */
 static int detach_left_device(const char *dir, const char *name)
 {
 	struct lb_rt_lock lock = {.fd = -1};
 	json_object *o = NULL, *v;
+	const char *dev = NULL;
 	lb_err err = {{0}};
 	unsigned id;
-	int ret = 0;
+	int ret = 0, r = 0;
 
 	if (lb_rt_name_check(name, NULL) < 0 || lb_rt_lock(dir, name, &lock, &err) < 0)
 		return 0;
 	if (lock.stale && (o = json_tokener_parse(lock.stale)) &&
-	    json_object_object_get_ex(o, "device", &v) && v &&
-	    sscanf(json_object_get_string(v), LB_UBLK_BLOCK_FMT, &id) == 1) {
-		int r = lb_ublk_dev_remove(id, &err);
-
-		if (r < 0 && r != -ENODEV) {
-			cli_error("volume %s: %s", name, lb_err_msg(&err, r));
-			ret = -1;
-		} else {
-			printf("detached %s (its bridge had died; " LB_UBLK_BLOCK_FMT
-			       " %s)\n",
-			       name, id, r == 0 ? "removed" : "was gone already");
-			ret = 1;
-		}
+	    json_object_object_get_ex(o, "device", &v) && v)
+		dev = json_object_get_string(v);
+	if (dev && sscanf(dev, LB_UBLK_BLOCK_FMT, &id) == 1) {
+		r = lb_ublk_dev_remove(id, &err);
+		ret = 1;
+	} else if (dev && sscanf(dev, "/dev/nbd%u", &id) == 1) {
+		/* the index may serve another volume by now: only ours */
+		r = nbd_bound_to(id, name) ? lb_nbd_nl_disconnect(id, &err) : -ENODEV;
+		ret = 1;
+	}
+	if (ret && r < 0 && r != -ENODEV) {
+		cli_error("volume %s: %s", name, lb_err_msg(&err, r));
+		ret = -1;
+	} else if (ret) {
+		printf("detached %s (its bridge had died; %s %s)\n", name, dev,
+		       r == 0 ? "removed" : "was gone already");
 	}
 	json_object_put(o);
 	lb_rt_unlock(&lock);
