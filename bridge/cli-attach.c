@@ -37,8 +37,10 @@ static const char attach_help[] =
 	"      --export EXPORT         where the LUN appears (above)\n"
 	"      --name NAME             the volume's name on this host (default:\n"
 	"                              the target's last part and the LUN, e.g. t1-1)\n"
-	"      --queues N              kernel NBD and ublk: hardware queues, each with\n"
-	"                              its own iSCSI session (1-16)\n"
+	"      --queues N              kernel NBD and ublk: hardware queues (1-16),\n"
+	"                              each with an iSCSI session of its own, besides\n"
+	"                              the volume's first (which serves `list` and the\n"
+	"                              final SYNCHRONIZE CACHE)\n"
 	"      --daemon                go to the background once serving\n"
 	"      --no-recovery           ublk: remove the device if the bridge dies,\n"
 	"                              rather than keep it for a restarted bridge\n" CLI_SESSION_HELP

@@ -10,6 +10,7 @@
 #include <netlink/netlink.h>
 
 #include "cleanup.h"
+#include "modprobe.h"
 #include "nbd-netlink.h"
 #include "nbd-proto.h"
 
@@ -527,6 +528,8 @@ int lb_nbd_nl_probe(lb_err *err)
 	struct nl_sock *sk = NULL;
 	int family, r = nbd_nl_open(&sk, &family, err);
 
+	if (r == -ENODEV && lb_modprobe("nbd") == 0)
+		r = nbd_nl_open(&sk, &family, err);
 	if (r == 0)
 		nl_socket_free(sk);
 	return r;

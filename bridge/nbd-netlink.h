@@ -77,8 +77,9 @@ int lb_nbd_nl_transact(struct nl_sock *sk, struct nl_msg *msg, struct lb_nbd_nl_
  * from the kernel is returned as its -errno with a sentence naming the
  * device.  On success the kernel holds its own reference to every socket:
  * the caller may close its copies of the kernel's ends. */
-/* Is the kernel's NBD there (the family resolves, loading nbd.ko if it
- * is installed)?  0, or -ENODEV with the sentence connect would give. */
+/* Is the kernel's NBD there (the family resolves; if not, after asking
+ * modprobe for nbd once)?  0, or -ENODEV with the sentence connect would
+ * give. */
 int lb_nbd_nl_probe(lb_err *err);
 int lb_nbd_nl_connect(const struct lb_nbd_nl_config *c, uint32_t *ret_index, lb_err *err);
 int lb_nbd_nl_disconnect(uint32_t index, lb_err *err);

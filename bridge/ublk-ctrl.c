@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "modprobe.h"
 #include "ublk-ctrl.h"
 
 #define CTRL_RING_ENTRIES 4
@@ -54,6 +55,8 @@ int lb_ublk_ctrl_probe(lb_err *err)
 {
 	int fd = open(LB_UBLK_CONTROL, O_RDWR | O_CLOEXEC);
 
+	if (fd < 0 && errno == ENOENT && lb_modprobe("ublk_drv") == 0)
+		fd = open(LB_UBLK_CONTROL, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return no_ublk(-errno, err);
 	close(fd);

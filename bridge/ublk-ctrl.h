@@ -26,7 +26,8 @@ struct lb_ublk_ctrl {
  * ublk gives one line: "the kernel has no ublk support: ...". */
 int lb_ublk_ctrl_open(struct lb_ublk_ctrl *c, lb_err *err);
 void lb_ublk_ctrl_close(struct lb_ublk_ctrl *c);
-/* Whether the kernel has ublk at all (the same one line if not). */
+/* Whether the kernel has ublk at all, after asking modprobe for ublk_drv
+ * once (the same one line if not). */
 int lb_ublk_ctrl_probe(lb_err *err);
 
 /* ADD_DEV: info in (dev_id (uint32_t)-1 for any), and the kernel's answer

@@ -1,0 +1,283 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash source-path=SCRIPTDIR
+#
+# Shared by the kernel lab's guest tests (run by tests/vm/run-vm.sh inside
+# the guest, as root): lib-bridge.sh (tgtd, bridges, assertions) plus what
+# differs between the two kernel block devices a bridge can give, so that
+# each test is written once for both:
+#
+#   KIND     export (--export KIND)   device            after kill -9 of the bridge
+#   nbd      nbd                      /dev/nbdN         I/O waits for a new socket
+#                                                       until DISCONNECT (netlink)
+#   ublk     ublk                     /dev/ublkbN       ublk_drv fails the I/O and
+#                                                       removes the disk by itself
+#
+#   . "$(dirname "$0")/lib-guest.sh"
+#   vm_init "$@"                 # KIND from $1; br_setup; skip when no KIND device
+#   br_start_target 1 "$IQN"; tgt_mkimg "$TMP/l1" 64M; tgt_add_lun 1 1 "$TMP/l1"
+#   vm_attach v1 "$IQN" 1        # VM_DEV=/dev/nbdN (or ublkbN); BR_PID
+#   vm_fio "randwrite" --filename="$VM_DEV" --rw=randwrite ...
+#   vm_released "$VM_DEV"        # "released" once detached
+#
+# Environment: LUNBRIDGE (the binary), LB_VM_DIR (the lab's directory, for
+# ublk_drv's build status).
+
+# shellcheck disable=SC2034 # VM_* are for the tests that source this file
+_vm_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../../integration/bridge/lib-bridge.sh
+. "$_vm_here/../../integration/bridge/lib-bridge.sh"
+
+KIND=
+VM_DEV=
+_vm_cleanups=()
+
+# vm_init KIND: check KIND, set up the test's directory and traps, and
+# make sure the guest has the device kind (skip only when a piece truly
+# cannot be had; a ublk_drv.ko that failed to build is a failure).
+vm_init() {
+	KIND=${1:-}
+	case $KIND in
+	nbd | ublk) ;;
+	*) echo "usage: $(basename "$0") nbd|ublk ('${KIND}' is not a device kind)" >&2; exit 2 ;;
+	esac
+	if [ -z "${LB_VM_DIR:-}" ] || [ "$(hostname)" != lunbridge-vm ]; then
+		echo "$(basename "$0"): a guest test; run it through tests/vm/run-vm.sh" >&2
+		exit 2
+	fi
+	br_setup
+	trap '_vm_cleanup' EXIT
+	case $KIND in
+	nbd)
+		# nbd.ko declares no alias for its netlink family, so nothing
+		# loads it on demand: a host using the kernel's NBD loads it
+		# at boot (modules-load.d), as here.
+		modinfo nbd >/dev/null 2>&1 || skip "this kernel ($(uname -r)) has no nbd module"
+		modprobe nbd || br_abort "modprobe nbd"
+		;;
+	ublk)
+		if [ ! -e /dev/ublk-control ]; then
+			local why
+			why=$(cat "$LB_VM_DIR/ublk/unavailable" 2>/dev/null) || why="not loaded (see the console)"
+			case $why in
+			missing:*) skip "no ublk in the guest: ublk_drv.ko ${why}" ;;
+			esac
+			br_abort "no ublk in the guest: ublk_drv.ko ${why}"
+		fi
+		;;
+	esac
+	echo "device kind: $KIND"
+}
+
+# vm_on_exit COMMAND: run COMMAND (eval'd) at exit, before the bridges
+# and tgtd are ended; the last registered runs first.
+vm_on_exit() { _vm_cleanups=("$1" ${_vm_cleanups[@]+"${_vm_cleanups[@]}"}); }
+
+_vm_cleanup() {
+	local c f
+	for c in ${_vm_cleanups[@]+"${_vm_cleanups[@]}"}; do
+		eval "$c" || true
+	done
+	# the guest's files die with it: show the bridges' logs of a failed test
+	# shellcheck disable=SC2154 # failures: lib.sh
+	if [ "$failures" -gt 0 ]; then
+		for f in "$TMP"/*.attach.err; do
+			[ -s "$f" ] || continue
+			echo "--- $(basename "$f" .attach.err)'s log (last 20 lines)"
+			tail -n 20 "$f" | sed 's/^/    | /'
+		done
+	fi
+	br_cleanup
+}
+
+# vm_attach NAME IQN LUN [ARGS...]: attach LUN as a KIND device (--daemon);
+# 0 once it serves, VM_DEV = the device it printed, BR_PID its pid.
+vm_attach() {
+	local name=$1 iqn=$2 lun=$3 re
+	shift 3
+	VM_DEV=
+	br_attach "$name" "$iqn" "$lun" "$KIND" "$@" || return 1
+	case $KIND in
+	nbd) re='^/dev/nbd[0-9]+$' ;;
+	ublk) re='^/dev/ublkb[0-9]+$' ;;
+	esac
+	if ! [[ $BR_WHERE =~ $re ]]; then
+		echo "vm_attach $name: attach printed '$BR_WHERE', not a $KIND device" >&2
+		return 1
+	fi
+	if [ ! -b "$BR_WHERE" ]; then
+		echo "vm_attach $name: $BR_WHERE is not a block device" >&2
+		return 1
+	fi
+	VM_DEV=$BR_WHERE
+}
+
+# vm_sysblock DEV: /sys/block/NAME of a device path
+vm_sysblock() { echo "/sys/block/$(basename "$1")"; }
+
+# vm_released DEV: "released" when no bridge backs DEV any more (nbd: the
+# device is unbound, size 0; ublk: the disk is gone); else what it saw.
+vm_released() {
+	local sb
+	sb=$(vm_sysblock "$1")
+	case $KIND in
+	nbd)
+		if [ -e "$sb/pid" ]; then
+			echo "still bound to pid $(cat "$sb/pid")"
+		elif [ "$(cat "$sb/size" 2>/dev/null)" != 0 ]; then
+			echo "size $(cat "$sb/size" 2>/dev/null) sectors"
+		else
+			echo released
+		fi
+		;;
+	ublk)
+		if [ -e "$sb" ]; then echo "$sb still exists"; else echo released; fi
+		;;
+	esac
+}
+
+# vm_wait_released DEV: wait (up to BR_TIMEOUT s) for vm_released; prints
+# its last answer.
+vm_wait_released() {
+	local i r
+	for i in $(seq $((BR_TIMEOUT * 10))); do
+		r=$(vm_released "$1")
+		[ "$r" != released ] || break
+		sleep 0.1
+	done
+	echo "$r"
+}
+
+# vm_bridge_killed NAME DEV: what an operator does for DEV once the bridge
+# of volume NAME died by SIGKILL and no new bridge is coming: `lunbridge
+# detach NAME`.  Until then the I/O waits for a successor: nbd, for the
+# request timeout (180 s as the bridge sets it) and dead_conn_timeout
+# (120 s); ublk with user recovery, until a bridge takes the device back.
+# The detach disconnects the NBD device (netlink DISCONNECT) or removes
+# the quiesced ublk device, and the waiting I/O fails.  Prints what
+# detach said.
+vm_bridge_killed() {
+	"$LUNBRIDGE" detach "$1" 2>&1
+}
+
+# vm_fio DESC FIO-ARGS...: fio with io_uring and O_DIRECT ends without
+# error (give it the verify options to have every block read back and
+# checked).  Prints fio's output on failure.
+vm_fio() {
+	local desc=$1 rc errs
+	shift
+	rm -f "$TMP/fio.json"
+	fio --name=vm --ioengine=io_uring --direct=1 --output-format=json \
+		--output="$TMP/fio.json" "$@" >"$TMP/fio.out" 2>&1
+	rc=$?
+	# fio may put a warning line before its JSON in the same file
+	errs=$(sed -n '/^{/,$p' "$TMP/fio.json" | jq -r '[.jobs[].error] | add' 2>/dev/null) ||
+		errs="no JSON"
+	expect_eq "fio $desc: exits 0, no errors" "0 0" "$rc $errs"
+	if [ "$rc $errs" != "0 0" ]; then
+		cat "$TMP/fio.out" "$TMP/fio.json" 2>/dev/null | grep -v '^ *"' | sed 's/^/    | /'
+	fi
+}
+
+# The verify options of vm_fio: every block written is read back and its
+# crc32c checked; no state file (the guest's / is read-only outside tmpfs).
+VM_VERIFY=(--verify=crc32c --do_verify=1 --verify_fatal=1 --verify_state_save=0)
+
+# vm_read_dev DEV OUT [DD-ARGS...]: DEV's bytes into OUT with O_DIRECT.
+vm_read_dev() {
+	local dev=$1 out=$2
+	shift 2
+	dd if="$dev" of="$out" bs=1M iflag=direct status=none "$@"
+}
+
+# vm_write_dev IN DEV [DD-ARGS...]: IN onto DEV with O_DIRECT, then fsync.
+vm_write_dev() {
+	local in=$1 dev=$2
+	shift 2
+	dd if="$in" of="$dev" bs=1M oflag=direct conv=fsync,notrunc status=none "$@"
+}
+
+# ---- the kernel's own initiator (open-iscsi: iscsid, iscsi_tcp, sd) -------------
+
+VM_ISCSID_PID=
+VM_SD=
+
+# vm_iscsid_start: load iscsi_tcp and sd_mod (nothing loads sd_mod without
+# udev), start iscsid in the foreground of this shell (killed with it),
+# wait until iscsiadm reaches it.  Call it from the main shell.
+vm_iscsid_start() {
+	local i rc
+	modprobe iscsi_tcp && modprobe sd_mod || return 1
+	# iscsiadm would run this to start an iscsid it cannot reach; ours runs
+	sed -i 's|^iscsid.startup = .*|iscsid.startup = /bin/true|' /etc/iscsi/iscsid.conf || return 1
+	# Its own session: iscsid's SIGTERM handler signals its whole process
+	# group, which would otherwise be this test.  setpriv and setsid
+	# exec, so $! is iscsid.
+	setpriv --pdeathsig KILL setsid iscsid -f </dev/null >"$TMP/iscsid.log" 2>&1 &
+	VM_ISCSID_PID=$!
+	vm_on_exit 'vm_iscsid_stop'
+	for i in $(seq $((BR_TIMEOUT * 10))); do
+		rc=0
+		iscsiadm -m session >/dev/null 2>&1 || rc=$?
+		# 21: "No active sessions", iscsid answered
+		[ $rc -ne 0 ] && [ $rc -ne 21 ] || return 0
+		kill -0 "$VM_ISCSID_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "vm_iscsid_start: iscsid does not answer; its log:" >&2
+	sed 's/^/    | /' "$TMP/iscsid.log" >&2
+	return 1
+}
+
+# vm_iscsid_stop: log every session out, then end iscsid.
+vm_iscsid_stop() {
+	local i
+	[ -n "$VM_ISCSID_PID" ] || return 0
+	iscsiadm -m node --logoutall=all >/dev/null 2>&1 || true
+	kill -TERM "$VM_ISCSID_PID" 2>/dev/null || true
+	# our child: gone once it is a zombie (kill -0 still finds those)
+	for i in $(seq $((BR_TIMEOUT * 10))); do
+		case $(cut -d' ' -f3 "/proc/$VM_ISCSID_PID/stat" 2>/dev/null) in '' | Z) break ;; esac
+		sleep 0.1
+	done
+	kill -KILL "$VM_ISCSID_PID" 2>/dev/null || true
+	wait "$VM_ISCSID_PID" 2>/dev/null || true
+	VM_ISCSID_PID=
+}
+
+# vm_iscsi_disk IQN LUN: the /dev/sdX of LUN in the kernel's session with
+# IQN, found through sysfs (no udev here); empty if none (yet).
+vm_iscsi_disk() {
+	local s b
+	for s in /sys/class/iscsi_session/session*; do
+		[ "$(cat "$s/targetname" 2>/dev/null)" = "$1" ] || continue
+		for b in "$s"/device/target*/*:*:*:"$2"/block/*; do
+			[ -e "$b" ] && echo "/dev/$(basename "$b")" && return 0
+		done
+	done
+	return 0
+}
+
+# vm_iscsi_login IQN LUN: log the kernel in to IQN at $TGT_PORTAL (node
+# records from SendTargets discovery must exist); VM_SD = LUN's /dev/sdX
+# once the kernel has scanned it.
+vm_iscsi_login() {
+	local i
+	VM_SD=
+	iscsiadm -m node -T "$1" -p "$TGT_PORTAL" --login >"$TMP/login.out" 2>&1 || {
+		echo "vm_iscsi_login: iscsiadm --login failed:" >&2
+		sed 's/^/    | /' "$TMP/login.out" >&2
+		return 1
+	}
+	for i in $(seq $((BR_TIMEOUT * 10))); do
+		VM_SD=$(vm_iscsi_disk "$1" "$2")
+		[ -z "$VM_SD" ] || break
+		sleep 0.1
+	done
+	if [ -z "$VM_SD" ] || [ ! -b "$VM_SD" ]; then
+		echo "vm_iscsi_login: no block device for LUN $2 of $1 after ${BR_TIMEOUT}s" >&2
+		return 1
+	fi
+}
+
+# vm_iscsi_logout IQN: log the kernel's session with IQN out.
+vm_iscsi_logout() { iscsiadm -m node -T "$1" -p "$TGT_PORTAL" --logout >/dev/null; }
