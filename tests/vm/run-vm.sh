@@ -69,6 +69,21 @@ for d in ${RW_DIRS[@]+"${RW_DIRS[@]}"}; do
 	[ -d "$d" ] || die "--rw: '$d' is not a directory"
 done
 
+# What the guest must read but its tmpfs would hide (a checkout or build
+# directory under /tmp, say) is shared in at the same path.
+# shellcheck source=lib-lab.sh
+. "$HERE/lib-lab.sh"
+RO_DIRS=()
+for d in "$ROOT" "$VMDIR" "$(dirname "$SCRIPT")" ${LUNBRIDGE:+"$(dirname "$LUNBRIDGE")"}; do
+	d=$(realpath -m "$d")
+	lab_hidden "$d" >/dev/null || continue
+	covered=no
+	for c in ${RO_DIRS[@]+"${RO_DIRS[@]}"}; do
+		case $d/ in "$c"/*) covered=yes ;; esac
+	done
+	[ $covered = yes ] || RO_DIRS+=("$d")
+done
+
 # ---- the pieces: install them if we can, else skip -------------------------------
 
 QEMU="qemu-system-x86_64"
@@ -137,6 +152,12 @@ qemu=(setpriv --pdeathsig KILL "$QEMU"
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap")
 rw=
 i=0
+for d in ${RO_DIRS[@]+"${RO_DIRS[@]}"}; do
+	mkdir -p "$d"
+	qemu+=(-virtfs "local,path=$d,mount_tag=lbrw$i,security_model=none,readonly=on,multidevs=remap")
+	rw+=${rw:+,}lbrw$i:$d
+	i=$((i + 1))
+done
 for d in ${RW_DIRS[@]+"${RW_DIRS[@]}"}; do
 	d=$(cd "$d" && pwd -P)
 	qemu+=(-virtfs "local,path=$d,mount_tag=lbrw$i,security_model=none,multidevs=remap")

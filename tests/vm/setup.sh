@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # tests/vm/setup.sh VMDIR: prepare what the kernel lab boots, into VMDIR
-# (the meson build directory's tests/vm, never /tmp: the guest's /tmp is a
-# tmpfs that hides the host's).  Idempotent: each piece is rebuilt only
+# (the meson build directory's tests/vm; where the guest's tmpfs would
+# hide it, under /tmp say, run-vm.sh shares it in).  Idempotent: each piece is rebuilt only
 # when what it is made from changed, so run-vm.sh calls it before every
 # boot.  Serialised with a lock on VMDIR/.setup.lock.
 #
@@ -22,9 +22,8 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# The guest mounts the host's root read-only and these paths as tmpfs
-# over it (tests/vm/init): nothing the guest must read may live below them.
-HIDDEN_PATHS=(/tmp /run /var/lib /var/log /var/tmp /root /etc/iscsi)
+# shellcheck source=lib-lab.sh
+. "$HERE/lib-lab.sh"
 # insmod order inside the initramfs, dependencies first (KERNEL-LAB.md):
 # enough to mount the host's root over virtio-9p.  Everything else the
 # guest loads with the host's modprobe from the shared /lib/modules.
@@ -36,11 +35,6 @@ skip() { echo "SKIP: $*"; exit 77; }
 
 [ $# -eq 1 ] || die "usage: tests/vm/setup.sh VMDIR"
 VMDIR=$(realpath -m "$1")
-for p in "${HIDDEN_PATHS[@]}"; do
-	case $VMDIR/ in
-	"$p"/*) skip "the lab's directory $VMDIR is under $p, which the guest covers with a tmpfs; use a build directory elsewhere" ;;
-	esac
-done
 mkdir -p "$VMDIR" || die "cannot create $VMDIR"
 
 exec 9>"$VMDIR/.setup.lock"
