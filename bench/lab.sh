@@ -37,19 +37,8 @@ ARGS=("$@")
 
 die() { echo "lab: $*" >&2; exit 2; }
 
-# workload NAME: sets WL_RW, WL_BS (bytes), WL_QD
-workload() {
-	local n
-	[[ $1 =~ ^(randread|randwrite|read|write)-([0-9]+)([kKmM])-qd([0-9]+)$ ]] || return 1
-	WL_RW=${BASH_REMATCH[1]}
-	n=${BASH_REMATCH[2]}
-	case ${BASH_REMATCH[3]} in
-	k | K) WL_BS=$((n * 1024)) ;;
-	m | M) WL_BS=$((n * 1024 * 1024)) ;;
-	esac
-	WL_QD=${BASH_REMATCH[4]}
-	[ "$WL_BS" -gt 0 ] && [ "$WL_QD" -gt 0 ]
-}
+# shellcheck source=lib-workload.sh
+. "$HERE/lib-workload.sh"
 
 # ---- in the guest ------------------------------------------------------------------
 

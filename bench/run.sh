@@ -87,20 +87,8 @@ for t in "${TOOLS[@]}"; do
 	case " ${ALL_TOOLS[*]} " in *" $t "*) ;; *) die "--only: unknown contender '$t' (${ALL_TOOLS[*]})" ;; esac
 done
 
-# workload NAME: sets WL_RW, WL_BS (fio's form), WL_BYTES, WL_QD
-workload() {
-	local n
-	[[ $1 =~ ^(randread|randwrite|read|write)-([0-9]+)([kKmM])-qd([0-9]+)$ ]] || return 1
-	WL_RW=${BASH_REMATCH[1]}
-	n=${BASH_REMATCH[2]}
-	case ${BASH_REMATCH[3]} in
-	k | K) WL_BYTES=$((n * 1024)) ;;
-	m | M) WL_BYTES=$((n * 1024 * 1024)) ;;
-	esac
-	WL_BS=$WL_BYTES
-	WL_QD=${BASH_REMATCH[4]}
-	[ "$WL_BYTES" -gt 0 ] && [ "$WL_QD" -gt 0 ]
-}
+# shellcheck source=lib-workload.sh
+. "$HERE/lib-workload.sh"
 for w in "${WORKLOADS[@]}"; do
 	workload "$w" || die "--workloads: '$w' is not RW-BS-qdN (e.g. randread-4k-qd32)"
 done
