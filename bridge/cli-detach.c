@@ -83,7 +83,7 @@ static bool nbd_bound_to(unsigned index, const char *name)
 	_cleanup_fclose_ FILE *f = NULL;
 
 	snprintf(path, sizeof(path), "/sys/block/nbd%u/backend", index);
-	snprintf(want, sizeof(want), "lunbridge:%s", name);
+	snprintf(want, sizeof(want), LB_NBD_BACKEND_FMT, name);
 	f = fopen(path, "re");
 	if (!f || !fgets(have, sizeof(have), f))
 		return false;

@@ -29,6 +29,10 @@ struct nlmsghdr;
 #define LB_NBD_NL_MAX_SOCKETS 256u
 #define LB_NBD_NL_MAX_TIMEOUT 4294967u /* seconds; the kernel keeps timeout * HZ in 32 bits */
 
+/* The backend identifier a volume's bridge gives its device, from the
+ * volume's name: what tells a device still bound to a volume. */
+#define LB_NBD_BACKEND_FMT "lunbridge:%s"
+
 struct lb_nbd_nl_config {
 	int index;		      /* -1: any free device */
 	uint64_t size_bytes;	      /* > 0, a multiple of block_size */
@@ -36,7 +40,7 @@ struct lb_nbd_nl_config {
 	uint64_t server_flags;	      /* NBD transmission flags (nbd-proto.h) */
 	uint64_t timeout_s;	      /* per request; 0: never time out */
 	uint64_t dead_conn_timeout_s; /* how long I/O waits for RECONFIGURE */
-	const char *backend_id;	      /* NULL: none; e.g. "lunbridge:vol1" */
+	const char *backend_id;	      /* NULL: none; LB_NBD_BACKEND_FMT */
 	const int *fds;		      /* one connected stream socket per queue */
 	unsigned nfds;		      /* >= 1; > 1 needs NBD_FLAG_CAN_MULTI_CONN */
 };

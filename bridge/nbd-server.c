@@ -288,7 +288,7 @@ static void req_reply(struct nbd_req *req)
 		return;
 	}
 	if (err)
-		c->srv->st.errors++;
+		lb_io_stats_error(&c->srv->st.io);
 	t->req = req;
 	t->iovcnt = 1;
 	if (c->structured && req->h.type == NBD_CMD_READ) {
@@ -330,67 +330,7 @@ static void req_reply(struct nbd_req *req)
 	tx_queue(c, t);
 }
 
-static void req_count(struct nbd_server *srv, const struct nbd_req *req)
-{
-	switch (req->h.type) {
-	case NBD_CMD_READ:
-		srv->st.reads++;
-		srv->st.read_bytes += req->h.count;
-		break;
-	case NBD_CMD_WRITE:
-		srv->st.writes++;
-		srv->st.write_bytes += req->h.count;
-		break;
-	case NBD_CMD_FLUSH:
-		srv->st.flushes++;
-		break;
-	case NBD_CMD_TRIM:
-		srv->st.trims++;
-		break;
-	case NBD_CMD_WRITE_ZEROES:
-		srv->st.zeroes++;
-		break;
-	default:
-		break;
-	}
-}
-
-static void req_sub_put(struct nbd_req *req)
-{
-	if (--req->pending)
-		return;
-	if (req->res < 0)
-		req->nbd_err = errno_to_nbd(req->res);
-	else
-		req_count(req->c->srv, req);
-	req_reply(req);
-}
-
-static void req_sub_done(struct lb_io *io, int res)
-{
-	struct nbd_req *req = io->arg;
-	struct nbd_conn *c = req->c;
-
-	c->hold++;
-	if (res < 0 && req->res == 0)
-		req->res = res;
-	req_sub_put(req);
-	conn_unhold(c);
-}
-
-/* The largest piece one engine I/O may carry for this command. */
-static uint32_t sub_max(const struct lb_volume_info *vi, uint16_t type)
-{
-	switch (type) {
-	case NBD_CMD_TRIM:
-		return vi->max_discard;
-	case NBD_CMD_WRITE_ZEROES:
-		return vi->max_write_zeroes;
-	default:
-		return vi->max_transfer;
-	}
-}
-
+/* The engine's op for a checked command. */
 static enum lb_io_op io_op(uint16_t type)
 {
 	switch (type) {
@@ -407,11 +347,35 @@ static enum lb_io_op io_op(uint16_t type)
 	}
 }
 
+static void req_sub_put(struct nbd_req *req)
+{
+	if (--req->pending)
+		return;
+	if (req->res < 0)
+		req->nbd_err = errno_to_nbd(req->res);
+	else
+		lb_io_stats_count(&req->c->srv->st.io, io_op(req->h.type), req->h.count);
+	req_reply(req);
+}
+
+static void req_sub_done(struct lb_io *io, int res)
+{
+	struct nbd_req *req = io->arg;
+	struct nbd_conn *c = req->c;
+
+	c->hold++;
+	if (res < 0 && req->res == 0)
+		req->res = res;
+	req_sub_put(req);
+	conn_unhold(c);
+}
+
+
 /* Split a checked request at the engine's limits and start every piece. */
 static void req_dispatch(struct nbd_req *req)
 {
 	struct lb_engine *e = req->c->engine;
-	uint32_t max = sub_max(&e->info, req->h.type), flags = 0;
+	uint32_t max = lb_io_op_max(&e->info, io_op(req->h.type)), flags = 0;
 	uint32_t left = req->h.type == NBD_CMD_FLUSH ? 0 : req->h.count;
 	uint64_t off = req->h.offset;
 
@@ -454,7 +418,7 @@ static unsigned req_nsub(const struct nbd_conn *c, const struct nbd_req_hdr *h)
 
 	if (h->type == NBD_CMD_FLUSH)
 		return 1;
-	max = sub_max(&c->engine->info, h->type);
+	max = lb_io_op_max(&c->engine->info, io_op(h->type));
 	if (max == 0)
 		return 0;
 	return (unsigned)((h->count + (uint64_t)max - 1) / max);

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "engine.h"
+#include "io-stats.h"
 #include "loop.h"
 #include "nbd-negotiate.h"
 
@@ -37,9 +38,7 @@ struct nbd_server_ops {
 };
 
 struct nbd_server_stats {
-	uint64_t reads, writes, flushes, trims, zeroes;
-	uint64_t read_bytes, write_bytes;
-	uint64_t errors;   /* requests answered with an error */
+	struct lb_io_stats io;
 	uint64_t accepted; /* connections, ever */
 	uint32_t connections;
 };

@@ -76,16 +76,15 @@ static int queues_start(struct lb_ublk_dev *d, const struct lb_ublk_dev_config *
 
 static int dev_new(const struct lb_ublk_dev_config *cfg, struct lb_ublk_dev **ret, lb_err *err)
 {
-	struct lb_ublk_dev *d = calloc(1, sizeof(*d));
+	struct lb_ublk_dev *d;
 	int r;
 
+	if (cfg->queues > LB_UBLK_QUEUES_MAX)
+		return lb_err_set(err, EINVAL, "at most %d queues", LB_UBLK_QUEUES_MAX);
+	d = calloc(1, sizeof(*d));
 	if (!d)
 		return lb_err_set(err, ENOMEM, "out of memory");
 	d->char_fd = -1;
-	if (cfg->queues > LB_UBLK_QUEUES_MAX) {
-		free(d);
-		return lb_err_set(err, EINVAL, "at most %d queues", LB_UBLK_QUEUES_MAX);
-	}
 	r = lb_ublk_ctrl_open(&d->ctrl, err);
 	if (r < 0) {
 		free(d);
@@ -309,22 +308,10 @@ bool lb_ublk_dev_recoverable(const struct lb_ublk_dev *d)
 	return d->info.flags & LB_UBLK_F_USER_RECOVERY;
 }
 
-void lb_ublk_dev_get_stats(const struct lb_ublk_dev *d, struct lb_ublk_stats *ret)
+void lb_ublk_dev_add_stats(const struct lb_ublk_dev *d, struct lb_io_stats *sum)
 {
-	memset(ret, 0, sizeof(*ret));
-	for (unsigned q = 0; q < d->nqueues; q++) {
-		struct lb_ublk_stats s;
-
-		lb_ublk_queue_get_stats(d->queues[q], &s);
-		ret->reads += s.reads;
-		ret->writes += s.writes;
-		ret->flushes += s.flushes;
-		ret->trims += s.trims;
-		ret->zeroes += s.zeroes;
-		ret->read_bytes += s.read_bytes;
-		ret->write_bytes += s.write_bytes;
-		ret->errors += s.errors;
-	}
+	for (unsigned q = 0; q < d->nqueues; q++)
+		lb_ublk_queue_add_stats(d->queues[q], sum);
 }
 
 int lb_ublk_dev_info(uint32_t dev_id, struct lb_ublk_dev_info *info, lb_err *err)

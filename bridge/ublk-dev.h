@@ -50,7 +50,8 @@ bool lb_ublk_dev_destroy(struct lb_ublk_dev *d, void (*log)(void *, const char *
 uint32_t lb_ublk_dev_id(const struct lb_ublk_dev *d);
 unsigned lb_ublk_dev_queues(const struct lb_ublk_dev *d);
 bool lb_ublk_dev_recoverable(const struct lb_ublk_dev *d); /* user recovery on */
-void lb_ublk_dev_get_stats(const struct lb_ublk_dev *d, struct lb_ublk_stats *ret);
+/* sum += every queue's counters (any thread). */
+void lb_ublk_dev_add_stats(const struct lb_ublk_dev *d, struct lb_io_stats *sum);
 
 /* What the kernel says of dev_id: 0 with info, -ENODEV when there is no
  * such device, or another -errno (no ublk: err says so). */

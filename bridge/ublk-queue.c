@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,10 +33,6 @@ struct tag {
 	uint64_t done; /* bytes of req served */
 };
 
-struct counters {
-	_Atomic uint64_t reads, writes, flushes, trims, zeroes, read_bytes, write_bytes, errors;
-};
-
 struct lb_ublk_queue {
 	struct lb_ublk_queue_config cfg;
 	pthread_t thread;
@@ -53,7 +48,7 @@ struct lb_ublk_queue {
 	unsigned active;   /* tags not DONE */
 	unsigned serving;  /* tags with engine I/O in flight */
 	bool logged_error; /* one line for an unexpected command error */
-	struct counters n;
+	struct lb_io_stats n; /* written by the queue's thread only */
 	/* startup handshake */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -124,7 +119,7 @@ static void tag_commit(struct tag *t, int res)
 	int r;
 
 	if (res < 0)
-		atomic_fetch_add_explicit(&q->n.errors, 1, memory_order_relaxed);
+		lb_io_stats_error(&q->n);
 	r = tag_send(t, LB_UBLK_IO_COMMIT_AND_FETCH_REQ, res);
 	if (r < 0) {
 		/* nothing we can do but leave the request to the kernel's timeout */
@@ -136,29 +131,6 @@ static void tag_commit(struct tag *t, int res)
 /* ---- serving a request ---- */
 
 static void tag_next(struct tag *t);
-
-static void count(struct lb_ublk_queue *q, const struct lb_ublk_req *rq)
-{
-	switch (rq->op) {
-	case LB_IO_READ:
-		atomic_fetch_add_explicit(&q->n.reads, 1, memory_order_relaxed);
-		atomic_fetch_add_explicit(&q->n.read_bytes, rq->length, memory_order_relaxed);
-		break;
-	case LB_IO_WRITE:
-		atomic_fetch_add_explicit(&q->n.writes, 1, memory_order_relaxed);
-		atomic_fetch_add_explicit(&q->n.write_bytes, rq->length, memory_order_relaxed);
-		break;
-	case LB_IO_FLUSH:
-		atomic_fetch_add_explicit(&q->n.flushes, 1, memory_order_relaxed);
-		break;
-	case LB_IO_DISCARD:
-		atomic_fetch_add_explicit(&q->n.trims, 1, memory_order_relaxed);
-		break;
-	case LB_IO_WRITE_ZEROES:
-		atomic_fetch_add_explicit(&q->n.zeroes, 1, memory_order_relaxed);
-		break;
-	}
-}
 
 static void tag_io_done(struct lb_io *io, int res)
 {
@@ -174,29 +146,16 @@ static void tag_io_done(struct lb_io *io, int res)
 		tag_next(t);
 		return;
 	}
-	count(t->q, &t->req);
+	lb_io_stats_count(&t->q->n, t->req.op, t->req.length);
 	tag_commit(t, t->req.op == LB_IO_READ || t->req.op == LB_IO_WRITE ? (int)t->req.length
 									   : 0);
-}
-
-/* The largest piece of one command for op. */
-static uint64_t op_max(const struct lb_volume_info *vi, enum lb_io_op op)
-{
-	switch (op) {
-	case LB_IO_DISCARD:
-		return vi->max_discard;
-	case LB_IO_WRITE_ZEROES:
-		return vi->max_write_zeroes;
-	default:
-		return vi->max_transfer;
-	}
 }
 
 /* Submit the next piece of the tag's request. */
 static void tag_next(struct tag *t)
 {
 	struct lb_ublk_queue *q = t->q;
-	uint64_t left = t->req.length - t->done, max = op_max(&q->e->info, t->req.op);
+	uint64_t left = t->req.length - t->done, max = lb_io_op_max(&q->e->info, t->req.op);
 	int r;
 
 	max -= max % q->cfg.lim.block_size;
@@ -235,26 +194,13 @@ static void tag_serve(struct tag *t)
 		return;
 	}
 	if (t->req.nop) {
-		count(q, &t->req);
+		lb_io_stats_count(&q->n, t->req.op, 0);
 		tag_commit(t, 0);
 		return;
 	}
 	t->st = TAG_SERVE;
 	t->done = 0;
-	if (t->req.op == LB_IO_FLUSH) {
-		/* one command, no length */
-		memset(&t->io, 0, sizeof(t->io));
-		t->io.op = LB_IO_FLUSH;
-		t->io.done = tag_io_done;
-		q->serving++;
-		r = lb_engine_submit(q->e, &t->io);
-		if (r < 0) {
-			q->serving--;
-			tag_commit(t, r);
-		}
-		return;
-	}
-	tag_next(t);
+	tag_next(t); /* a flush: one command of length 0 */
 }
 
 static void tag_cmd_done(struct lb_op *op, int res, uint32_t cqe_flags)
@@ -412,16 +358,7 @@ void lb_ublk_queue_join(struct lb_ublk_queue *q)
 	free(q);
 }
 
-void lb_ublk_queue_get_stats(const struct lb_ublk_queue *q, struct lb_ublk_stats *ret)
+void lb_ublk_queue_add_stats(const struct lb_ublk_queue *q, struct lb_io_stats *sum)
 {
-	struct lb_ublk_queue *m = (struct lb_ublk_queue *)q;
-
-	ret->reads = atomic_load_explicit(&m->n.reads, memory_order_relaxed);
-	ret->writes = atomic_load_explicit(&m->n.writes, memory_order_relaxed);
-	ret->flushes = atomic_load_explicit(&m->n.flushes, memory_order_relaxed);
-	ret->trims = atomic_load_explicit(&m->n.trims, memory_order_relaxed);
-	ret->zeroes = atomic_load_explicit(&m->n.zeroes, memory_order_relaxed);
-	ret->read_bytes = atomic_load_explicit(&m->n.read_bytes, memory_order_relaxed);
-	ret->write_bytes = atomic_load_explicit(&m->n.write_bytes, memory_order_relaxed);
-	ret->errors = atomic_load_explicit(&m->n.errors, memory_order_relaxed);
+	lb_io_stats_add(sum, &q->n);
 }

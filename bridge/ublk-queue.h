@@ -19,15 +19,10 @@
 #include <stdint.h>
 
 #include "engine.h"
+#include "io-stats.h"
 #include "lb-err.h"
 #include "loop.h"
 #include "ublk-iod.h"
-
-struct lb_ublk_stats {
-	uint64_t reads, writes, flushes, trims, zeroes;
-	uint64_t read_bytes, write_bytes;
-	uint64_t errors;
-};
 
 /* The engine a queue serves with: made on (and run by) the queue's loop,
  * on the queue's thread.  close logs out and frees. */
@@ -57,7 +52,7 @@ int lb_ublk_queue_start(const struct lb_ublk_queue_config *cfg, struct lb_ublk_q
 			lb_err *err);
 /* Wait for the thread to end (after STOP_DEV) and free the queue. */
 void lb_ublk_queue_join(struct lb_ublk_queue *q);
-/* Counters so far (any thread). */
-void lb_ublk_queue_get_stats(const struct lb_ublk_queue *q, struct lb_ublk_stats *ret);
+/* sum += the queue's counters so far (any thread). */
+void lb_ublk_queue_add_stats(const struct lb_ublk_queue *q, struct lb_io_stats *sum);
 
 #endif

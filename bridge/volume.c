@@ -108,9 +108,18 @@ static void session_log(void *arg, const char *line)
 	vlog(ch->v, "session %u: %s", ch->id, line);
 }
 
-static void server_log(void *arg, const char *line)
+/* A line from the NBD server or the ublk device; arg is the volume. */
+static void volume_log(void *arg, const char *line)
 {
 	vlog(arg, "%s", line);
+}
+
+/* Whether s is logged in, so that a logout is owed. */
+static bool logged_in(const struct iscsi_session *s)
+{
+	iscsi_session_state st = iscsi_session_get_state(s);
+
+	return st == ISCSI_SESSION_FULL_FEATURE || st == ISCSI_SESSION_RECOVERING;
 }
 
 /* ---- channels ---- */
@@ -140,9 +149,7 @@ static void channel_logout_done(struct iscsi_session *s, void *arg, int res)
 /* Log the channel's session out (or just drop it if it is not logged in). */
 static void channel_retire(struct channel *ch)
 {
-	iscsi_session_state st = iscsi_session_get_state(ch->s);
-
-	if (st == ISCSI_SESSION_FULL_FEATURE || st == ISCSI_SESSION_RECOVERING) {
+	if (logged_in(ch->s)) {
 		ch->st = CH_LOGOUT;
 		if (iscsi_session_logout(ch->s, channel_logout_done, ch) == 0)
 			return;
@@ -229,7 +236,7 @@ static void conn_close(void *arg, struct nbd_conn *c)
 static const struct nbd_server_ops server_ops = {
 	.conn_open = conn_open,
 	.conn_close = conn_close,
-	.log = server_log,
+	.log = volume_log,
 };
 
 static void channel_free(struct channel *ch)
@@ -297,23 +304,14 @@ static struct json_object *volume_json(struct volume *v, bool live)
 	st = json_object_new_object();
 	{
 		struct nbd_server_stats ns = {0};
+		struct lb_io_stats *io = &ns.io;
 		struct iscsi_session_stats is, sum = {0};
 		unsigned sessions = 0;
 
 		if (v->srv)
 			nbd_server_get_stats(v->srv, &ns);
 		if (v->ublk) {
-			struct lb_ublk_stats us;
-
-			lb_ublk_dev_get_stats(v->ublk, &us);
-			ns.reads = us.reads;
-			ns.writes = us.writes;
-			ns.read_bytes = us.read_bytes;
-			ns.write_bytes = us.write_bytes;
-			ns.flushes = us.flushes;
-			ns.trims = us.trims;
-			ns.zeroes = us.zeroes;
-			ns.errors = us.errors;
+			lb_ublk_dev_add_stats(v->ublk, io);
 			sessions += lb_ublk_dev_queues(v->ublk);
 		}
 		for (struct channel *ch = v->channels; ch; ch = ch->next) {
@@ -324,14 +322,14 @@ static struct json_object *volume_json(struct volume *v, bool live)
 			if (ch->st == CH_READY)
 				sessions++;
 		}
-		add_u64(st, "reads", ns.reads);
-		add_u64(st, "writes", ns.writes);
-		add_u64(st, "read_bytes", ns.read_bytes);
-		add_u64(st, "write_bytes", ns.write_bytes);
-		add_u64(st, "flushes", ns.flushes);
-		add_u64(st, "trims", ns.trims);
-		add_u64(st, "zeroes", ns.zeroes);
-		add_u64(st, "errors", ns.errors);
+		add_u64(st, "reads", io->reads);
+		add_u64(st, "writes", io->writes);
+		add_u64(st, "read_bytes", io->read_bytes);
+		add_u64(st, "write_bytes", io->write_bytes);
+		add_u64(st, "flushes", io->flushes);
+		add_u64(st, "trims", io->trims);
+		add_u64(st, "zeroes", io->zeroes);
+		add_u64(st, "errors", io->errors);
 		add_u64(st, "connections", ns.connections);
 		add_u64(st, "sessions", sessions);
 		if (v->ublk)
@@ -543,7 +541,7 @@ static int export_kernel(struct volume *v, lb_err *err)
 		fds[n] = sv[1];
 	}
 	if (r == 0) {
-		snprintf(backend, sizeof(backend), "lunbridge:%s", v->cfg->name);
+		snprintf(backend, sizeof(backend), LB_NBD_BACKEND_FMT, v->cfg->name);
 		nc.index = v->cfg->export->index;
 		nc.size_bytes = v->desc.size;
 		nc.block_size = v->desc.min_block;
@@ -574,6 +572,17 @@ static void queue_session_log(void *arg, const char *line)
 	vlog(qs->v, "queue %u session: %s", qs->q, line);
 }
 
+/* On the queue's thread: log its session out (if it is in) and free it. */
+static void queue_session_end(struct ublk_queue_session *qs)
+{
+	if (!qs->s)
+		return;
+	if (logged_in(qs->s))
+		(void)iscsi_session_logout_sync(qs->s);
+	iscsi_session_free(qs->s);
+	qs->s = NULL;
+}
+
 /* On queue q's thread: its own session on its own loop, and the LUN's
  * engine on it. */
 static int ublk_engine_open(void *arg, unsigned q, struct lb_loop *loop, struct lb_engine **ret,
@@ -597,37 +606,18 @@ static int ublk_engine_open(void *arg, unsigned q, struct lb_loop *loop, struct 
 	} else {
 		lb_err_set(err, -r, "queue %u: %s", q, err->msg);
 	}
-	if (r < 0) {
-		(void)iscsi_session_logout_sync(qs->s);
-		iscsi_session_free(qs->s);
-		qs->s = NULL;
-	}
+	if (r < 0)
+		queue_session_end(qs);
 	return r;
 }
 
 static void ublk_engine_close(void *arg, unsigned q, struct lb_loop *loop, struct lb_engine *e)
 {
 	struct volume *v = arg;
-	struct ublk_queue_session *qs = &v->qs[q];
 
 	lb_engine_free(e);
-	if (!qs->s)
-		return;
-	{
-		iscsi_session_state st = iscsi_session_get_state(qs->s);
-
-		if (st == ISCSI_SESSION_FULL_FEATURE || st == ISCSI_SESSION_RECOVERING)
-			(void)iscsi_session_logout_sync(qs->s);
-	}
-	iscsi_session_free(qs->s);
-	qs->s = NULL;
+	queue_session_end(&v->qs[q]);
 }
-
-static void ublk_log(void *arg, const char *line)
-{
-	vlog(arg, "%s", line);
-}
-
 
 /* The ublk device the dead bridge of this volume served, if its state
  * file names one for the same target and LUN: its id, else -1. */
@@ -668,7 +658,7 @@ static int export_ublk(struct volume *v, lb_err *err)
 	v->ublk_ops = (struct lb_ublk_engine_ops){
 		.open = ublk_engine_open,
 		.close = ublk_engine_close,
-		.log = ublk_log,
+		.log = volume_log,
 		.arg = v,
 	};
 	if (r < 0)
@@ -782,7 +772,7 @@ static bool teardown(struct volume *v, bool ok)
 	v->state = "detaching";
 	if (v->ublk) {
 		/* requests in flight end, the queues log out, the device goes */
-		if (!lb_ublk_dev_destroy(v->ublk, ublk_log, v))
+		if (!lb_ublk_dev_destroy(v->ublk, volume_log, v))
 			clean = false;
 		v->ublk = NULL;
 	}
@@ -821,12 +811,8 @@ static bool teardown(struct volume *v, bool ok)
 		else if (w.res < 0)
 			vlog(v, "SYNCHRONIZE CACHE failed: %s", strerror(-w.res));
 	}
-	if (clean) {
-		iscsi_session_state st = iscsi_session_get_state(v->primary->s);
-
-		if (st == ISCSI_SESSION_FULL_FEATURE || st == ISCSI_SESSION_RECOVERING)
-			(void)iscsi_session_logout_sync(v->primary->s);
-	}
+	if (clean && logged_in(v->primary->s))
+		(void)iscsi_session_logout_sync(v->primary->s);
 	if (v->detach_client) {
 		char line[128];
 

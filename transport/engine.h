@@ -47,6 +47,20 @@ enum lb_io_op {
 #define LB_IO_FUA 0x1u	   /* write: durable before completion */
 #define LB_IO_NO_HOLE 0x2u /* write zeroes: keep the blocks allocated */
 
+/* The most one I/O of op may carry on this LUN (0 for discard or write
+ * zeroes when it has none). */
+static inline uint32_t lb_io_op_max(const struct lb_volume_info *vi, enum lb_io_op op)
+{
+	switch (op) {
+	case LB_IO_DISCARD:
+		return vi->max_discard;
+	case LB_IO_WRITE_ZEROES:
+		return vi->max_write_zeroes;
+	default:
+		return vi->max_transfer;
+	}
+}
+
 struct lb_io;
 typedef void (*lb_io_cb)(struct lb_io *io, int res);
 

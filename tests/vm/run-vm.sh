@@ -150,21 +150,22 @@ qemu=(setpriv --pdeathsig KILL "$QEMU"
 	-serial stdio -nic none
 	-kernel "$VMLINUZ" -initrd "$VMDIR/initramfs.cpio.gz"
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap")
-rw=
+# share DIR [OPTS]: DIR at the same path in the guest (tests/vm/init
+# mounts what lb.rw lists, read-only ones included)
+shares=
 i=0
-for d in ${RO_DIRS[@]+"${RO_DIRS[@]}"}; do
-	mkdir -p "$d"
-	qemu+=(-virtfs "local,path=$d,mount_tag=lbrw$i,security_model=none,readonly=on,multidevs=remap")
-	rw+=${rw:+,}lbrw$i:$d
+share() {
+	qemu+=(-virtfs "local,path=$1,mount_tag=lbrw$i,security_model=none${2:-},multidevs=remap")
+	shares+=${shares:+,}lbrw$i:$1
 	i=$((i + 1))
+}
+for d in ${RO_DIRS[@]+"${RO_DIRS[@]}"}; do
+	share "$d" ,readonly=on
 done
 for d in ${RW_DIRS[@]+"${RW_DIRS[@]}"}; do
-	d=$(cd "$d" && pwd -P)
-	qemu+=(-virtfs "local,path=$d,mount_tag=lbrw$i,security_model=none,multidevs=remap")
-	rw+=${rw:+,}lbrw$i:$d
-	i=$((i + 1))
+	share "$(cd "$d" && pwd -P)"
 done
-[ -z "$rw" ] || append+=" lb.rw=$rw"
+[ -z "$shares" ] || append+=" lb.rw=$shares"
 [ ${#append} -lt 2000 ] || die "the kernel command line is too long (${#append} bytes): use shorter paths"
 qemu+=(-append "$append")
 
