@@ -9,6 +9,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "attach-kernel.h"
 #include "cli-session.h"
 #include "cli.h"
 #include "export-uri.h"
@@ -18,7 +19,7 @@
 static const char attach_help[] =
 	"Usage: lunbridge attach -p IP[:PORT] -T IQN -l LUN --export EXPORT [--name NAME]\n"
 	"                        [--queues N] [--daemon] [--no-recovery] [-I IFACE]\n"
-	"                        [CHAP options]\n"
+	"                        [--engine iscsi|kernel] [--no-fallback] [CHAP options]\n"
 	"\n"
 	"Bring one LUN to this host and serve it until `lunbridge detach NAME` or\n"
 	"SIGTERM: in the foreground (for systemd), or with --daemon returning once\n"
@@ -43,7 +44,16 @@ static const char attach_help[] =
 	"                              final SYNCHRONIZE CACHE)\n"
 	"      --daemon                go to the background once serving\n"
 	"      --no-recovery           ublk: remove the device if the bridge dies,\n"
-	"                              rather than keep it for a restarted bridge\n" CLI_SESSION_HELP
+	"                              rather than keep it for a restarted bridge\n"
+	"      --engine iscsi|kernel   who carries the session: lunbridge's own tcp\n"
+	"                              initiator (iscsi; the default for tcp ifaces)\n"
+	"                              or the kernel's, logged in through open-iscsi\n"
+	"                              (kernel; always for offload and iser ifaces,\n"
+	"                              whose hardware is checked first).  The LUN's\n"
+	"                              SCSI disk is then served through io_uring.\n"
+	"      --no-fallback           offload and iser: fail when the hardware is\n"
+	"                              missing or the login fails, rather than fall\n"
+	"                              back to tcp on the 'default' iface\n" CLI_SESSION_HELP
 	"  -h, --help                  this text\n"
 	"\n"
 	"Runtime state: $LUNBRIDGE_RUN_DIR, else " LB_RUN_DIR_DEFAULT ".\n";
@@ -155,6 +165,9 @@ int cli_attach(int argc, char **argv)
 	struct lb_rt_lock lock = {.fd = -1};
 	struct lb_export exp;
 	char name[LB_VOLUME_NAME_MAX + 1];
+	struct lb_attach_kernel ka = {0};
+	iface_transport_kind kind;
+	bool hw = false, kernel = false;
 	lb_err err = {{0}};
 	cli_session cs;
 	int rc, r;
@@ -195,8 +208,44 @@ int cli_attach(int argc, char **argv)
 	}
 	o.recover = true;
 	o.ring_entries = 1024;
-	rc = cli_session_open(&o, &cs);
+	rc = cli_session_resolve(&o, &cs);
+	if (rc == 0)
+		rc = cli_session_loop(&o, &cs);
+	if (rc == 0) {
+		kind = iface_transport_kind_of(iface_rec_transport(cs.rec));
+		hw = kind == IFACE_TRANSPORT_OFFLOAD || kind == IFACE_TRANSPORT_ISER;
+		if (hw && o.engine && strcmp(o.engine, "iscsi") == 0) {
+			cli_error("iface '%s': transport '%s' runs in the kernel; --engine iscsi "
+				  "cannot carry it",
+				  iface_rec_name(cs.rec), iface_rec_transport(cs.rec));
+			rc = CLI_EXIT_USAGE;
+		}
+		kernel = hw || (o.engine && strcmp(o.engine, "kernel") == 0);
+	}
+	if (rc == 0 && kernel) {
+		r = lb_attach_kernel(&o, &cs, name, &ka, log_line, &a, &err);
+		if (r < 0 && hw && !o.no_fallback) {
+			char line[800];
+
+			snprintf(line, sizeof(line),
+				 "iface '%s': %s; falling back to tcp on iface 'default' "
+				 "(--no-fallback to fail instead)",
+				 iface_rec_name(cs.rec), lb_err_msg(&err, r));
+			log_line(&a, line);
+			iface_rec_free(cs.rec);
+			cs.rec = NULL;
+			o.iface = "default";
+			rc = cli_session_load_iface(&o, o.iface, &cs.rec);
+			kernel = false;
+		} else if (r < 0) {
+			cli_error("iface '%s': %s", iface_rec_name(cs.rec), lb_err_msg(&err, r));
+			rc = CLI_EXIT_FAILURE;
+		}
+	}
+	if (rc == 0 && !kernel)
+		rc = cli_session_connect(&o, &cs);
 	if (rc) {
+		cli_session_close(&cs);
 		lb_rt_unlock(&lock);
 		return rc;
 	}
@@ -205,16 +254,21 @@ int cli_attach(int argc, char **argv)
 	vc.lun = o.lun;
 	vc.queues = o.queues;
 	vc.ublk_recovery = !o.no_recovery;
-	vc.session = &cs.cfg;
+	vc.session = kernel ? NULL : &cs.cfg;
+	vc.engine = kernel ? ka.engine : NULL;
+	vc.disk = kernel ? ka.disk : NULL;
+	vc.kernel_sid = kernel ? ka.login.session.sid : 0;
 	vc.portal = o.portal;
 	vc.target = o.target;
-	vc.iface = o.iface ? o.iface : "default";
+	vc.iface = iface_rec_name(cs.rec);
 	vc.log = log_line;
 	vc.log_arg = &a;
 	vc.ready = ready;
 	vc.ready_arg = &a;
 	r = lb_volume_run(&cs.loop, cs.s, &lock, &vc, &err);
 	cs.s = NULL; /* the volume freed it */
+	if (kernel) /* the disk is closed: leave the login */
+		lb_attach_kernel_release(&ka, name, log_line, &a);
 	lb_rt_unlock(&lock);
 	cli_session_close(&cs);
 	if (r < 0) {

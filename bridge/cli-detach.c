@@ -9,7 +9,9 @@
 
 #include "cli.h"
 #include "export-uri.h"
+#include "kernel-login.h"
 #include "nbd-netlink.h"
+#include "route.h"
 #include "runtime.h"
 #include "ublk-dev.h"
 #include "ublk-proto.h"
@@ -91,23 +93,60 @@ static bool nbd_bound_to(unsigned index, const char *name)
 	return strcmp(have, want) == 0;
 }
 
+static const char *json_str(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && v ? json_object_get_string(v) : NULL;
+}
+
+static void log_stderr(void *arg, const char *line)
+{
+	fprintf(stderr, "lunbridge: %s\n", line);
+}
+
+/* A dead kernel-engine volume still counts in its open-iscsi login:
+ * uncount it (the last one logs out).  0, or -1 (said). */
+static int release_login(const char *dir, const char *name, json_object *o)
+{
+	const char *portal = json_str(o, "portal"), *target = json_str(o, "target"),
+		   *iface = json_str(o, "iface");
+	iface_route_portal p;
+	struct lb_klogin_node n;
+	lb_err err = {{0}};
+	int r;
+
+	if (!portal || !target || !iface || iface_route_parse_portal(portal, &p, NULL) < 0)
+		return 0;
+	n = (struct lb_klogin_node){
+		.target = target, .address = p.addr_str, .port = p.port, .iface = iface};
+	r = lb_klogin_release(dir, name, &n, 10000, log_stderr, NULL, &err);
+	if (r < 0) {
+		cli_error("volume %s: %s", name, lb_err_msg(&err, r));
+		return -1;
+	}
+	return 0;
+}
+
 /* No bridge runs for name: remove the device its dead bridge left for a
  * successor (a quiesced ublk device, or a kernel NBD device waiting for
- * sockets).  1 if there was one, 0 if not, -1 on error (said). */
+ * sockets), and leave its open-iscsi login.  1 if there was one, 0 if
+ * not, -1 on error (said). */
 static int detach_left_device(const char *dir, const char *name)
 {
 	struct lb_rt_lock lock = {.fd = -1};
-	json_object *o = NULL, *v;
-	const char *dev = NULL;
+	json_object *o = NULL;
+	const char *dev = NULL, *engine = NULL;
 	lb_err err = {{0}};
 	unsigned id;
 	int ret = 0, r = 0;
 
 	if (lb_rt_name_check(name, NULL) < 0 || lb_rt_lock(dir, name, &lock, &err) < 0)
 		return 0;
-	if (lock.stale && (o = json_tokener_parse(lock.stale)) &&
-	    json_object_object_get_ex(o, "device", &v) && v)
-		dev = json_object_get_string(v);
+	if (lock.stale && (o = json_tokener_parse(lock.stale))) {
+		dev = json_str(o, "device");
+		engine = json_str(o, "engine");
+	}
 	if (dev && sscanf(dev, LB_UBLK_BLOCK_FMT, &id) == 1) {
 		r = lb_ublk_dev_remove(id, &err);
 		ret = 1;
@@ -122,6 +161,14 @@ static int detach_left_device(const char *dir, const char *name)
 	} else if (ret) {
 		printf("detached %s (its bridge had died; %s %s)\n", name, dev,
 		       r == 0 ? "removed" : "was gone already");
+	}
+	if (o && engine && strcmp(engine, "kernel") == 0 && ret >= 0) {
+		if (release_login(dir, name, o) < 0)
+			ret = -1;
+		else if (ret == 0) {
+			printf("detached %s (its bridge had died)\n", name);
+			ret = 1;
+		}
 	}
 	json_object_put(o);
 	lb_rt_unlock(&lock);

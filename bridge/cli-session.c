@@ -28,6 +28,8 @@ enum {
 	OPT_QUEUES,
 	OPT_DAEMON,
 	OPT_NO_RECOVERY,
+	OPT_ENGINE,
+	OPT_NO_FALLBACK,
 };
 
 static int parse_digest(const cli_session_opts *o, const char *opt, const char *v, bool *ret)
@@ -119,6 +121,8 @@ int cli_session_parse_opts(int argc, char **argv, const char *want, const char *
 		{"queues", required_argument, NULL, OPT_QUEUES},
 		{"daemon", no_argument, NULL, OPT_DAEMON},
 		{"no-recovery", no_argument, NULL, OPT_NO_RECOVERY},
+		{"engine", required_argument, NULL, OPT_ENGINE},
+		{"no-fallback", no_argument, NULL, OPT_NO_FALLBACK},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -186,6 +190,8 @@ int cli_session_parse_opts(int argc, char **argv, const char *want, const char *
 		case OPT_QUEUES:
 		case OPT_DAEMON:
 		case OPT_NO_RECOVERY:
+		case OPT_ENGINE:
+		case OPT_NO_FALLBACK:
 			if (!strchr(want, 'a'))
 				return cli_usage_error(o->cmd, "unknown option '%s'",
 						       argv[optind - 1]);
@@ -197,6 +203,17 @@ int cli_session_parse_opts(int argc, char **argv, const char *want, const char *
 				rc = parse_uint(o, "--queues", optarg, 1, 16, &o->queues);
 			else if (c == OPT_NO_RECOVERY)
 				o->no_recovery = true;
+			else if (c == OPT_NO_FALLBACK)
+				o->no_fallback = true;
+			else if (c == OPT_ENGINE) {
+				if (strcmp(optarg, "iscsi") != 0 && strcmp(optarg, "kernel") != 0)
+					return cli_usage_error(o->cmd,
+							       "--engine: '%s' is not 'iscsi' "
+							       "(lunbridge's initiator) or 'kernel' "
+							       "(open-iscsi)",
+							       optarg);
+				o->engine = optarg;
+			}
 			else
 				o->daemon = true;
 			break;
@@ -302,11 +319,29 @@ static int open_fail(cli_session *cs)
 	return CLI_EXIT_FAILURE;
 }
 
-int cli_session_open(const cli_session_opts *o, cli_session *cs)
+int cli_session_load_iface(const cli_session_opts *o, const char *name, iface_rec **ret)
 {
 	_cleanup_(iface_store_freep) iface_store *store = NULL;
-	_cleanup_(iface_rec_freep) iface_rec *rec = NULL;
-	struct iscsi_session_config cfg;
+	lb_err err = {{0}};
+	int r;
+
+	if (iface_name_is_builtin(name)) {
+		r = iface_rec_builtin(name, ret);
+	} else {
+		r = cli_open_store(o->iface_dir, &store);
+		if (r != CLI_EXIT_OK)
+			return r;
+		r = iface_store_load(store, name, ret, &err);
+	}
+	if (r < 0) {
+		cli_error("iface '%s': %s", name, lb_err_msg(&err, r));
+		return CLI_EXIT_FAILURE;
+	}
+	return 0;
+}
+
+int cli_session_resolve(const cli_session_opts *o, cli_session *cs)
+{
 	const char *iface = o->iface ? o->iface : "default";
 	size_t len = 0;
 	lb_err err = {{0}};
@@ -318,24 +353,9 @@ int cli_session_open(const cli_session_opts *o, cli_session *cs)
 		cli_error("portal '%s': %s", o->portal, lb_err_msg(&err, r));
 		return CLI_EXIT_USAGE;
 	}
-	if (iface_name_is_builtin(iface)) {
-		r = iface_rec_builtin(iface, &rec);
-	} else {
-		r = cli_open_store(o->iface_dir, &store);
-		if (r != CLI_EXIT_OK)
-			return r;
-		r = iface_store_load(store, iface, &rec, &err);
-	}
-	if (r < 0) {
-		cli_error("iface '%s': %s", iface, lb_err_msg(&err, r));
-		return CLI_EXIT_FAILURE;
-	}
-	r = iscsi_binding_resolve(rec, getenv("LUNBRIDGE_INITIATORNAME_FILE"), &cs->bind, &err);
-	if (r < 0) {
-		cli_error("%s", lb_err_msg(&err, r));
-		return CLI_EXIT_FAILURE;
-	}
-
+	r = cli_session_load_iface(o, iface, &cs->rec);
+	if (r)
+		return r;
 	if (o->chap_user) {
 		r = read_secret("CHAP secret", o->chap_secret_file, "LUNBRIDGE_CHAP_SECRET",
 				cs->secret, sizeof(cs->secret), &len);
@@ -364,14 +384,37 @@ int cli_session_open(const cli_session_opts *o, cli_session *cs)
 			return open_fail(cs);
 		}
 	}
+	return 0;
+}
 
-	r = lb_loop_init(&cs->loop, o->ring_entries ? o->ring_entries : 256, 0);
+int cli_session_loop(const cli_session_opts *o, cli_session *cs)
+{
+	int r = lb_loop_init(&cs->loop, o->ring_entries ? o->ring_entries : 256, 0);
+
 	if (r < 0) {
 		cli_error("cannot set up io_uring: %s", strerror(-r));
 		return open_fail(cs);
 	}
 	cs->loop_ready = true;
+	return 0;
+}
 
+int cli_session_connect(const cli_session_opts *o, cli_session *cs)
+{
+	struct iscsi_session_config cfg;
+	lb_err err = {{0}};
+	int r;
+
+	r = iscsi_binding_resolve(cs->rec, getenv("LUNBRIDGE_INITIATORNAME_FILE"), &cs->bind, &err);
+	if (r < 0) {
+		cli_error("%s", lb_err_msg(&err, r));
+		return open_fail(cs);
+	}
+	if (!cs->loop_ready) {
+		r = cli_session_loop(o, cs);
+		if (r)
+			return r;
+	}
 	iscsi_session_config_init(&cfg);
 	cfg.host = cs->portal.addr_str;
 	cfg.port = cs->portal.port;
@@ -399,6 +442,17 @@ int cli_session_open(const cli_session_opts *o, cli_session *cs)
 	return 0;
 }
 
+int cli_session_open(const cli_session_opts *o, cli_session *cs)
+{
+	int r = cli_session_resolve(o, cs);
+
+	if (r == 0)
+		r = cli_session_loop(o, cs);
+	if (r == 0)
+		r = cli_session_connect(o, cs);
+	return r;
+}
+
 void cli_session_close(cli_session *cs)
 {
 	if (cs->s) {
@@ -412,6 +466,8 @@ void cli_session_close(cli_session *cs)
 		cs->loop_ready = false;
 	}
 	iscsi_binding_clear(&cs->bind);
+	iface_rec_free(cs->rec);
+	cs->rec = NULL;
 	explicit_bzero(cs->secret, sizeof(cs->secret));
 	explicit_bzero(cs->target_secret, sizeof(cs->target_secret));
 }

@@ -54,6 +54,10 @@ typedef struct cli_session_opts {
 	uint32_t queues;
 	bool daemon;
 	bool no_recovery;
+	/* attach: --engine iscsi|kernel (NULL: by the iface's transport),
+	 * --no-fallback */
+	const char *engine;
+	bool no_fallback;
 	/* set by the command, not by options */
 	bool recover;	       /* reconnect when the link drops */
 	unsigned ring_entries; /* io_uring size; 0: 256 */
@@ -66,6 +70,7 @@ int cli_session_parse_opts(int argc, char **argv, const char *want, const char *
 			   cli_session_opts *o);
 
 typedef struct cli_session {
+	iface_rec *rec; /* the iface record */
 	struct lb_loop loop;
 	bool loop_ready;
 	struct iscsi_session *s;
@@ -80,6 +85,13 @@ typedef struct cli_session {
  * when o->target is NULL).  Prints the one error line itself; returns 0
  * or an exit status. */
 int cli_session_open(const cli_session_opts *o, cli_session *cs);
+/* The same in steps: the portal, iface record (cs->rec) and secrets;
+ * the io_uring loop; then our initiator's binding, session and login. */
+int cli_session_resolve(const cli_session_opts *o, cli_session *cs);
+int cli_session_loop(const cli_session_opts *o, cli_session *cs);
+int cli_session_connect(const cli_session_opts *o, cli_session *cs);
+/* Load iface record NAME (built-in or from the store). */
+int cli_session_load_iface(const cli_session_opts *o, const char *name, iface_rec **ret);
 /* Log out (if logged in) and free everything; secrets are wiped. */
 void cli_session_close(cli_session *cs);
 

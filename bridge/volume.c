@@ -135,7 +135,8 @@ static struct channel *channel_new(struct volume *v, struct iscsi_session *s)
 	ch->id = v->next_channel_id++;
 	ch->next = v->channels;
 	v->channels = ch;
-	iscsi_session_set_log(s, session_log, ch);
+	if (s)
+		iscsi_session_set_log(s, session_log, ch);
 	return ch;
 }
 
@@ -198,6 +199,10 @@ static int conn_open(void *arg, struct nbd_conn *c)
 
 	if (v->stop)
 		return -ESHUTDOWN;
+	if (!v->cfg->session) { /* the kernel's disk: one engine serves all */
+		nbd_conn_set_engine(c, v->primary->e);
+		return 0;
+	}
 	if (iscsi_session_new(v->loop, v->cfg->session, &s, &err) < 0) {
 		vlog(v, "cannot start a session for a new connection: %s", err.msg);
 		nbd_conn_set_engine(c, v->primary->e);
@@ -275,6 +280,22 @@ static void add_u64(struct json_object *o, const char *k, uint64_t n)
 	json_object_object_add(o, k, json_object_new_uint64(n));
 }
 
+/* The kernel's state of open-iscsi session sid ("LOGGED_IN", "FAILED"). */
+static const char *kernel_session_state(unsigned sid, char *buf, size_t len)
+{
+	char path[80];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/iscsi_session/session%u/state", sid);
+	f = fopen(path, "re");
+	if (!f || !fgets(buf, (int)len, f))
+		snprintf(buf, len, "gone");
+	if (f)
+		fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	return buf;
+}
+
 /* What `lunbridge list` shows; live adds the counters. */
 static struct json_object *volume_json(struct volume *v, bool live)
 {
@@ -294,6 +315,10 @@ static struct json_object *volume_json(struct volume *v, bool live)
 	add_u64(o, "lun", cfg->lun);
 	add_str(o, "iface", cfg->iface);
 	add_str(o, "engine", v->primary->e->ops->name);
+	if (cfg->disk) {
+		add_str(o, "disk", cfg->disk);
+		add_u64(o, "iscsi_session", cfg->kernel_sid);
+	}
 	add_str(o, "export", kernel ? "nbd" : ublk ? "ublk" : v->where);
 	add_str(o, "device", (kernel && v->nbd_index >= 0) || (ublk && v->ublk) ? v->where : NULL);
 	add_str(o, "state", v->state);
@@ -315,6 +340,8 @@ static struct json_object *volume_json(struct volume *v, bool live)
 			sessions += lb_ublk_dev_queues(v->ublk);
 		}
 		for (struct channel *ch = v->channels; ch; ch = ch->next) {
+			if (!ch->s)
+				continue;
 			iscsi_session_get_stats(ch->s, &is);
 			sum.reconnects += is.reconnects;
 			sum.timeouts += is.timeouts;
@@ -341,10 +368,14 @@ static struct json_object *volume_json(struct volume *v, bool live)
 		add_u64(st, "retries", sum.retries);
 	}
 	json_object_object_add(o, "stats", st);
-	{
+	if (v->primary->s) {
 		iscsi_session_state ss = iscsi_session_get_state(v->primary->s);
 
 		add_str(o, "session", iscsi_session_state_name(ss));
+	} else {
+		char state[32];
+
+		add_str(o, "session", kernel_session_state(cfg->kernel_sid, state, sizeof(state)));
 	}
 	return o;
 }
@@ -594,6 +625,10 @@ static int ublk_engine_open(void *arg, unsigned q, struct lb_loop *loop, struct 
 
 	qs->v = v;
 	qs->q = q;
+	if (!v->cfg->session) { /* the kernel's disk, on this queue's loop */
+		r = lb_engine_kernel_clone(v->primary->e, loop, ret);
+		return r < 0 ? lb_err_set(err, -r, "queue %u: %s", q, strerror(-r)) : 0;
+	}
 	r = iscsi_session_new(loop, v->cfg->session, &qs->s, err);
 	if (r < 0)
 		return r;
@@ -799,7 +834,8 @@ static bool teardown(struct volume *v, bool ok)
 		clean = false;
 	}
 	if (clean && ok && v->primary->e->info.flush &&
-	    iscsi_session_get_state(v->primary->s) == ISCSI_SESSION_FULL_FEATURE) {
+	    (!v->primary->s ||
+	     iscsi_session_get_state(v->primary->s) == ISCSI_SESSION_FULL_FEATURE)) {
 		struct flush_wait w = {.io = {.op = LB_IO_FLUSH, .done = flush_done}};
 
 		int r = lb_engine_submit(v->primary->e, &w.io);
@@ -811,7 +847,7 @@ static bool teardown(struct volume *v, bool ok)
 		else if (w.res < 0)
 			vlog(v, "SYNCHRONIZE CACHE failed: %s", strerror(-w.res));
 	}
-	if (clean && logged_in(v->primary->s))
+	if (clean && v->primary->s && logged_in(v->primary->s))
 		(void)iscsi_session_logout_sync(v->primary->s);
 	if (v->detach_client) {
 		char line[128];
@@ -862,15 +898,19 @@ int lb_volume_run(struct lb_loop *loop, struct iscsi_session *s, struct lb_rt_lo
 		.state = "starting",
 	};
 	char path[PATH_MAX];
-	int r;
+	int r = 0;
 
 	v.primary = channel_new(&v, s);
 	if (!v.primary) {
 		iscsi_session_free(s);
+		lb_engine_free(cfg->engine);
 		return lb_err_set(err, ENOMEM, "out of memory");
 	}
 	v.primary->st = CH_READY;
-	r = lb_engine_iscsi_new(s, cfg->lun, &v.primary->e, err);
+	if (cfg->engine)
+		v.primary->e = cfg->engine;
+	else
+		r = lb_engine_iscsi_new(s, cfg->lun, &v.primary->e, err);
 	if (r < 0)
 		goto fail;
 	export_desc(&v);

@@ -27,8 +27,15 @@ struct lb_volume_config {
 	uint32_t lun;
 	unsigned queues; /* kernel NBD sockets or ublk queues (and sessions); 0: 1 */
 	bool ublk_recovery; /* ublk: keep the device for a restarted bridge */
-	/* the sessions the volume opens itself; strings outlive the volume */
+	/* the sessions the volume opens itself; strings outlive the volume.
+	 * NULL with the kernel engine: then engine is the LUN's, open on the
+	 * loop, and the volume takes it (connections share it, ublk queues
+	 * clone it onto their own loops). */
 	const struct iscsi_session_config *session;
+	struct lb_engine *engine;
+	/* kernel engine: the disk and open-iscsi session under it, for list */
+	const char *disk;
+	unsigned kernel_sid;
 	/* shown by `lunbridge list` */
 	const char *portal, *target, *iface;
 	/* one line each; NULL: stderr */
@@ -39,7 +46,8 @@ struct lb_volume_config {
 	void *ready_arg;
 };
 
-/* Run the volume on loop, taking over s (logged in) and lock (taken).
+/* Run the volume on loop, taking over s (logged in; NULL with
+ * cfg->engine) and lock (taken).
  * Returns 0 after a detach or SIGTERM (the device is gone, the sessions
  * logged out), or -errno with err set when it could not start; in both
  * cases s is freed and nothing the volume made is left behind.  The

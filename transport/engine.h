@@ -81,6 +81,11 @@ struct lb_io {
 			uint8_t param[24];
 			void *engine;
 		} iscsi;
+		struct {
+			struct lb_op op;
+			void *engine;
+			int mode; /* fallocate mode of a discard or write zeroes */
+		} kernel;
 	} priv;
 };
 
@@ -117,5 +122,17 @@ int lb_engine_iscsi_new(struct iscsi_session *s, uint32_t lun, struct lb_engine 
  * connection, one per queue): what base learnt, without asking again. */
 int lb_engine_iscsi_clone(const struct lb_engine *base, struct iscsi_session *s,
 			  struct lb_engine **ret);
+
+/* The open-iscsi engine: the LUN's SCSI disk in the kernel (DEVNODE, as
+ * kdisk.h found it and described it in INFO), opened O_DIRECT and
+ * exclusively, all I/O on loop's io_uring: reads and writes (FUA as
+ * RWF_DSYNC), flush as fdatasync, discard and write zeroes as fallocate. */
+int lb_engine_kernel_new(struct lb_loop *loop, const char *devnode,
+			 const struct lb_volume_info *info, struct lb_engine **ret, lb_err *err);
+/* The same disk for another thread's loop (a ublk queue). */
+int lb_engine_kernel_clone(const struct lb_engine *base, struct lb_loop *loop,
+			   struct lb_engine **ret);
+/* The disk's path, or NULL if e is not the open-iscsi engine. */
+const char *lb_engine_kernel_disk(const struct lb_engine *e);
 
 #endif

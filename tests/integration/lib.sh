@@ -19,6 +19,17 @@ expect_eq() {
 	fi
 }
 
+# expect_match DESCRIPTION EXTENDED-REGEX ACTUAL
+expect_match() {
+	if [[ $3 =~ $2 ]]; then
+		pass "$1"
+	else
+		fail "$1"
+		echo "--- expected a match for"; printf '%s\n' "$2"
+		echo "--- actual"; printf '%s\n' "$3"
+	fi
+}
+
 # expect_fail DESCRIPTION EXPECTED-STDERR-LINE COMMAND...: exits non-zero
 # and prints exactly one line on stderr, equal to the expected one.
 expect_fail() {

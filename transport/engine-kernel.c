@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The open-iscsi engine: block I/O on the SCSI disk of a kernel session
+ * (an offload HBA's, iSER's, or iscsi_tcp's), O_DIRECT through io_uring.
+ * The kernel's sd driver turns it into SCSI commands; nothing here speaks
+ * iSCSI.  The frontends' buffers are page aligned (NBD's pool, ublk's
+ * per-tag buffers), which O_DIRECT needs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine.h"
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+
+/* 6.1 block/fops.c: punch hole with NO_HIDE_STALE is a discard; without
+ * it, write zeroes that may unmap (no fallback to writing zeroes); zero
+ * range writes zeroes and keeps the blocks. */
+#define MODE_DISCARD (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE | FALLOC_FL_NO_HIDE_STALE)
+#define MODE_ZEROES_UNMAP (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)
+#define MODE_ZEROES (FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE)
+
+struct engine_kernel {
+	struct lb_engine e;
+	struct lb_loop *loop;
+	int fd;
+	char path[64];
+};
+
+static const struct lb_engine_ops engine_kernel_ops;
+
+static int kernel_prep(struct engine_kernel *ek, struct lb_io *io);
+
+static void kernel_done(struct lb_op *op, int res, uint32_t cqe_flags)
+{
+	struct lb_io *io = container_of(op, struct lb_io, priv.kernel.op);
+	struct engine_kernel *ek = io->priv.kernel.engine;
+
+	(void)cqe_flags;
+	/* a disk that cannot unmap while zeroing: write the zeroes */
+	if (res == -EOPNOTSUPP && io->op == LB_IO_WRITE_ZEROES &&
+	    io->priv.kernel.mode == MODE_ZEROES_UNMAP) {
+		io->priv.kernel.mode = MODE_ZEROES;
+		if (kernel_prep(ek, io) == 0)
+			return;
+	}
+	if (res >= 0 && (io->op == LB_IO_READ || io->op == LB_IO_WRITE) &&
+	    (uint32_t)res != io->length)
+		res = -EIO; /* O_DIRECT on a disk is never short inside it */
+	else if (res > 0)
+		res = 0;
+	io->done(io, res);
+}
+
+static int kernel_prep(struct engine_kernel *ek, struct lb_io *io)
+{
+	struct io_uring_sqe *sqe;
+	int r;
+
+	lb_op_init(&io->priv.kernel.op, kernel_done);
+	r = lb_loop_sqe(ek->loop, &io->priv.kernel.op, &sqe);
+	if (r < 0)
+		return r;
+	switch (io->op) {
+	case LB_IO_READ:
+		io_uring_prep_readv(sqe, ek->fd, io->iov, io->iovcnt, io->offset);
+		break;
+	case LB_IO_WRITE:
+		io_uring_prep_writev(sqe, ek->fd, io->iov, io->iovcnt, io->offset);
+		if (io->flags & LB_IO_FUA)
+			sqe->rw_flags = RWF_DSYNC;
+		break;
+	case LB_IO_FLUSH:
+		io_uring_prep_fsync(sqe, ek->fd, IORING_FSYNC_DATASYNC);
+		break;
+	default:
+		io_uring_prep_fallocate(sqe, ek->fd, io->priv.kernel.mode, io->offset, io->length);
+		break;
+	}
+	return 0;
+}
+
+static int kernel_submit(struct lb_engine *e, struct lb_io *io)
+{
+	struct engine_kernel *ek = (struct engine_kernel *)e;
+	const struct lb_volume_info *vi = &e->info;
+	uint32_t bs = vi->block_size;
+
+	if (io->offset % bs || io->length % bs || io->offset > vi->size ||
+	    io->length > vi->size - io->offset)
+		return -EINVAL;
+	io->priv.kernel.engine = ek;
+	io->priv.kernel.mode = 0;
+	switch (io->op) {
+	case LB_IO_READ:
+	case LB_IO_WRITE:
+		if (io->length > vi->max_transfer)
+			return -EINVAL;
+		if (io->op == LB_IO_WRITE && vi->read_only)
+			return -EROFS;
+		break;
+	case LB_IO_FLUSH:
+		break;
+	case LB_IO_DISCARD:
+		if (!vi->discard || io->length > vi->max_discard)
+			return -EOPNOTSUPP;
+		io->priv.kernel.mode = MODE_DISCARD;
+		break;
+	case LB_IO_WRITE_ZEROES:
+		if (!vi->write_zeroes || io->length > vi->max_write_zeroes)
+			return -EOPNOTSUPP;
+		io->priv.kernel.mode =
+			(io->flags & LB_IO_NO_HOLE) ? MODE_ZEROES : MODE_ZEROES_UNMAP;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if ((io->op == LB_IO_DISCARD || io->op == LB_IO_WRITE_ZEROES) && vi->read_only)
+		return -EROFS;
+	return kernel_prep(ek, io);
+}
+
+static void kernel_free(struct lb_engine *e)
+{
+	struct engine_kernel *ek = (struct engine_kernel *)e;
+
+	if (ek->fd >= 0)
+		close(ek->fd);
+	free(ek);
+}
+
+static const struct lb_engine_ops engine_kernel_ops = {
+	.name = "kernel",
+	.submit = kernel_submit,
+	.free = kernel_free,
+};
+
+int lb_engine_kernel_new(struct lb_loop *loop, const char *devnode,
+			 const struct lb_volume_info *info, struct lb_engine **ret, lb_err *err)
+{
+	struct engine_kernel *ek;
+	uint64_t size = 0;
+	struct stat st;
+	int fd;
+
+	if (info->block_size < 512 || info->size % info->block_size || info->max_transfer == 0)
+		return lb_err_set(err, EINVAL, "%s: no usable geometry", devnode);
+	/* exclusive: nobody mounts the disk under the bridge */
+	fd = open(devnode, (info->read_only ? O_RDONLY : O_RDWR) | O_DIRECT | O_EXCL | O_CLOEXEC);
+	if (fd < 0)
+		return lb_err_set(err, errno,
+				  errno == EBUSY ? "%s is in use (mounted, or opened exclusively)"
+						 : "%s: %m",
+				  devnode);
+	if (fstat(fd, &st) < 0 || !S_ISBLK(st.st_mode)) {
+		close(fd);
+		return lb_err_set(err, ENOTBLK, "%s is not a block device", devnode);
+	}
+	if (ioctl(fd, BLKGETSIZE64, &size) < 0 || size != info->size) {
+		close(fd);
+		return lb_err_set(err, EIO, "%s: its size (%llu bytes) is not what sysfs says",
+				  devnode, (unsigned long long)size);
+	}
+	ek = calloc(1, sizeof(*ek));
+	if (!ek) {
+		close(fd);
+		return lb_err_set(err, ENOMEM, "out of memory");
+	}
+	ek->e.ops = &engine_kernel_ops;
+	ek->e.info = *info;
+	ek->loop = loop;
+	ek->fd = fd;
+	snprintf(ek->path, sizeof(ek->path), "%s", devnode);
+	*ret = &ek->e;
+	return 0;
+}
+
+int lb_engine_kernel_clone(const struct lb_engine *base, struct lb_loop *loop,
+			   struct lb_engine **ret)
+{
+	const struct engine_kernel *b = (const struct engine_kernel *)base;
+	struct engine_kernel *ek;
+
+	if (base->ops != &engine_kernel_ops)
+		return -EINVAL;
+	ek = malloc(sizeof(*ek));
+	if (!ek)
+		return -ENOMEM;
+	*ek = *b;
+	ek->loop = loop;
+	ek->fd = fcntl(b->fd, F_DUPFD_CLOEXEC, 3);
+	if (ek->fd < 0) {
+		int r = -errno;
+
+		free(ek);
+		return r;
+	}
+	*ret = &ek->e;
+	return 0;
+}
+
+const char *lb_engine_kernel_disk(const struct lb_engine *e)
+{
+	return e && e->ops == &engine_kernel_ops ? ((const struct engine_kernel *)e)->path : NULL;
+}
