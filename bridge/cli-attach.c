@@ -14,12 +14,17 @@
 #include "cli.h"
 #include "export-uri.h"
 #include "runtime.h"
+#include "volume-conf.h"
 #include "volume.h"
 
 static const char attach_help[] =
-	"Usage: lunbridge attach -p IP[:PORT] -T IQN -l LUN --export EXPORT [--name NAME]\n"
+	"Usage: lunbridge attach NAME [--daemon]\n"
+	"       lunbridge attach -p IP[:PORT] -T IQN -l LUN --export EXPORT [--name NAME]\n"
 	"                        [--queues N] [--daemon] [--no-recovery] [-I IFACE]\n"
 	"                        [--engine iscsi|kernel] [--no-fallback] [CHAP options]\n"
+	"\n"
+	"The first form runs the volume configured in " LB_CONF_DIR_DEFAULT "/NAME.conf\n"
+	"(see lunbridge-volume.conf(5); check it with `lunbridge volume check NAME`).\n"
 	"\n"
 	"Bring one LUN to this host and serve it until `lunbridge detach NAME` or\n"
 	"SIGTERM: in the foreground (for systemd), or with --daemon returning once\n"
@@ -157,6 +162,73 @@ static int daemonize(struct attach *a)
 	return WIFEXITED(status) && WEXITSTATUS(status) ? WEXITSTATUS(status) : CLI_EXIT_FAILURE;
 }
 
+int cli_attach_parse(int argc, char **argv, cli_session_opts *o, struct lb_export *exp,
+		     char *name, size_t len)
+{
+	lb_err err = {{0}};
+	int rc, r;
+
+	rc = cli_session_parse_opts(argc, argv, "Tla", attach_help, o);
+	if (rc >= 0)
+		return rc;
+	if (!o->export)
+		return cli_usage_error(o->cmd, "where to? Name the export with --export");
+	r = lb_export_parse(o->export, exp, &err);
+	if (r < 0)
+		return cli_usage_error(o->cmd, "--export '%s': %s", o->export,
+				       lb_err_msg(&err, r));
+	if (o->queues > 1 && exp->kind != LB_EXPORT_NBD_KERNEL && exp->kind != LB_EXPORT_UBLK)
+		return cli_usage_error(o->cmd, "--queues is for kernel devices (nbd, ublk); NBD "
+					       "clients open one connection (and session) each");
+	if (o->no_recovery && exp->kind != LB_EXPORT_UBLK)
+		return cli_usage_error(o->cmd, "--no-recovery is for the ublk export");
+	if (o->name) {
+		snprintf(name, len, "%s", o->name);
+		r = lb_rt_name_check(o->name, &err);
+		if (r < 0)
+			return cli_usage_error(o->cmd, "%s", lb_err_msg(&err, r));
+	} else {
+		default_name(o->target, o->lun, name, len);
+	}
+	return -1;
+}
+
+/* `attach NAME [OPTIONS]`: the volume NAME.conf describes, its options
+ * first, then NAME as --name, then the command line's own (--daemon). */
+static int attach_configured(int argc, char **argv)
+{
+	struct lb_volume_conf c;
+	lb_err err = {{0}};
+	char **av;
+	int r, n = 0;
+
+	r = lb_rt_name_check(argv[1], &err);
+	if (r < 0)
+		return cli_usage_error("attach", "%s", lb_err_msg(&err, r));
+	r = lb_volume_conf_load(lb_conf_dir(), argv[1], &c, &err);
+	if (r < 0) {
+		cli_error("%s", lb_err_msg(&err, r));
+		return CLI_EXIT_FAILURE;
+	}
+	av = calloc(c.argc + (size_t)argc + 4, sizeof(*av));
+	if (!av) {
+		lb_volume_conf_clear(&c);
+		cli_error("out of memory");
+		return CLI_EXIT_FAILURE;
+	}
+	av[n++] = argv[0];
+	for (size_t i = 0; i < c.argc; i++)
+		av[n++] = c.argv[i];
+	av[n++] = (char *)"--name";
+	av[n++] = argv[1];
+	for (int i = 2; i < argc; i++)
+		av[n++] = argv[i];
+	r = cli_attach(n, av);
+	free(av);
+	lb_volume_conf_clear(&c);
+	return r;
+}
+
 int cli_attach(int argc, char **argv)
 {
 	cli_session_opts o = {.cmd = "attach"};
@@ -172,27 +244,11 @@ int cli_attach(int argc, char **argv)
 	cli_session cs;
 	int rc, r;
 
-	rc = cli_session_parse_opts(argc, argv, "Tla", attach_help, &o);
+	if (argc >= 2 && argv[1][0] != '-')
+		return attach_configured(argc, argv);
+	rc = cli_attach_parse(argc, argv, &o, &exp, name, sizeof(name));
 	if (rc >= 0)
 		return rc;
-	if (!o.export)
-		return cli_usage_error(o.cmd, "where to? Name the export with --export");
-	r = lb_export_parse(o.export, &exp, &err);
-	if (r < 0)
-		return cli_usage_error(o.cmd, "--export '%s': %s", o.export, lb_err_msg(&err, r));
-	if (o.queues > 1 && exp.kind != LB_EXPORT_NBD_KERNEL && exp.kind != LB_EXPORT_UBLK)
-		return cli_usage_error(o.cmd, "--queues is for kernel devices (nbd, ublk); NBD "
-					      "clients open one connection (and session) each");
-	if (o.no_recovery && exp.kind != LB_EXPORT_UBLK)
-		return cli_usage_error(o.cmd, "--no-recovery is for the ublk export");
-	if (o.name) {
-		snprintf(name, sizeof(name), "%s", o.name);
-		r = lb_rt_name_check(o.name, &err);
-		if (r < 0)
-			return cli_usage_error(o.cmd, "%s", lb_err_msg(&err, r));
-	} else {
-		default_name(o.target, o.lun, name, sizeof(name));
-	}
 	a.name = name;
 	a.daemon = o.daemon;
 	if (o.daemon) {

@@ -90,6 +90,13 @@ int cli_session_open(const cli_session_opts *o, cli_session *cs);
 int cli_session_resolve(const cli_session_opts *o, cli_session *cs);
 int cli_session_loop(const cli_session_opts *o, cli_session *cs);
 int cli_session_connect(const cli_session_opts *o, cli_session *cs);
+struct lb_export;
+/* attach's options (cli-attach.c), checked: the export parsed into exp,
+ * the volume's name (given or default) into name.  -1 to go on, else the
+ * exit status. */
+int cli_attach_parse(int argc, char **argv, cli_session_opts *o, struct lb_export *exp,
+		     char *name, size_t len);
+
 /* Load iface record NAME (built-in or from the store). */
 int cli_session_load_iface(const cli_session_opts *o, const char *name, iface_rec **ret);
 /* Log out (if logged in) and free everything; secrets are wiped. */

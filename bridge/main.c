@@ -18,6 +18,7 @@ static const struct {
 	{"attach", cli_attach, "serve a LUN as an NBD export or device (one bridge per volume)"},
 	{"list", cli_list, "show the running bridges"},
 	{"detach", cli_detach, "end a volume's bridge: flush, log out, remove the device"},
+	{"volume", cli_volume, "check a configured volume (/etc/lunbridge/volumes/NAME.conf)"},
 };
 
 static void usage(FILE *f)
