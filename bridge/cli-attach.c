@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <syslog.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "attach-kernel.h"
@@ -87,6 +88,8 @@ static void ready(void *arg, const char *where)
 	if (!a->daemon) {
 		printf("%s\n", where);
 		fflush(stdout);
+		/* under systemd (Type=notify): ready once the device exists */
+		(void)sd_notifyf(0, "READY=1\nSTATUS=serving %s on %s", a->name, where);
 		return;
 	}
 	/* detach from the terminal and the caller's pipes, then tell the
