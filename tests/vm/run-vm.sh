@@ -5,7 +5,9 @@
 # (Debian's 6.1 kernel under qemu TCG, the host's root shared read-only;
 # see tests/vm/init and /work/shared/KERNEL-LAB.md), run GUEST_SCRIPT ARGS
 # there as root, stream the guest's console to stdout, and exit with the
-# script's exit status (77, skip, passes through).
+# script's exit status (77, skip, passes through).  The guest has one NIC,
+# virtio-net on qemu's user network with restrict=on (nothing outside the
+# guest is reachable); guest/lib-guest.sh's vm_net_up configures it.
 #
 #   --dir VMDIR      the lab's files (default $LB_VM_DIR, else
 #                    build/tests/vm of this checkout); tests/vm/setup.sh
@@ -39,7 +41,7 @@ ACCEL=tcg
 RW_DIRS=()
 ENV_NAMES=()
 
-usage() { sed -n '4,29s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '4,32s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 die() { echo "run-vm: $*" >&2; exit 2; }
 
 while [ $# -gt 0 ]; do
@@ -141,13 +143,22 @@ LOG=$VMDIR/runs/$name.log
 } >"$RUN/cmd"
 
 case $RUN in *[[:space:]]*) echo "SKIP: the lab's directory '$VMDIR' has blanks; the kernel command line cannot carry it"; exit 77 ;; esac
-append="console=ttyS0,115200 loglevel=4 panic=-1 oops=panic rdinit=/init"
+# net.ifnames=0: the NIC keeps the kernel's name (eth0) when a test starts
+# systemd-udevd, whose default .link policy would rename it.
+append="console=ttyS0,115200 loglevel=4 panic=-1 oops=panic rdinit=/init net.ifnames=0"
 append+=" lb.cmd=$RUN/cmd lb.nonce=$NONCE"
 [ ! -f "$VMDIR/ublk/ublk_drv.ko" ] || append+=" lb.ublk=$VMDIR/ublk/ublk_drv.ko"
+# One NIC, virtio-net on qemu's user network (slirp) with restrict=on: the
+# guest reaches nothing outside, the host's network included (CI has
+# none).  Its driver is not loaded at boot; guest/lib-guest.sh's
+# vm_net_up loads it and gives it VM_IP (10.0.2.15/24, slirp's own guest
+# address).  romfile= (no iPXE ROM): nothing boots from it.
+VM_MAC=52:54:00:12:34:56
 qemu=(setpriv --pdeathsig KILL "$QEMU"
 	-machine "q35,accel=$ACCEL" -cpu max -smp "$SMP" -m "$MEM"
 	-nodefaults -no-user-config -display none -no-reboot
-	-serial stdio -nic none
+	-serial stdio
+	-netdev "user,id=net0,restrict=on" -device "virtio-net-pci,netdev=net0,mac=$VM_MAC,romfile="
 	-kernel "$VMLINUZ" -initrd "$VMDIR/initramfs.cpio.gz"
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap")
 # share DIR [OPTS]: DIR at the same path in the guest (tests/vm/init

@@ -19,6 +19,11 @@
 #   vm_fio "randwrite" --filename="$VM_DEV" --rw=randwrite ...
 #   vm_released "$VM_DEV"        # "released" once detached
 #
+# On demand (tests that do not call them see the guest as before):
+#   vm_net_up                    # the NIC: VM_NIC=eth0, VM_IP=10.0.2.15, VM_MAC
+#   vm_udevd_start               # systemd-udevd, coldplugged and settled
+#   vm_iscsid_start              # iscsid; vm_iscsi_login/logout [IFACE]
+#
 # Environment: LUNBRIDGE (the binary), LB_VM_DIR (the lab's directory, for
 # ublk_drv's build status).
 
@@ -66,6 +71,10 @@ vm_init() {
 		;;
 	esac
 	echo "device kind: $KIND"
+	# LB_VM_UDEVD=1: every test with udevd running (what a real host has)
+	if [ "${LB_VM_UDEVD:-0}" = 1 ]; then
+		vm_udevd_start || br_abort "start systemd-udevd (LB_VM_UDEVD=1)"
+	fi
 }
 
 # vm_on_exit COMMAND: run COMMAND (eval'd) at exit, before the bridges
@@ -257,13 +266,13 @@ vm_iscsi_disk() {
 	return 0
 }
 
-# vm_iscsi_login IQN LUN: log the kernel in to IQN at $TGT_PORTAL (node
-# records from SendTargets discovery must exist); VM_SD = LUN's /dev/sdX
-# once the kernel has scanned it.
+# vm_iscsi_login IQN LUN [IFACE]: log the kernel in to IQN at $TGT_PORTAL
+# (through iface record IFACE; node records from SendTargets discovery
+# must exist); VM_SD = LUN's /dev/sdX once the kernel has scanned it.
 vm_iscsi_login() {
 	local i
 	VM_SD=
-	iscsiadm -m node -T "$1" -p "$TGT_PORTAL" --login >"$TMP/login.out" 2>&1 || {
+	iscsiadm -m node -T "$1" -p "$TGT_PORTAL" ${3:+-I "$3"} --login >"$TMP/login.out" 2>&1 || {
 		echo "vm_iscsi_login: iscsiadm --login failed:" >&2
 		sed 's/^/    | /' "$TMP/login.out" >&2
 		return 1
@@ -279,5 +288,146 @@ vm_iscsi_login() {
 	fi
 }
 
-# vm_iscsi_logout IQN: log the kernel's session with IQN out.
-vm_iscsi_logout() { iscsiadm -m node -T "$1" -p "$TGT_PORTAL" --logout >/dev/null; }
+# vm_iscsi_logout IQN [IFACE]: log the kernel's session with IQN (through
+# IFACE) out.
+vm_iscsi_logout() { iscsiadm -m node -T "$1" -p "$TGT_PORTAL" ${2:+-I "$2"} --logout >/dev/null; }
+
+# ---- the guest's NIC ----------------------------------------------------------------
+#
+# run-vm.sh gives the guest one virtio-net NIC (MAC 52:54:00:12:34:56) on
+# qemu's user network with restrict=on: nothing outside the guest is
+# reachable, so it serves as the guest's own address, for iface records
+# bound to a NIC (iface.net_ifacename, iface.hwaddress) against a target
+# in the guest listening on VM_IP.  Its driver is only loaded here, so a
+# test that does not ask for it sees the guest as it always was.  The
+# kernel runs with net.ifnames=0: the name stays eth0 under udevd too.
+
+VM_NIC=
+VM_IP=
+VM_MAC=52:54:00:12:34:56
+VM_NET_PREFIX=24
+
+# vm_net_up: load virtio_net, find the NIC by its MAC, name it eth0 (the
+# kernel's name for it anyway), give it 10.0.2.15/24 and bring it up;
+# VM_NIC and VM_IP then name it (exported).  Idempotent.  Call it from
+# the main shell.
+vm_net_up() {
+	local i n='' f
+	[ -z "$VM_NIC" ] || return 0
+	modprobe virtio_net || { echo "vm_net_up: modprobe virtio_net failed" >&2; return 1; }
+	for i in $(seq $((BR_TIMEOUT * 10))); do
+		for f in /sys/class/net/*/address; do
+			[ "$(cat "$f" 2>/dev/null)" = "$VM_MAC" ] || continue
+			n=$(basename "$(dirname "$f")")
+			break 2
+		done
+		sleep 0.1
+	done
+	if [ -z "$n" ]; then
+		echo "vm_net_up: no NIC with MAC $VM_MAC after ${BR_TIMEOUT}s (run-vm.sh gives the guest one); what there is:" >&2
+		ip -br link >&2
+		return 1
+	fi
+	if [ "$n" != eth0 ] && [ ! -e /sys/class/net/eth0 ]; then
+		ip link set dev "$n" name eth0 || { echo "vm_net_up: cannot rename $n to eth0" >&2; return 1; }
+		n=eth0
+	fi
+	if ! ip addr replace "10.0.2.15/$VM_NET_PREFIX" dev "$n" || ! ip link set dev "$n" up; then
+		echo "vm_net_up: cannot configure $n" >&2
+		return 1
+	fi
+	for i in $(seq $((BR_TIMEOUT * 10))); do
+		[ "$(cat "/sys/class/net/$n/carrier" 2>/dev/null)" != 1 ] || break
+		sleep 0.1
+	done
+	if [ "$(cat "/sys/class/net/$n/carrier" 2>/dev/null)" != 1 ]; then
+		echo "vm_net_up: $n has no carrier after ${BR_TIMEOUT}s:" >&2
+		ip addr show dev "$n" >&2
+		return 1
+	fi
+	VM_NIC=$n
+	VM_IP=10.0.2.15
+	export VM_NIC VM_IP VM_MAC
+	echo "NIC: $VM_NIC $VM_IP/$VM_NET_PREFIX ($VM_MAC)"
+}
+
+# ---- systemd-udevd --------------------------------------------------------------------
+#
+# The guest has no udevd unless a test starts one (what needs udev's
+# database or its events: libudev monitors, /dev/disk/by-*).  /run is a
+# tmpfs, so /run/udev starts empty.  The test runs in a chroot (PID 1 is
+# the initramfs' busybox), where udevadm's trigger, settle and control
+# would only say "Running in chroot, ignoring request":
+# SYSTEMD_IGNORE_CHROOT=1 (exported here) lets them work.  The host's
+# /.dockerenv, seen through the share, makes systemd think it runs in a
+# container and read PID 1's command line instead of the kernel's, so
+# udevd would miss net.ifnames=0 and try to rename eth0: it is given the
+# kernel's command line in SYSTEMD_PROC_CMDLINE.
+
+VM_UDEVD_PID=
+
+# vm_udevd_start: start systemd-udevd in the background of this shell
+# (killed with it; vm_udevd_stop at exit), coldplug every device the way
+# systemd-udev-trigger.service does (udevd's rules load their modules) and
+# wait for the queue to settle.  Call it from the main shell.
+vm_udevd_start() {
+	local i udevd=/lib/systemd/systemd-udevd
+	[ -z "$VM_UDEVD_PID" ] || return 0
+	[ -x "$udevd" ] || { echo "vm_udevd_start: no $udevd (package udev)" >&2; return 1; }
+	export SYSTEMD_IGNORE_CHROOT=1
+	SYSTEMD_PROC_CMDLINE=$(cat /proc/cmdline) \
+		setpriv --pdeathsig KILL "$udevd" </dev/null >"$TMP/udevd.log" 2>&1 &
+	VM_UDEVD_PID=$!
+	vm_on_exit 'vm_udevd_stop'
+	for i in $(seq $((BR_TIMEOUT * 10))); do
+		udevadm control --ping >/dev/null 2>&1 && break
+		kill -0 "$VM_UDEVD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if ! udevadm control --ping >/dev/null 2>&1; then
+		echo "vm_udevd_start: systemd-udevd does not answer; its log:" >&2
+		sed 's/^/    | /' "$TMP/udevd.log" >&2
+		return 1
+	fi
+	if ! udevadm trigger --type=subsystems --action=add || ! udevadm trigger --type=devices --action=add; then
+		echo "vm_udevd_start: udevadm trigger failed" >&2
+		return 1
+	fi
+	vm_udev_settle || return 1
+	echo "systemd-udevd: pid $VM_UDEVD_PID, $(find /run/udev/data -type f 2>/dev/null | wc -l) devices in its database"
+}
+
+# vm_udev_settle: wait (up to 60 s: module loads under TCG are slow) until
+# udevd's queue is empty.
+vm_udev_settle() {
+	udevadm settle --timeout=60 && return 0
+	echo "vm_udev_settle: udevd's queue did not empty in 60 s; its log:" >&2
+	tail -n 20 "$TMP/udevd.log" | sed 's/^/    | /' >&2
+	return 1
+}
+
+# vm_udev_initialized DEV: "initialized" once udevd has processed DEV (its
+# database entry carries USEC_INITIALIZED); else what udevadm said.
+vm_udev_initialized() {
+	local out
+	out=$(udevadm info --query=property --name="$1" 2>&1) || { echo "udevadm info: $out"; return 0; }
+	if grep -q '^USEC_INITIALIZED=[1-9]' <<<"$out"; then
+		echo initialized
+	else
+		echo "not initialized"
+	fi
+}
+
+# vm_udevd_stop: end udevd (its workers go with it).
+vm_udevd_stop() {
+	local i
+	[ -n "$VM_UDEVD_PID" ] || return 0
+	kill -TERM "$VM_UDEVD_PID" 2>/dev/null || true
+	for i in $(seq $((BR_TIMEOUT * 10))); do
+		case $(cut -d' ' -f3 "/proc/$VM_UDEVD_PID/stat" 2>/dev/null) in '' | Z) break ;; esac
+		sleep 0.1
+	done
+	kill -KILL "$VM_UDEVD_PID" 2>/dev/null || true
+	wait "$VM_UDEVD_PID" 2>/dev/null || true
+	VM_UDEVD_PID=
+}
