@@ -16,27 +16,6 @@
 
 #define DISK_WAIT_MS 30000u /* after login, for the kernel's scan and udev */
 
-/* open-iscsi's names for the CHAP digests of --chap-algorithms. */
-static void chap_algs_text(uint32_t set, char *buf, size_t len)
-{
-	static const struct {
-		enum iscsi_chap_alg alg;
-		const char *name;
-	} names[] = {
-		{ISCSI_CHAP_SHA3_256, "SHA3-256"},
-		{ISCSI_CHAP_SHA256, "SHA256"},
-		{ISCSI_CHAP_SHA1, "SHA1"},
-		{ISCSI_CHAP_MD5, "MD5"},
-	};
-	size_t off = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (set & ISCSI_CHAP_ALG_BIT(names[i].alg))
-			off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? "," : "",
-						names[i].name);
-}
-
 /* iscsiadm reads iface records from its own directory only. */
 static int check_iface_dir(const cli_session_opts *o, const char *iface, lb_err *err)
 {
@@ -92,7 +71,7 @@ int lb_attach_kernel(const cli_session_opts *o, cli_session *cs, const char *vol
 		kc.chap_target_secret_len = cs->creds.target_secret_len;
 	}
 	if (o->chap_algs) {
-		chap_algs_text(o->chap_algs, algs, sizeof(algs));
+		cli_session_chap_algs_openiscsi(o->chap_algs, algs, sizeof(algs));
 		kc.chap_algs = algs;
 	}
 	kc.header_digest = o->header_digest;

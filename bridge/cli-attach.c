@@ -203,7 +203,7 @@ static int attach_configured(int argc, char **argv)
 	struct lb_volume_conf c;
 	lb_err err = {{0}};
 	char **av;
-	int r, n = 0;
+	int r, n;
 
 	r = lb_rt_name_check(argv[1], &err);
 	if (r < 0)
@@ -213,19 +213,12 @@ static int attach_configured(int argc, char **argv)
 		cli_error("%s", lb_err_msg(&err, r));
 		return CLI_EXIT_FAILURE;
 	}
-	av = calloc(c.argc + (size_t)argc + 4, sizeof(*av));
+	av = lb_volume_conf_argv(&c, argv[0], argv[1], argv + 2, (size_t)argc - 2, &n);
 	if (!av) {
 		lb_volume_conf_clear(&c);
 		cli_error("out of memory");
 		return CLI_EXIT_FAILURE;
 	}
-	av[n++] = argv[0];
-	for (size_t i = 0; i < c.argc; i++)
-		av[n++] = c.argv[i];
-	av[n++] = (char *)"--name";
-	av[n++] = argv[1];
-	for (int i = 2; i < argc; i++)
-		av[n++] = argv[i];
 	r = cli_attach(n, av);
 	free(av);
 	lb_volume_conf_clear(&c);

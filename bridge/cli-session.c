@@ -58,17 +58,31 @@ static int parse_uint(const cli_session_opts *o, const char *opt, const char *v,
 	return -1;
 }
 
+/* The CHAP digests by --chap-algorithms' names, best first, with
+ * open-iscsi's names for them (node.session.auth.chap_algs). */
+static const struct {
+	const char *name, *openiscsi;
+	enum iscsi_chap_alg alg;
+} names[] = {
+	{"sha3-256", "SHA3-256", ISCSI_CHAP_SHA3_256},
+	{"sha256", "SHA256", ISCSI_CHAP_SHA256},
+	{"sha1", "SHA1", ISCSI_CHAP_SHA1},
+	{"md5", "MD5", ISCSI_CHAP_MD5},
+};
+
+void cli_session_chap_algs_openiscsi(uint32_t set, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if ((set & ISCSI_CHAP_ALG_BIT(names[i].alg)) && off < len)
+			off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? "," : "",
+						names[i].openiscsi);
+}
+
 static int parse_chap_algs(const cli_session_opts *o, const char *v, uint32_t *ret)
 {
-	static const struct {
-		const char *name;
-		enum iscsi_chap_alg alg;
-	} names[] = {
-		{"sha3-256", ISCSI_CHAP_SHA3_256},
-		{"sha256", ISCSI_CHAP_SHA256},
-		{"sha1", ISCSI_CHAP_SHA1},
-		{"md5", ISCSI_CHAP_MD5},
-	};
 	char buf[128], *save = NULL;
 	uint32_t set = 0;
 

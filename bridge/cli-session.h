@@ -97,6 +97,9 @@ struct lb_export;
 int cli_attach_parse(int argc, char **argv, cli_session_opts *o, struct lb_export *exp,
 		     char *name, size_t len);
 
+/* A --chap-algorithms set in open-iscsi's words ("SHA256,MD5"), best first. */
+void cli_session_chap_algs_openiscsi(uint32_t set, char *buf, size_t len);
+
 /* Load iface record NAME (built-in or from the store). */
 int cli_session_load_iface(const cli_session_opts *o, const char *name, iface_rec **ret);
 /* Log out (if logged in) and free everything; secrets are wiped. */

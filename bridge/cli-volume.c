@@ -35,8 +35,7 @@ static int volume_check(const char *name)
 	lb_err err = {{0}};
 	cli_session cs;
 	char **av;
-	size_t n = 0;
-	int r, rc;
+	int r, rc, n;
 
 	r = lb_rt_name_check(name, &err);
 	if (r < 0)
@@ -46,18 +45,13 @@ static int volume_check(const char *name)
 		cli_error("volume %s: %s", name, lb_err_msg(&err, r));
 		return CLI_EXIT_FAILURE;
 	}
-	av = calloc(c.argc + 4, sizeof(*av));
+	av = lb_volume_conf_argv(&c, (char *)"attach", (char *)name, NULL, 0, &n);
 	if (!av) {
 		lb_volume_conf_clear(&c);
 		cli_error("out of memory");
 		return CLI_EXIT_FAILURE;
 	}
-	av[n++] = (char *)"attach";
-	for (size_t i = 0; i < c.argc; i++)
-		av[n++] = c.argv[i];
-	av[n++] = (char *)"--name";
-	av[n++] = (char *)name;
-	rc = cli_attach_parse((int)n, av, &o, &exp, vname, sizeof(vname));
+	rc = cli_attach_parse(n, av, &o, &exp, vname, sizeof(vname));
 	if (rc < 0)
 		rc = cli_session_resolve(&o, &cs);
 	if (rc == 0) {

@@ -173,10 +173,8 @@ static void registry_prune(struct registry *g, const char *run_dir, const char *
 static int registry_save(struct registry *g, const struct lb_klogin_node *n, lb_err *err)
 {
 	struct json_object *o, *a;
-	char tmp[PATH_MAX + 8];
-	const char *text;
-	FILE *f;
-	int r = 0;
+	char *text;
+	int r;
 
 	if (g->n == 0) {
 		if (unlink(g->path) < 0 && errno != ENOENT)
@@ -193,17 +191,12 @@ static int registry_save(struct registry *g, const struct lb_klogin_node *n, lb_
 	for (size_t i = 0; i < g->n; i++)
 		json_object_array_add(a, json_object_new_string(g->volumes[i]));
 	json_object_object_add(o, "volumes", a);
-	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", g->path);
-	f = fopen(tmp, "we");
-	if (!f || fprintf(f, "%s\n", text) < 0 || fflush(f) != 0 || fsync(fileno(f)) < 0)
-		r = lb_err_set(err, errno, "%s: %m", tmp);
-	if (f && fclose(f) != 0 && r == 0)
-		r = lb_err_set(err, errno, "%s: %m", tmp);
-	if (r == 0 && rename(tmp, g->path) < 0)
-		r = lb_err_set(err, errno, "%s: %m", g->path);
-	if (r < 0)
-		(void)unlink(tmp);
+	if (asprintf(&text, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) < 0) {
+		r = lb_err_set(err, ENOMEM, "out of memory");
+	} else {
+		r = lb_rt_write_file(g->path, text, err);
+		free(text);
+	}
 	json_object_put(o);
 	return r;
 }

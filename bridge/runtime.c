@@ -155,12 +155,19 @@ void lb_rt_unlock(struct lb_rt_lock *l)
 
 int lb_rt_write_state(const struct lb_rt_lock *l, const char *text, lb_err *err)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8];
-	size_t len = strlen(text);
-	_cleanup_close_ int fd = -1;
+	char path[PATH_MAX];
 
 	if (lb_rt_path(l->dir, l->name, "json", path, sizeof(path)) < 0)
 		return lb_err_set(err, ENAMETOOLONG, "run directory path too long");
+	return lb_rt_write_file(path, text, err);
+}
+
+int lb_rt_write_file(const char *path, const char *text, lb_err *err)
+{
+	char tmp[PATH_MAX + 8];
+	size_t len = strlen(text);
+	_cleanup_close_ int fd = -1;
+
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)

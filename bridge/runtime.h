@@ -54,6 +54,8 @@ void lb_rt_unlock(struct lb_rt_lock *l);
 
 /* Replace NAME.json with text (temporary file, fsync, rename). */
 int lb_rt_write_state(const struct lb_rt_lock *l, const char *text, lb_err *err);
+/* Replace PATH with text the same way (PATH.tmp, mode 0600). */
+int lb_rt_write_file(const char *path, const char *text, lb_err *err);
 
 /* The names of live volumes (their lock is held), sorted.  Free each
  * name and the array. */

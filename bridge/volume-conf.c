@@ -149,6 +149,25 @@ int lb_volume_conf_parse(const char *text, const char *path, struct lb_volume_co
 	return 0;
 }
 
+char **lb_volume_conf_argv(const struct lb_volume_conf *c, char *argv0, char *name,
+			   char *const *extra, size_t nextra, int *ret_argc)
+{
+	char **av = calloc(c->argc + nextra + 4, sizeof(*av));
+	size_t n = 0;
+
+	if (!av)
+		return NULL;
+	av[n++] = argv0;
+	for (size_t i = 0; i < c->argc; i++)
+		av[n++] = c->argv[i];
+	av[n++] = (char *)"--name";
+	av[n++] = name;
+	for (size_t i = 0; i < nextra; i++)
+		av[n++] = extra[i];
+	*ret_argc = (int)n;
+	return av;
+}
+
 int lb_volume_conf_load(const char *dir, const char *name, struct lb_volume_conf *ret,
 			lb_err *err)
 {

@@ -42,4 +42,10 @@ int lb_volume_conf_load(const char *dir, const char *name, struct lb_volume_conf
 			lb_err *err);
 void lb_volume_conf_clear(struct lb_volume_conf *c);
 
+/* attach's whole argv for the volume: ARGV0, the file's options,
+ * "--name" NAME, then EXTRA (the command line's own, --daemon); the
+ * strings are borrowed.  NULL when out of memory; free the array. */
+char **lb_volume_conf_argv(const struct lb_volume_conf *c, char *argv0, char *name,
+			   char *const *extra, size_t nextra, int *ret_argc);
+
 #endif

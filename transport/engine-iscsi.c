@@ -68,11 +68,10 @@ static int iscsi_submit(struct lb_engine *e, struct lb_io *io)
 	struct engine_iscsi *ei = (struct engine_iscsi *)e;
 	struct iscsi_cmd *cmd = &io->priv.iscsi.cmd;
 	uint32_t bs = e->info.block_size;
-	int len;
+	int len = lb_io_check(&e->info, io);
 
-	if (io->offset % bs || io->length % bs || io->offset > e->info.size ||
-	    io->length > e->info.size - io->offset)
-		return -EINVAL;
+	if (len < 0)
+		return len;
 	memset(cmd, 0, sizeof(*cmd));
 	cmd->lun = ei->lun;
 	cmd->done = io_done;
@@ -81,10 +80,6 @@ static int iscsi_submit(struct lb_engine *e, struct lb_io *io)
 	switch (io->op) {
 	case LB_IO_READ:
 	case LB_IO_WRITE:
-		if (io->length > e->info.max_transfer)
-			return -EINVAL;
-		if (io->op == LB_IO_WRITE && e->info.read_only)
-			return -EROFS;
 		len = build_rw(ei, io, cmd->cdb);
 		cmd->dir = io->op == LB_IO_READ ? ISCSI_DIR_READ : ISCSI_DIR_WRITE;
 		cmd->iov = io->iov;
@@ -95,8 +90,6 @@ static int iscsi_submit(struct lb_engine *e, struct lb_io *io)
 		len = scsi_cdb_sync_cache10(cmd->cdb);
 		break;
 	case LB_IO_DISCARD:
-		if (!e->info.discard || io->length > e->info.max_discard)
-			return -EOPNOTSUPP;
 		if (ei->use_ws_unmap) {
 			len = scsi_cdb_write_same16(cmd->cdb, io->offset / bs, io->length / bs,
 						    true, false);
@@ -114,8 +107,6 @@ static int iscsi_submit(struct lb_engine *e, struct lb_io *io)
 		cmd->iovcnt = 1;
 		break;
 	case LB_IO_WRITE_ZEROES:
-		if (!e->info.write_zeroes || io->length > e->info.max_write_zeroes)
-			return -EOPNOTSUPP;
 		len = scsi_cdb_write_same16(cmd->cdb, io->offset / bs, io->length / bs,
 					    !(io->flags & LB_IO_NO_HOLE) && ei->ws_unmap_ok, false);
 		io->priv.iscsi.iov = (struct iovec){ei->zero_block, bs};

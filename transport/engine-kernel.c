@@ -92,38 +92,19 @@ static int kernel_submit(struct lb_engine *e, struct lb_io *io)
 {
 	struct engine_kernel *ek = (struct engine_kernel *)e;
 	const struct lb_volume_info *vi = &e->info;
-	uint32_t bs = vi->block_size;
+	int r = lb_io_check(vi, io);
 
-	if (io->offset % bs || io->length % bs || io->offset > vi->size ||
-	    io->length > vi->size - io->offset)
-		return -EINVAL;
+	if (r < 0)
+		return r;
 	io->priv.kernel.engine = ek;
 	io->priv.kernel.mode = 0;
-	switch (io->op) {
-	case LB_IO_READ:
-	case LB_IO_WRITE:
-		if (io->length > vi->max_transfer)
-			return -EINVAL;
-		if (io->op == LB_IO_WRITE && vi->read_only)
-			return -EROFS;
-		break;
-	case LB_IO_FLUSH:
-		break;
-	case LB_IO_DISCARD:
-		if (!vi->discard || io->length > vi->max_discard)
-			return -EOPNOTSUPP;
+	if (io->op == LB_IO_DISCARD)
 		io->priv.kernel.mode = MODE_DISCARD;
-		break;
-	case LB_IO_WRITE_ZEROES:
-		if (!vi->write_zeroes || io->length > vi->max_write_zeroes)
-			return -EOPNOTSUPP;
+	else if (io->op == LB_IO_WRITE_ZEROES)
 		io->priv.kernel.mode =
 			(io->flags & LB_IO_NO_HOLE) ? MODE_ZEROES : MODE_ZEROES_UNMAP;
-		break;
-	default:
-		return -EINVAL;
-	}
-	if ((io->op == LB_IO_DISCARD || io->op == LB_IO_WRITE_ZEROES) && vi->read_only)
+	/* fallocate on a read-only disk: refused here, not by the kernel */
+	if (io->priv.kernel.mode && vi->read_only)
 		return -EROFS;
 	return kernel_prep(ek, io);
 }

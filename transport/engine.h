@@ -13,6 +13,7 @@
 #ifndef LUNBRIDGE_ENGINE_H
 #define LUNBRIDGE_ENGINE_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
@@ -88,6 +89,34 @@ struct lb_io {
 		} kernel;
 	} priv;
 };
+
+/* What every engine checks before an I/O reaches the LUN: 0; -EINVAL
+ * outside the device, unaligned, longer than a command may carry or an
+ * unknown op; -EROFS for a write to a read-only LUN; -EOPNOTSUPP for a
+ * discard or write zeroes the LUN lacks, or longer than it takes. */
+static inline int lb_io_check(const struct lb_volume_info *vi, const struct lb_io *io)
+{
+	uint32_t bs = vi->block_size;
+
+	if (io->offset % bs || io->length % bs || io->offset > vi->size ||
+	    io->length > vi->size - io->offset)
+		return -EINVAL;
+	switch (io->op) {
+	case LB_IO_READ:
+	case LB_IO_WRITE:
+		if (io->length > vi->max_transfer)
+			return -EINVAL;
+		return io->op == LB_IO_WRITE && vi->read_only ? -EROFS : 0;
+	case LB_IO_FLUSH:
+		return 0;
+	case LB_IO_DISCARD:
+		return vi->discard && io->length <= vi->max_discard ? 0 : -EOPNOTSUPP;
+	case LB_IO_WRITE_ZEROES:
+		return vi->write_zeroes && io->length <= vi->max_write_zeroes ? 0 : -EOPNOTSUPP;
+	default:
+		return -EINVAL;
+	}
+}
 
 struct lb_engine;
 

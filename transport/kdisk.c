@@ -25,11 +25,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "kdisk.h"
+#include "loop.h"
 #include "scsi.h"
 
 DEFINE_CLEANUP_FUNC(struct udev_device, udev_device_unref)
@@ -436,14 +436,6 @@ int lb_kdisk_find_disk(struct udev *u, const char *hctl, struct udev_device **re
 
 /* ---- waiting for the disk --------------------------------------------- */
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* How far a look got. */
 enum kdisk_stage {
 	STAGE_NO_LUN,	 /* no SCSI device for the LUN */
@@ -540,7 +532,7 @@ int lb_kdisk_wait_disk(struct udev *u, const struct lb_kdisk_session *s, uint64_
 	_cleanup_udev_monitor_ struct udev_monitor *m = NULL;
 	bool udevd = access(kdisk_udev_control, F_OK) == 0;
 	const char *source = udevd ? "udev" : "kernel";
-	uint64_t deadline = now_ms() + timeout_ms;
+	uint64_t deadline = lb_now_ms() + timeout_ms;
 	struct kdisk_look lk = {0};
 	int r, fd;
 
@@ -572,7 +564,7 @@ int lb_kdisk_wait_disk(struct udev *u, const struct lb_kdisk_session *s, uint64_
 			return 0;
 		if (r != -ENOENT)
 			return wait_failed(err, r, s, lun, &lk, udevd);
-		now = now_ms();
+		now = lb_now_ms();
 		if (now >= deadline)
 			return wait_failed(err, -ETIMEDOUT, s, lun, &lk, udevd);
 		wait = deadline - now > INT_MAX ? INT_MAX : (int)(deadline - now);
