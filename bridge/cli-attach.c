@@ -107,6 +107,14 @@ static void ready(void *arg, const char *where)
 	a->ready_fd = -1;
 }
 
+static void stopping(void *arg)
+{
+	struct attach *a = arg;
+
+	/* under systemd: the stop is under way (flush, logout, device removed) */
+	(void)sd_notifyf(0, "STOPPING=1\nSTATUS=detaching %s", a->name);
+}
+
 /* The default name: the target's last part and the LUN ("t1-1"). */
 static void default_name(const char *target, uint32_t lun, char *buf, size_t len)
 {
@@ -316,6 +324,7 @@ int cli_attach(int argc, char **argv)
 	vc.log = log_line;
 	vc.log_arg = &a;
 	vc.ready = ready;
+	vc.stopping = stopping;
 	vc.ready_arg = &a;
 	r = lb_volume_run(&cs.loop, cs.s, &lock, &vc, &err);
 	cs.s = NULL; /* the volume freed it */

@@ -77,22 +77,6 @@ static int find_volume(const char *dir, const char *arg, char *ret, size_t len)
 	return found;
 }
 
-/* Whether /dev/nbdN is still bound to the volume name (the backend
- * identifier the bridge gave it). */
-static bool nbd_bound_to(unsigned index, const char *name)
-{
-	char path[64], want[LB_VOLUME_NAME_MAX + 16], have[sizeof(want) + 1] = "";
-	_cleanup_fclose_ FILE *f = NULL;
-
-	snprintf(path, sizeof(path), "/sys/block/nbd%u/backend", index);
-	snprintf(want, sizeof(want), LB_NBD_BACKEND_FMT, name);
-	f = fopen(path, "re");
-	if (!f || !fgets(have, sizeof(have), f))
-		return false;
-	have[strcspn(have, "\n")] = '\0';
-	return strcmp(have, want) == 0;
-}
-
 static const char *json_str(json_object *o, const char *key)
 {
 	json_object *v;
@@ -152,7 +136,7 @@ static int detach_left_device(const char *dir, const char *name)
 		ret = 1;
 	} else if (dev && sscanf(dev, "/dev/nbd%u", &id) == 1) {
 		/* the index may serve another volume by now: only ours */
-		r = nbd_bound_to(id, name) ? lb_nbd_nl_disconnect(id, &err) : -ENODEV;
+		r = lb_nbd_bound_to(id, name) ? lb_nbd_nl_disconnect(id, &err) : -ENODEV;
 		ret = 1;
 	}
 	if (ret && r < 0 && r != -ENODEV) {

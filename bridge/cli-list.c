@@ -12,8 +12,8 @@
 static const char list_help[] =
 	"Usage: lunbridge list [--json]\n"
 	"\n"
-	"Show every running bridge: name, state, engine, export or device, target,\n"
-	"LUN, portal, iface and I/O counters.\n"
+	"Show every running bridge: name, state, engine, iface, portal, target,\n"
+	"LUN, I/O counters, and its export or device.\n"
 	"\n"
 	"Options:\n"
 	"      --json    print JSON (an array; one object per volume)\n"

@@ -89,5 +89,6 @@ int cli_attach(int argc, char **argv);	 /* cli-attach.c */
 int cli_list(int argc, char **argv);	 /* cli-list.c */
 int cli_detach(int argc, char **argv);	 /* cli-detach.c */
 int cli_volume(int argc, char **argv);	 /* cli-volume.c */
+int cli_udev(int argc, char **argv);	 /* cli-udev.c */
 
 #endif

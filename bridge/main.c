@@ -19,6 +19,7 @@ static const struct {
 	{"list", cli_list, "show the running bridges"},
 	{"detach", cli_detach, "end a volume's bridge: flush, log out, remove the device"},
 	{"volume", cli_volume, "check a configured volume (/etc/lunbridge/volumes/NAME.conf)"},
+	{"udev", cli_udev, "for the udev rules: the volume a device serves, as udev properties"},
 };
 
 static void usage(FILE *f)

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <linux/nbd-netlink.h>
@@ -521,6 +522,21 @@ int lb_nbd_nl_reconfigure(uint32_t index, const char *backend_id, const int *fds
 			"identifier)",
 			err);
 	return 0;
+}
+
+bool lb_nbd_bound_to(unsigned index, const char *name)
+{
+	char path[64], want[LB_NBD_NL_MAX_BACKEND_ID + 1], have[sizeof(want) + 1] = "";
+	_cleanup_fclose_ FILE *f = NULL;
+
+	snprintf(path, sizeof(path), "/sys/block/nbd%u/backend", index);
+	if (snprintf(want, sizeof(want), LB_NBD_BACKEND_FMT, name) >= (int)sizeof(want))
+		return false;
+	f = fopen(path, "re");
+	if (!f || !fgets(have, sizeof(have), f))
+		return false;
+	have[strcspn(have, "\n")] = '\0';
+	return strcmp(have, want) == 0;
 }
 
 int lb_nbd_nl_probe(lb_err *err)

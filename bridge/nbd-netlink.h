@@ -45,6 +45,10 @@ struct lb_nbd_nl_config {
 	unsigned nfds;		      /* >= 1; > 1 needs NBD_FLAG_CAN_MULTI_CONN */
 };
 
+/* Is /dev/nbdN still bound to volume name (its backend identifier, as
+ * sysfs shows it, is LB_NBD_BACKEND_FMT of name)? */
+bool lb_nbd_bound_to(unsigned index, const char *name);
+
 /* Check a configuration as CONNECT would: 0, or -EINVAL with one sentence
  * naming the bad value. */
 int lb_nbd_nl_check_config(const struct lb_nbd_nl_config *c, lb_err *err);

@@ -223,11 +223,14 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int lb_rt_list(const char *dir, char ***ret, size_t *ret_n, lb_err *err)
+/* The names of the volumes with a NAME.suffix in dir, sorted; with
+ * live_only, those whose NAME.lock is held. */
+static int list_names(const char *dir, const char *suffix, bool live_only, char ***ret,
+		      size_t *ret_n, lb_err *err)
 {
 	DIR *d = opendir(dir);
 	char **names = NULL, path[PATH_MAX];
-	size_t n = 0;
+	size_t n = 0, slen = strlen(suffix);
 	struct dirent *de;
 
 	*ret = NULL;
@@ -241,13 +244,15 @@ int lb_rt_list(const char *dir, char ***ret, size_t *ret_n, lb_err *err)
 		size_t len = strlen(de->d_name);
 		char **nn;
 
-		if (len <= 5 || strcmp(de->d_name + len - 5, ".lock") != 0)
+		if (len <= slen + 1 || de->d_name[len - slen - 1] != '.' ||
+		    strcmp(de->d_name + len - slen, suffix) != 0)
 			continue;
-		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path) ||
-		    !lock_held(path))
+		if (snprintf(path, sizeof(path), "%s/%.*s.lock", dir, (int)(len - slen - 1),
+			     de->d_name) >= (int)sizeof(path) ||
+		    (live_only && !lock_held(path)))
 			continue;
 		nn = realloc(names, (n + 1) * sizeof(*names));
-		if (!nn || !(nn[n] = strndup(de->d_name, len - 5))) {
+		if (!nn || !(nn[n] = strndup(de->d_name, len - slen - 1))) {
 			free(nn ? nn : names);
 			closedir(d);
 			return lb_err_set(err, ENOMEM, "out of memory");
@@ -261,6 +266,23 @@ int lb_rt_list(const char *dir, char ***ret, size_t *ret_n, lb_err *err)
 	*ret = names;
 	*ret_n = n;
 	return 0;
+}
+
+int lb_rt_list(const char *dir, char ***ret, size_t *ret_n, lb_err *err)
+{
+	return list_names(dir, "lock", true, ret, ret_n, err);
+}
+
+int lb_rt_list_states(const char *dir, char ***ret, size_t *ret_n, lb_err *err)
+{
+	return list_names(dir, "json", false, ret, ret_n, err);
+}
+
+bool lb_rt_live(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	return lb_rt_path(dir, name, "lock", path, sizeof(path)) == 0 && lock_held(path);
 }
 
 /* Read fd to its end (at most 16 MiB) into a NUL-terminated buffer.
@@ -316,15 +338,19 @@ static int read_all(int fd, int timeout_ms, char **ret)
 
 int lb_rt_read_state(const char *dir, const char *name, char **ret, lb_err *err)
 {
+	if (!lb_rt_live(dir, name))
+		return lb_err_set(err, ENOENT, "no volume '%s' is attached", name);
+	return lb_rt_read_state_file(dir, name, ret, err);
+}
+
+int lb_rt_read_state_file(const char *dir, const char *name, char **ret, lb_err *err)
+{
 	char path[PATH_MAX];
 	_cleanup_close_ int fd = -1;
 	int r;
 
-	if (lb_rt_path(dir, name, "lock", path, sizeof(path)) < 0)
+	if (lb_rt_path(dir, name, "json", path, sizeof(path)) < 0)
 		return lb_err_set(err, ENAMETOOLONG, "path too long");
-	if (!lock_held(path))
-		return lb_err_set(err, ENOENT, "no volume '%s' is attached", name);
-	(void)lb_rt_path(dir, name, "json", path, sizeof(path));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return lb_err_set(err, errno, "cannot read %s: %m", path);

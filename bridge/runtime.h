@@ -60,8 +60,15 @@ int lb_rt_write_file(const char *path, const char *text, lb_err *err);
 /* The names of live volumes (their lock is held), sorted.  Free each
  * name and the array. */
 int lb_rt_list(const char *dir, char ***ret, size_t *ret_n, lb_err *err);
+/* The names of every volume with a NAME.json, live or left by a bridge
+ * that died, sorted. */
+int lb_rt_list_states(const char *dir, char ***ret, size_t *ret_n, lb_err *err);
+/* Is NAME's lock held (its bridge alive)? */
+bool lb_rt_live(const char *dir, const char *name);
 /* NAME.json of a live volume, read whole: -ENOENT when there is none. */
 int lb_rt_read_state(const char *dir, const char *name, char **ret, lb_err *err);
+/* NAME.json whether or not its bridge lives: -ENOENT when there is none. */
+int lb_rt_read_state_file(const char *dir, const char *name, char **ret, lb_err *err);
 
 /* Wait until the bridge holding NAME.lock is gone (its lock released),
  * up to timeout_ms: 0, -ETIMEDOUT, or -ENOENT if there is no lock file.

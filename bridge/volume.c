@@ -19,6 +19,7 @@
 
 #include "cleanup.h"
 #include "control.h"
+#include "devlink.h"
 #include "engine.h"
 #include "harden.h"
 #include "listen.h"
@@ -35,6 +36,7 @@
 #define KERNEL_NBD_TIMEOUT_S 180    /* a request's deadline in the kernel */
 #define KERNEL_NBD_DEAD_CONN_S 120  /* how long the kernel waits for a new socket */
 #define KERNEL_QUEUES_MAX 16
+#define DEVLINK_TIMEOUT_MS 10000u  /* how long udev may take to make the links */
 
 enum channel_state {
 	CH_LOGIN,  /* logging in */
@@ -324,6 +326,7 @@ static struct json_object *volume_json(struct volume *v, bool live)
 	add_str(o, "state", v->state);
 	add_u64(o, "size", vi->size);
 	add_u64(o, "block_size", vi->block_size);
+	add_str(o, "id", vi->id[0] ? vi->id : NULL);
 	if (!live)
 		return o;
 	st = json_object_new_object();
@@ -538,21 +541,91 @@ static void harden_warn(void *arg, const char *line)
 	vlog(arg, "warning: %s", line);
 }
 
+/* The device (prefix: "/dev/nbd", "/dev/ublkb") the dead bridge of this
+ * volume served, if its state file names one for the same target and
+ * LUN: its index, else -1. */
+static int stale_device(struct volume *v, const char *prefix)
+{
+	struct json_object *o, *x;
+	const char *dev, *target;
+	size_t plen = strlen(prefix);
+	unsigned long id;
+	char *end;
+	int ret = -1;
+
+	if (!v->lock->stale)
+		return -1;
+	o = json_tokener_parse(v->lock->stale);
+	if (!o)
+		return -1;
+	if (json_object_object_get_ex(o, "device", &x) && (dev = json_object_get_string(x)) &&
+	    strncmp(dev, prefix, plen) == 0 && dev[plen] >= '0' && dev[plen] <= '9' &&
+	    (id = strtoul(dev + plen, &end, 10)) < (1ul << 20) && *end == '\0' &&
+	    json_object_object_get_ex(o, "target", &x) && (target = json_object_get_string(x)) &&
+	    strcmp(target, v->cfg->target) == 0 && json_object_object_get_ex(o, "lun", &x) &&
+	    json_object_get_uint64(x) == v->cfg->lun)
+		ret = (int)id;
+	json_object_put(o);
+	return ret;
+}
+
+/* /sys/block/nbdN/ATTR as a number, 0 when unreadable. */
+static uint64_t nbd_sysfs_u64(int index, const char *attr)
+{
+	char path[80];
+	unsigned long long n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/block/nbd%d/%s", index, attr);
+	f = fopen(path, "re");
+	if (f) {
+		if (fscanf(f, "%llu", &n) != 1)
+			n = 0;
+		fclose(f);
+	}
+	return n;
+}
+
+/* The NBD device a dead bridge of this volume left, still bound to the
+ * volume and waiting for new sockets: its index, when it can be taken back
+ * as it is; else -1, having let it go (DISCONNECT: the I/O waiting on it
+ * fails) if it no longer fits (another device asked for, the LUN's size
+ * or block size changed). */
+static int nbd_takeover_index(struct volume *v)
+{
+	int stale = stale_device(v, "/dev/nbd");
+	int want = v->cfg->export->index;
+	lb_err err = {{0}};
+
+	if (stale < 0 || !lb_nbd_bound_to((unsigned)stale, v->cfg->name))
+		return -1;
+	if ((want < 0 || want == stale) && nbd_sysfs_u64(stale, "size") * 512 == v->desc.size &&
+	    nbd_sysfs_u64(stale, "queue/logical_block_size") == v->desc.min_block)
+		return stale;
+	vlog(v, "letting /dev/nbd%d go, left by a bridge of this volume: %s", stale,
+	     want >= 0 && want != stale ? "another device is asked for"
+					: "the LUN's size or block size changed");
+	if (lb_nbd_nl_disconnect((uint32_t)stale, &err) < 0)
+		vlog(v, "%s", err.msg);
+	return -1;
+}
+
 static int export_kernel(struct volume *v, lb_err *err)
 {
 	unsigned queues = v->cfg->queues ? v->cfg->queues : 1;
 	int fds[KERNEL_QUEUES_MAX];
 	struct lb_nbd_nl_config nc = {0};
 	char backend[128];
-	uint32_t index;
+	uint32_t index = 0;
 	unsigned n = 0;
-	int r = 0;
+	int r = 0, stale;
 
 	if (queues > KERNEL_QUEUES_MAX)
 		return lb_err_set(err, EINVAL, "at most %d queues", KERNEL_QUEUES_MAX);
 	r = lb_nbd_nl_probe(err);
 	if (r < 0)
 		return r;
+	stale = nbd_takeover_index(v);
 	/* the bridge must not wait on writeback to its own device */
 	(void)lb_harden_for_block_device(harden_warn, v);
 	for (; n < queues; n++) {
@@ -571,8 +644,13 @@ static int export_kernel(struct volume *v, lb_err *err)
 		}
 		fds[n] = sv[1];
 	}
-	if (r == 0) {
-		snprintf(backend, sizeof(backend), LB_NBD_BACKEND_FMT, v->cfg->name);
+	snprintf(backend, sizeof(backend), LB_NBD_BACKEND_FMT, v->cfg->name);
+	if (r == 0 && stale >= 0) {
+		/* the dead bridge's device: new sockets in place of its dead ones */
+		vlog(v, "taking back /dev/nbd%d, left by a bridge of this volume", stale);
+		r = lb_nbd_nl_reconfigure((uint32_t)stale, backend, fds, n, err);
+		index = (uint32_t)stale;
+	} else if (r == 0) {
 		nc.index = v->cfg->export->index;
 		nc.size_bytes = v->desc.size;
 		nc.block_size = v->desc.min_block;
@@ -654,30 +732,6 @@ static void ublk_engine_close(void *arg, unsigned q, struct lb_loop *loop, struc
 	queue_session_end(&v->qs[q]);
 }
 
-/* The ublk device the dead bridge of this volume served, if its state
- * file names one for the same target and LUN: its id, else -1. */
-static int stale_ublk_id(struct volume *v)
-{
-	struct json_object *o, *x;
-	const char *dev, *target;
-	unsigned id;
-	int ret = -1;
-
-	if (!v->lock->stale)
-		return -1;
-	o = json_tokener_parse(v->lock->stale);
-	if (!o)
-		return -1;
-	if (json_object_object_get_ex(o, "device", &x) && (dev = json_object_get_string(x)) &&
-	    sscanf(dev, LB_UBLK_BLOCK_FMT, &id) == 1 && id < (1u << 20) &&
-	    json_object_object_get_ex(o, "target", &x) && (target = json_object_get_string(x)) &&
-	    strcmp(target, v->cfg->target) == 0 && json_object_object_get_ex(o, "lun", &x) &&
-	    json_object_get_uint64(x) == v->cfg->lun)
-		ret = (int)id;
-	json_object_put(o);
-	return ret;
-}
-
 static int export_ublk(struct volume *v, lb_err *err)
 {
 	struct lb_ublk_dev_config uc = {
@@ -687,7 +741,7 @@ static int export_ublk(struct volume *v, lb_err *err)
 		.info = &v->primary->e->info,
 		.ops = &v->ublk_ops,
 	};
-	int stale = stale_ublk_id(v);
+	int stale = stale_device(v, "/dev/ublkb");
 	int r = lb_ublk_ctrl_probe(err);
 
 	v->ublk_ops = (struct lb_ublk_engine_ops){
@@ -755,6 +809,32 @@ static bool run_until(struct volume *v, bool (*cond)(struct volume *, void *), v
 	return true;
 }
 
+/* ---- device links ---- */
+
+static bool devlink_handled(struct volume *v, void *arg)
+{
+	return lb_devlink_handled(arg);
+}
+
+/* After the state names (or no longer names) the device: make udev look
+ * again, so /dev/disk/by-lunbridge/NAME follows, and wait for it. */
+static void devlink_announce(struct volume *v, const char *dev)
+{
+	struct lb_devlink_wait *w;
+	lb_err err = {{0}};
+
+	if (strncmp(dev, "/dev/", 5) != 0)
+		return;
+	if (lb_devlink_announce(v->loop, dev + 5, &w, &err) < 0) {
+		vlog(v, "warning: %s; its /dev/disk/by-lunbridge link may be missing", err.msg);
+		return;
+	}
+	if (!run_until(v, devlink_handled, w, DEVLINK_TIMEOUT_MS))
+		vlog(v, "warning: udev did not handle %s within %u s; its "
+			"/dev/disk/by-lunbridge link may lag", dev, DEVLINK_TIMEOUT_MS / 1000);
+	lb_devlink_wait_free(w);
+}
+
 static bool server_idle(struct volume *v, void *arg)
 {
 	return !v->srv || nbd_server_idle(v->srv);
@@ -815,6 +895,9 @@ static bool teardown(struct volume *v, bool ok)
 		if (lb_nbd_nl_disconnect((uint32_t)v->nbd_index, &err) < 0)
 			vlog(v, "%s", err.msg);
 		v->nbd_index = -1;
+		/* the device stays: its links must go */
+		state_save(v);
+		devlink_announce(v, v->where);
 	}
 	if (v->srv) {
 		nbd_server_shutdown(v->srv);
@@ -942,6 +1025,8 @@ int lb_volume_run(struct lb_loop *loop, struct iscsi_session *s, struct lb_rt_lo
 
 	v.state = "ready";
 	state_save(&v);
+	if (cfg->export->kind == LB_EXPORT_NBD_KERNEL || cfg->export->kind == LB_EXPORT_UBLK)
+		devlink_announce(&v, v.where);
 	vlog(&v, "volume %s: %s LUN %u (%" PRIu64 " bytes, %u-byte blocks) on %s", cfg->name,
 	     cfg->target, cfg->lun, v.desc.size, v.desc.min_block, v.where);
 	if (cfg->ready)
@@ -956,6 +1041,8 @@ int lb_volume_run(struct lb_loop *loop, struct iscsi_session *s, struct lb_rt_lo
 		channels_reap(&v);
 	}
 	vlog(&v, "volume %s: %s, detaching", cfg->name, v.stop_reason ? v.stop_reason : "stopping");
+	if (cfg->stopping)
+		cfg->stopping(cfg->ready_arg);
 	state_save(&v);
 	{
 		bool clean = teardown(&v, true);

@@ -43,7 +43,9 @@ struct lb_volume_config {
 	void *log_arg;
 	/* once the export or device serves; where: its URI or device path */
 	void (*ready)(void *arg, const char *where);
-	void *ready_arg;
+	/* once it begins to detach (SIGTERM, detach); NULL: nothing */
+	void (*stopping)(void *arg);
+	void *ready_arg; /* for both */
 };
 
 /* Run the volume on loop, taking over s (logged in; NULL with

@@ -3,18 +3,24 @@
 # The systemd side of a volume: packaging/systemd/lunbridge@.service passes
 # `systemd-analyze verify` (instantiated, pointed at this build), and a
 # foreground attach tells $NOTIFY_SOCKET READY=1 with a STATUS naming the
-# device, only once it serves (Type=notify), against a real tgtd.
+# device, only once it serves (Type=notify), and STOPPING=1 on SIGTERM,
+# against a real tgtd.
 set -uo pipefail
 . "$(dirname "$0")/lib-bridge.sh"
-br_require systemd-analyze python3
+br_require systemd-analyze python3 man
 br_setup
 IQN=iqn.2026-11.org.lunbridge.test:notify
 L=$LUNBRIDGE
 UNIT=$(cd "$(dirname "$0")/../../.." && pwd)/packaging/systemd/lunbridge@.service
 
-mkdir -p "$TMP/units"
+
+SRC=$(cd "$(dirname "$0")/../../.." && pwd)
+mkdir -p "$TMP/units" "$TMP/man/man8" "$TMP/man/man5"
 sed "s|/usr/sbin/lunbridge|$L|g" "$UNIT" >"$TMP/units/lunbridge@vol1.service"
-out=$(systemd-analyze verify --man=no "$TMP/units/lunbridge@vol1.service" 2>&1)
+# Documentation= names the packaged man pages: verify finds them with man
+cp "$SRC/packaging/man/lunbridge.8" "$TMP/man/man8/"
+cp "$SRC/packaging/man/lunbridge-volume.conf.5" "$TMP/man/man5/"
+out=$(MANPATH=$TMP/man systemd-analyze verify "$TMP/units/lunbridge@vol1.service" 2>&1)
 expect_eq "systemd-analyze verify lunbridge@vol1.service: exit 0, nothing to say" "0 ''" "$? '$out'"
 expect_eq "the unit is Type=notify" "Type=notify" "$(grep -x 'Type=notify' "$UNIT")"
 
@@ -46,5 +52,13 @@ expect_eq "READY=1 and a STATUS naming the device" \
 	"READY=1
 STATUS=serving n1 on $X" "$(sed -n '1,2p' "$TMP/notify.log")"
 expect_eq "it is ready for real: the export serves" 8388608 "$(nbdinfo --size "$X" 2>&1)"
-"$L" detach n1 >/dev/null
+# stopping: systemd hears STOPPING=1 before the bridge ends (SIGTERM, as
+# systemctl stop sends it)
+kill -TERM "$BR_PID"
+br_wait_gone "$BR_PID" || fail "SIGTERM: the bridge $BR_PID is still there"
+for _ in $(seq 50); do grep -q STOPPING "$TMP/notify.log" 2>/dev/null && break; sleep 0.1; done
+expect_eq "SIGTERM: STOPPING=1 and a STATUS saying so" \
+	"STOPPING=1
+STATUS=detaching n1" "$(grep -A1 -x 'STOPPING=1' "$TMP/notify.log")"
+expect_eq "SIGTERM: nothing left in the run directory" "" "$(br_files n1)"
 finish

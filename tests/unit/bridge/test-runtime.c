@@ -99,6 +99,9 @@ static void test_state_and_list(void **state)
 	assert_string_equal(text, "{\"name\":\"a-vol\"}\n");
 	free(text);
 	assert_int_equal(lb_rt_read_state(dir, "nope", &text, &err), -ENOENT);
+	assert_int_equal(lb_rt_read_state_file(dir, "nope", &text, &err), -ENOENT);
+	assert_true(lb_rt_live(dir, "a-vol"));
+	assert_false(lb_rt_live(dir, "nope"));
 	assert_int_equal(lb_rt_list(dir, &names, &n, &err), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(names[0], "a-vol"); /* sorted */
@@ -139,6 +142,21 @@ static void test_stale_files_ignored_and_replaced(void **state)
 	assert_int_equal(lb_rt_list(dir, &names, &n, &err), 0);
 	assert_int_equal(n, 0);
 	free(names);
+	/* the udev helper still sees what the dead bridge served */
+	assert_false(lb_rt_live(dir, "dead"));
+	assert_int_equal(lb_rt_list_states(dir, &names, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(names[0], "dead");
+	free(names[0]);
+	free(names);
+	{
+		char *text;
+
+		assert_int_equal(lb_rt_read_state(dir, "dead", &text, &err), -ENOENT);
+		assert_int_equal(lb_rt_read_state_file(dir, "dead", &text, &err), 0);
+		assert_string_equal(text, "{}\n");
+		free(text);
+	}
 	assert_int_equal(lb_rt_wait_released(dir, "dead", 1000), 0);
 	assert_int_equal(lb_rt_lock(dir, "dead", &a, &err), 0);
 	assert_false(exists("dead", "json")); /* the dead one's state is gone */
