@@ -4,7 +4,9 @@
 # ASan+UBSan and run every suite again under them (the integration tests
 # too: bridges and test drivers run sanitized against the real peers),
 # except the kernel lab (suite vm: one qemu boot per test, minutes under
-# TCG), which runs once, in the first build.
+# TCG) and the Debian package (suite deb: build-deb.sh, lintian, a clean
+# build and an install and purge in fresh bookworm chroots, about two
+# minutes), which run once, in the first build.
 #
 #   sudo tests/run.sh             everything
 #   tests/run.sh --quick          unit tests only, no installs
@@ -33,7 +35,7 @@ fi
 echo "== tests"
 meson test -C "$build" --print-errorlogs --num-processes 2
 
-echo "== ASan+UBSan build: every suite but vm"
+echo "== ASan+UBSan build: every suite but vm and deb"
 export ASAN_OPTIONS=abort_on_error=1:halt_on_error=1:detect_leaks=1:detect_stack_use_after_return=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 meson setup "$build-asan" --werror -Db_sanitize=address,undefined -Db_lundef=false \
@@ -41,4 +43,4 @@ meson setup "$build-asan" --werror -Db_sanitize=address,undefined -Db_lundef=fal
 ninja -C "$build-asan"
 # Sanitized, the vm suite's three nbd tests took 149 s instead of 111 s
 # (2 CPUs, TCG); its ublk variants add about as much again.
-meson test -C "$build-asan" --print-errorlogs --num-processes 2 --no-suite vm
+meson test -C "$build-asan" --print-errorlogs --num-processes 2 --no-suite vm --no-suite deb
