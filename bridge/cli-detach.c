@@ -155,6 +155,8 @@ static int detach_left_device(const char *dir, const char *name)
 		}
 	}
 	json_object_put(o);
+	/* done with what the dead bridge left; on error keep it for a retry */
+	lock.replaced = ret >= 0;
 	lb_rt_unlock(&lock);
 	return ret;
 }

@@ -2,7 +2,6 @@
 /* `lunbridge udev KERNEL`: the udev properties of a volume's device, for
  * packaging/udev/60-lunbridge.rules (IMPORT{program}). */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cleanup.h"
@@ -21,50 +20,18 @@ static const char udev_help[] =
 	"  LUNBRIDGE_ID=ID       the LUN's VPD 0x83 designator (naa.6001405...):\n"
 	"                        /dev/disk/by-id/lunbridge-ID\n"
 	"\n"
-	"Bytes of ID outside [A-Za-z0-9._:-] become '_'.  A running bridge wins\n"
-	"over the state a dead one left (its device waiting to be taken back).\n"
+	"Bytes of ID outside [A-Za-z0-9._:-] become '_' (at most 200 kept).  A\n"
+	"running bridge wins over the state a dead one left; that one counts only\n"
+	"while its device still waits to be taken back (an NBD device still bound\n"
+	"to the volume, a ublk device still there).\n"
 	"Prints nothing, and exits 0, when no volume serves DEVICE.\n"
 	"\n"
 	"Runtime state: $LUNBRIDGE_RUN_DIR, else " LB_RUN_DIR_DEFAULT ".\n";
 
-/* The volume serving sysname: 1 and *ret, 0 for none, < 0 on error. */
-static int find(const char *dir, const char *sysname, struct lb_devlink_props *ret)
-{
-	char **names = NULL;
-	size_t n = 0;
-	lb_err err = {{0}};
-	int found = 0;
-
-	if (lb_rt_list_states(dir, &names, &n, &err) < 0) {
-		cli_error("%s", err.msg);
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		_cleanup_free_ char *text = NULL;
-		struct lb_devlink_props p;
-		bool live;
-
-		/* a state file can vanish under us: its volume just detached */
-		if (lb_rt_read_state_file(dir, names[i], &text, &err) < 0 ||
-		    lb_devlink_match(text, sysname, &p) != 1)
-			continue;
-		live = lb_rt_live(dir, names[i]);
-		if (found == 0 || live) {
-			*ret = p;
-			found = 1;
-		}
-		if (live)
-			break;
-	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	return found;
-}
-
 int cli_udev(int argc, char **argv)
 {
 	struct lb_devlink_props p;
+	lb_err err = {{0}};
 	const char *dev;
 	int r;
 
@@ -72,18 +39,20 @@ int cli_udev(int argc, char **argv)
 		fputs(udev_help, stdout);
 		return CLI_EXIT_OK;
 	}
-	if (argc != 2)
-		return cli_usage_error("udev", argc < 2 ? "which device? Name it: ublkb0, nbd0"
-							: "unexpected argument '%s'",
-				       argv[2]);
+	if (argc < 2)
+		return cli_usage_error("udev", "which device? Name it: ublkb0, nbd0");
+	if (argc > 2)
+		return cli_usage_error("udev", "unexpected argument '%s'", argv[2]);
 	dev = argv[1];
 	if (strncmp(dev, "/dev/", 5) == 0)
 		dev += 5;
 	if (!lb_devlink_sysname_ok(dev))
 		return cli_usage_error("udev", "'%s' is not a block device name", argv[1]);
-	r = find(lb_rt_dir(), dev, &p);
-	if (r < 0)
+	r = lb_devlink_find(lb_rt_dir(), dev, &p, &err);
+	if (r < 0) {
+		cli_error("%s", lb_err_msg(&err, r));
 		return CLI_EXIT_FAILURE;
+	}
 	if (r == 1) {
 		printf("LUNBRIDGE_NAME=%s\n", p.name);
 		if (p.id[0])

@@ -15,6 +15,8 @@
 
 #include "cleanup.h"
 #include "devlink.h"
+#include "nbd-netlink.h"
+#include "runtime.h"
 
 #define UDEV_CONTROL "/run/udev/control"
 
@@ -66,7 +68,7 @@ int lb_devlink_match(const char *state, const char *sysname, struct lb_devlink_p
 	int r = 0;
 
 	if (!o || !json_object_is_type(o, json_type_object) || !(name = get_str(o, "name")) ||
-	    !name[0] || strlen(name) >= sizeof(ret->name)) {
+	    strlen(name) >= sizeof(ret->name) || lb_rt_name_check(name, NULL) < 0) {
 		json_object_put(o);
 		return -EINVAL;
 	}
@@ -81,7 +83,75 @@ int lb_devlink_match(const char *state, const char *sysname, struct lb_devlink_p
 	return r;
 }
 
+/* A dead bridge's device still waits for its successor: an NBD device
+ * still bound to the volume, a ublk device still there. */
+static bool left_waiting(const char *sysname, const char *name)
+{
+	char path[80];
+	unsigned n;
+	int end = 0;
+
+	if (sscanf(sysname, "nbd%u%n", &n, &end) == 1 && sysname[end] == '\0')
+		return lb_nbd_bound_to(n, name);
+	if (sscanf(sysname, "ublkb%u%n", &n, &end) == 1 && sysname[end] == '\0') {
+		snprintf(path, sizeof(path), "/sys/class/block/ublkb%u", n);
+		return access(path, F_OK) == 0;
+	}
+	return false;
+}
+
+int lb_devlink_find(const char *dir, const char *sysname, struct lb_devlink_props *ret,
+		    lb_err *err)
+{
+	char **names = NULL;
+	size_t n = 0;
+	int found = 0, r;
+
+	r = lb_rt_list_states(dir, &names, &n, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *text = NULL;
+		struct lb_devlink_props p;
+		bool live;
+
+		/* a state file can vanish under us: its volume just detached */
+		if (lb_rt_read_state_file(dir, names[i], &text, NULL) < 0 ||
+		    lb_devlink_match(text, sysname, &p) != 1 || strcmp(p.name, names[i]) != 0)
+			continue;
+		live = lb_rt_live(dir, names[i]);
+		if (live) {
+			*ret = p;
+			found = 1;
+			break;
+		}
+		if (!found && left_waiting(sysname, p.name)) {
+			*ret = p;
+			found = 1;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return found;
+}
+
 /* ---- telling udev ---- */
+
+#define PARTS_MAX 64 /* partitions waited for; more are sent the event only */
+
+struct lb_devlink_wait {
+	struct lb_op op; /* POLL_ADD on the monitor's socket */
+	struct lb_loop *loop;
+	struct udev *udev;
+	struct udev_monitor *mon;
+	char uuid[37];
+	/* the disk, then its partitions: each handled once udev says so */
+	char names[PARTS_MAX + 1][34];
+	bool seen[PARTS_MAX + 1];
+	unsigned n, pending;
+	bool handled, orphan;
+};
 
 /* Write "change UUID" to /sys/class/block/sysname[/part]/uevent. */
 static int write_change(const char *sysname, const char *part, const char *uuid)
@@ -103,8 +173,9 @@ static int write_change(const char *sysname, const char *part, const char *uuid)
 	return 0;
 }
 
-/* Every partition of sysname (its subdirectories sysnameN / sysnamepN). */
-static void change_partitions(const char *sysname, const char *uuid)
+/* Every partition of sysname (its subdirectories sysnameN, sysnamepN);
+ * the first PARTS_MAX sent the event go into w's list (w: NULL, none). */
+static void change_partitions(const char *sysname, const char *uuid, struct lb_devlink_wait *w)
 {
 	char path[256];
 	size_t n = strlen(sysname);
@@ -116,20 +187,14 @@ static void change_partitions(const char *sysname, const char *uuid)
 	if (!d)
 		return;
 	while ((de = readdir(d)))
-		if (strncmp(de->d_name, sysname, n) == 0 && de->d_name[n])
-			(void)write_change(sysname, de->d_name, uuid);
+		if (strncmp(de->d_name, sysname, n) == 0 && de->d_name[n] &&
+		    strlen(de->d_name) < sizeof(w->names[0]) &&
+		    write_change(sysname, de->d_name, uuid) == 0 && w && w->n <= PARTS_MAX) {
+			snprintf(w->names[w->n++], sizeof(w->names[0]), "%s", de->d_name);
+			w->pending++;
+		}
 	closedir(d);
 }
-
-struct lb_devlink_wait {
-	struct lb_op op; /* POLL_ADD on the monitor's socket */
-	struct lb_loop *loop;
-	struct udev *udev;
-	struct udev_monitor *mon;
-	char sysname[33];
-	char uuid[37];
-	bool readable, handled, orphan;
-};
 
 static void wait_destroy(struct lb_devlink_wait *w)
 {
@@ -157,10 +222,15 @@ static void on_poll(struct lb_op *op, int res, uint32_t flags)
 		const char *sys = udev_device_get_sysname(d);
 		const char *uuid = udev_device_get_property_value(d, "SYNTH_UUID");
 
-		if (sys && strcmp(sys, w->sysname) == 0 && uuid && strcmp(uuid, w->uuid) == 0)
-			w->handled = true;
+		if (sys && uuid && strcmp(uuid, w->uuid) == 0)
+			for (unsigned i = 0; i < w->n; i++)
+				if (!w->seen[i] && strcmp(sys, w->names[i]) == 0) {
+					w->seen[i] = true;
+					w->pending--;
+				}
 		udev_device_unref(d);
 	}
+	w->handled = w->pending == 0;
 	if (!w->handled)
 		(void)arm(w);
 }
@@ -212,13 +282,16 @@ int lb_devlink_announce(struct lb_loop *loop, const char *sysname, struct lb_dev
 			return lb_err_set(err, ENOMEM, "out of memory");
 		lb_op_init(&w->op, on_poll);
 		w->loop = loop;
-		snprintf(w->sysname, sizeof(w->sysname), "%s", sysname);
+		snprintf(w->names[0], sizeof(w->names[0]), "%s", sysname);
+		w->n = w->pending = 1;
 		memcpy(w->uuid, uuid, sizeof(uuid));
 		w->udev = udev_new();
 		w->mon = w->udev ? udev_monitor_new_from_netlink(w->udev, "udev") : NULL;
-		r = w->mon ? udev_monitor_filter_add_match_subsystem_devtype(w->mon, "block",
-									     "disk")
+		r = w->mon ? udev_monitor_filter_add_match_subsystem_devtype(w->mon, "block", NULL)
 			   : -ENOMEM;
+		/* room for a burst of other devices' events (boot) before ours */
+		if (r >= 0)
+			(void)udev_monitor_set_receive_buffer_size(w->mon, 4 << 20);
 		if (r >= 0)
 			r = udev_monitor_enable_receiving(w->mon);
 		if (r >= 0)
@@ -234,7 +307,7 @@ int lb_devlink_announce(struct lb_loop *loop, const char *sysname, struct lb_dev
 		return lb_err_set(err, -r, "cannot send a change event for /dev/%s: %s", sysname,
 				  strerror(-r));
 	}
-	change_partitions(sysname, uuid);
+	change_partitions(sysname, uuid, w);
 	*ret = w;
 	return 0;
 }

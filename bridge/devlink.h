@@ -22,7 +22,8 @@
 #include "lb-err.h"
 #include "loop.h"
 
-#define LB_DEVLINK_ID_MAX 255
+/* "lunbridge-" + ID + "-partNNN" must stay a file name (255 bytes) */
+#define LB_DEVLINK_ID_MAX 200
 
 struct lb_devlink_props {
 	char name[65];
@@ -34,9 +35,17 @@ struct lb_devlink_props {
  * when the text is not such a state. */
 int lb_devlink_match(const char *state, const char *sysname, struct lb_devlink_props *ret);
 
+/* The volume serving /dev/sysname among the state files in dir: a live
+ * bridge's, else one a dead bridge left whose device still waits for its
+ * successor (an NBD device still bound to the volume, a ublk device still
+ * there).  The state's name must be its file's and a valid volume name.
+ * 1 and *ret, 0 for none, -errno when dir cannot be read. */
+int lb_devlink_find(const char *dir, const char *sysname, struct lb_devlink_props *ret,
+		    lb_err *err);
+
 /* An id as a file name may carry it: every byte outside [A-Za-z0-9._:-]
  * becomes '_' (so no '/', no space, no ".."-only name can come from a
- * target's answer); truncated to fit len. */
+ * target's answer); truncated to fit len (the props' id: 200 bytes). */
 void lb_devlink_sanitize(const char *in, char *out, size_t len);
 
 /* Is sysname a kernel block device name (1-32 of [A-Za-z0-9_.-], not
@@ -46,7 +55,8 @@ bool lb_devlink_sysname_ok(const char *sysname);
 /* Ask udev to look at /dev/sysname and its partitions again: a "change"
  * uevent with its own UUID.  When udevd runs, *ret watches for udev's
  * answer on loop (lb_devlink_handled() turns true once udev has handled
- * the disk's event: its links are made or dropped); else *ret is NULL and
+ * the events of the disk and of its partitions, up to 64: their links are
+ * made or dropped); else *ret is NULL and
  * there is nothing to wait for.  -errno when the event could not be sent.
  * The loop must run for the answer to come: it also carries the device's
  * own I/O, which udev's probes need. */

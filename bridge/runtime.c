@@ -20,6 +20,24 @@
 
 static int read_all(int fd, int timeout_ms, char **ret);
 
+#define STATE_MAX (64 * 1024) /* a state file is a few hundred bytes */
+
+/* A state file for reading: a regular file of at most STATE_MAX bytes,
+ * never through a symlink or into a FIFO.  fd or -errno. */
+static int open_state(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > STATE_MAX) {
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
 const char *lb_rt_dir(void)
 {
 	const char *d = getenv("LUNBRIDGE_RUN_DIR");
@@ -50,6 +68,17 @@ int lb_rt_name_check(const char *name, lb_err *err)
 			return lb_err_set(err, EINVAL,
 					  "volume name '%s' has '%c': use letters, digits and _.:-",
 					  name, *p);
+	/* /dev/disk/by-lunbridge/NAME-partN is partition N of volume NAME */
+	{
+		const char *d = strrchr(name, '-');
+		size_t digits = d && strncmp(d, "-part", 5) == 0 ? strspn(d + 5, "0123456789") : 0;
+
+		if (digits > 0 && d[5 + digits] == '\0')
+			return lb_err_set(err, EINVAL,
+					  "volume name '%s' ends in -partN, the name of a "
+					  "volume's partition link",
+					  name);
+	}
 	return 0;
 }
 
@@ -86,7 +115,7 @@ static long lock_pid(const char *path)
 
 int lb_rt_lock(const char *dir, const char *name, struct lb_rt_lock *ret, lb_err *err)
 {
-	char path[PATH_MAX], pid[32];
+	char path[PATH_MAX], spath[PATH_MAX], pid[32];
 	int r;
 
 	r = lb_rt_name_check(name, err);
@@ -119,14 +148,23 @@ int lb_rt_lock(const char *dir, const char *name, struct lb_rt_lock *ret, lb_err
 		ret->fd = TAKE_FD(fd);
 		snprintf(ret->dir, sizeof(ret->dir), "%s", dir);
 		snprintf(ret->name, sizeof(ret->name), "%s", name);
-		/* whatever a dead bridge of this name left */
+		/* whatever a dead bridge of this name left: kept aside as
+		 * NAME.stale until this bridge writes its own state, and put
+		 * back if it never does (a failed restart must not lose what
+		 * the device waiting for a successor is) */
 		ret->stale = NULL;
-		if (lb_rt_path(dir, name, "json", path, sizeof(path)) == 0) {
-			_cleanup_close_ int sfd = open(path, O_RDONLY | O_CLOEXEC);
+		ret->replaced = false;
+		if (lb_rt_path(dir, name, "json", path, sizeof(path)) == 0 &&
+		    lb_rt_path(dir, name, "stale", spath, sizeof(spath)) == 0) {
+			_cleanup_close_ int sfd = open_state(path);
 
 			if (sfd >= 0 && read_all(sfd, -1, &ret->stale) < 0)
 				ret->stale = NULL;
-			(void)unlink(path);
+			if (sfd >= 0)
+				(void)rename(path, spath);
+			else if (sfd == -ENOENT && (sfd = open_state(spath)) >= 0 &&
+				 read_all(sfd, -1, &ret->stale) < 0)
+				ret->stale = NULL; /* a restart that failed before us */
 		}
 		if (lb_rt_path(dir, name, "sock", path, sizeof(path)) == 0)
 			(void)unlink(path);
@@ -137,14 +175,20 @@ int lb_rt_lock(const char *dir, const char *name, struct lb_rt_lock *ret, lb_err
 
 void lb_rt_unlock(struct lb_rt_lock *l)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], spath[PATH_MAX];
 
 	if (l->fd < 0)
 		return;
-	free(l->stale);
-	l->stale = NULL;
 	if (lb_rt_path(l->dir, l->name, "json", path, sizeof(path)) == 0)
 		(void)unlink(path);
+	if (lb_rt_path(l->dir, l->name, "stale", spath, sizeof(spath)) == 0) {
+		if (l->stale && !l->replaced)
+			(void)rename(spath, path); /* for the next attach, or detach */
+		else
+			(void)unlink(spath);
+	}
+	free(l->stale);
+	l->stale = NULL;
 	if (lb_rt_path(l->dir, l->name, "sock", path, sizeof(path)) == 0)
 		(void)unlink(path);
 	if (lb_rt_path(l->dir, l->name, "lock", path, sizeof(path)) == 0)
@@ -153,13 +197,20 @@ void lb_rt_unlock(struct lb_rt_lock *l)
 	l->fd = -1;
 }
 
-int lb_rt_write_state(const struct lb_rt_lock *l, const char *text, lb_err *err)
+int lb_rt_write_state(struct lb_rt_lock *l, const char *text, lb_err *err)
 {
 	char path[PATH_MAX];
+	int r;
 
 	if (lb_rt_path(l->dir, l->name, "json", path, sizeof(path)) < 0)
 		return lb_err_set(err, ENAMETOOLONG, "run directory path too long");
-	return lb_rt_write_file(path, text, err);
+	r = lb_rt_write_file(path, text, err);
+	if (r == 0 && !l->replaced) {
+		l->replaced = true; /* what the dead bridge left is this one's now */
+		if (lb_rt_path(l->dir, l->name, "stale", path, sizeof(path)) == 0)
+			(void)unlink(path);
+	}
+	return r;
 }
 
 int lb_rt_write_file(const char *path, const char *text, lb_err *err)
@@ -351,9 +402,11 @@ int lb_rt_read_state_file(const char *dir, const char *name, char **ret, lb_err 
 
 	if (lb_rt_path(dir, name, "json", path, sizeof(path)) < 0)
 		return lb_err_set(err, ENAMETOOLONG, "path too long");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_state(path);
 	if (fd < 0)
-		return lb_err_set(err, errno, "cannot read %s: %m", path);
+		return lb_err_set(err, -fd, "cannot read %s: %s", path,
+				  fd == -EINVAL ? "not a regular file of at most 64 KiB"
+						: strerror(-fd));
 	r = read_all(fd, -1, ret);
 	return r < 0 ? lb_err_set(err, r, "cannot read %s: %s", path, strerror(-r)) : 0;
 }

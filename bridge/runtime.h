@@ -42,18 +42,22 @@ struct lb_rt_lock {
 	/* NAME.json a dead bridge of this name left (NULL: none), so that its
 	 * successor can take back what it served */
 	char *stale;
+	/* stale is obsolete: this bridge wrote its own NAME.json, or detach
+	 * let the dead bridge's device go */
+	bool replaced;
 };
 
 /* Take the volume's name (creating dir, mode 0700, if need be): -EEXIST
  * with "volume 'NAME' is already attached (pid N)" when a live bridge
- * holds it.  A dead bridge's files are removed, its state kept in
- * ret->stale. */
+ * holds it.  A dead bridge's socket is removed; its state is kept in
+ * ret->stale and, until this bridge writes its own, as NAME.stale. */
 int lb_rt_lock(const char *dir, const char *name, struct lb_rt_lock *ret, lb_err *err);
-/* Remove the volume's files and give the name back. */
+/* Remove the volume's files and give the name back; a dead bridge's
+ * state that this one never replaced becomes NAME.json again. */
 void lb_rt_unlock(struct lb_rt_lock *l);
 
 /* Replace NAME.json with text (temporary file, fsync, rename). */
-int lb_rt_write_state(const struct lb_rt_lock *l, const char *text, lb_err *err);
+int lb_rt_write_state(struct lb_rt_lock *l, const char *text, lb_err *err);
 /* Replace PATH with text the same way (PATH.tmp, mode 0600). */
 int lb_rt_write_file(const char *path, const char *text, lb_err *err);
 
@@ -67,7 +71,8 @@ int lb_rt_list_states(const char *dir, char ***ret, size_t *ret_n, lb_err *err);
 bool lb_rt_live(const char *dir, const char *name);
 /* NAME.json of a live volume, read whole: -ENOENT when there is none. */
 int lb_rt_read_state(const char *dir, const char *name, char **ret, lb_err *err);
-/* NAME.json whether or not its bridge lives: -ENOENT when there is none. */
+/* NAME.json whether or not its bridge lives: -ENOENT when there is none,
+ * -EINVAL when it is not a regular file of at most 64 KiB. */
 int lb_rt_read_state_file(const char *dir, const char *name, char **ret, lb_err *err);
 
 /* Wait until the bridge holding NAME.lock is gone (its lock released),

@@ -327,6 +327,7 @@ static struct json_object *volume_json(struct volume *v, bool live)
 	add_u64(o, "size", vi->size);
 	add_u64(o, "block_size", vi->block_size);
 	add_str(o, "id", vi->id[0] ? vi->id : NULL);
+	add_u64(o, "queues", cfg->queues ? cfg->queues : 1);
 	if (!live)
 		return o;
 	st = json_object_new_object();
@@ -541,32 +542,42 @@ static void harden_warn(void *arg, const char *line)
 	vlog(arg, "warning: %s", line);
 }
 
-/* The device (prefix: "/dev/nbd", "/dev/ublkb") the dead bridge of this
- * volume served, if its state file names one for the same target and
- * LUN: its index, else -1. */
-static int stale_device(struct volume *v, const char *prefix)
-{
-	struct json_object *o, *x;
-	const char *dev, *target;
-	size_t plen = strlen(prefix);
-	unsigned long id;
-	char *end;
-	int ret = -1;
+/* What the dead bridge of this volume left, from its state file. */
+struct stale_dev {
+	int index;	 /* its device (prefix + index); -1: none */
+	bool same_lun;	 /* it served this target and LUN, and the LUN's VPD
+			  * 0x83 id is the same (where both have one) */
+	unsigned queues; /* 0: not recorded */
+};
 
-	if (!v->lock->stale)
-		return -1;
-	o = json_tokener_parse(v->lock->stale);
-	if (!o)
-		return -1;
+static struct stale_dev stale_device(struct volume *v, const char *prefix)
+{
+	struct stale_dev sd = {.index = -1};
+	struct json_object *o, *x;
+	const char *dev, *target, *id;
+	const char *want_id = v->primary->e->info.id;
+	size_t plen = strlen(prefix);
+	unsigned long n;
+	char *end;
+
+	if (!v->lock->stale || !(o = json_tokener_parse(v->lock->stale)))
+		return sd;
 	if (json_object_object_get_ex(o, "device", &x) && (dev = json_object_get_string(x)) &&
 	    strncmp(dev, prefix, plen) == 0 && dev[plen] >= '0' && dev[plen] <= '9' &&
-	    (id = strtoul(dev + plen, &end, 10)) < (1ul << 20) && *end == '\0' &&
-	    json_object_object_get_ex(o, "target", &x) && (target = json_object_get_string(x)) &&
-	    strcmp(target, v->cfg->target) == 0 && json_object_object_get_ex(o, "lun", &x) &&
-	    json_object_get_uint64(x) == v->cfg->lun)
-		ret = (int)id;
+	    (n = strtoul(dev + plen, &end, 10)) < (1ul << 20) && *end == '\0')
+		sd.index = (int)n;
+	sd.same_lun = json_object_object_get_ex(o, "target", &x) &&
+		      (target = json_object_get_string(x)) && strcmp(target, v->cfg->target) == 0 &&
+		      json_object_object_get_ex(o, "lun", &x) &&
+		      json_object_get_uint64(x) == v->cfg->lun;
+	/* the array may have mapped another volume at that LUN since */
+	if (sd.same_lun && want_id[0] && json_object_object_get_ex(o, "id", &x) &&
+	    (id = json_object_get_string(x)) && id[0] && strcmp(id, want_id) != 0)
+		sd.same_lun = false;
+	if (json_object_object_get_ex(o, "queues", &x))
+		sd.queues = (unsigned)json_object_get_uint64(x);
 	json_object_put(o);
-	return ret;
+	return sd;
 }
 
 /* /sys/block/nbdN/ATTR as a number, 0 when unreadable. */
@@ -593,19 +604,31 @@ static uint64_t nbd_sysfs_u64(int index, const char *attr)
  * or block size changed). */
 static int nbd_takeover_index(struct volume *v)
 {
-	int stale = stale_device(v, "/dev/nbd");
+	struct stale_dev sd = stale_device(v, "/dev/nbd");
+	unsigned queues = v->cfg->queues ? v->cfg->queues : 1;
+	bool ro = v->desc.eflags & NBD_FLAG_READ_ONLY;
 	int want = v->cfg->export->index;
+	const char *why = NULL;
 	lb_err err = {{0}};
 
-	if (stale < 0 || !lb_nbd_bound_to((unsigned)stale, v->cfg->name))
+	if (sd.index < 0 || !lb_nbd_bound_to((unsigned)sd.index, v->cfg->name))
 		return -1;
-	if ((want < 0 || want == stale) && nbd_sysfs_u64(stale, "size") * 512 == v->desc.size &&
-	    nbd_sysfs_u64(stale, "queue/logical_block_size") == v->desc.min_block)
-		return stale;
-	vlog(v, "letting /dev/nbd%d go, left by a bridge of this volume: %s", stale,
-	     want >= 0 && want != stale ? "another device is asked for"
-					: "the LUN's size or block size changed");
-	if (lb_nbd_nl_disconnect((uint32_t)stale, &err) < 0)
+	if (!sd.same_lun)
+		why = "it served another LUN";
+	else if (want >= 0 && want != sd.index)
+		why = "another device is asked for";
+	else if (nbd_sysfs_u64(sd.index, "size") * 512 != v->desc.size ||
+		 nbd_sysfs_u64(sd.index, "queue/logical_block_size") != v->desc.min_block)
+		why = "the LUN's size or block size changed";
+	else if (nbd_sysfs_u64(sd.index, "ro") != ro)
+		why = "the LUN's read-only state changed";
+	else if (sd.queues != queues)
+		/* RECONFIGURE fills only as many dead sockets as it is given */
+		why = "the number of queues changed";
+	if (!why)
+		return sd.index;
+	vlog(v, "letting /dev/nbd%d go, left by a bridge of this volume: %s", sd.index, why);
+	if (lb_nbd_nl_disconnect((uint32_t)sd.index, &err) < 0)
 		vlog(v, "%s", err.msg);
 	return -1;
 }
@@ -741,7 +764,7 @@ static int export_ublk(struct volume *v, lb_err *err)
 		.info = &v->primary->e->info,
 		.ops = &v->ublk_ops,
 	};
-	int stale = stale_device(v, "/dev/ublkb");
+	struct stale_dev sd = stale_device(v, "/dev/ublkb");
 	int r = lb_ublk_ctrl_probe(err);
 
 	v->ublk_ops = (struct lb_ublk_engine_ops){
@@ -754,23 +777,32 @@ static int export_ublk(struct volume *v, lb_err *err)
 		return r;
 	/* the bridge must not wait on writeback to its own device */
 	(void)lb_harden_for_block_device(harden_warn, v);
-	if (stale >= 0 && (uc.dev_id < 0 || uc.dev_id == stale)) {
+	if (sd.index >= 0) {
+		bool take = sd.same_lun && (uc.dev_id < 0 || uc.dev_id == sd.index);
 		struct lb_ublk_dev_info info;
 
-		r = lb_ublk_dev_info((uint32_t)stale, &info, err);
-		if (r == 0 && info.state != LB_UBLK_S_DEV_DEAD &&
-		    (info.flags & LB_UBLK_F_USER_RECOVERY)) {
-			vlog(v, "taking back /dev/ublkb%d, left %s by a bridge of this volume", stale,
-			     lb_ublk_state_name(info.state));
-			r = lb_ublk_dev_recover(&uc, (uint32_t)stale, &v->ublk, err);
+		r = lb_ublk_dev_info((uint32_t)sd.index, &info, err);
+		if (r == 0 && info.ublksrv_pid > 0 && info.ublksrv_pid != getpid() &&
+		    kill(info.ublksrv_pid, 0) == 0) {
+			/* the id went to another server since: not ours to touch */
+			vlog(v, "ublk device %d, left by a bridge of this volume, is served by pid "
+				"%d now: leaving it",
+			     sd.index, (int)info.ublksrv_pid);
+		} else if (r == 0 && take && info.state != LB_UBLK_S_DEV_DEAD &&
+			   (info.flags & LB_UBLK_F_USER_RECOVERY)) {
+			vlog(v, "taking back /dev/ublkb%d, left %s by a bridge of this volume",
+			     sd.index, lb_ublk_state_name(info.state));
+			r = lb_ublk_dev_recover(&uc, (uint32_t)sd.index, &v->ublk, err);
 			if (r < 0)
 				return r;
 			goto ready;
-		}
-		if (r == 0) {
-			/* its disk is gone already: free the id */
-			vlog(v, "removing ublk device %d, left by a bridge of this volume", stale);
-			r = lb_ublk_dev_remove((uint32_t)stale, err);
+		} else if (r == 0) {
+			vlog(v, "removing ublk device %d, left by a bridge of this volume: %s",
+			     sd.index,
+			     !take ? (sd.same_lun ? "another device is asked for"
+						  : "it served another LUN")
+				   : "its disk is gone already");
+			r = lb_ublk_dev_remove((uint32_t)sd.index, err);
 			if (r < 0)
 				return r;
 		} else if (r != -ENODEV) {

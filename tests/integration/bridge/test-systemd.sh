@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# The systemd side of a volume: packaging/systemd/lunbridge@.service passes
+# The systemd side of a volume: packaging/systemd/lunbridge@.service.in passes
 # `systemd-analyze verify` (instantiated, pointed at this build), and a
 # foreground attach tells $NOTIFY_SOCKET READY=1 with a STATUS naming the
 # device, only once it serves (Type=notify), and STOPPING=1 on SIGTERM,
@@ -11,12 +11,12 @@ br_require systemd-analyze python3 man
 br_setup
 IQN=iqn.2026-11.org.lunbridge.test:notify
 L=$LUNBRIDGE
-UNIT=$(cd "$(dirname "$0")/../../.." && pwd)/packaging/systemd/lunbridge@.service
+UNIT=$(cd "$(dirname "$0")/../../.." && pwd)/packaging/systemd/lunbridge@.service.in
 
 
 SRC=$(cd "$(dirname "$0")/../../.." && pwd)
 mkdir -p "$TMP/units" "$TMP/man/man8" "$TMP/man/man5"
-sed "s|/usr/sbin/lunbridge|$L|g" "$UNIT" >"$TMP/units/lunbridge@vol1.service"
+sed "s|@LUNBRIDGE@|$L|g" "$UNIT" >"$TMP/units/lunbridge@vol1.service"
 # Documentation= names the packaged man pages: verify finds them with man
 cp "$SRC/packaging/man/lunbridge.8" "$TMP/man/man8/"
 cp "$SRC/packaging/man/lunbridge-volume.conf.5" "$TMP/man/man5/"

@@ -7,10 +7,128 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "devlink.h"
+#include "runtime.h"
+
+static char dir[64];
+
+static int setup(void **state)
+{
+	char tmpl[] = "/tmp/lb-dl-XXXXXX";
+
+	assert_non_null(mkdtemp(tmpl));
+	snprintf(dir, sizeof(dir), "%s", tmpl);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[96];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* NAME.json (and an unlocked NAME.lock) as a dead bridge leaves them */
+static void put_state(const char *name, const char *text)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.lock", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/%s.json", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_find_live(void **state)
+{
+	struct lb_rt_lock l = {.fd = -1};
+	struct lb_devlink_props p;
+	lb_err err = {{0}};
+
+	assert_int_equal(lb_rt_lock(dir, "a", &l, &err), 0);
+	assert_int_equal(
+		lb_rt_write_state(&l, "{\"name\":\"a\",\"device\":\"/dev/nbd7\",\"id\":\"naa.1\"}",
+				  &err),
+		0);
+	/* a dead bridge's state for the same device loses to the live one */
+	put_state("0dead", "{\"name\":\"0dead\",\"device\":\"/dev/nbd7\",\"id\":\"naa.2\"}");
+	assert_int_equal(lb_devlink_find(dir, "nbd7", &p, &err), 1);
+	assert_string_equal(p.name, "a");
+	assert_string_equal(p.id, "naa.1");
+	assert_int_equal(lb_devlink_find(dir, "nbd8", &p, &err), 0);
+	lb_rt_unlock(&l);
+}
+
+/* a dead bridge's state counts only while its device waits for it: an
+ * NBD device bound to the volume (nbd4000 is nobody's) */
+static void test_find_dead_device_gone(void **state)
+{
+	struct lb_devlink_props p;
+	lb_err err = {{0}};
+
+	put_state("b", "{\"name\":\"b\",\"device\":\"/dev/nbd4000\"}");
+	put_state("c", "{\"name\":\"c\",\"device\":\"/dev/ublkb4000\"}");
+	assert_int_equal(lb_devlink_find(dir, "nbd4000", &p, &err), 0);
+	assert_int_equal(lb_devlink_find(dir, "ublkb4000", &p, &err), 0);
+}
+
+/* the name printed is the file's and a volume name: nothing else can
+ * reach udev's properties */
+static void test_find_name_checked(void **state)
+{
+	struct lb_rt_lock l = {.fd = -1}, m = {.fd = -1};
+	struct lb_devlink_props p;
+	lb_err err = {{0}};
+
+	assert_int_equal(lb_rt_lock(dir, "d", &l, &err), 0);
+	assert_int_equal(lb_rt_write_state(&l, "{\"name\":\"x\",\"device\":\"/dev/nbd1\"}", &err), 0);
+	assert_int_equal(lb_devlink_find(dir, "nbd1", &p, &err), 0);
+	assert_int_equal(lb_rt_lock(dir, "e", &m, &err), 0);
+	assert_int_equal(lb_rt_write_state(&m,
+					   "{\"name\":\"e\\nSYSTEMD_WANTS=x.service\","
+					   "\"device\":\"/dev/nbd2\"}",
+					   &err),
+			 0);
+	assert_int_equal(lb_devlink_find(dir, "nbd2", &p, &err), 0);
+	lb_rt_unlock(&l);
+	lb_rt_unlock(&m);
+}
+
+/* a FIFO or an oversized file in the run directory: skipped, no hang */
+static void test_find_odd_files(void **state)
+{
+	struct lb_devlink_props p;
+	lb_err err = {{0}};
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/f.json", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	snprintf(path, sizeof(path), "%s/g.json", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "{\"name\":\"g\",\"device\":\"/dev/nbd3\",\"pad\":\"");
+	for (int i = 0; i < 70000; i++)
+		fputc('x', f);
+	fputs("\"}", f);
+	fclose(f);
+	assert_int_equal(lb_devlink_find(dir, "nbd3", &p, &err), 0);
+	assert_int_equal(lb_devlink_find(dir, "nbd0", &p, &err), 0);
+}
 
 static const char state_ublk[] =
 	"{\"name\":\"vm42-root\",\"pid\":4711,\"target\":\"iqn.x:t\",\"lun\":1,"
@@ -85,6 +203,19 @@ static void test_sanitize(void **state)
 	assert_string_equal(out, "0123456789abcde"); /* truncated to fit */
 }
 
+/* "lunbridge-" + ID + "-part128" stays within a file name's 255 bytes */
+static void test_long_id_capped(void **state)
+{
+	struct lb_devlink_props p;
+	char state_text[700];
+
+	snprintf(state_text, sizeof(state_text),
+		 "{\"name\":\"v\",\"device\":\"/dev/nbd0\",\"id\":\"naa.%0300d\"}", 0);
+	assert_int_equal(lb_devlink_match(state_text, "nbd0", &p), 1);
+	assert_int_equal(strlen(p.id), LB_DEVLINK_ID_MAX);
+	assert_true(strlen("lunbridge-") + strlen(p.id) + strlen("-part128") <= 255);
+}
+
 static void test_sysname(void **state)
 {
 	assert_true(lb_devlink_sysname_ok("ublkb0"));
@@ -106,7 +237,12 @@ int main(void)
 		cmocka_unit_test(test_no_id),
 		cmocka_unit_test(test_bad_state),
 		cmocka_unit_test(test_sanitize),
+		cmocka_unit_test(test_long_id_capped),
 		cmocka_unit_test(test_sysname),
+		cmocka_unit_test_setup_teardown(test_find_live, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_find_dead_device_gone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_find_name_checked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_find_odd_files, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

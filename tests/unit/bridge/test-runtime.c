@@ -62,7 +62,12 @@ static void test_names(void **state)
 	assert_int_equal(
 		lb_rt_name_check(
 			"x1234567890123456789012345678901234567890123456789012345678901234", &err),
-		-EINVAL);
+		-EINVAL);	/* NAME-partN is the partition link of volume NAME */
+	assert_int_equal(lb_rt_name_check("db-part1", &err), -EINVAL);
+	assert_int_equal(lb_rt_name_check("db-part12", &err), -EINVAL);
+	assert_int_equal(lb_rt_name_check("db-part", &err), 0);
+	assert_int_equal(lb_rt_name_check("db-part1x", &err), 0);
+	assert_int_equal(lb_rt_name_check("db-partition1", &err), 0);
 }
 
 static void test_lock_is_exclusive(void **state)
@@ -159,8 +164,21 @@ static void test_stale_files_ignored_and_replaced(void **state)
 	}
 	assert_int_equal(lb_rt_wait_released(dir, "dead", 1000), 0);
 	assert_int_equal(lb_rt_lock(dir, "dead", &a, &err), 0);
-	assert_false(exists("dead", "json")); /* the dead one's state is gone */
+	assert_string_equal(a.stale, "{}\n");
+	assert_false(exists("dead", "json")); /* set aside, not listed */
+	assert_true(exists("dead", "stale"));
+	/* a successor that fails before writing its own state puts it back */
 	lb_rt_unlock(&a);
+	assert_true(exists("dead", "json"));
+	assert_false(exists("dead", "stale"));
+	/* one that writes its own replaces it for good */
+	assert_int_equal(lb_rt_lock(dir, "dead", &a, &err), 0);
+	assert_string_equal(a.stale, "{}\n");
+	assert_int_equal(lb_rt_write_state(&a, "{\"name\":\"dead\"}\n", &err), 0);
+	assert_false(exists("dead", "stale"));
+	lb_rt_unlock(&a);
+	assert_false(exists("dead", "json"));
+	assert_false(exists("dead", "stale"));
 }
 
 static void test_wait_released_times_out(void **state)
