@@ -14,7 +14,6 @@
 #include "route.h"
 #include "runtime.h"
 #include "ublk-dev.h"
-#include "ublk-proto.h"
 
 static const char detach_help[] =
 	"Usage: lunbridge detach NAME|DEVICE|EXPORT [--timeout SECONDS]\n"
@@ -121,6 +120,7 @@ static int detach_left_device(const char *dir, const char *name)
 	struct lb_rt_lock lock = {.fd = -1};
 	json_object *o = NULL;
 	const char *dev = NULL, *engine = NULL;
+	struct lb_export e;
 	lb_err err = {{0}};
 	unsigned id;
 	int ret = 0, r = 0;
@@ -131,13 +131,17 @@ static int detach_left_device(const char *dir, const char *name)
 		dev = json_str(o, "device");
 		engine = json_str(o, "engine");
 	}
-	if (dev && sscanf(dev, LB_UBLK_BLOCK_FMT, &id) == 1) {
-		r = lb_ublk_dev_remove(id, &err);
-		ret = 1;
-	} else if (dev && sscanf(dev, "/dev/nbd%u", &id) == 1) {
-		/* the index may serve another volume by now: only ours */
-		r = lb_nbd_bound_to(id, name) ? lb_nbd_nl_disconnect(id, &err) : -ENODEV;
-		ret = 1;
+	/* the device as the state names it: /dev/ublkbN or /dev/nbdN */
+	if (dev && lb_export_parse(dev, &e, NULL) == 0 && e.index >= 0) {
+		id = (unsigned)e.index;
+		if (e.kind == LB_EXPORT_UBLK) {
+			r = lb_ublk_dev_remove(id, &err);
+			ret = 1;
+		} else if (e.kind == LB_EXPORT_NBD_KERNEL) {
+			/* the index may serve another volume by now: only ours */
+			r = lb_nbd_bound_to(id, name) ? lb_nbd_nl_disconnect(id, &err) : -ENODEV;
+			ret = 1;
+		}
 	}
 	if (ret && r < 0 && r != -ENODEV) {
 		cli_error("volume %s: %s", name, lb_err_msg(&err, r));

@@ -15,6 +15,7 @@
 
 #include "cleanup.h"
 #include "devlink.h"
+#include "export-uri.h"
 #include "nbd-netlink.h"
 #include "runtime.h"
 
@@ -88,16 +89,17 @@ int lb_devlink_match(const char *state, const char *sysname, struct lb_devlink_p
 static bool left_waiting(const char *sysname, const char *name)
 {
 	char path[80];
-	unsigned n;
-	int end = 0;
+	struct lb_export e;
 
-	if (sscanf(sysname, "nbd%u%n", &n, &end) == 1 && sysname[end] == '\0')
-		return lb_nbd_bound_to(n, name);
-	if (sscanf(sysname, "ublkb%u%n", &n, &end) == 1 && sysname[end] == '\0') {
-		snprintf(path, sizeof(path), "/sys/class/block/ublkb%u", n);
-		return access(path, F_OK) == 0;
-	}
-	return false;
+	snprintf(path, sizeof(path), "/dev/%s", sysname);
+	if (lb_export_parse(path, &e, NULL) < 0 || e.index < 0)
+		return false;
+	if (e.kind == LB_EXPORT_NBD_KERNEL)
+		return lb_nbd_bound_to((unsigned)e.index, name);
+	if (e.kind != LB_EXPORT_UBLK)
+		return false;
+	snprintf(path, sizeof(path), "/sys/class/block/%s", sysname);
+	return access(path, F_OK) == 0;
 }
 
 int lb_devlink_find(const char *dir, const char *sysname, struct lb_devlink_props *ret,

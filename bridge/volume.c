@@ -550,22 +550,20 @@ struct stale_dev {
 	unsigned queues; /* 0: not recorded */
 };
 
-static struct stale_dev stale_device(struct volume *v, const char *prefix)
+static struct stale_dev stale_device(struct volume *v, enum lb_export_kind kind)
 {
 	struct stale_dev sd = {.index = -1};
 	struct json_object *o, *x;
 	const char *dev, *target, *id;
 	const char *want_id = v->primary->e->info.id;
-	size_t plen = strlen(prefix);
-	unsigned long n;
-	char *end;
+	struct lb_export e;
 
 	if (!v->lock->stale || !(o = json_tokener_parse(v->lock->stale)))
 		return sd;
+	/* the device as the state names it: /dev/nbdN or /dev/ublkbN */
 	if (json_object_object_get_ex(o, "device", &x) && (dev = json_object_get_string(x)) &&
-	    strncmp(dev, prefix, plen) == 0 && dev[plen] >= '0' && dev[plen] <= '9' &&
-	    (n = strtoul(dev + plen, &end, 10)) < (1ul << 20) && *end == '\0')
-		sd.index = (int)n;
+	    lb_export_parse(dev, &e, NULL) == 0 && e.kind == kind && e.index >= 0)
+		sd.index = e.index;
 	sd.same_lun = json_object_object_get_ex(o, "target", &x) &&
 		      (target = json_object_get_string(x)) && strcmp(target, v->cfg->target) == 0 &&
 		      json_object_object_get_ex(o, "lun", &x) &&
@@ -604,7 +602,7 @@ static uint64_t nbd_sysfs_u64(int index, const char *attr)
  * or block size changed). */
 static int nbd_takeover_index(struct volume *v)
 {
-	struct stale_dev sd = stale_device(v, "/dev/nbd");
+	struct stale_dev sd = stale_device(v, LB_EXPORT_NBD_KERNEL);
 	unsigned queues = v->cfg->queues ? v->cfg->queues : 1;
 	bool ro = v->desc.eflags & NBD_FLAG_READ_ONLY;
 	int want = v->cfg->export->index;
@@ -764,7 +762,7 @@ static int export_ublk(struct volume *v, lb_err *err)
 		.info = &v->primary->e->info,
 		.ops = &v->ublk_ops,
 	};
-	struct stale_dev sd = stale_device(v, "/dev/ublkb");
+	struct stale_dev sd = stale_device(v, LB_EXPORT_UBLK);
 	int r = lb_ublk_ctrl_probe(err);
 
 	v->ublk_ops = (struct lb_ublk_engine_ops){
