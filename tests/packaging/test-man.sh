@@ -164,7 +164,7 @@ check "lunbridge-volume.conf.5 refers to lunbridge(8)" grep -q 'lunbridge(8)' "$
 
 # {"key", "--option", KEY_VALUE|KEY_YES, required}, from the table
 table=$(sed -nE 's/^[[:space:]]*\{"([a-z_]+)", "(--[a-z-]+)", KEY_[A-Z]+, (true|false)\},.*/\1 \2 \3/p' \
-	"$SRC/bridge/volume-conf.c")
+	"$SRC/bridge/volume/volume-conf.c")
 if [ "$(wc -l <<<"$table")" -ge 4 ]; then
 	ok "volume-conf.c's key table:" "$(words "$(cut -d' ' -f1 <<<"$table")")"
 else
