@@ -61,6 +61,4 @@ static inline void cleanup_fclosep(FILE **f)
 		_tfd_;                                                                             \
 	})
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
 #endif

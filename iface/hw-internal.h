@@ -8,13 +8,8 @@
 
 #include "cleanup.h"
 #include "hw.h"
+#include "udev-cleanup.h"
 
-DEFINE_CLEANUP_FUNC(struct udev, udev_unref)
-DEFINE_CLEANUP_FUNC(struct udev_device, udev_device_unref)
-DEFINE_CLEANUP_FUNC(iface_netdev, iface_netdev_free)
-#define _cleanup_udev_ _cleanup_(udev_unrefp)
-#define _cleanup_udev_device_ _cleanup_(udev_device_unrefp)
-#define _cleanup_netdev_ _cleanup_(iface_netdev_freep)
 
 /* HBAs that show no netdev of their own: only their iSCSI host has the MAC. */
 bool iface_hw_transport_is_hba_only(const char *transport);

@@ -14,8 +14,6 @@
 #include "cleanup.h"
 #include "hw-internal.h"
 
-DEFINE_CLEANUP_FUNC(struct udev_enumerate, udev_enumerate_unref)
-#define _cleanup_udev_enumerate_ _cleanup_(udev_enumerate_unrefp)
 
 /* ---- small helpers ---------------------------------------------------- */
 

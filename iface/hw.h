@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cleanup.h"
 #include "iface.h"
 #include "lb-err.h"
 
@@ -26,6 +27,8 @@ typedef struct iface_netdev {
 } iface_netdev;
 
 void iface_netdev_free(iface_netdev *d);
+DEFINE_CLEANUP_FUNC(iface_netdev, iface_netdev_free)
+#define _cleanup_netdev_ _cleanup_(iface_netdev_freep)
 
 /* Every network device udev knows (lo excluded), sorted by name. */
 int iface_hw_scan(iface_netdev ***ret, size_t *ret_n, lb_err *err);

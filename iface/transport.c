@@ -2,6 +2,7 @@
 /* The transports open-iscsi can bind an iface to. */
 #include <string.h>
 
+#include "macro.h"
 #include "cleanup.h"
 #include "iface.h"
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "macro.h"
 #include "cli.h"
 #include "export-uri.h"
 #include "kernel-login.h"

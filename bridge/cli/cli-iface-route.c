@@ -9,7 +9,6 @@
 #include "hw.h"
 #include "route.h"
 
-DEFINE_CLEANUP_FUNC(iface_netdev, iface_netdev_free)
 
 #define CMD "iface resolve"
 
@@ -83,7 +82,7 @@ int cli_iface_resolve(int argc, char **argv)
 {
 	_cleanup_(iface_store_freep) iface_store *s = NULL;
 	_cleanup_(iface_list_freep) iface_list *l = NULL;
-	_cleanup_(iface_netdev_freep) iface_netdev *found = NULL;
+	_cleanup_netdev_ iface_netdev *found = NULL;
 	_cleanup_(cleanup_choicep) iface_route_choice choice = {0};
 	cli_iface_opts o = {.cmd = CMD};
 	iface_route_portal portal;

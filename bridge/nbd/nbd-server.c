@@ -27,6 +27,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "macro.h"
 #include "nbd-proto.h"
 #include "nbd-request.h"
 #include "nbd-server.h"
@@ -45,7 +46,6 @@
 #define BUFCACHE_PER_BUCKET 64
 #define BUFCACHE_MAX_BYTES (128u << 20)
 
-#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 enum rx_state {
 	RX_CFLAGS,	/* the client's flags word */

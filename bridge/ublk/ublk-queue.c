@@ -10,9 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "macro.h"
 #include "ublk-queue.h"
 
-#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 enum tag_state {
 	TAG_IDLE,  /* not fetched yet */

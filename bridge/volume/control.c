@@ -9,10 +9,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "macro.h"
 #include "cleanup.h"
 #include "control.h"
 
-#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 #define CTL_LINE_MAX 128
 
 struct lb_ctl_client {

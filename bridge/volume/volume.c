@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "macro.h"
 #include "cleanup.h"
 #include "control.h"
 #include "devlink.h"
@@ -30,7 +31,6 @@
 #include "ublk-dev.h"
 #include "volume.h"
 
-#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 #define TEARDOWN_TIMEOUT_MS 180000u /* above the session's replacement timeout */
 #define KERNEL_NBD_TIMEOUT_S 180    /* a request's deadline in the kernel */

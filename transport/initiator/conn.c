@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "macro.h"
 #include "digest.h"
 #include "session-internal.h"
 
@@ -22,7 +23,6 @@
 #define RX_STAGE_SIZE (64 * 1024)
 #define RX_DIRECT_MIN (16 * 1024)
 
-#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 struct iscsi_txbuf *iscsi_txbuf_new(void)
 {

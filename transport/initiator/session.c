@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "macro.h"
 #include "serial.h"
 #include "session-internal.h"
 
-#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 static const char *const state_names[] = {
 	[ISCSI_SESSION_IDLE] = "idle",

@@ -17,9 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "macro.h"
 #include "engine.h"
 
-#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 /* 6.1 block/fops.c: punch hole with NO_HIDE_STALE is a discard; without
  * it, write zeroes that may unmap (no fallback to writing zeroes); zero

@@ -31,13 +31,8 @@
 #include "kdisk.h"
 #include "loop.h"
 #include "scsi.h"
+#include "udev-cleanup.h"
 
-DEFINE_CLEANUP_FUNC(struct udev_device, udev_device_unref)
-DEFINE_CLEANUP_FUNC(struct udev_enumerate, udev_enumerate_unref)
-DEFINE_CLEANUP_FUNC(struct udev_monitor, udev_monitor_unref)
-#define _cleanup_udev_device_ _cleanup_(udev_device_unrefp)
-#define _cleanup_udev_enumerate_ _cleanup_(udev_enumerate_unrefp)
-#define _cleanup_udev_monitor_ _cleanup_(udev_monitor_unrefp)
 
 /* udevd's control socket: where it is missing, no udevd runs (a container,
  * a minimal initrd), nothing ever initializes a device and udev-sourced

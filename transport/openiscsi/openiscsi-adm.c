@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "macro.h"
 #include "cleanup.h"
 #include "loop.h"
 #include "openiscsi.h"

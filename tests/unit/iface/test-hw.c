@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "macro.h"
 #include "cleanup.h"
 #include "hw.h"
 

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "macro.h"
 #include "cleanup.h"
 #include "route.h"
 

@@ -45,6 +45,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "macro.h"
 #include "kdisk.c"
 
 #define TARGET "iqn.2026-11.org.lunbridge.test:kdisk"
