@@ -15,11 +15,12 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
 #include "lb-err.h"
-#include "session.h"
+#include "loop.h"
 
 struct lb_volume_info {
 	uint64_t size;	     /* bytes */
@@ -65,6 +66,14 @@ static inline uint32_t lb_io_op_max(const struct lb_volume_info *vi, enum lb_io_
 struct lb_io;
 typedef void (*lb_io_cb)(struct lb_io *io, int res);
 
+/* The engine's own per-I/O state lives in lb_io's priv area: opaque to
+ * everyone but the engine that submitted it, sized here and checked by
+ * each engine with a _Static_assert (lb_io_priv() below).  A fixed area
+ * keeps the frontends' request pools free of engine sizes and the I/O path
+ * free of allocations; an engine that composes others (multipath) keeps
+ * its paths' lb_io in a pool of its own. */
+#define LB_IO_PRIV_SIZE 256
+
 struct lb_io {
 	enum lb_io_op op;
 	uint32_t flags;
@@ -74,21 +83,18 @@ struct lb_io {
 	unsigned iovcnt;
 	lb_io_cb done;
 	void *arg;
-	/* private to the engine */
 	union {
-		struct {
-			struct iscsi_cmd cmd;
-			struct iovec iov;
-			uint8_t param[24];
-			void *engine;
-		} iscsi;
-		struct {
-			struct lb_op op;
-			void *engine;
-			int mode; /* fallocate mode of a discard or write zeroes */
-		} kernel;
-	} priv;
+		max_align_t align;
+		unsigned char bytes[LB_IO_PRIV_SIZE];
+	} priv; /* the engine's; see above */
 };
+
+/* The engine's state of io: a type the engine asserts fits
+ * (LB_IO_PRIV_CHECK(type) beside its definition). */
+#define lb_io_priv(io, type) ((type *)(void *)(io)->priv.bytes)
+#define LB_IO_PRIV_CHECK(type)                                                                     \
+	_Static_assert(sizeof(type) <= LB_IO_PRIV_SIZE && _Alignof(type) <= _Alignof(max_align_t),  \
+		       #type " does not fit lb_io's priv area")
 
 /* What every engine checks before an I/O reaches the LUN: 0; -EINVAL
  * outside the device, unaligned, longer than a command may carry or an
@@ -120,18 +126,68 @@ static inline int lb_io_check(const struct lb_volume_info *vi, const struct lb_i
 
 struct lb_engine;
 
+/* What `lunbridge list` sums over a volume's engines; whatever carries
+ * the LUN (a session of ours, the kernel's, several paths) counts here. */
+struct lb_engine_stats {
+	uint64_t reconnects; /* the carrier was lost and came back */
+	uint64_t timeouts;   /* commands that outlived their deadline */
+	uint64_t retries;    /* commands sent again */
+	unsigned sessions;   /* iSCSI sessions of its own (0: the kernel's) */
+};
+
+/* An engine's end of a start or stop: res 0 or -errno. */
+typedef void (*lb_engine_cb)(struct lb_engine *e, void *arg, int res);
+typedef void (*lb_engine_log_fn)(void *arg, const char *line);
+
+/*
+ * An engine's operations.  The volume and the frontends reach an engine
+ * only through these (and the lb_engine_* wrappers below, which stand in
+ * for the optional ones); only its constructor is engine-specific, called
+ * where the engine is chosen (attach).  An engine's instance lives on one
+ * lb_loop: every call on it, and every completion, is on that loop.
+ */
 struct lb_engine_ops {
 	const char *name; /* "iscsi", "kernel" */
 	/* required: start one I/O; -errno if it cannot be queued */
 	int (*submit)(struct lb_engine *e, struct lb_io *io);
-	/* required: release everything (after all I/O completed) */
+	/* required: release everything at once (after all I/O completed,
+	 * and after stop where the engine has one) */
 	void (*free)(struct lb_engine *e);
+	/* optional: the same LUN, for another client or another thread's
+	 * loop: what base learnt about the LUN, without asking again.  The
+	 * clone is not started (start, if the engine has one, brings it up).
+	 * Without clone, every client shares the first engine on its loop. */
+	int (*clone)(struct lb_engine *base, struct lb_loop *loop, struct lb_engine **ret,
+		     lb_err *err);
+	/* true: each client on a loop is better served by a clone of its own
+	 * (a session each: iSCSI orders commands per session), false: clients
+	 * on one loop share an instance and clones are only for other loops */
+	bool clone_per_client;
+	/* optional: bring a clone up (log its session in); cb once, on the
+	 * engine's loop, unless it returns -errno.  Without start an engine
+	 * serves from its creation. */
+	int (*start)(struct lb_engine *e, lb_engine_cb cb, void *arg);
+	/* optional: leave gracefully (log out); cb once unless it returns
+	 * -errno (-EALREADY: there is nothing to leave). */
+	int (*stop)(struct lb_engine *e, lb_engine_cb cb, void *arg);
+	/* optional: whether I/O can reach the LUN now (false while it
+	 * recovers or after it failed); without it, always */
+	bool (*ready)(const struct lb_engine *e);
+	/* optional: one word for what carries the LUN ("FULL_FEATURE",
+	 * "LOGGED_IN", ...), for `lunbridge list` */
+	const char *(*state)(const struct lb_engine *e, char *buf, size_t len);
 	/* optional: counters for `lunbridge list` */
-	void (*stats)(struct lb_engine *e, struct iscsi_session_stats *ret);
+	void (*stats)(const struct lb_engine *e, struct lb_engine_stats *ret);
+	/* optional: where the engine reports what it acts on (a dropped
+	 * connection, a timeout, a reconnect): one line each */
+	void (*set_log)(struct lb_engine *e, lb_engine_log_fn fn, void *arg);
+	/* optional: the reason the last start failed, for a log line */
+	const char *(*error)(const struct lb_engine *e);
 };
 
 struct lb_engine {
 	const struct lb_engine_ops *ops;
+	struct lb_loop *loop; /* where it runs */
 	struct lb_volume_info info;
 };
 
@@ -141,27 +197,26 @@ static inline int lb_engine_submit(struct lb_engine *e, struct lb_io *io)
 }
 
 void lb_engine_free(struct lb_engine *e); /* NULL ok */
+/* -EOPNOTSUPP without a clone op. */
+int lb_engine_clone(struct lb_engine *base, struct lb_loop *loop, struct lb_engine **ret,
+		    lb_err *err);
+/* Without a start op: cb is not called, 1 is returned (serving already). */
+int lb_engine_start(struct lb_engine *e, lb_engine_cb cb, void *arg);
+/* Without a stop op: -EALREADY. */
+int lb_engine_stop(struct lb_engine *e, lb_engine_cb cb, void *arg);
+/* start and stop, waited for on the engine's own loop (a thread's). */
+int lb_engine_start_sync(struct lb_engine *e, lb_err *err);
+void lb_engine_stop_sync(struct lb_engine *e);
+bool lb_engine_ready(const struct lb_engine *e);
+/* NULL without a state op. */
+const char *lb_engine_state(const struct lb_engine *e, char *buf, size_t len);
+/* sum += e's counters. */
+void lb_engine_add_stats(const struct lb_engine *e, struct lb_engine_stats *sum);
+void lb_engine_set_log(struct lb_engine *e, lb_engine_log_fn fn, void *arg);
+/* "unknown error" without an error op. */
+const char *lb_engine_error(const struct lb_engine *e);
 
-/* Our initiator's engine on a logged-in session (which it does not own):
- * runs the LUN inventory, then serves I/O with READ/WRITE(16), falling
- * back to the 10-byte forms when the LUN refuses them.  -ENXIO when the
- * LUN does not exist, -ENOTBLK when it is not a disk. */
-int lb_engine_iscsi_new(struct iscsi_session *s, uint32_t lun, struct lb_engine **ret, lb_err *err);
-/* The same LUN on another session of the same target (one per NBD
- * connection, one per queue): what base learnt, without asking again. */
-int lb_engine_iscsi_clone(const struct lb_engine *base, struct iscsi_session *s,
-			  struct lb_engine **ret);
-
-/* The open-iscsi engine: the LUN's SCSI disk in the kernel (DEVNODE, as
- * kdisk.h found it and described it in INFO), opened O_DIRECT and
- * exclusively, all I/O on loop's io_uring: reads and writes (FUA as
- * RWF_DSYNC), flush as fdatasync, discard and write zeroes as fallocate. */
-int lb_engine_kernel_new(struct lb_loop *loop, const char *devnode,
-			 const struct lb_volume_info *info, struct lb_engine **ret, lb_err *err);
-/* The same disk for another thread's loop (a ublk queue). */
-int lb_engine_kernel_clone(const struct lb_engine *base, struct lb_loop *loop,
-			   struct lb_engine **ret);
-/* The disk's path, or NULL if e is not the open-iscsi engine. */
-const char *lb_engine_kernel_disk(const struct lb_engine *e);
+/* Each engine's constructor is in its own header, for whoever chooses
+ * the engine (attach): initiator/engine-iscsi.h, openiscsi/engine-kernel.h. */
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "attach-kernel.h"
+#include "engine-kernel.h"
 #include "hw.h"
 #include "kdisk.h"
 #include "modprobe.h"
@@ -97,7 +98,8 @@ int lb_attach_kernel(const cli_session_opts *o, cli_session *cs, const char *vol
 	if (r < 0)
 		goto fail;
 	snprintf(ka->disk, sizeof(ka->disk), "%s", udev_device_get_devnode(disk));
-	r = lb_engine_kernel_new(&cs->loop, ka->disk, &vi, &ka->engine, err);
+	r = lb_engine_kernel_new(&cs->loop, ka->disk, ka->login.session.sid, &vi, &ka->engine,
+				 err);
 	if (r < 0)
 		goto fail;
 	{

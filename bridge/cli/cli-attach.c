@@ -12,6 +12,7 @@
 
 #include "attach-kernel.h"
 #include "cli-session.h"
+#include "engine-iscsi.h"
 #include "cli.h"
 #include "export-uri.h"
 #include "runtime.h"
@@ -233,6 +234,17 @@ static int attach_configured(int argc, char **argv)
 	return r;
 }
 
+/* The volume could not start: one line, to syslog when a daemon no
+ * longer has its parent's stderr. */
+static int attach_failed(const struct attach *a, const char *name, int r, const lb_err *err)
+{
+	if (a->daemon && a->ready_fd < 0)
+		syslog(LOG_ERR, "%s: %s", name, lb_err_msg(err, r));
+	else
+		cli_error("volume %s: %s", name, lb_err_msg(err, r));
+	return CLI_EXIT_FAILURE;
+}
+
 int cli_attach(int argc, char **argv)
 {
 	cli_session_opts o = {.cmd = "attach"};
@@ -314,8 +326,19 @@ int cli_attach(int argc, char **argv)
 	vc.lun = o.lun;
 	vc.queues = o.queues;
 	vc.ublk_recovery = !o.no_recovery;
-	vc.session = kernel ? NULL : &cs.cfg;
-	vc.engine = kernel ? ka.engine : NULL;
+	if (kernel) {
+		vc.engine = ka.engine;
+	} else {
+		/* our initiator: the LUN's engine on the session (the volume
+		 * clones it, a session each, for clients and queues) */
+		r = lb_engine_iscsi_new(&cs.loop, cs.s, &cs.cfg, o.lun, &vc.engine, &err);
+		if (r < 0) {
+			cli_session_close(&cs); /* logs the session out */
+			lb_rt_unlock(&lock);
+			return attach_failed(&a, name, r, &err);
+		}
+		cs.s = NULL; /* the engine's */
+	}
 	vc.disk = kernel ? ka.disk : NULL;
 	vc.kernel_sid = kernel ? ka.login.session.sid : 0;
 	vc.portal = o.portal;
@@ -326,18 +349,12 @@ int cli_attach(int argc, char **argv)
 	vc.ready = ready;
 	vc.stopping = stopping;
 	vc.ready_arg = &a;
-	r = lb_volume_run(&cs.loop, cs.s, &lock, &vc, &err);
-	cs.s = NULL; /* the volume freed it */
+	r = lb_volume_run(&cs.loop, &lock, &vc, &err); /* frees the engine */
 	if (kernel) /* the disk is closed: leave the login */
 		lb_attach_kernel_release(&ka, name, log_line, &a);
 	lb_rt_unlock(&lock);
 	cli_session_close(&cs);
-	if (r < 0) {
-		if (a.daemon && a.ready_fd < 0)
-			syslog(LOG_ERR, "%s: %s", name, lb_err_msg(&err, r));
-		else
-			cli_error("volume %s: %s", name, lb_err_msg(&err, r));
-		return CLI_EXIT_FAILURE;
-	}
+	if (r < 0)
+		return attach_failed(&a, name, r, &err);
 	return CLI_EXIT_OK;
 }

@@ -28,7 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "engine-iscsi.h"
 #include "inventory.h"
 #include "loop.h"
 #include "route.h"
@@ -270,9 +270,9 @@ int main(int argc, char **argv)
 		       p->max_xmit_dsl, p->max_burst, p->first_burst);
 		fflush(stdout);
 	}
-	r = lb_engine_iscsi_new(j.s, j.lun, &j.eng, &err);
+	r = lb_engine_iscsi_new(&loop, j.s, NULL, j.lun, &j.eng, &err);
 	if (r < 0)
-		die("%s", err.msg);
+		die("%s", err.msg); /* the engine freed the session */
 	info = j.eng->info;
 	j.block = info.block_size;
 	if (j.bs % j.block)
@@ -358,8 +358,7 @@ int main(int argc, char **argv)
 	}
 	if (iscsi_session_get_state(j.s) == ISCSI_SESSION_FULL_FEATURE)
 		(void)iscsi_session_logout_sync(j.s);
-	lb_engine_free(j.eng);
-	iscsi_session_free(j.s);
+	lb_engine_free(j.eng); /* and its session */
 	lb_loop_exit(&loop);
 	for (unsigned i = 0; i < j.qd; i++)
 		free(j.slots[i].buf);

@@ -5,24 +5,33 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "engine.h"
+#include "engine-iscsi.h"
 #include "inventory.h"
 
 struct engine_iscsi {
 	struct lb_engine e;
-	struct iscsi_session *s;
+	struct iscsi_session *s; /* its own */
+	const struct iscsi_session_config *cfg; /* what clones log in with */
 	uint32_t lun;
 	bool use10;	     /* the LUN refused READ/WRITE(16) */
 	bool use_ws_unmap;   /* discard as WRITE SAME with UNMAP */
 	bool ws_unmap_ok;    /* WRITE SAME may set UNMAP */
 	uint8_t *zero_block; /* WRITE SAME source */
+	/* a start or stop under way */
+	lb_engine_cb cb;
+	void *cb_arg;
 };
 
-void lb_engine_free(struct lb_engine *e)
-{
-	if (e)
-		e->ops->free(e);
-}
+/* An I/O's state while it is a SCSI command on the session. */
+struct iscsi_io {
+	struct engine_iscsi *engine;
+	struct iscsi_cmd cmd;
+	struct iovec iov;	/* WRITE SAME's block, UNMAP's parameters */
+	uint8_t param[SCSI_UNMAP_PARAM_LEN];
+};
+LB_IO_PRIV_CHECK(struct iscsi_io);
+
+static const struct lb_engine_ops engine_iscsi_ops;
 
 static int build_rw(struct engine_iscsi *ei, struct lb_io *io, uint8_t *cdb)
 {
@@ -44,7 +53,7 @@ static int build_rw(struct engine_iscsi *ei, struct lb_io *io, uint8_t *cdb)
 static void io_done(struct iscsi_cmd *cmd, int res)
 {
 	struct lb_io *io = cmd->arg;
-	struct engine_iscsi *ei = io->priv.iscsi.engine;
+	struct engine_iscsi *ei = lb_io_priv(io, struct iscsi_io)->engine;
 
 	/* a LUN that does not know the 16-byte forms: try again with 10 */
 	if (res == -EOPNOTSUPP && !ei->use10 && (io->op == LB_IO_READ || io->op == LB_IO_WRITE) &&
@@ -66,7 +75,8 @@ static void io_done(struct iscsi_cmd *cmd, int res)
 static int iscsi_submit(struct lb_engine *e, struct lb_io *io)
 {
 	struct engine_iscsi *ei = (struct engine_iscsi *)e;
-	struct iscsi_cmd *cmd = &io->priv.iscsi.cmd;
+	struct iscsi_io *p = lb_io_priv(io, struct iscsi_io);
+	struct iscsi_cmd *cmd = &p->cmd;
 	uint32_t bs = e->info.block_size;
 	int len = lb_io_check(&e->info, io);
 
@@ -76,7 +86,7 @@ static int iscsi_submit(struct lb_engine *e, struct lb_io *io)
 	cmd->lun = ei->lun;
 	cmd->done = io_done;
 	cmd->arg = io;
-	io->priv.iscsi.engine = ei;
+	p->engine = ei;
 	switch (io->op) {
 	case LB_IO_READ:
 	case LB_IO_WRITE:
@@ -93,25 +103,25 @@ static int iscsi_submit(struct lb_engine *e, struct lb_io *io)
 		if (ei->use_ws_unmap) {
 			len = scsi_cdb_write_same16(cmd->cdb, io->offset / bs, io->length / bs,
 						    true, false);
-			io->priv.iscsi.iov = (struct iovec){ei->zero_block, bs};
+			p->iov = (struct iovec){ei->zero_block, bs};
 			cmd->length = bs;
 		} else {
-			scsi_unmap_param(io->priv.iscsi.param, io->offset / bs, io->length / bs);
+			scsi_unmap_param(p->param, io->offset / bs, io->length / bs);
 			len = scsi_cdb_unmap(cmd->cdb, SCSI_UNMAP_PARAM_LEN);
-			io->priv.iscsi.iov =
-				(struct iovec){io->priv.iscsi.param, SCSI_UNMAP_PARAM_LEN};
+			p->iov =
+				(struct iovec){p->param, SCSI_UNMAP_PARAM_LEN};
 			cmd->length = SCSI_UNMAP_PARAM_LEN;
 		}
 		cmd->dir = ISCSI_DIR_WRITE;
-		cmd->iov = &io->priv.iscsi.iov;
+		cmd->iov = &p->iov;
 		cmd->iovcnt = 1;
 		break;
 	case LB_IO_WRITE_ZEROES:
 		len = scsi_cdb_write_same16(cmd->cdb, io->offset / bs, io->length / bs,
 					    !(io->flags & LB_IO_NO_HOLE) && ei->ws_unmap_ok, false);
-		io->priv.iscsi.iov = (struct iovec){ei->zero_block, bs};
+		p->iov = (struct iovec){ei->zero_block, bs};
 		cmd->dir = ISCSI_DIR_WRITE;
-		cmd->iov = &io->priv.iscsi.iov;
+		cmd->iov = &p->iov;
 		cmd->iovcnt = 1;
 		cmd->length = bs;
 		break;
@@ -128,20 +138,138 @@ static void iscsi_free(struct lb_engine *e)
 {
 	struct engine_iscsi *ei = (struct engine_iscsi *)e;
 
+	iscsi_session_free(ei->s);
 	free(ei->zero_block);
 	free(ei);
 }
 
-static void iscsi_stats(struct lb_engine *e, struct iscsi_session_stats *ret)
+static int iscsi_clone(struct lb_engine *base, struct lb_loop *loop, struct lb_engine **ret,
+		       lb_err *err)
 {
-	iscsi_session_get_stats(((struct engine_iscsi *)e)->s, ret);
+	const struct engine_iscsi *b = (const struct engine_iscsi *)base;
+	struct engine_iscsi *ei;
+	int r;
+
+	if (!b->cfg)
+		return lb_err_set(err, EOPNOTSUPP, "this engine was made without clones");
+	ei = malloc(sizeof(*ei));
+	if (!ei)
+		return lb_err_set(err, ENOMEM, "out of memory");
+	*ei = *b;
+	ei->e.loop = loop;
+	ei->cb = NULL;
+	ei->zero_block = calloc(1, b->e.info.block_size);
+	if (!ei->zero_block) {
+		free(ei);
+		return lb_err_set(err, ENOMEM, "out of memory");
+	}
+	r = iscsi_session_new(loop, b->cfg, &ei->s, err);
+	if (r < 0) {
+		free(ei->zero_block);
+		free(ei);
+		return r;
+	}
+	*ret = &ei->e;
+	return 0;
+}
+
+static void session_done(struct iscsi_session *s, void *arg, int res)
+{
+	struct engine_iscsi *ei = arg;
+	lb_engine_cb cb = ei->cb;
+
+	ei->cb = NULL;
+	cb(&ei->e, ei->cb_arg, res);
+}
+
+static int iscsi_start(struct lb_engine *e, lb_engine_cb cb, void *arg)
+{
+	struct engine_iscsi *ei = (struct engine_iscsi *)e;
+	int r;
+
+	if (ei->cb)
+		return -EBUSY;
+	ei->cb = cb;
+	ei->cb_arg = arg;
+	r = iscsi_session_login(ei->s, session_done, ei);
+	if (r < 0)
+		ei->cb = NULL;
+	return r;
+}
+
+/* Whether the session is logged in, so that a logout is owed. */
+static bool logged_in(const struct iscsi_session *s)
+{
+	iscsi_session_state st = iscsi_session_get_state(s);
+
+	return st == ISCSI_SESSION_FULL_FEATURE || st == ISCSI_SESSION_RECOVERING;
+}
+
+static int iscsi_stop(struct lb_engine *e, lb_engine_cb cb, void *arg)
+{
+	struct engine_iscsi *ei = (struct engine_iscsi *)e;
+	int r;
+
+	if (!logged_in(ei->s))
+		return -EALREADY;
+	if (ei->cb)
+		return -EBUSY;
+	ei->cb = cb;
+	ei->cb_arg = arg;
+	r = iscsi_session_logout(ei->s, session_done, ei);
+	if (r < 0)
+		ei->cb = NULL;
+	return r;
+}
+
+static bool iscsi_ready(const struct lb_engine *e)
+{
+	const struct engine_iscsi *ei = (const struct engine_iscsi *)e;
+
+	return iscsi_session_get_state(ei->s) == ISCSI_SESSION_FULL_FEATURE;
+}
+
+static const char *iscsi_state(const struct lb_engine *e, char *buf, size_t len)
+{
+	const struct engine_iscsi *ei = (const struct engine_iscsi *)e;
+
+	return iscsi_session_state_name(iscsi_session_get_state(ei->s));
+}
+
+static void iscsi_stats(const struct lb_engine *e, struct lb_engine_stats *ret)
+{
+	struct iscsi_session_stats st;
+
+	iscsi_session_get_stats(((const struct engine_iscsi *)e)->s, &st);
+	ret->reconnects = st.reconnects;
+	ret->timeouts = st.timeouts;
+	ret->retries = st.retries;
+	ret->sessions = 1;
+}
+
+static void iscsi_set_log(struct lb_engine *e, lb_engine_log_fn fn, void *arg)
+{
+	iscsi_session_set_log(((struct engine_iscsi *)e)->s, fn, arg);
+}
+
+static const char *iscsi_error(const struct lb_engine *e)
+{
+	return iscsi_session_error(((const struct engine_iscsi *)e)->s);
 }
 
 static const struct lb_engine_ops engine_iscsi_ops = {
 	.name = "iscsi",
 	.submit = iscsi_submit,
 	.free = iscsi_free,
+	.clone = iscsi_clone,
+	.clone_per_client = true,
+	.start = iscsi_start,
+	.stop = iscsi_stop,
+	.ready = iscsi_ready,
+	.state = iscsi_state,
 	.stats = iscsi_stats,
+	.set_log = iscsi_set_log,
+	.error = iscsi_error,
 };
 
 /* Cap a block count at what fits a 32-bit byte length, block aligned. */
@@ -152,7 +280,9 @@ static uint32_t bytes_cap(uint64_t blocks, uint32_t bs)
 	return (uint32_t)(b > max ? max : b);
 }
 
-int lb_engine_iscsi_new(struct iscsi_session *s, uint32_t lun, struct lb_engine **ret, lb_err *err)
+int lb_engine_iscsi_new(struct lb_loop *loop, struct iscsi_session *s,
+			const struct iscsi_session_config *cfg, uint32_t lun, struct lb_engine **ret,
+			lb_err *err)
 {
 	struct iscsi_lun_info li;
 	struct lb_volume_info *vi;
@@ -178,7 +308,9 @@ int lb_engine_iscsi_new(struct iscsi_session *s, uint32_t lun, struct lb_engine 
 		return lb_err_set(err, ENOMEM, "out of memory");
 	}
 	ei->e.ops = &engine_iscsi_ops;
-	ei->s = s;
+	ei->e.loop = loop;
+	ei->s = s; /* ours from here on */
+	ei->cfg = cfg;
 	ei->lun = lun;
 	vi = &ei->e.info;
 	vi->size = li.size_bytes;
@@ -218,24 +350,7 @@ int lb_engine_iscsi_new(struct iscsi_session *s, uint32_t lun, struct lb_engine 
 	return 0;
 }
 
-int lb_engine_iscsi_clone(const struct lb_engine *base, struct iscsi_session *s,
-			  struct lb_engine **ret)
+struct iscsi_session *lb_engine_iscsi_session(const struct lb_engine *e)
 {
-	const struct engine_iscsi *b = (const struct engine_iscsi *)base;
-	struct engine_iscsi *ei;
-
-	if (base->ops != &engine_iscsi_ops)
-		return -EINVAL;
-	ei = malloc(sizeof(*ei));
-	if (!ei)
-		return -ENOMEM;
-	*ei = *b;
-	ei->s = s;
-	ei->zero_block = calloc(1, b->e.info.block_size);
-	if (!ei->zero_block) {
-		free(ei);
-		return -ENOMEM;
-	}
-	*ret = &ei->e;
-	return 0;
+	return e && e->ops == &engine_iscsi_ops ? ((const struct engine_iscsi *)e)->s : NULL;
 }

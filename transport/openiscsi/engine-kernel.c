@@ -17,9 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine-kernel.h"
 #include "macro.h"
-#include "engine.h"
-
 
 /* 6.1 block/fops.c: punch hole with NO_HIDE_STALE is a discard; without
  * it, write zeroes that may unmap (no fallback to writing zeroes); zero
@@ -30,10 +29,18 @@
 
 struct engine_kernel {
 	struct lb_engine e;
-	struct lb_loop *loop;
 	int fd;
+	unsigned sid; /* the open-iscsi session under the disk */
 	char path[64];
 };
+
+/* An I/O's state while it is an io_uring operation on the disk. */
+struct kernel_io {
+	struct lb_op op;
+	struct engine_kernel *engine;
+	int mode; /* fallocate mode of a discard or write zeroes */
+};
+LB_IO_PRIV_CHECK(struct kernel_io);
 
 static const struct lb_engine_ops engine_kernel_ops;
 
@@ -41,14 +48,15 @@ static int kernel_prep(struct engine_kernel *ek, struct lb_io *io);
 
 static void kernel_done(struct lb_op *op, int res, uint32_t cqe_flags)
 {
-	struct lb_io *io = container_of(op, struct lb_io, priv.kernel.op);
-	struct engine_kernel *ek = io->priv.kernel.engine;
+	struct kernel_io *p = container_of(op, struct kernel_io, op);
+	struct lb_io *io = container_of((void *)p, struct lb_io, priv.bytes);
+	struct engine_kernel *ek = p->engine;
 
 	(void)cqe_flags;
 	/* a disk that cannot unmap while zeroing: write the zeroes */
 	if (res == -EOPNOTSUPP && io->op == LB_IO_WRITE_ZEROES &&
-	    io->priv.kernel.mode == MODE_ZEROES_UNMAP) {
-		io->priv.kernel.mode = MODE_ZEROES;
+	    p->mode == MODE_ZEROES_UNMAP) {
+		p->mode = MODE_ZEROES;
 		if (kernel_prep(ek, io) == 0)
 			return;
 	}
@@ -62,11 +70,12 @@ static void kernel_done(struct lb_op *op, int res, uint32_t cqe_flags)
 
 static int kernel_prep(struct engine_kernel *ek, struct lb_io *io)
 {
+	struct kernel_io *p = lb_io_priv(io, struct kernel_io);
 	struct io_uring_sqe *sqe;
 	int r;
 
-	lb_op_init(&io->priv.kernel.op, kernel_done);
-	r = lb_loop_sqe(ek->loop, &io->priv.kernel.op, &sqe);
+	lb_op_init(&p->op, kernel_done);
+	r = lb_loop_sqe(ek->e.loop, &p->op, &sqe);
 	if (r < 0)
 		return r;
 	switch (io->op) {
@@ -82,7 +91,7 @@ static int kernel_prep(struct engine_kernel *ek, struct lb_io *io)
 		io_uring_prep_fsync(sqe, ek->fd, IORING_FSYNC_DATASYNC);
 		break;
 	default:
-		io_uring_prep_fallocate(sqe, ek->fd, io->priv.kernel.mode, io->offset, io->length);
+		io_uring_prep_fallocate(sqe, ek->fd, p->mode, io->offset, io->length);
 		break;
 	}
 	return 0;
@@ -92,19 +101,20 @@ static int kernel_submit(struct lb_engine *e, struct lb_io *io)
 {
 	struct engine_kernel *ek = (struct engine_kernel *)e;
 	const struct lb_volume_info *vi = &e->info;
+	struct kernel_io *p = lb_io_priv(io, struct kernel_io);
 	int r = lb_io_check(vi, io);
 
 	if (r < 0)
 		return r;
-	io->priv.kernel.engine = ek;
-	io->priv.kernel.mode = 0;
+	p->engine = ek;
+	p->mode = 0;
 	if (io->op == LB_IO_DISCARD)
-		io->priv.kernel.mode = MODE_DISCARD;
+		p->mode = MODE_DISCARD;
 	else if (io->op == LB_IO_WRITE_ZEROES)
-		io->priv.kernel.mode =
+		p->mode =
 			(io->flags & LB_IO_NO_HOLE) ? MODE_ZEROES : MODE_ZEROES_UNMAP;
 	/* fallocate on a read-only disk: refused here, not by the kernel */
-	if (io->priv.kernel.mode && vi->read_only)
+	if (p->mode && vi->read_only)
 		return -EROFS;
 	return kernel_prep(ek, io);
 }
@@ -118,13 +128,54 @@ static void kernel_free(struct lb_engine *e)
 	free(ek);
 }
 
+static int kernel_clone(struct lb_engine *base, struct lb_loop *loop, struct lb_engine **ret,
+			lb_err *err)
+{
+	const struct engine_kernel *b = (const struct engine_kernel *)base;
+	struct engine_kernel *ek = malloc(sizeof(*ek));
+
+	if (!ek)
+		return lb_err_set(err, ENOMEM, "out of memory");
+	*ek = *b;
+	ek->e.loop = loop;
+	ek->fd = fcntl(b->fd, F_DUPFD_CLOEXEC, 3);
+	if (ek->fd < 0) {
+		int r = lb_err_set(err, errno, "%s: %m", b->path);
+
+		free(ek);
+		return r;
+	}
+	*ret = &ek->e;
+	return 0;
+}
+
+/* The kernel's state of the open-iscsi session ("LOGGED_IN", "FAILED"). */
+static const char *kernel_state(const struct lb_engine *e, char *buf, size_t len)
+{
+	const struct engine_kernel *ek = (const struct engine_kernel *)e;
+	char path[80];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/iscsi_session/session%u/state", ek->sid);
+	f = fopen(path, "re");
+	if (!f || !fgets(buf, (int)len, f))
+		snprintf(buf, len, "gone");
+	if (f)
+		fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	return buf;
+}
+
 static const struct lb_engine_ops engine_kernel_ops = {
 	.name = "kernel",
 	.submit = kernel_submit,
 	.free = kernel_free,
+	/* io_uring on the disk: clients on one loop share it */
+	.clone = kernel_clone,
+	.state = kernel_state,
 };
 
-int lb_engine_kernel_new(struct lb_loop *loop, const char *devnode,
+int lb_engine_kernel_new(struct lb_loop *loop, const char *devnode, unsigned sid,
 			 const struct lb_volume_info *info, struct lb_engine **ret, lb_err *err)
 {
 	struct engine_kernel *ek;
@@ -157,38 +208,10 @@ int lb_engine_kernel_new(struct lb_loop *loop, const char *devnode,
 	}
 	ek->e.ops = &engine_kernel_ops;
 	ek->e.info = *info;
-	ek->loop = loop;
+	ek->e.loop = loop;
 	ek->fd = fd;
+	ek->sid = sid;
 	snprintf(ek->path, sizeof(ek->path), "%s", devnode);
 	*ret = &ek->e;
 	return 0;
-}
-
-int lb_engine_kernel_clone(const struct lb_engine *base, struct lb_loop *loop,
-			   struct lb_engine **ret)
-{
-	const struct engine_kernel *b = (const struct engine_kernel *)base;
-	struct engine_kernel *ek;
-
-	if (base->ops != &engine_kernel_ops)
-		return -EINVAL;
-	ek = malloc(sizeof(*ek));
-	if (!ek)
-		return -ENOMEM;
-	*ek = *b;
-	ek->loop = loop;
-	ek->fd = fcntl(b->fd, F_DUPFD_CLOEXEC, 3);
-	if (ek->fd < 0) {
-		int r = -errno;
-
-		free(ek);
-		return r;
-	}
-	*ret = &ek->e;
-	return 0;
-}
-
-const char *lb_engine_kernel_disk(const struct lb_engine *e)
-{
-	return e && e->ops == &engine_kernel_ops ? ((const struct engine_kernel *)e)->path : NULL;
 }

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A volume's channels: its engines, the first one and, where the engine
+ * wants one per client (a session each), one per NBD connection.  A
+ * channel lives until its engine has stopped (logged out) and no client
+ * holds it; the main loop frees it then.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "volume-internal.h"
+
+static void channel_log(void *arg, const char *line)
+{
+	struct lb_channel *ch = arg;
+
+	lb_volume_log(ch->v, "session %u: %s", ch->id, line);
+}
+
+struct lb_channel *volume_channel_new(struct lb_volume *v, struct lb_engine *e)
+{
+	struct lb_channel *ch = calloc(1, sizeof(*ch));
+
+	if (!ch)
+		return NULL;
+	ch->v = v;
+	ch->e = e;
+	ch->id = v->next_channel_id++;
+	ch->next = v->channels;
+	v->channels = ch;
+	lb_engine_set_log(e, channel_log, ch);
+	return ch;
+}
+
+static void channel_stopped(struct lb_engine *e, void *arg, int res)
+{
+	struct lb_channel *ch = arg;
+
+	ch->st = CH_DEAD;
+}
+
+/* Stop the channel's engine (log out), or just drop it if there is
+ * nothing to stop. */
+static void channel_retire(struct lb_channel *ch)
+{
+	ch->st = CH_LOGOUT;
+	if (lb_engine_stop(ch->e, channel_stopped, ch) < 0)
+		ch->st = CH_DEAD;
+}
+
+static void channel_started(struct lb_engine *e, void *arg, int res)
+{
+	struct lb_channel *ch = arg;
+	struct lb_volume *v = ch->v;
+
+	if (!ch->open) { /* the client left while the engine started */
+		if (res == 0)
+			channel_retire(ch);
+		else
+			ch->st = CH_DEAD;
+		return;
+	}
+	if (res == 0) {
+		ch->st = CH_READY;
+		ch->ready(ch->arg, ch->e);
+		return;
+	}
+	/* serve the client on the first engine rather than not at all; the
+	 * channel stays (dead) until the client lets it go */
+	ch->st = CH_DEAD;
+	lb_volume_log(v, "session %u for a new connection failed (%s): it shares session 0", ch->id,
+		      lb_engine_error(ch->e));
+	ch->ready(ch->arg, v->primary->e);
+}
+
+int lb_volume_channel_open(struct lb_volume *v, void (*ready)(void *arg, struct lb_engine *e),
+			   void *arg, struct lb_channel **ret)
+{
+	struct lb_engine *first = v->primary->e, *e;
+	struct lb_channel *ch;
+	lb_err err = {{0}};
+	int r;
+
+	*ret = NULL;
+	if (v->stop)
+		return -ESHUTDOWN;
+	if (!first->ops->clone_per_client) { /* one engine serves every client */
+		ready(arg, first);
+		return 0;
+	}
+	r = lb_engine_clone(first, v->loop, &e, &err);
+	if (r < 0) {
+		lb_volume_log(v, "cannot start a session for a new connection: %s", err.msg);
+		ready(arg, first);
+		return 0;
+	}
+	ch = volume_channel_new(v, e);
+	if (!ch) {
+		lb_engine_free(e);
+		ready(arg, first);
+		return 0;
+	}
+	ch->open = true;
+	ch->ready = ready;
+	ch->arg = arg;
+	ch->st = CH_LOGIN;
+	r = lb_engine_start(e, channel_started, ch);
+	if (r > 0) { /* serving already */
+		ch->st = CH_READY;
+		ready(arg, e);
+	} else if (r < 0) {
+		ch->st = CH_DEAD;
+		ch->open = false;
+		ready(arg, first);
+		return 0;
+	}
+	*ret = ch;
+	return 0;
+}
+
+void lb_volume_channel_close(struct lb_channel *ch)
+{
+	if (!ch)
+		return;
+	ch->open = false;
+	if (ch->st == CH_READY)
+		channel_retire(ch);
+	/* CH_LOGIN: channel_started() retires it; CH_DEAD: reaped */
+}
+
+void volume_channels_retire(struct lb_volume *v)
+{
+	for (struct lb_channel *ch = v->channels; ch; ch = ch->next)
+		if (ch != v->primary && ch->st == CH_READY)
+			channel_retire(ch);
+}
+
+static void channel_free(struct lb_channel *ch)
+{
+	lb_engine_free(ch->e);
+	free(ch);
+}
+
+void volume_channels_reap(struct lb_volume *v)
+{
+	struct lb_channel **p = &v->channels;
+
+	while (*p) {
+		struct lb_channel *ch = *p;
+
+		if (ch->st != CH_DEAD || ch->open || ch == v->primary) {
+			p = &ch->next;
+			continue;
+		}
+		*p = ch->next;
+		channel_free(ch);
+	}
+}
+
+bool volume_channels_gone(struct lb_volume *v)
+{
+	for (struct lb_channel *ch = v->channels; ch; ch = ch->next)
+		if (ch != v->primary)
+			return false;
+	return true;
+}
+
+void volume_channels_stats(const struct lb_volume *v, struct lb_engine_stats *sum)
+{
+	for (const struct lb_channel *ch = v->channels; ch; ch = ch->next) {
+		struct lb_engine_stats st = {0};
+
+		lb_engine_add_stats(ch->e, &st);
+		sum->reconnects += st.reconnects;
+		sum->timeouts += st.timeouts;
+		sum->retries += st.retries;
+		if (ch->st == CH_READY)
+			sum->sessions += st.sessions;
+	}
+}
+
+void volume_channels_free(struct lb_volume *v)
+{
+	while (v->channels) {
+		struct lb_channel *ch = v->channels;
+
+		v->channels = ch->next;
+		channel_free(ch);
+	}
+}

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Private to bridge/volume/volume*.c: the volume, its channels, and what
+ * its files share.  Names here take the module's prefix without lb_.
+ */
+#ifndef LUNBRIDGE_VOLUME_INTERNAL_H
+#define LUNBRIDGE_VOLUME_INTERNAL_H
+
+#include <stdbool.h>
+#include <sys/signalfd.h>
+
+#include "control.h"
+#include "engine.h"
+#include "frontend.h"
+#include "loop.h"
+#include "volume.h"
+
+enum channel_state {
+	CH_LOGIN,  /* its engine starting (logging in) */
+	CH_READY,  /* serving */
+	CH_LOGOUT, /* its engine stopping (logging out) */
+	CH_DEAD,   /* to be freed by the main loop once no client holds it */
+};
+
+/* One engine of the volume: the first one, or one per client. */
+struct lb_channel {
+	struct lb_volume *v;
+	struct lb_channel *next;
+	struct lb_engine *e;
+	enum channel_state st;
+	unsigned id;
+	bool open; /* a client holds it (lb_volume_channel_close not yet called) */
+	void (*ready)(void *arg, struct lb_engine *e);
+	void *arg;
+};
+
+struct lb_volume {
+	struct lb_loop *loop;
+	const struct lb_volume_config *cfg;
+	struct lb_rt_lock *lock;
+	struct lb_channel *primary, *channels;
+	unsigned next_channel_id;
+	const struct lb_frontend_ops *fops;
+	struct lb_frontend *fe; /* NULL until its start made it */
+	struct lb_ctl *ctl;
+	struct lb_ctl_client *detach_client;
+	const char *state; /* "starting", "ready", "detaching" */
+	bool stop;
+	const char *stop_reason;
+	/* signals */
+	int sigfd;
+	struct lb_op sig_op;
+	struct signalfd_siginfo si;
+};
+
+/* volume-channels.c */
+struct lb_channel *volume_channel_new(struct lb_volume *v, struct lb_engine *e);
+/* Stop the engines of the clients' channels that serve. */
+void volume_channels_retire(struct lb_volume *v);
+/* Free the channels whose engines are done and that no client holds. */
+void volume_channels_reap(struct lb_volume *v);
+/* Only the first channel is left. */
+bool volume_channels_gone(struct lb_volume *v);
+/* sum += every channel's counters; sessions: those of channels that serve. */
+void volume_channels_stats(const struct lb_volume *v, struct lb_engine_stats *sum);
+void volume_channels_free(struct lb_volume *v);
+
+/* volume-state.c */
+/* Write the state file (what `lunbridge list` reads of a volume). */
+void volume_state_save(struct lb_volume *v);
+/* The state and the counters as one line of JSON (NULL: out of memory). */
+char *volume_status_line(struct lb_volume *v);
+/* Make udev look at dev again (its by-lunbridge link follows the state)
+ * and wait for it. */
+void volume_devlink_announce(struct lb_volume *v, const char *dev);
+
+/* volume-signals.c */
+void volume_request_stop(struct lb_volume *v, const char *why);
+/* The control socket's commands (status, detach). */
+void volume_control(void *arg, struct lb_ctl_client *cl, const char *cmd);
+int volume_signals_setup(struct lb_volume *v, lb_err *err);
+/* Stop reading signals; false if the read is still in flight after 5 s. */
+bool volume_signals_stop(struct lb_volume *v);
+
+#endif

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What asks a volume to stop, or about itself: the control socket's
+ * commands (status, detach) and the signals (SIGTERM and SIGINT detach,
+ * SIGHUP has nothing to reload), read through a signalfd on the loop.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "volume-internal.h"
+
+void volume_request_stop(struct lb_volume *v, const char *why)
+{
+	if (v->stop)
+		return;
+	v->stop = true;
+	v->stop_reason = why;
+}
+
+void volume_control(void *arg, struct lb_ctl_client *cl, const char *cmd)
+{
+	struct lb_volume *v = arg;
+
+	if (strcmp(cmd, "status") == 0) {
+		char *text = volume_status_line(v);
+
+		lb_ctl_reply(cl, text ? text : "error: out of memory\n");
+		free(text);
+	} else if (strcmp(cmd, "detach") == 0) {
+		if (v->detach_client) {
+			lb_ctl_reply(cl, "error: a detach is already in progress\n");
+			return;
+		}
+		v->detach_client = cl; /* answered once the volume is gone */
+		volume_request_stop(v, "detach requested");
+	} else {
+		lb_ctl_reply(cl, "error: unknown command\n");
+	}
+}
+
+static void sig_arm(struct lb_volume *v);
+
+static void sig_done(struct lb_op *op, int res, uint32_t cqe_flags)
+{
+	struct lb_volume *v = container_of(op, struct lb_volume, sig_op);
+
+	if (res == (int)sizeof(v->si)) {
+		if (v->si.ssi_signo == SIGHUP) {
+			lb_volume_log(v, "SIGHUP: nothing to reload");
+		} else {
+			lb_volume_log(v, "%s: detaching", strsignal((int)v->si.ssi_signo));
+			volume_request_stop(v, v->si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+		}
+	}
+	if (res != -ECANCELED && v->sigfd >= 0)
+		sig_arm(v);
+}
+
+static void sig_arm(struct lb_volume *v)
+{
+	struct io_uring_sqe *sqe;
+
+	if (lb_loop_sqe(v->loop, &v->sig_op, &sqe) < 0)
+		return;
+	io_uring_prep_read(sqe, v->sigfd, &v->si, sizeof(v->si), 0);
+}
+
+int volume_signals_setup(struct lb_volume *v, lb_err *err)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return lb_err_set(err, errno, "sigprocmask: %m");
+	v->sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (v->sigfd < 0)
+		return lb_err_set(err, errno, "signalfd: %m");
+	signal(SIGPIPE, SIG_IGN);
+	lb_op_init(&v->sig_op, sig_done);
+	sig_arm(v);
+	return 0;
+}
+
+static bool sig_idle(void *arg)
+{
+	struct lb_volume *v = arg;
+
+	return !v->sig_op.busy;
+}
+
+bool volume_signals_stop(struct lb_volume *v)
+{
+	if (v->sigfd < 0)
+		return true;
+	lb_loop_cancel(v->loop, &v->sig_op);
+	return lb_volume_run_until(v, sig_idle, v, 5000);
+}

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What every engine offers, its optional operations stood in for. */
+#include <errno.h>
+#include <string.h>
+
+#include "engine.h"
+
+void lb_engine_free(struct lb_engine *e)
+{
+	if (e)
+		e->ops->free(e);
+}
+
+int lb_engine_clone(struct lb_engine *base, struct lb_loop *loop, struct lb_engine **ret,
+		    lb_err *err)
+{
+	if (!base->ops->clone)
+		return lb_err_set(err, EOPNOTSUPP, "the %s engine has no clones", base->ops->name);
+	return base->ops->clone(base, loop, ret, err);
+}
+
+int lb_engine_start(struct lb_engine *e, lb_engine_cb cb, void *arg)
+{
+	return e->ops->start ? e->ops->start(e, cb, arg) : 1;
+}
+
+int lb_engine_stop(struct lb_engine *e, lb_engine_cb cb, void *arg)
+{
+	return e->ops->stop ? e->ops->stop(e, cb, arg) : -EALREADY;
+}
+
+struct sync_wait {
+	bool done;
+	int res;
+};
+
+static void sync_done(struct lb_engine *e, void *arg, int res)
+{
+	struct sync_wait *w = arg;
+
+	w->done = true;
+	w->res = res;
+}
+
+/* Run e's loop until w is done.  The engine bounds its own start and stop
+ * (login and logout timeouts), so no deadline is added here. */
+static int sync_wait(struct lb_engine *e, struct sync_wait *w)
+{
+	while (!w->done) {
+		int r = lb_loop_run_once(e->loop, 1000);
+
+		if (r < 0 && r != -EINTR && r != -ETIME)
+			return r;
+	}
+	return w->res;
+}
+
+int lb_engine_start_sync(struct lb_engine *e, lb_err *err)
+{
+	struct sync_wait w = {0};
+	int r = lb_engine_start(e, sync_done, &w);
+
+	if (r == 0)
+		r = sync_wait(e, &w);
+	if (r < 0)
+		return lb_err_set(err, -r, "%s",
+				  r == -ENOMEM ? strerror(-r) : lb_engine_error(e));
+	return 0;
+}
+
+void lb_engine_stop_sync(struct lb_engine *e)
+{
+	struct sync_wait w = {0};
+
+	if (lb_engine_stop(e, sync_done, &w) == 0)
+		(void)sync_wait(e, &w);
+}
+
+bool lb_engine_ready(const struct lb_engine *e)
+{
+	return !e->ops->ready || e->ops->ready(e);
+}
+
+const char *lb_engine_state(const struct lb_engine *e, char *buf, size_t len)
+{
+	return e->ops->state ? e->ops->state(e, buf, len) : NULL;
+}
+
+void lb_engine_add_stats(const struct lb_engine *e, struct lb_engine_stats *sum)
+{
+	struct lb_engine_stats st = {0};
+
+	if (!e->ops->stats)
+		return;
+	e->ops->stats(e, &st);
+	sum->reconnects += st.reconnects;
+	sum->timeouts += st.timeouts;
+	sum->retries += st.retries;
+	sum->sessions += st.sessions;
+}
+
+void lb_engine_set_log(struct lb_engine *e, lb_engine_log_fn fn, void *arg)
+{
+	if (e->ops->set_log)
+		e->ops->set_log(e, fn, arg);
+}
+
+const char *lb_engine_error(const struct lb_engine *e)
+{
+	const char *why = e->ops->error ? e->ops->error(e) : NULL;
+
+	return why ? why : "unknown error";
+}
