@@ -3,8 +3,8 @@
  * Private to the initiator: the session (session.c and its phases in
  * session-login.c, session-full-feature.c, session-logout.c,
  * session-recovery.c and session-tick.c), conn.c (the socket and PDU
- * framing on io_uring) and task.c (SCSI commands in the full feature
- * phase).
+ * framing on io_uring) and task.c with task-management.c (SCSI commands in
+ * the full feature phase, their timeouts and aborts).
  */
 #ifndef LUNBRIDGE_ISCSI_SESSION_INTERNAL_H
 #define LUNBRIDGE_ISCSI_SESSION_INTERNAL_H
@@ -279,14 +279,19 @@ void iscsi_task_rx_scsi_rsp(struct iscsi_session *s, const union iscsi_hdr *h, c
 int iscsi_task_data_in_dest(struct iscsi_session *s, struct iscsi_conn *c);
 void iscsi_task_rx_data_in(struct iscsi_session *s, const union iscsi_hdr *h);
 void iscsi_task_rx_r2t(struct iscsi_session *s, const union iscsi_hdr *h);
-void iscsi_task_rx_tmf_rsp(struct iscsi_session *s, const union iscsi_hdr *h);
 void iscsi_task_rx_reject(struct iscsi_session *s, const union iscsi_hdr *rejected, uint8_t reason);
 /* Every task back to the pending queue (for re-issue after recovery). */
 void iscsi_tasks_requeue_all(struct iscsi_session *s);
 /* Complete every task and pending command with res. */
 void iscsi_tasks_fail_all(struct iscsi_session *s, int res);
-void iscsi_tasks_tick(struct iscsi_session *s, uint64_t now);
 /* A PDU that sent from task itt's buffer has left the send path. */
 void iscsi_task_tx_released(struct iscsi_session *s, uint32_t itt);
+/* The target has answered task t: drop its queued PDUs and finish it with
+ * res (re-queued if retryable and tries are left) once none is in flight. */
+void iscsi_task_complete(struct iscsi_session *s, struct iscsi_task *t, int res, bool retryable);
+
+/* task-management.c: command timeouts, ABORT TASK, LOGICAL UNIT RESET */
+void iscsi_task_rx_tmf_rsp(struct iscsi_session *s, const union iscsi_hdr *h);
+void iscsi_tasks_tick(struct iscsi_session *s, uint64_t now);
 
 #endif
