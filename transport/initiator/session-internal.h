@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Private to session.c (lifecycle, login, recovery, timers), conn.c (the
- * socket and PDU framing on io_uring) and task.c (SCSI commands in the
- * full feature phase).
+ * Private to the initiator: the session (session.c and its phases in
+ * session-login.c, session-full-feature.c, session-logout.c,
+ * session-recovery.c and session-tick.c), conn.c (the socket and PDU
+ * framing on io_uring) and task.c with task-management.c (SCSI commands in
+ * the full feature phase, their timeouts and aborts).
  */
 #ifndef LUNBRIDGE_ISCSI_SESSION_INTERNAL_H
 #define LUNBRIDGE_ISCSI_SESSION_INTERNAL_H
@@ -188,11 +190,37 @@ struct iscsi_session {
 	struct __kernel_timespec tick_ts;
 };
 
-/* session.c */
+/* session.c: construction, state, log, accessors */
 void iscsi_session_log(struct iscsi_session *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+uint32_t iscsi_session_next_itt(struct iscsi_session *s);
+/* Set s->state to st; it has no other effect. */
+void iscsi_session_set_state(struct iscsi_session *s, iscsi_session_state st);
+
+/* session-login.c: connect and login */
+/* Resolve s->host:s->port, open a connection and start connecting (state
+ * CONNECTING, tick armed); -errno with the reason in s->err. */
+int iscsi_session_start_attempt(struct iscsi_session *s);
+/* The connect of c has completed: start the login on it (ignored unless c
+ * is still s->conn). */
+void iscsi_session_connected(struct iscsi_session *s, struct iscsi_conn *c);
+/* Call the login callback, if one waits, with res, and forget it. */
+void iscsi_session_login_finished(struct iscsi_session *s, int res);
+/* A PDU while logging in: feed login.c, then send the next request, follow
+ * a redirection or enter the full feature phase; failures go to
+ * iscsi_session_conn_failed(). */
+void iscsi_session_rx_login(struct iscsi_session *s, struct iscsi_conn *c, const uint8_t *data);
+
+/* session-recovery.c: connection loss and recovery */
 void iscsi_session_conn_failed(struct iscsi_session *s, struct iscsi_conn *c, int res,
 			       const char *reason);
+/* Give up: close the connection, state FAILED, fail every command with res
+ * (-EIO for -ETIMEDOUT) and call the text, login and logout callbacks. */
+void iscsi_session_fail(struct iscsi_session *s, int res);
+/* How long to wait before reconnect attempt number attempt (200 ms to 8 s). */
+uint32_t iscsi_session_backoff_ms(unsigned attempt);
+
+/* session-full-feature.c: PDUs that are not SCSI, and the dispatch */
 /* A complete PDU: data is rx_buf (or NULL when it went to a task). */
 void iscsi_session_rx_pdu(struct iscsi_session *s, struct iscsi_conn *c, const uint8_t *data);
 /* Header received: where its data goes.  Returns 1 (task iovecs filled in
@@ -200,9 +228,22 @@ void iscsi_session_rx_pdu(struct iscsi_session *s, struct iscsi_conn *c, const u
 int iscsi_session_rx_dest(struct iscsi_session *s, struct iscsi_conn *c);
 void iscsi_session_update_statsn(struct iscsi_session *s, uint32_t statsn);
 void iscsi_session_update_window(struct iscsi_session *s, uint32_t exp_cmdsn, uint32_t max_cmdsn);
-uint32_t iscsi_session_next_itt(struct iscsi_session *s);
 int iscsi_session_send_small(struct iscsi_session *s, const union iscsi_hdr *bhs, const void *data,
 			     size_t len);
+
+/* session-logout.c */
+/* A Logout Response: an unexpected one fails the connection; else close
+ * it, state CLOSED, and call the logout callback with 0. */
+void iscsi_session_rx_logout(struct iscsi_session *s, const union iscsi_hdr *h);
+/* Called by the task pump: send the Logout once the queue has drained. */
+void iscsi_session_maybe_logout(struct iscsi_session *s);
+
+/* session-tick.c: timeouts, reconnect attempts, the NOP-Out ping */
+/* Prepare s->tick_op; once, from iscsi_session_new(). */
+void iscsi_session_tick_init(struct iscsi_session *s);
+/* Arm the 100 ms tick unless it is armed, the session is being freed, or
+ * it is idle, closed or failed; it re-arms itself after each run. */
+void iscsi_session_tick_arm(struct iscsi_session *s);
 
 /* conn.c */
 int iscsi_conn_new(struct iscsi_session *s, const struct sockaddr *addr, socklen_t addrlen,
@@ -227,10 +268,6 @@ int iscsi_txbuf_frame(struct iscsi_txbuf *tx, const union iscsi_hdr *bhs, const 
 int iscsi_iov_slice(const struct iovec *iov, unsigned iovcnt, size_t off, size_t len,
 		    struct iovec *out, unsigned max);
 
-void iscsi_session_connected(struct iscsi_session *s, struct iscsi_conn *c);
-/* Called by the task pump: send the Logout once the queue has drained. */
-void iscsi_session_maybe_logout(struct iscsi_session *s);
-
 /* task.c */
 int iscsi_tasks_init(struct iscsi_session *s);
 void iscsi_tasks_free(struct iscsi_session *s);
@@ -242,14 +279,19 @@ void iscsi_task_rx_scsi_rsp(struct iscsi_session *s, const union iscsi_hdr *h, c
 int iscsi_task_data_in_dest(struct iscsi_session *s, struct iscsi_conn *c);
 void iscsi_task_rx_data_in(struct iscsi_session *s, const union iscsi_hdr *h);
 void iscsi_task_rx_r2t(struct iscsi_session *s, const union iscsi_hdr *h);
-void iscsi_task_rx_tmf_rsp(struct iscsi_session *s, const union iscsi_hdr *h);
 void iscsi_task_rx_reject(struct iscsi_session *s, const union iscsi_hdr *rejected, uint8_t reason);
 /* Every task back to the pending queue (for re-issue after recovery). */
 void iscsi_tasks_requeue_all(struct iscsi_session *s);
 /* Complete every task and pending command with res. */
 void iscsi_tasks_fail_all(struct iscsi_session *s, int res);
-void iscsi_tasks_tick(struct iscsi_session *s, uint64_t now);
 /* A PDU that sent from task itt's buffer has left the send path. */
 void iscsi_task_tx_released(struct iscsi_session *s, uint32_t itt);
+/* The target has answered task t: drop its queued PDUs and finish it with
+ * res (re-queued if retryable and tries are left) once none is in flight. */
+void iscsi_task_complete(struct iscsi_session *s, struct iscsi_task *t, int res, bool retryable);
+
+/* task-management.c: command timeouts, ABORT TASK, LOGICAL UNIT RESET */
+void iscsi_task_rx_tmf_rsp(struct iscsi_session *s, const union iscsi_hdr *h);
+void iscsi_tasks_tick(struct iscsi_session *s, uint64_t now);
 
 #endif

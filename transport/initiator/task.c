@@ -3,8 +3,9 @@
  * SCSI commands in the full feature phase (RFC 7143 §11.3-11.8): the task
  * table (ITT = generation << 16 | slot), the CmdSN window, immediate and
  * unsolicited data, R2T-driven Data-Out, Data-In straight into the
- * caller's buffers, SCSI Response with sense, retries, and task
- * management (ABORT TASK, then LOGICAL UNIT RESET) on command timeouts.
+ * caller's buffers, SCSI Response with sense, retries, and the return of
+ * every task on recovery or failure.  Timeouts and their task management
+ * (ABORT TASK, LOGICAL UNIT RESET) are task-management.c's.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,8 +13,6 @@
 
 #include "serial.h"
 #include "session-internal.h"
-
-#define TMF_TIMEOUT_MS 10000
 
 int iscsi_tasks_init(struct iscsi_session *s)
 {
@@ -133,7 +132,7 @@ static void task_finish(struct iscsi_session *s, struct iscsi_task *t, int res, 
 /* The target has answered: drop the task's PDUs not yet handed to the
  * kernel, and finish once none of its PDUs is in a sendmsg in flight (the
  * caller may free the buffer as soon as it completes). */
-static void task_complete(struct iscsi_session *s, struct iscsi_task *t, int res, bool retryable)
+void iscsi_task_complete(struct iscsi_session *s, struct iscsi_task *t, int res, bool retryable)
 {
 	if (t->tx_refs && s->conn) {
 		unsigned n = iscsi_conn_purge(s->conn, t->itt);
@@ -376,7 +375,7 @@ void iscsi_task_rx_scsi_rsp(struct iscsi_session *s, const union iscsi_hdr *h, c
 	if (rsp->response != ISCSI_RSP_COMPLETED) {
 		iscsi_session_log(s, "target failure (response 0x%02x) for a command on LUN %u",
 				  rsp->response, cmd->lun);
-		task_complete(s, t, -EIO, true);
+		iscsi_task_complete(s, t, -EIO, true);
 		return;
 	}
 	cmd->status = rsp->status;
@@ -397,7 +396,7 @@ void iscsi_task_rx_scsi_rsp(struct iscsi_session *s, const union iscsi_hdr *h, c
 					 &retryable);
 	if (res == 0)
 		res = check_read_coverage(s, t, (int)(cmd->length - cmd->residual));
-	task_complete(s, t, res, retryable);
+	iscsi_task_complete(s, t, res, retryable);
 }
 
 int iscsi_task_data_in_dest(struct iscsi_session *s, struct iscsi_conn *c)
@@ -462,7 +461,7 @@ void iscsi_task_rx_data_in(struct iscsi_session *s, const union iscsi_hdr *h)
 
 		if (res == 0)
 			res = check_read_coverage(s, t, (int)(cmd->length - cmd->residual));
-		task_complete(s, t, res, retryable);
+		iscsi_task_complete(s, t, res, retryable);
 	}
 }
 
@@ -508,7 +507,7 @@ void iscsi_task_rx_reject(struct iscsi_session *s, const union iscsi_hdr *reject
 		return;
 	}
 	/* a digest error is worth another try; anything else fails the command */
-	task_complete(s, t, -EIO, reason == ISCSI_REJECT_DIGEST_ERROR);
+	iscsi_task_complete(s, t, -EIO, reason == ISCSI_REJECT_DIGEST_ERROR);
 }
 
 /* ---- recovery and failure --------------------------------------------------- */
@@ -563,111 +562,4 @@ void iscsi_tasks_fail_all(struct iscsi_session *s, int res)
 			pending_push_back(s, task_put(s, &s->tasks[i]));
 	while ((cmd = pending_pop(s)))
 		cmd_done(cmd, res);
-}
-
-/* ---- task management ------------------------------------------------------- */
-
-static void send_tmf(struct iscsi_session *s, uint8_t func, uint32_t lun, struct iscsi_task *t)
-{
-	union iscsi_hdr h;
-
-	s->tmf = func == ISCSI_TMF_ABORT_TASK ? ISCSI_TMF_STATE_ABORT : ISCSI_TMF_STATE_LUN_RESET;
-	s->tmf_itt = iscsi_session_next_itt(s);
-	s->tmf_lun = lun;
-	s->tmf_task = t;
-	s->tmf_deadline_ms = lb_now_ms() + TMF_TIMEOUT_MS;
-	iscsi_hdr_init(&h, ISCSI_OP_TMF_REQ | ISCSI_OP_IMMEDIATE, ISCSI_FLAG_FINAL | func);
-	(void)scsi_lun_encode(lun, h.tmf_req.lun);
-	h.tmf_req.itt = htobe32(s->tmf_itt);
-	h.tmf_req.ref_task_tag = htobe32(t ? t->itt : ISCSI_RESERVED_TAG);
-	h.tmf_req.cmdsn = htobe32(s->cmdsn);
-	h.tmf_req.exp_statsn = htobe32(s->exp_statsn);
-	h.tmf_req.ref_cmdsn = htobe32(t ? t->cmdsn : s->cmdsn);
-	if (iscsi_session_send_small(s, &h, NULL, 0) < 0)
-		iscsi_session_conn_failed(s, s->conn, -ENOMEM,
-					  "cannot send a task management request");
-}
-
-static void lun_reset(struct iscsi_session *s, uint32_t lun)
-{
-	iscsi_session_log(s, "resetting LUN %u", lun);
-	s->stats.lun_resets++;
-	send_tmf(s, ISCSI_TMF_LUN_RESET, lun, NULL);
-}
-
-/* Re-issue, or fail with -ETIMEDOUT after too many tries. */
-static void task_retry_after_abort(struct iscsi_session *s, struct iscsi_task *t)
-{
-	task_complete(s, t, -ETIMEDOUT, true);
-}
-
-void iscsi_task_rx_tmf_rsp(struct iscsi_session *s, const union iscsi_hdr *h)
-{
-	const struct iscsi_tmf_rsp_hdr *rsp = &h->tmf_rsp;
-	enum iscsi_tmf_state what = s->tmf;
-
-	if (what == ISCSI_TMF_STATE_NONE || be32toh(rsp->itt) != s->tmf_itt) {
-		iscsi_session_conn_failed(s, s->conn, -EPROTO,
-					  "unexpected Task Management Response");
-		return;
-	}
-	iscsi_session_update_statsn(s, be32toh(rsp->statsn));
-	iscsi_session_update_window(s, be32toh(rsp->exp_cmdsn), be32toh(rsp->max_cmdsn));
-	s->tmf = ISCSI_TMF_STATE_NONE;
-	if (what == ISCSI_TMF_STATE_ABORT) {
-		struct iscsi_task *t = s->tmf_task;
-
-		if (rsp->response == ISCSI_TMF_RSP_COMPLETE ||
-		    rsp->response == ISCSI_TMF_RSP_NO_TASK) {
-			if (t && t->state == ISCSI_TASK_ABORTING && !t->done_wait)
-				task_retry_after_abort(s, t);
-			return;
-		}
-		lun_reset(s, s->tmf_lun);
-		return;
-	}
-	if (rsp->response != ISCSI_TMF_RSP_COMPLETE) {
-		iscsi_session_conn_failed(s, s->conn, -EIO, "LUN reset refused");
-		return;
-	}
-	/* every task on the LUN is gone on the target's side */
-	for (uint32_t i = 0; i < s->n_tasks; i++) {
-		struct iscsi_task *t = &s->tasks[i];
-
-		if (t->state != ISCSI_TASK_FREE && !t->done_wait && t->cmd->lun == s->tmf_lun)
-			task_retry_after_abort(s, t);
-	}
-}
-
-void iscsi_tasks_tick(struct iscsi_session *s, uint64_t now)
-{
-	if (s->tmf != ISCSI_TMF_STATE_NONE) {
-		if (now < s->tmf_deadline_ms)
-			return;
-		if (s->tmf == ISCSI_TMF_STATE_ABORT) {
-			s->tmf = ISCSI_TMF_STATE_NONE;
-			lun_reset(s, s->tmf_lun);
-		} else {
-			iscsi_session_conn_failed(s, s->conn, -ETIMEDOUT, "LUN reset timed out");
-		}
-		return;
-	}
-	if (!s->cfg.cmd_timeout_ms)
-		return;
-	for (uint32_t i = 0; i < s->n_tasks; i++) {
-		struct iscsi_task *t = &s->tasks[i];
-
-		if (t->state == ISCSI_TASK_ACTIVE && !t->done_wait && t->deadline_ms &&
-		    now >= t->deadline_ms) {
-			iscsi_session_log(s,
-					  "command 0x%02x on LUN %u timed out after %u ms; "
-					  "aborting it",
-					  t->cmd->cdb[0], t->cmd->lun, s->cfg.cmd_timeout_ms);
-			s->stats.timeouts++;
-			s->stats.aborts++;
-			t->state = ISCSI_TASK_ABORTING;
-			send_tmf(s, ISCSI_TMF_ABORT_TASK, t->cmd->lun, t);
-			return; /* one task management request at a time */
-		}
-	}
 }

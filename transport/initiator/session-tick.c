@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The tick: every 100 ms while the session is active, it times out the
+ * connect, the login, the logout, the Text Request and the commands
+ * (task-management.c), starts the reconnect attempts of recovery, ends
+ * recovery at the replacement timeout, and sends the NOP-Out ping that
+ * checks an idle connection.
+ */
+#include <errno.h>
+
+#include "macro.h"
+#include "session-internal.h"
+
+static void send_ping(struct iscsi_session *s, uint64_t now)
+{
+	union iscsi_hdr out;
+
+	s->ping_itt = iscsi_session_next_itt(s);
+	iscsi_hdr_init(&out, ISCSI_OP_NOP_OUT | ISCSI_OP_IMMEDIATE, ISCSI_FLAG_FINAL);
+	out.nop_out.itt = htobe32(s->ping_itt);
+	out.nop_out.ttt = htobe32(ISCSI_RESERVED_TAG);
+	out.nop_out.cmdsn = htobe32(s->cmdsn);
+	out.nop_out.exp_statsn = htobe32(s->exp_statsn);
+	if (iscsi_session_send_small(s, &out, NULL, 0) == 0)
+		s->ping_sent_ms = now;
+}
+
+static void session_tick(struct iscsi_session *s, uint64_t now)
+{
+	switch (s->state) {
+	case ISCSI_SESSION_CONNECTING:
+	case ISCSI_SESSION_LOGGING_IN:
+		if (now >= s->attempt_deadline_ms)
+			iscsi_session_conn_failed(s, s->conn, -ETIMEDOUT,
+						  s->state == ISCSI_SESSION_CONNECTING
+							  ? "connect timed out"
+							  : "login timed out");
+		else if (s->logged_in_once &&
+			 now - s->recovery_start_ms >= s->cfg.replacement_timeout_ms)
+			goto replacement_timeout;
+		break;
+	case ISCSI_SESSION_RECOVERING:
+		if (now - s->recovery_start_ms >= s->cfg.replacement_timeout_ms)
+			goto replacement_timeout;
+		if (now >= s->next_attempt_ms) {
+			int r = iscsi_session_start_attempt(s);
+
+			if (r < 0) {
+				iscsi_session_set_state(s, ISCSI_SESSION_RECOVERING);
+				s->next_attempt_ms = now + iscsi_session_backoff_ms(s->attempt++);
+			}
+		}
+		break;
+	case ISCSI_SESSION_FULL_FEATURE:
+		if (s->ping_sent_ms && now - s->ping_sent_ms >= s->cfg.nop_timeout_ms) {
+			iscsi_session_conn_failed(s, s->conn, -ETIMEDOUT,
+						  "no answer to NOP-Out ping");
+			break;
+		}
+		if (s->text_active && now >= s->text_deadline_ms) {
+			iscsi_session_conn_failed(s, s->conn, -ETIMEDOUT,
+						  "no answer to the Text Request");
+			break;
+		}
+		if (s->cfg.nop_interval_ms && !s->ping_sent_ms && s->conn &&
+		    now - s->conn->last_rx_ms >= s->cfg.nop_interval_ms)
+			send_ping(s, now);
+		iscsi_tasks_tick(s, now);
+		break;
+	case ISCSI_SESSION_LOGGING_OUT:
+		if (now >= s->logout_deadline_ms)
+			iscsi_session_conn_failed(s, s->conn, -ETIMEDOUT, "logout timed out");
+		break;
+	default:
+		break;
+	}
+	return;
+replacement_timeout:
+	lb_err_set(&s->err, ETIMEDOUT, "session to %s could not be reinstated within %u s: %s",
+		   s->portal, s->cfg.replacement_timeout_ms / 1000,
+		   s->err.msg[0] ? s->err.msg : "no reason");
+	iscsi_session_log(s, "%s", s->err.msg);
+	iscsi_session_fail(s, -EIO);
+}
+
+static void on_tick(struct lb_op *op, int res, uint32_t flags)
+{
+	struct iscsi_session *s = container_of(op, struct iscsi_session, tick_op);
+
+	s->ops--;
+	if (s->freeing)
+		return;
+	session_tick(s, lb_now_ms());
+	iscsi_session_tick_arm(s);
+}
+
+void iscsi_session_tick_arm(struct iscsi_session *s)
+{
+	struct io_uring_sqe *sqe;
+
+	if (s->freeing || s->tick_op.busy)
+		return;
+	if (s->state == ISCSI_SESSION_IDLE || s->state == ISCSI_SESSION_CLOSED ||
+	    s->state == ISCSI_SESSION_FAILED)
+		return;
+	if (lb_loop_sqe(s->loop, &s->tick_op, &sqe) < 0)
+		return; /* re-armed by the next state change */
+	s->ops++;
+	s->tick_ts.tv_sec = 0;
+	s->tick_ts.tv_nsec = ISCSI_TICK_MS * 1000000LL;
+	io_uring_prep_timeout(sqe, &s->tick_ts, 0, 0);
+}
+
+void iscsi_session_tick_init(struct iscsi_session *s)
+{
+	lb_op_init(&s->tick_op, on_tick);
+}
