@@ -2,8 +2,8 @@
 /*
  * NBD transmission requests: decoding a header off the wire and deciding,
  * before anything reaches the target, whether the request is one we may
- * serve.  Pure functions; the server (nbd-server.c) and the fuzzer call
- * them.
+ * serve.  Pure functions; the server (nbd-recv.c, nbd-dispatch.c) and
+ * the fuzzer call them.
  */
 #ifndef LUNBRIDGE_NBD_REQUEST_H
 #define LUNBRIDGE_NBD_REQUEST_H

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * An NBD connection's lifetime: made (nbd_conn_new), given an engine by
+ * its owner, held by every entry point in progress, closed, and freed
+ * once it is closing and has no SQE and no request in flight; requests
+ * keep their buffers until the engine is done with them and their reply
+ * is sent (or dropped).
+ */
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "nbd-server-internal.h"
+
+void nbd_conn_close(struct nbd_conn *c, const char *why)
+{
+	if (c->closing)
+		return;
+	if (why)
+		nbd_server_log(c->srv, "nbd client %s: %s", c->peer, why);
+	c->closing = true;
+	c->rx = RX_STOPPED;
+	/* wake the receive and send in flight: they end with 0 or -EPIPE */
+	(void)shutdown(c->fd, SHUT_RDWR);
+}
+
+void nbd_conn_abort(struct nbd_conn *c, const char *why)
+{
+	c->hold++;
+	nbd_conn_close(c, why);
+	nbd_conn_unhold(c);
+}
+
+void nbd_conn_start_transmission(struct nbd_conn *c)
+{
+	int r;
+
+	c->structured = c->neg.structured;
+	c->rx = RX_WAIT_ENGINE;
+	r = c->srv->ops->conn_open(c->srv->arg, c);
+	if (r < 0) {
+		nbd_conn_close(c, "no path to the LUN");
+		return;
+	}
+	c->opened = true;
+	if (c->engine && c->rx == RX_WAIT_ENGINE)
+		c->rx = RX_REQ_HDR;
+}
+
+void nbd_conn_set_engine(struct nbd_conn *c, struct lb_engine *e)
+{
+	c->hold++;
+	c->engine = e;
+	if (c->rx == RX_WAIT_ENGINE && c->opened)
+		c->rx = RX_REQ_HDR; /* nbd_conn_unhold() starts reading */
+	nbd_conn_unhold(c);
+}
+
+void nbd_conn_set_priv(struct nbd_conn *c, void *priv)
+{
+	c->priv = priv;
+}
+
+void *nbd_conn_get_priv(const struct nbd_conn *c)
+{
+	return c->priv;
+}
+
+/* Free a closed connection once nothing of it is in flight. */
+static void conn_try_free(struct nbd_conn *c)
+{
+	struct nbd_server *srv = c->srv;
+
+	if (c->rx_op.busy || c->tx_op.busy)
+		return;
+	/* replies still queued will never go out */
+	nbd_conn_tx_drop(c);
+	if (c->rx_req) {
+		nbd_req_free(c->rx_req);
+		c->rx_req = NULL;
+	}
+	if (c->inflight)
+		return; /* the engine still has some: their completions come back */
+	if (c->opened)
+		srv->ops->conn_close(srv->arg, c);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		srv->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	srv->st.connections--;
+	close(c->fd);
+	free(c->rxbuf);
+	free(c);
+}
+
+/* Memory is back under the server's limit: the connections that stopped
+ * for want of it read again. */
+static void server_resume(struct nbd_server *srv)
+{
+	srv->resume = false;
+	for (struct nbd_conn *c = srv->conns, *next; c; c = next) {
+		next = c->next;
+		if (c->hold || c->closing || c->rx != RX_REQ_HDR || c->rx_op.busy)
+			continue;
+		c->hold++;
+		nbd_conn_unhold(c); /* reads if it has room */
+	}
+}
+
+/* The end of every entry point (a completion, a call from the owner):
+ * once no entry point is in progress, act on the state left behind.
+ * c may be freed: the caller must not touch it afterwards. */
+void nbd_conn_unhold(struct nbd_conn *c)
+{
+	struct nbd_server *srv = c->srv;
+
+	if (--c->hold)
+		return;
+	for (;;) {
+		if (c->closing) {
+			conn_try_free(c);
+			break;
+		}
+		if (c->draining && c->inflight == 0 && !c->txq_head) {
+			nbd_conn_close(c, NULL); /* DISC, ABORT or shutdown: all answered */
+			continue;
+		}
+		if (c->rx == RX_REQ_HDR && !c->draining && !c->rx_op.busy && nbd_conn_has_room(c)) {
+			c->hold++;
+			nbd_conn_rx_process(c); /* posts a read or stops at a limit */
+			c->hold--;
+			if (!c->closing && (c->rx_op.busy || c->rx != RX_REQ_HDR ||
+					    !nbd_conn_has_room(c) || c->draining))
+				break;
+			continue;
+		}
+		break;
+	}
+	if (srv->resume)
+		server_resume(srv);
+}
+
+struct nbd_conn *nbd_conn_new(struct nbd_server *srv, int fd)
+{
+	struct nbd_conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->rxbuf = malloc(RXBUF_SIZE);
+	if (!c->rxbuf) {
+		free(c);
+		return NULL;
+	}
+	c->srv = srv;
+	c->fd = fd;
+	lb_op_init(&c->rx_op, nbd_conn_rx_done);
+	lb_op_init(&c->tx_op, nbd_conn_tx_done);
+	nbd_negotiate_init(&c->neg, srv->x);
+	c->next = srv->conns;
+	if (c->next)
+		c->next->prev = c;
+	srv->conns = c;
+	srv->st.connections++;
+	srv->st.accepted++;
+	return c;
+}
