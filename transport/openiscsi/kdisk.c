@@ -14,40 +14,27 @@
  * a /sys path of our own making; the one file read directly is the binary
  * vpd_pg80 under the syspath libudev gave (its sysattr API returns C
  * strings, and the page starts with a 0x00 byte).
+ *
+ * This file holds the helpers the others share (kdisk-internal.h) and the
+ * sessions; kdisk-disk.c finds a LUN's disk and waits for it, kdisk-info.c
+ * reads what the disk says about itself.
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <libudev.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cleanup.h"
-#include "kdisk.h"
-#include "loop.h"
-#include "scsi.h"
+#include "kdisk-internal.h"
 #include "udev-cleanup.h"
-
-
-/* udevd's control socket: where it is missing, no udevd runs (a container,
- * a minimal initrd), nothing ever initializes a device and udev-sourced
- * monitors hear nothing.  A variable so that the unit tests, which include
- * this file, can choose either path whatever the machine runs. */
-static const char *kdisk_udev_control = "/run/udev/control";
-
-#define KDISK_MAX_TRANSFER (8u << 20)
-#define KDISK_DEFAULT_TRANSFER (512u << 10) /* when max_sectors_kb is unreadable */
-#define KDISK_VPD_MAX 4096u
 
 /* ---- small helpers ---------------------------------------------------- */
 
 /* A decimal number, digits only, at most max.  -EINVAL otherwise. */
-static int parse_dec(const char *s, size_t n, uint64_t max, uint64_t *ret)
+int lb_kdisk_parse_dec(const char *s, size_t n, uint64_t max, uint64_t *ret)
 {
 	uint64_t v = 0;
 
@@ -68,7 +55,7 @@ static int parse_dec(const char *s, size_t n, uint64_t max, uint64_t *ret)
 }
 
 /* Both are there and equal. */
-static bool streq(const char *a, const char *b)
+bool lb_kdisk_streq(const char *a, const char *b)
 {
 	return a && b && strcmp(a, b) == 0;
 }
@@ -81,7 +68,7 @@ static bool is_space(char c)
 /* src[0..n) (up to a NUL) without surrounding white space, as printable
  * text in out (cap bytes, cap > 0): anything else becomes '?'.  -ENOBUFS
  * if it does not fit (out then holds what did). */
-static int copy_trimmed(char *out, size_t cap, const char *src, size_t n)
+int lb_kdisk_copy_trimmed(char *out, size_t cap, const char *src, size_t n)
 {
 	const char *nul = memchr(src, '\0', n);
 	size_t k = 0;
@@ -102,14 +89,14 @@ static int copy_trimmed(char *out, size_t cap, const char *src, size_t n)
 
 /* A device's sysattr, trimmed, into out; -ENOENT if absent, -ENOBUFS if
  * longer than cap - 1. */
-static int sysattr_copy(struct udev_device *d, const char *name, char *out, size_t cap)
+int lb_kdisk_sysattr_copy(struct udev_device *d, const char *name, char *out, size_t cap)
 {
 	const char *v = udev_device_get_sysattr_value(d, name);
 
 	out[0] = '\0';
 	if (!v)
 		return -ENOENT;
-	return copy_trimmed(out, cap, v, strlen(v));
+	return lb_kdisk_copy_trimmed(out, cap, v, strlen(v));
 }
 
 /* N of "<prefix>N". */
@@ -121,7 +108,7 @@ static int parse_numbered(const char *name, const char *prefix, unsigned *ret)
 
 	if (!name || strncmp(name, prefix, pl) != 0)
 		return -EINVAL;
-	r = parse_dec(name + pl, strlen(name + pl), UINT_MAX, &v);
+	r = lb_kdisk_parse_dec(name + pl, strlen(name + pl), UINT_MAX, &v);
 	if (r < 0)
 		return r;
 	*ret = (unsigned)v;
@@ -141,7 +128,7 @@ int lb_kdisk_parse_hctl(const char *s, unsigned *h, unsigned *c, unsigned *t, ui
 
 		if (!end)
 			return -EINVAL;
-		r = parse_dec(p, (size_t)(end - p), i < 3 ? UINT_MAX : UINT64_MAX, &v[i]);
+		r = lb_kdisk_parse_dec(p, (size_t)(end - p), i < 3 ? UINT_MAX : UINT64_MAX, &v[i]);
 		if (r < 0)
 			return r;
 		p = end + 1;
@@ -157,8 +144,8 @@ int lb_kdisk_parse_hctl(const char *s, unsigned *h, unsigned *c, unsigned *t, ui
 	return 0;
 }
 
-static int enumerate_below(struct udev *u, const char *subsystem, struct udev_device *parent,
-			   struct udev_enumerate **ret)
+int lb_kdisk_enumerate_below(struct udev *u, const char *subsystem, struct udev_device *parent,
+			     struct udev_enumerate **ret)
 {
 	_cleanup_udev_enumerate_ struct udev_enumerate *e = udev_enumerate_new(u);
 	int r;
@@ -201,7 +188,7 @@ static int session_connection(struct udev *u, struct udev_device *sd, struct lb_
 
 	s->address[0] = '\0';
 	s->port = 0;
-	r = enumerate_below(u, "iscsi_connection", sd, &e);
+	r = lb_kdisk_enumerate_below(u, "iscsi_connection", sd, &e);
 	if (r < 0)
 		return r;
 	udev_list_entry_foreach(le, udev_enumerate_get_list_entry(e))
@@ -212,11 +199,12 @@ static int session_connection(struct udev *u, struct udev_device *sd, struct lb_
 		uint64_t p;
 
 		if (!c ||
-		    sysattr_copy(c, "persistent_address", s->address, sizeof(s->address)) < 0 ||
+		    lb_kdisk_sysattr_copy(c, "persistent_address", s->address, sizeof(s->address)) <
+			    0 ||
 		    !s->address[0])
 			continue;
-		if (sysattr_copy(c, "persistent_port", port, sizeof(port)) == 0 &&
-		    parse_dec(port, strlen(port), UINT16_MAX, &p) == 0)
+		if (lb_kdisk_sysattr_copy(c, "persistent_port", port, sizeof(port)) == 0 &&
+		    lb_kdisk_parse_dec(port, strlen(port), UINT16_MAX, &p) == 0)
 			s->port = (uint16_t)p;
 		return 0;
 	}
@@ -250,15 +238,15 @@ static int session_from_udev(struct udev *u, struct udev_device *d, struct lb_kd
 
 	memset(s, 0, sizeof(*s));
 	if (parse_numbered(udev_device_get_sysname(d), "session", &s->sid) < 0 || !path ||
-	    !streq(udev_device_get_sysname(sd), udev_device_get_sysname(d)) ||
+	    !lb_kdisk_streq(udev_device_get_sysname(sd), udev_device_get_sysname(d)) ||
 	    strlen(path) >= sizeof(s->syspath) || host_above(path, &s->host) < 0)
 		return -ENOENT;
 	strcpy(s->syspath, path);
-	if (sysattr_copy(d, "targetname", s->target, sizeof(s->target)) < 0)
+	if (lb_kdisk_sysattr_copy(d, "targetname", s->target, sizeof(s->target)) < 0)
 		return -ENOENT;
-	if (sysattr_copy(d, "ifacename", s->iface, sizeof(s->iface)) == -ENOBUFS)
+	if (lb_kdisk_sysattr_copy(d, "ifacename", s->iface, sizeof(s->iface)) == -ENOBUFS)
 		return -ENOENT; /* not an open-iscsi iface name */
-	(void)sysattr_copy(d, "state", s->state, sizeof(s->state));
+	(void)lb_kdisk_sysattr_copy(d, "state", s->state, sizeof(s->state));
 	return session_connection(u, sd, s);
 }
 
@@ -312,7 +300,7 @@ int lb_kdisk_find_session(struct udev *u, const char *target, const char *addres
 	best = malloc(sizeof(*best));
 	if (!cand || !best)
 		return lb_err_set(err, ENOMEM, "out of memory");
-	r = enumerate_below(u, "iscsi_session", NULL, &e);
+	r = lb_kdisk_enumerate_below(u, "iscsi_session", NULL, &e);
 	if (r < 0)
 		return lb_err_set(err, r, "cannot enumerate iscsi_session devices: %s",
 				  strerror(-r));
@@ -346,434 +334,4 @@ int lb_kdisk_find_session(struct udev *u, const char *target, const char *addres
 		return no_session(err, target, address, port, iface);
 	*ret = *best;
 	return 0;
-}
-
-/* ---- LUNs and disks --------------------------------------------------- */
-
-int lb_kdisk_find_lun(struct udev *u, const struct lb_kdisk_session *s, uint64_t lun, char *hctl,
-		      size_t len)
-{
-	_cleanup_udev_device_ struct udev_device *sd = NULL;
-	_cleanup_udev_enumerate_ struct udev_enumerate *e = NULL;
-	struct udev_list_entry *le;
-	int r;
-
-	sd = udev_device_new_from_syspath(u, s->syspath);
-	if (!sd)
-		return -ENOENT; /* the session is gone */
-	r = enumerate_below(u, "scsi", sd, &e);
-	if (r < 0)
-		return r;
-	udev_list_entry_foreach(le, udev_enumerate_get_list_entry(e))
-	{
-		_cleanup_udev_device_ struct udev_device *d =
-			udev_device_new_from_syspath(u, udev_list_entry_get_name(le));
-		const char *name = d ? udev_device_get_sysname(d) : NULL;
-		const char *type = d ? udev_device_get_devtype(d) : NULL;
-		unsigned h;
-		uint64_t l;
-
-		if (!name || !streq(type, "scsi_device") ||
-		    lb_kdisk_parse_hctl(name, &h, NULL, NULL, &l) < 0 || h != s->host || l != lun)
-			continue;
-		if (strlen(name) >= len)
-			return -ENOBUFS;
-		strcpy(hctl, name);
-		return 0;
-	}
-	return -ENOENT;
-}
-
-/* find_disk, and the SCSI peripheral type it found (-1 if unreadable). */
-static int find_disk_typed(struct udev *u, const char *hctl, struct udev_device **ret, int *type)
-{
-	_cleanup_udev_device_ struct udev_device *sd = NULL;
-	_cleanup_udev_enumerate_ struct udev_enumerate *e = NULL;
-	struct udev_list_entry *le;
-	char text[16];
-	uint64_t t;
-	int r;
-
-	*type = -1;
-	if (lb_kdisk_parse_hctl(hctl, NULL, NULL, NULL, NULL) < 0)
-		return -EINVAL;
-	sd = udev_device_new_from_subsystem_sysname(u, "scsi", hctl);
-	if (!sd || !streq(udev_device_get_devtype(sd), "scsi_device"))
-		return -ENOENT;
-	if (sysattr_copy(sd, "type", text, sizeof(text)) == 0 &&
-	    parse_dec(text, strlen(text), 0x1f, &t) == 0)
-		*type = (int)t;
-	if (*type != 0)
-		return -ENOTBLK;
-	r = enumerate_below(u, "block", sd, &e);
-	if (r < 0)
-		return r;
-	udev_list_entry_foreach(le, udev_enumerate_get_list_entry(e))
-	{
-		struct udev_device *d =
-			udev_device_new_from_syspath(u, udev_list_entry_get_name(le));
-
-		if (d && streq(udev_device_get_devtype(d), "disk")) {
-			*ret = d;
-			return 0;
-		}
-		udev_device_unref(d);
-	}
-	return -ENOENT;
-}
-
-int lb_kdisk_find_disk(struct udev *u, const char *hctl, struct udev_device **ret)
-{
-	int type;
-
-	return find_disk_typed(u, hctl, ret, &type);
-}
-
-/* ---- waiting for the disk --------------------------------------------- */
-
-/* How far a look got. */
-enum kdisk_stage {
-	STAGE_NO_LUN,	 /* no SCSI device for the LUN */
-	STAGE_NO_DISK,	 /* a SCSI device, no block device below it */
-	STAGE_NOT_READY, /* a block device udev has not finished with */
-};
-
-struct kdisk_look {
-	enum kdisk_stage stage;
-	char hctl[64];
-	char disk[64];
-	int type;
-};
-
-/* The disk's node is there, a block device with the disk's number. */
-static bool node_ready(struct udev_device *d)
-{
-	const char *node = udev_device_get_devnode(d);
-	struct stat st;
-
-	return node && stat(node, &st) == 0 && S_ISBLK(st.st_mode) &&
-	       st.st_rdev == udev_device_get_devnum(d);
-}
-
-/* One look for the disk: 0 and *ret when it is ready, -ENOENT (lk says how
- * far it got) when not yet, another -errno when it never will be. */
-static int look(struct udev *u, const struct lb_kdisk_session *s, uint64_t lun, bool need_init,
-		struct udev_device **ret, struct kdisk_look *lk)
-{
-	_cleanup_udev_device_ struct udev_device *d = NULL;
-	int r;
-
-	lk->stage = STAGE_NO_LUN;
-	r = lb_kdisk_find_lun(u, s, lun, lk->hctl, sizeof(lk->hctl));
-	if (r == -ENOENT) {
-		_cleanup_udev_device_ struct udev_device *sd =
-			udev_device_new_from_syspath(u, s->syspath);
-
-		if (!sd)
-			return -ENODEV; /* the session itself is gone */
-	}
-	if (r < 0)
-		return r;
-	lk->stage = STAGE_NO_DISK;
-	r = find_disk_typed(u, lk->hctl, &d, &lk->type);
-	if (r < 0)
-		return r;
-	lk->stage = STAGE_NOT_READY;
-	(void)snprintf(lk->disk, sizeof(lk->disk), "%s", udev_device_get_sysname(d));
-	if ((need_init && udev_device_get_is_initialized(d) <= 0) || !node_ready(d))
-		return -ENOENT;
-	*ret = TAKE_PTR(d);
-	return 0;
-}
-
-static int wait_failed(lb_err *err, int r, const struct lb_kdisk_session *s, uint64_t lun,
-		       const struct kdisk_look *lk, bool need_init)
-{
-	unsigned long long l = lun;
-
-	if (r == -ENOTBLK)
-		return lb_err_set(err, r, "LUN %llu of session %u (%s) is not a disk: SCSI type %d",
-				  l, s->sid, lk->hctl, lk->type);
-	if (r == -ENODEV)
-		return lb_err_set(err, r, "session %u (%s) is gone: logged out or reinstated",
-				  s->sid, s->target);
-	if (r != -ETIMEDOUT)
-		return lb_err_set(err, r, "cannot look for LUN %llu of session %u: %s", l, s->sid,
-				  strerror(-r));
-	switch (lk->stage) {
-	case STAGE_NO_LUN:
-		return lb_err_set(err, r,
-				  "LUN %llu of session %u was never scanned: "
-				  "the kernel shows no SCSI device for it on host%u",
-				  l, s->sid, s->host);
-	case STAGE_NO_DISK:
-		return lb_err_set(err, r,
-				  "LUN %llu of session %u is SCSI device %s, "
-				  "but its disk never appeared (is sd_mod loaded?)",
-				  l, s->sid, lk->hctl);
-	default:
-		return lb_err_set(err, r,
-				  "LUN %llu of session %u is disk %s (%s), "
-				  "but it never became ready: %s",
-				  l, s->sid, lk->disk, lk->hctl,
-				  need_init ? "udev has not finished with it or its node is missing"
-					    : "its node is missing");
-	}
-}
-
-int lb_kdisk_wait_disk(struct udev *u, const struct lb_kdisk_session *s, uint64_t lun,
-		       uint32_t timeout_ms, struct udev_device **ret, lb_err *err)
-{
-	_cleanup_udev_monitor_ struct udev_monitor *m = NULL;
-	bool udevd = access(kdisk_udev_control, F_OK) == 0;
-	const char *source = udevd ? "udev" : "kernel";
-	uint64_t deadline = lb_now_ms() + timeout_ms;
-	struct kdisk_look lk = {0};
-	int r, fd;
-
-	/* Without udevd, a "udev" monitor hears nothing: listen to the kernel,
-	 * and a node (devtmpfs makes it) is all there will ever be. */
-	m = udev_monitor_new_from_netlink(u, source);
-	if (!m) {
-		r = errno ? errno : ENOMEM;
-		return lb_err_set(err, r, "cannot watch %s events: %s", source, strerror(r));
-	}
-	r = udev_monitor_filter_add_match_subsystem_devtype(m, "block", NULL);
-	if (r >= 0)
-		r = udev_monitor_filter_add_match_subsystem_devtype(m, "scsi", NULL);
-	/* listen before looking: an event between the look and the poll then
-	 * waits in the socket instead of being lost */
-	if (r >= 0)
-		r = udev_monitor_enable_receiving(m);
-	fd = r < 0 ? r : udev_monitor_get_fd(m);
-	if (fd < 0)
-		return lb_err_set(err, fd, "cannot watch %s events: %s", source, strerror(-fd));
-
-	for (;;) {
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		uint64_t now;
-		int wait;
-
-		r = look(u, s, lun, udevd, ret, &lk);
-		if (r == 0)
-			return 0;
-		if (r != -ENOENT)
-			return wait_failed(err, r, s, lun, &lk, udevd);
-		now = lb_now_ms();
-		if (now >= deadline)
-			return wait_failed(err, -ETIMEDOUT, s, lun, &lk, udevd);
-		wait = deadline - now > INT_MAX ? INT_MAX : (int)(deadline - now);
-		r = poll(&pfd, 1, wait);
-		if (r < 0 && errno != EINTR) {
-			r = errno;
-			return lb_err_set(err, r, "cannot wait for %s events: %s", source,
-					  strerror(r));
-		}
-		if (r > 0 && (pfd.revents & POLLNVAL))
-			return lb_err_set(err, EBADF, "cannot wait for %s events: %s", source,
-					  strerror(EBADF));
-		if (r > 0) {
-			/* what the events say does not matter: the next look sees it */
-			struct udev_device *d;
-
-			while ((d = udev_monitor_receive_device(m)))
-				udev_device_unref(d);
-		}
-	}
-}
-
-/* ---- what the disk says about itself ---------------------------------- */
-
-typedef const char *(*kdisk_getter)(void *arg, const char *name, size_t *ret_len);
-
-/* Attribute NAME as trimmed text in out; -ENOENT if absent, -ENOBUFS if
- * too long. */
-static int attr_text(kdisk_getter get, void *arg, const char *name, char *out, size_t cap)
-{
-	size_t len = 0;
-	const char *v = get(arg, name, &len);
-
-	out[0] = '\0';
-	if (!v)
-		return -ENOENT;
-	return copy_trimmed(out, cap, v, len);
-}
-
-/* Attribute NAME as a decimal number; -ENOENT if absent, -EINVAL if it is
- * not one (text, if given, then holds what it was). */
-static int attr_u64(kdisk_getter get, void *arg, const char *name, uint64_t *ret, char *text,
-		    size_t cap)
-{
-	char buf[32];
-	int r = attr_text(get, arg, name, buf, sizeof(buf));
-
-	if (r == -ENOENT)
-		return r;
-	if (text)
-		(void)snprintf(text, cap, "%s", buf);
-	if (r < 0)
-		return -EINVAL;
-	return parse_dec(buf, strlen(buf), UINT64_MAX, ret);
-}
-
-static bool block_size_ok(uint64_t bs)
-{
-	return bs >= 512 && bs <= 65536 && (bs & (bs - 1)) == 0;
-}
-
-/* A limit in bytes: at most cap, a multiple of bs; 0 if it is below bs. */
-static uint32_t limit(uint64_t v, uint32_t cap, uint32_t bs)
-{
-	if (v > cap)
-		v = cap;
-	return (uint32_t)(v - v % bs);
-}
-
-/* Attribute NAME is the text word. */
-static bool attr_is(kdisk_getter get, void *arg, const char *name, const char *word)
-{
-	char buf[32];
-
-	return attr_text(get, arg, name, buf, sizeof(buf)) == 0 && strcmp(buf, word) == 0;
-}
-
-int lb_kdisk_info_from(const char *(*get)(void *arg, const char *name, size_t *ret_len), void *arg,
-		       struct lb_volume_info *vi, lb_err *err)
-{
-	struct lb_volume_info v = {0};
-	char text[32] = "";
-	uint64_t sectors, bs, n;
-	const char *page;
-	size_t len = 0;
-	int r;
-
-	r = attr_u64(get, arg, "queue/logical_block_size", &bs, text, sizeof(text));
-	if (r == -ENOENT)
-		return lb_err_set(err, EIO, "sysfs attribute queue/logical_block_size is missing");
-	if (r < 0 || !block_size_ok(bs))
-		return lb_err_set(err, EIO,
-				  "sysfs attribute queue/logical_block_size is '%s', "
-				  "not a power of two from 512 to 65536",
-				  text);
-	v.block_size = (uint32_t)bs;
-
-	r = attr_u64(get, arg, "size", &sectors, text, sizeof(text));
-	if (r == -ENOENT)
-		return lb_err_set(err, EIO, "sysfs attribute size is missing");
-	if (r < 0 || sectors > UINT64_MAX / 512)
-		return lb_err_set(err, EIO, "sysfs attribute size is '%s', not a number of sectors",
-				  text);
-	if (sectors == 0)
-		return lb_err_set(err, EIO, "sysfs attribute size is 0: the disk is empty");
-	v.size = sectors * 512;
-	if (v.size % v.block_size)
-		return lb_err_set(err, EIO,
-				  "sysfs attribute size (%llu bytes) is not a multiple of "
-				  "the block size %u",
-				  (unsigned long long)v.size, v.block_size);
-
-	/* what the kernel always provides, guessed safely when it does not */
-	v.physical_block_size = v.block_size;
-	if (attr_u64(get, arg, "queue/physical_block_size", &n, NULL, 0) == 0 && n >= bs &&
-	    n <= UINT32_MAX && (n & (n - 1)) == 0)
-		v.physical_block_size = (uint32_t)n;
-
-	v.max_transfer = KDISK_DEFAULT_TRANSFER;
-	if (attr_u64(get, arg, "queue/max_sectors_kb", &n, NULL, 0) == 0 && n > 0)
-		v.max_transfer =
-			n >= KDISK_MAX_TRANSFER / 1024 ? KDISK_MAX_TRANSFER : (uint32_t)n * 1024;
-	v.max_transfer = limit(v.max_transfer, KDISK_MAX_TRANSFER, v.block_size);
-	if (v.max_transfer == 0)
-		v.max_transfer = v.block_size;
-
-	if (attr_u64(get, arg, "queue/discard_max_bytes", &n, NULL, 0) == 0 && n > 0) {
-		v.max_discard = limit(n, UINT32_MAX, v.block_size);
-		v.discard = v.max_discard > 0;
-	}
-	if (attr_u64(get, arg, "queue/write_zeroes_max_bytes", &n, NULL, 0) == 0 && n > 0) {
-		v.max_write_zeroes = limit(n, UINT32_MAX, v.block_size);
-		v.write_zeroes = v.max_write_zeroes > 0;
-	}
-	v.discard_zeroes = false;
-	/* a flush is harmless where it is not needed: only a disk that says
-	 * "write through" goes without */
-	v.flush = !attr_is(get, arg, "queue/write_cache", "write through");
-	v.fua = attr_is(get, arg, "queue/fua", "1");
-	v.read_only = attr_is(get, arg, "ro", "1");
-
-	(void)attr_text(get, arg, "device/vendor", v.vendor, sizeof(v.vendor));
-	(void)attr_text(get, arg, "device/model", v.product, sizeof(v.product));
-	(void)attr_text(get, arg, "device/wwid", v.id, sizeof(v.id));
-	page = get(arg, "device/vpd_pg80", &len);
-	if (page &&
-	    scsi_vpd_serial_parse((const uint8_t *)page, len, v.serial, sizeof(v.serial)) < 0)
-		v.serial[0] = '\0';
-
-	*vi = v;
-	return 0;
-}
-
-struct udev_getter {
-	struct udev_device *disk;
-	struct udev_device *scsi; /* borrowed from disk; NULL if it has none */
-	char page[KDISK_VPD_MAX];
-};
-
-/* A binary attribute, read whole from the device's syspath. */
-static const char *read_binary(struct udev_getter *g, struct udev_device *d, const char *name,
-			       size_t *ret_len)
-{
-	_cleanup_free_ char *path = NULL;
-	_cleanup_close_ int fd = -1;
-	size_t n = 0;
-
-	if (asprintf(&path, "%s/%s", udev_device_get_syspath(d), name) < 0)
-		return NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	while (n < sizeof(g->page)) {
-		ssize_t k = read(fd, g->page + n, sizeof(g->page) - n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return NULL;
-		if (k == 0)
-			break;
-		n += (size_t)k;
-	}
-	*ret_len = n;
-	return g->page;
-}
-
-static const char *udev_get(void *arg, const char *name, size_t *ret_len)
-{
-	struct udev_getter *g = arg;
-	struct udev_device *d = g->disk;
-	const char *v;
-
-	if (strncmp(name, "device/", 7) == 0) {
-		d = g->scsi;
-		name += 7;
-		if (!d)
-			return NULL;
-		if (strcmp(name, "vpd_pg80") == 0)
-			return read_binary(g, d, name, ret_len);
-	}
-	v = udev_device_get_sysattr_value(d, name);
-	if (v)
-		*ret_len = strlen(v);
-	return v;
-}
-
-int lb_kdisk_info(struct udev_device *disk, struct lb_volume_info *vi, lb_err *err)
-{
-	_cleanup_free_ struct udev_getter *g = calloc(1, sizeof(*g));
-
-	if (!g)
-		return lb_err_set(err, ENOMEM, "out of memory");
-	g->disk = disk;
-	g->scsi = udev_device_get_parent_with_subsystem_devtype(disk, "scsi", "scsi_device");
-	return lb_kdisk_info_from(udev_get, g, vi, err);
 }

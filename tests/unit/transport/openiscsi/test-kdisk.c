@@ -33,7 +33,7 @@
  *   mocked device, and "E:" properties cannot change that (it reads
  *   /run/udev/data/b8:16 of the real machine).  Nor can a record fake
  *   /run/udev/control.  The tests therefore set kdisk_udev_control (this
- *   file includes kdisk.c) to pick the path: a missing file for "no
+ *   file includes kdisk-disk.c) to pick the path: a missing file for "no
  *   udevd", where the node alone counts, and "/" for "udevd runs", where
  *   the uninitialized sdb must not count.  Production code is unchanged.
  * - umockdev-run sends no uevents, so the monitor is only created,
@@ -46,7 +46,7 @@
 #include <cmocka.h>
 
 #include "macro.h"
-#include "kdisk.c"
+#include "kdisk-disk.c"
 
 #define TARGET "iqn.2026-11.org.lunbridge.test:kdisk"
 #define OTHER "iqn.2026-11.org.lunbridge.test:other"
