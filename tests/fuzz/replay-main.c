@@ -13,30 +13,20 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "test-helpers.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int run_file(const char *path, unsigned *count)
 {
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf;
-	long len;
+	size_t len;
+	char *buf = test_read_file(path, &len);
 
-	if (!f) {
+	if (!buf) {
 		perror(path);
 		return -1;
 	}
-	if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-		fclose(f);
-		return -1;
-	}
-	buf = malloc(len ? (size_t)len : 1);
-	if (!buf || fread(buf, 1, (size_t)len, f) != (size_t)len) {
-		free(buf);
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	(void)LLVMFuzzerTestOneInput(buf, (size_t)len);
+	(void)LLVMFuzzerTestOneInput((const uint8_t *)buf, len);
 	free(buf);
 	(*count)++;
 	return 0;

@@ -15,25 +15,21 @@
 #include <cmocka.h>
 
 #include "runtime.h"
+#include "test-helpers.h"
 
-static char dir[64];
+static char top[64], dir[sizeof(top) + sizeof("/run")];
 static lb_err err;
 
 static int setup(void **state)
 {
-	char tmpl[] = "/tmp/lb-rt-XXXXXX";
-
-	assert_non_null(mkdtemp(tmpl));
-	snprintf(dir, sizeof(dir), "%s/run", tmpl); /* created by lock */
+	assert_int_equal(test_tmpdir_new("rt", top, sizeof(top)), 0);
+	snprintf(dir, sizeof(dir), "%s/run", top); /* created by lock */
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	char cmd[160];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%.*s'", (int)(strlen(dir) - 4), dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(test_tmpdir_remove(top), 0);
 	return 0;
 }
 

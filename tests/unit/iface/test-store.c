@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "iface.h"
+#include "test-helpers.h"
 
 typedef struct fixture {
 	char dir[64];
@@ -26,8 +27,7 @@ static int setup(void **state)
 {
 	fixture *fx = calloc(1, sizeof(*fx));
 
-	strcpy(fx->dir, "/tmp/lunbridge-test-store.XXXXXX");
-	if (!mkdtemp(fx->dir))
+	if (test_tmpdir_new("store", fx->dir, sizeof(fx->dir)) < 0)
 		return -1;
 	/* Records live in a subdirectory created on first write. */
 	strcat(fx->dir, "/ifaces");
@@ -40,12 +40,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	fixture *fx = *state;
-	char cmd[128];
 
 	iface_store_free(fx->s);
 	*strrchr(fx->dir, '/') = '\0';
-	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-	if (system(cmd) != 0)
+	if (test_tmpdir_remove(fx->dir) < 0)
 		return -1;
 	free(fx);
 	return 0;
@@ -54,29 +52,21 @@ static int teardown(void **state)
 static void write_file(const fixture *fx, const char *name, const char *text)
 {
 	char path[192];
-	FILE *f;
 
 	(void)mkdir(fx->dir, 0700);
 	(void)snprintf(path, sizeof(path), "%s/%s", fx->dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	assert_int_equal(test_write_file(path, text), 0);
 }
 
 static char *read_back(const fixture *fx, const char *name)
 {
-	char path[192], *buf = calloc(1, 65536);
-	FILE *f;
+	char path[192], *buf;
+	size_t len;
 
 	(void)snprintf(path, sizeof(path), "%s/%s", fx->dir, name);
-	f = fopen(path, "r");
-	if (!f) {
-		free(buf);
-		return NULL;
-	}
-	assert_true(fread(buf, 1, 65535, f) < 65535);
-	fclose(f);
+	buf = test_read_file(path, &len);
+	if (buf)
+		assert_true(len < 65535);
 	return buf;
 }
 

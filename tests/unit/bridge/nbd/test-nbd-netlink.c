@@ -26,6 +26,7 @@
 #include "harden.h"
 #include "nbd-netlink.h"
 #include "nbd-proto.h"
+#include "test-helpers.h"
 
 #define FAMILY 0x1d
 
@@ -654,24 +655,20 @@ static void collect(void *arg, const char *line)
 
 static void test_oom_score_adj_written(void **state)
 {
-	char path[] = "/tmp/lb-test-harden-XXXXXX";
+	char dir[64], path[96], *buf;
 	struct lines l = {0};
-	char buf[32] = {0};
-	FILE *f;
-	int fd;
 
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
+	assert_int_equal(test_tmpdir_new("harden", dir, sizeof(dir)), 0);
+	snprintf(path, sizeof(path), "%s/oom_score_adj", dir);
+	assert_int_equal(test_write_file(path, ""), 0);
 	assert_int_equal(lb_harden_oom_score_adj(path, LB_HARDEN_OOM_SCORE_ADJ_MIN, collect, &l),
 			 0);
 	assert_int_equal(l.n, 0);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	assert_non_null(fgets(buf, sizeof(buf), f));
-	fclose(f);
-	unlink(path);
+	buf = test_read_file(path, NULL);
+	assert_non_null(buf);
+	assert_int_equal(test_tmpdir_remove(dir), 0);
 	assert_string_equal(buf, "-1000\n");
+	free(buf);
 }
 
 static void test_oom_score_adj_failure_warns(void **state)

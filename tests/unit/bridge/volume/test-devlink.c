@@ -16,41 +16,30 @@
 
 #include "devlink.h"
 #include "runtime.h"
+#include "test-helpers.h"
 
 static char dir[64];
 
 static int setup(void **state)
 {
-	char tmpl[] = "/tmp/lb-dl-XXXXXX";
-
-	assert_non_null(mkdtemp(tmpl));
-	snprintf(dir, sizeof(dir), "%s", tmpl);
+	assert_int_equal(test_tmpdir_new("dl", dir, sizeof(dir)), 0);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	char cmd[96];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return test_tmpdir_remove(dir) == 0 ? 0 : -1;
 }
 
 /* NAME.json (and an unlocked NAME.lock) as a dead bridge leaves them */
 static void put_state(const char *name, const char *text)
 {
 	char path[128];
-	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s.lock", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fclose(f);
+	assert_int_equal(test_write_file(path, ""), 0);
 	snprintf(path, sizeof(path), "%s/%s.json", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	assert_int_equal(test_write_file(path, text), 0);
 }
 
 static void test_find_live(void **state)
@@ -113,19 +102,17 @@ static void test_find_odd_files(void **state)
 {
 	struct lb_devlink_props p;
 	lb_err err = {{0}};
-	char path[128];
-	FILE *f;
+	char path[128], *text = calloc(1, 80000);
 
+	assert_non_null(text);
 	snprintf(path, sizeof(path), "%s/f.json", dir);
 	assert_int_equal(mkfifo(path, 0600), 0);
 	snprintf(path, sizeof(path), "%s/g.json", dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fprintf(f, "{\"name\":\"g\",\"device\":\"/dev/nbd3\",\"pad\":\"");
-	for (int i = 0; i < 70000; i++)
-		fputc('x', f);
-	fputs("\"}", f);
-	fclose(f);
+	strcpy(text, "{\"name\":\"g\",\"device\":\"/dev/nbd3\",\"pad\":\"");
+	memset(text + strlen(text), 'x', 70000);
+	strcat(text, "\"}");
+	assert_int_equal(test_write_file(path, text), 0);
+	free(text);
 	assert_int_equal(lb_devlink_find(dir, "nbd3", &p, &err), 0);
 	assert_int_equal(lb_devlink_find(dir, "nbd0", &p, &err), 0);
 }

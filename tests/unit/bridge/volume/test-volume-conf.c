@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "test-helpers.h"
 #include "volume-conf.h"
 
 static lb_err err;
@@ -83,23 +84,19 @@ static void errors(void **state)
 
 static void load(void **state)
 {
-	char dir[] = "/tmp/lb-conf-XXXXXX", path[64];
+	char dir[64], path[96];
 	struct lb_volume_conf c;
-	FILE *f;
 
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(test_tmpdir_new("conf", dir, sizeof(dir)), 0);
 	assert_int_equal(lb_volume_conf_load(dir, "v1", &c, &err), -ENOENT);
 	assert_non_null(strstr(err.msg, "no volume 'v1' is configured"));
 	snprintf(path, sizeof(path), "%s/v1.conf", dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("portal = a\ntarget = t\nlun = 0\nexport = nbd\n", f);
-	fclose(f);
+	assert_int_equal(test_write_file(path, "portal = a\ntarget = t\nlun = 0\nexport = nbd\n"),
+			 0);
 	assert_int_equal(lb_volume_conf_load(dir, "v1", &c, &err), 0);
 	assert_string_equal(joined(&c), "--portal a --targetname t --lun 0 --export nbd");
 	lb_volume_conf_clear(&c);
-	unlink(path);
-	rmdir(dir);
+	assert_int_equal(test_tmpdir_remove(dir), 0);
 }
 
 int main(void)

@@ -12,23 +12,24 @@
 #include <cmocka.h>
 
 #include "bind.h"
+#include "test-helpers.h"
 
-static char iname_file[] = "/tmp/lb-test-bind-XXXXXX";
+static char dir[64], iname_file[96];
 
 static int setup(void **state)
 {
-	int fd = mkstemp(iname_file);
-	FILE *f = fdopen(fd, "w");
-
-	fputs("## generated\nInitiatorName=iqn.2026-11.org.example:host\n", f);
-	fclose(f);
+	if (test_tmpdir_new("bind", dir, sizeof(dir)) < 0)
+		return -1;
+	snprintf(iname_file, sizeof(iname_file), "%s/initiatorname.iscsi", dir);
+	if (test_write_file(iname_file,
+			    "## generated\nInitiatorName=iqn.2026-11.org.example:host\n") < 0)
+		return -1;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	unlink(iname_file);
-	return 0;
+	return test_tmpdir_remove(dir) < 0 ? -1 : 0;
 }
 
 static iface_rec *rec(const char *name, const char *k1, const char *v1, const char *k2,

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "openiscsi.h"
+#include "test-helpers.h"
 
 static void target_ipv4(void **state)
 {
@@ -195,38 +196,27 @@ static void record_set(void **state)
 
 static void node_file_set(void **state)
 {
-	char dir[] = "/tmp/lb-oi-XXXXXX", path[64], *text;
+	char dir[64], path[96], *text;
 	const char *keys[] = {"node.session.auth.password"};
 	const char *values[] = {"new-secret"};
 	struct stat st;
 	lb_err err = {{0}};
-	FILE *f;
-	long len;
 
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(test_tmpdir_new("oi", dir, sizeof(dir)), 0);
 	snprintf(path, sizeof(path), "%s/default", dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(record, f);
-	fclose(f);
+	assert_int_equal(test_write_file(path, record), 0);
 	assert_int_equal(chmod(path, 0644), 0);
 	assert_int_equal(lb_oi_node_file_set(path, keys, values, 1, &err), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600); /* a secret is in it now */
-	f = fopen(path, "r");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	rewind(f);
-	text = calloc(1, (size_t)len + 1);
-	assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
-	fclose(f);
+	text = test_read_file(path, NULL);
+	assert_non_null(text);
 	assert_non_null(strstr(text, "node.session.auth.password = new-secret\n# END RECORD\n"));
 	assert_null(strstr(text, "= old\n"));
 	free(text);
 	/* nothing else was left in the directory */
 	{
-		char tmp[80];
+		char tmp[96];
 
 		snprintf(tmp, sizeof(tmp), "%s/.default.lunbridge", dir);
 		assert_int_equal(access(tmp, F_OK), -1);
@@ -235,9 +225,7 @@ static void node_file_set(void **state)
 	snprintf(path, sizeof(path), "%s/nope", dir);
 	assert_int_equal(lb_oi_node_file_set(path, keys, values, 1, &err), -ENOENT);
 	assert_non_null(strstr(err.msg, "nope"));
-	snprintf(path, sizeof(path), "%s/default", dir);
-	unlink(path);
-	rmdir(dir);
+	assert_int_equal(test_tmpdir_remove(dir), 0);
 }
 
 static void run_missing_program(void **state)
