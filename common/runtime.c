@@ -38,20 +38,20 @@ static int open_state(const char *path)
 	return fd;
 }
 
-const char *lb_rt_dir(void)
+const char *lb_runtime_dir(void)
 {
 	const char *d = getenv("LUNBRIDGE_RUN_DIR");
 
 	return d && *d ? d : LB_RUN_DIR_DEFAULT;
 }
 
-bool lb_rt_name_char(char c)
+bool lb_runtime_name_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 	       c == '_' || c == '.' || c == '-' || c == ':';
 }
 
-int lb_rt_name_check(const char *name, lb_err *err)
+int lb_runtime_name_check(const char *name, lb_err *err)
 {
 	size_t len = strlen(name);
 
@@ -64,7 +64,7 @@ int lb_rt_name_check(const char *name, lb_err *err)
 	if (name[0] == '.' || name[0] == '-')
 		return lb_err_set(err, EINVAL, "volume name '%s' starts with '%c'", name, name[0]);
 	for (const char *p = name; *p; p++)
-		if (!lb_rt_name_char(*p))
+		if (!lb_runtime_name_char(*p))
 			return lb_err_set(err, EINVAL,
 					  "volume name '%s' has '%c': use letters, digits and _.:-",
 					  name, *p);
@@ -82,7 +82,7 @@ int lb_rt_name_check(const char *name, lb_err *err)
 	return 0;
 }
 
-int lb_rt_path(const char *dir, const char *name, const char *suffix, char *buf, size_t len)
+int lb_runtime_path(const char *dir, const char *name, const char *suffix, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "%s/%s.%s", dir, name, suffix);
 
@@ -113,15 +113,16 @@ static long lock_pid(const char *path)
 	return pid;
 }
 
-int lb_rt_lock(const char *dir, const char *name, struct lb_rt_lock *ret, lb_err *err)
+int lb_runtime_lock(const char *dir, const char *name, struct lb_runtime_lock *ret, lb_err *err)
 {
 	char path[PATH_MAX], spath[PATH_MAX], pid[32];
 	int r;
 
-	r = lb_rt_name_check(name, err);
+	r = lb_runtime_name_check(name, err);
 	if (r < 0)
 		return r;
-	if (strlen(dir) >= sizeof(ret->dir) || lb_rt_path(dir, name, "lock", path, sizeof(path)))
+	if (strlen(dir) >= sizeof(ret->dir) ||
+	    lb_runtime_path(dir, name, "lock", path, sizeof(path)))
 		return lb_err_set(err, ENAMETOOLONG, "run directory '%s' is too long", dir);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return lb_err_set(err, errno, "cannot create run directory %s: %m", dir);
@@ -154,8 +155,8 @@ int lb_rt_lock(const char *dir, const char *name, struct lb_rt_lock *ret, lb_err
 		 * the device waiting for a successor is) */
 		ret->stale = NULL;
 		ret->replaced = false;
-		if (lb_rt_path(dir, name, "json", path, sizeof(path)) == 0 &&
-		    lb_rt_path(dir, name, "stale", spath, sizeof(spath)) == 0) {
+		if (lb_runtime_path(dir, name, "json", path, sizeof(path)) == 0 &&
+		    lb_runtime_path(dir, name, "stale", spath, sizeof(spath)) == 0) {
 			_cleanup_close_ int sfd = open_state(path);
 
 			if (sfd >= 0 && read_all(sfd, -1, &ret->stale) < 0)
@@ -166,22 +167,22 @@ int lb_rt_lock(const char *dir, const char *name, struct lb_rt_lock *ret, lb_err
 				 read_all(sfd, -1, &ret->stale) < 0)
 				ret->stale = NULL; /* a restart that failed before us */
 		}
-		if (lb_rt_path(dir, name, "sock", path, sizeof(path)) == 0)
+		if (lb_runtime_path(dir, name, "sock", path, sizeof(path)) == 0)
 			(void)unlink(path);
 		return 0;
 	}
 	return lb_err_set(err, EBUSY, "volume '%s': its lock keeps changing hands", name);
 }
 
-void lb_rt_unlock(struct lb_rt_lock *l)
+void lb_runtime_unlock(struct lb_runtime_lock *l)
 {
 	char path[PATH_MAX], spath[PATH_MAX];
 
 	if (l->fd < 0)
 		return;
-	if (lb_rt_path(l->dir, l->name, "json", path, sizeof(path)) == 0)
+	if (lb_runtime_path(l->dir, l->name, "json", path, sizeof(path)) == 0)
 		(void)unlink(path);
-	if (lb_rt_path(l->dir, l->name, "stale", spath, sizeof(spath)) == 0) {
+	if (lb_runtime_path(l->dir, l->name, "stale", spath, sizeof(spath)) == 0) {
 		if (l->stale && !l->replaced)
 			(void)rename(spath, path); /* for the next attach, or detach */
 		else
@@ -189,31 +190,31 @@ void lb_rt_unlock(struct lb_rt_lock *l)
 	}
 	free(l->stale);
 	l->stale = NULL;
-	if (lb_rt_path(l->dir, l->name, "sock", path, sizeof(path)) == 0)
+	if (lb_runtime_path(l->dir, l->name, "sock", path, sizeof(path)) == 0)
 		(void)unlink(path);
-	if (lb_rt_path(l->dir, l->name, "lock", path, sizeof(path)) == 0)
+	if (lb_runtime_path(l->dir, l->name, "lock", path, sizeof(path)) == 0)
 		(void)unlink(path);
 	close(l->fd);
 	l->fd = -1;
 }
 
-int lb_rt_write_state(struct lb_rt_lock *l, const char *text, lb_err *err)
+int lb_runtime_write_state(struct lb_runtime_lock *l, const char *text, lb_err *err)
 {
 	char path[PATH_MAX];
 	int r;
 
-	if (lb_rt_path(l->dir, l->name, "json", path, sizeof(path)) < 0)
+	if (lb_runtime_path(l->dir, l->name, "json", path, sizeof(path)) < 0)
 		return lb_err_set(err, ENAMETOOLONG, "run directory path too long");
-	r = lb_rt_write_file(path, text, err);
+	r = lb_runtime_write_file(path, text, err);
 	if (r == 0 && !l->replaced) {
 		l->replaced = true; /* what the dead bridge left is this one's now */
-		if (lb_rt_path(l->dir, l->name, "stale", path, sizeof(path)) == 0)
+		if (lb_runtime_path(l->dir, l->name, "stale", path, sizeof(path)) == 0)
 			(void)unlink(path);
 	}
 	return r;
 }
 
-int lb_rt_write_file(const char *path, const char *text, lb_err *err)
+int lb_runtime_write_file(const char *path, const char *text, lb_err *err)
 {
 	char tmp[PATH_MAX + 8];
 	size_t len = strlen(text);
@@ -243,7 +244,7 @@ static void on_alarm(int sig)
 	(void)sig; /* only to interrupt F_OFD_SETLKW */
 }
 
-int lb_rt_wait_released(const char *dir, const char *name, uint32_t timeout_ms)
+int lb_runtime_wait_released(const char *dir, const char *name, uint32_t timeout_ms)
 {
 	struct flock fl = {.l_type = F_RDLCK, .l_whence = SEEK_SET};
 	struct sigaction sa = {.sa_handler = on_alarm}, old;
@@ -254,7 +255,7 @@ int lb_rt_wait_released(const char *dir, const char *name, uint32_t timeout_ms)
 	_cleanup_close_ int fd = -1;
 	int r = 0;
 
-	if (lb_rt_path(dir, name, "lock", path, sizeof(path)) < 0)
+	if (lb_runtime_path(dir, name, "lock", path, sizeof(path)) < 0)
 		return -ENAMETOOLONG;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -319,21 +320,21 @@ static int list_names(const char *dir, const char *suffix, bool live_only, char 
 	return 0;
 }
 
-int lb_rt_list(const char *dir, char ***ret, size_t *ret_n, lb_err *err)
+int lb_runtime_list(const char *dir, char ***ret, size_t *ret_n, lb_err *err)
 {
 	return list_names(dir, "lock", true, ret, ret_n, err);
 }
 
-int lb_rt_list_states(const char *dir, char ***ret, size_t *ret_n, lb_err *err)
+int lb_runtime_list_states(const char *dir, char ***ret, size_t *ret_n, lb_err *err)
 {
 	return list_names(dir, "json", false, ret, ret_n, err);
 }
 
-bool lb_rt_live(const char *dir, const char *name)
+bool lb_runtime_live(const char *dir, const char *name)
 {
 	char path[PATH_MAX];
 
-	return lb_rt_path(dir, name, "lock", path, sizeof(path)) == 0 && lock_held(path);
+	return lb_runtime_path(dir, name, "lock", path, sizeof(path)) == 0 && lock_held(path);
 }
 
 /* Read fd to its end (at most 16 MiB) into a NUL-terminated buffer.
@@ -387,20 +388,20 @@ static int read_all(int fd, int timeout_ms, char **ret)
 	return 0;
 }
 
-int lb_rt_read_state(const char *dir, const char *name, char **ret, lb_err *err)
+int lb_runtime_read_state(const char *dir, const char *name, char **ret, lb_err *err)
 {
-	if (!lb_rt_live(dir, name))
+	if (!lb_runtime_live(dir, name))
 		return lb_err_set(err, ENOENT, "no volume '%s' is attached", name);
-	return lb_rt_read_state_file(dir, name, ret, err);
+	return lb_runtime_read_state_file(dir, name, ret, err);
 }
 
-int lb_rt_read_state_file(const char *dir, const char *name, char **ret, lb_err *err)
+int lb_runtime_read_state_file(const char *dir, const char *name, char **ret, lb_err *err)
 {
 	char path[PATH_MAX];
 	_cleanup_close_ int fd = -1;
 	int r;
 
-	if (lb_rt_path(dir, name, "json", path, sizeof(path)) < 0)
+	if (lb_runtime_path(dir, name, "json", path, sizeof(path)) < 0)
 		return lb_err_set(err, ENAMETOOLONG, "path too long");
 	fd = open_state(path);
 	if (fd < 0)
@@ -411,8 +412,8 @@ int lb_rt_read_state_file(const char *dir, const char *name, char **ret, lb_err 
 	return r < 0 ? lb_err_set(err, r, "cannot read %s: %s", path, strerror(-r)) : 0;
 }
 
-int lb_rt_request(const char *dir, const char *name, const char *cmd, uint32_t timeout_ms,
-		  char **ret, lb_err *err)
+int lb_runtime_request(const char *dir, const char *name, const char *cmd, uint32_t timeout_ms,
+		       char **ret, lb_err *err)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	_cleanup_close_ int fd = -1;

@@ -25,17 +25,17 @@
 #define LB_VOLUME_NAME_MAX 64
 
 /* $LUNBRIDGE_RUN_DIR, else /run/lunbridge. */
-const char *lb_rt_dir(void);
+const char *lb_runtime_dir(void);
 
 /* Names are 1-64 of [A-Za-z0-9_.:-], not starting with '.' or '-'. */
-int lb_rt_name_check(const char *name, lb_err *err);
+int lb_runtime_name_check(const char *name, lb_err *err);
 /* One character a name may hold: [A-Za-z0-9_.:-]. */
-bool lb_rt_name_char(char c);
+bool lb_runtime_name_char(char c);
 
 /* dir/NAME.suffix; -ENAMETOOLONG if it does not fit. */
-int lb_rt_path(const char *dir, const char *name, const char *suffix, char *buf, size_t len);
+int lb_runtime_path(const char *dir, const char *name, const char *suffix, char *buf, size_t len);
 
-struct lb_rt_lock {
+struct lb_runtime_lock {
 	int fd;
 	char dir[PATH_MAX];
 	char name[LB_VOLUME_NAME_MAX + 1];
@@ -51,38 +51,38 @@ struct lb_rt_lock {
  * with "volume 'NAME' is already attached (pid N)" when a live bridge
  * holds it.  A dead bridge's socket is removed; its state is kept in
  * ret->stale and, until this bridge writes its own, as NAME.stale. */
-int lb_rt_lock(const char *dir, const char *name, struct lb_rt_lock *ret, lb_err *err);
+int lb_runtime_lock(const char *dir, const char *name, struct lb_runtime_lock *ret, lb_err *err);
 /* Remove the volume's files and give the name back; a dead bridge's
  * state that this one never replaced becomes NAME.json again. */
-void lb_rt_unlock(struct lb_rt_lock *l);
+void lb_runtime_unlock(struct lb_runtime_lock *l);
 
 /* Replace NAME.json with text (temporary file, fsync, rename). */
-int lb_rt_write_state(struct lb_rt_lock *l, const char *text, lb_err *err);
+int lb_runtime_write_state(struct lb_runtime_lock *l, const char *text, lb_err *err);
 /* Replace PATH with text the same way (PATH.tmp, mode 0600). */
-int lb_rt_write_file(const char *path, const char *text, lb_err *err);
+int lb_runtime_write_file(const char *path, const char *text, lb_err *err);
 
 /* The names of live volumes (their lock is held), sorted.  Free each
  * name and the array. */
-int lb_rt_list(const char *dir, char ***ret, size_t *ret_n, lb_err *err);
+int lb_runtime_list(const char *dir, char ***ret, size_t *ret_n, lb_err *err);
 /* The names of every volume with a NAME.json, live or left by a bridge
  * that died, sorted. */
-int lb_rt_list_states(const char *dir, char ***ret, size_t *ret_n, lb_err *err);
+int lb_runtime_list_states(const char *dir, char ***ret, size_t *ret_n, lb_err *err);
 /* Is NAME's lock held (its bridge alive)? */
-bool lb_rt_live(const char *dir, const char *name);
+bool lb_runtime_live(const char *dir, const char *name);
 /* NAME.json of a live volume, read whole: -ENOENT when there is none. */
-int lb_rt_read_state(const char *dir, const char *name, char **ret, lb_err *err);
+int lb_runtime_read_state(const char *dir, const char *name, char **ret, lb_err *err);
 /* NAME.json whether or not its bridge lives: -ENOENT when there is none,
  * -EINVAL when it is not a regular file of at most 64 KiB. */
-int lb_rt_read_state_file(const char *dir, const char *name, char **ret, lb_err *err);
+int lb_runtime_read_state_file(const char *dir, const char *name, char **ret, lb_err *err);
 
 /* Wait until the bridge holding NAME.lock is gone (its lock released),
  * up to timeout_ms: 0, -ETIMEDOUT, or -ENOENT if there is no lock file.
  * Blocks on the lock itself, no polling. */
-int lb_rt_wait_released(const char *dir, const char *name, uint32_t timeout_ms);
+int lb_runtime_wait_released(const char *dir, const char *name, uint32_t timeout_ms);
 
 /* Send one command line to a live volume's control socket and read its
  * whole answer (until it closes).  -ETIMEDOUT after timeout_ms. */
-int lb_rt_request(const char *dir, const char *name, const char *cmd, uint32_t timeout_ms,
-		  char **ret, lb_err *err);
+int lb_runtime_request(const char *dir, const char *name, const char *cmd, uint32_t timeout_ms,
+		       char **ret, lb_err *err);
 
 #endif

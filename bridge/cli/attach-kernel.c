@@ -10,7 +10,7 @@
 #include "attach-kernel.h"
 #include "engine-kernel.h"
 #include "hw.h"
-#include "kdisk.h"
+#include "kernel-disk.h"
 #include "modprobe.h"
 #include "openiscsi.h"
 #include "runtime.h"
@@ -25,11 +25,11 @@ static int check_iface_dir(const cli_session_opts *o, const char *iface, lb_err 
 
 	if (iface_name_is_builtin(iface) || !dir || !*dir)
 		return 0;
-	if (realpath(dir, a) && realpath(LB_OI_IFACES_DIR, b) && strcmp(a, b) == 0)
+	if (realpath(dir, a) && realpath(LB_OPENISCSI_IFACES_DIR, b) && strcmp(a, b) == 0)
 		return 0;
 	return lb_err_set(err, EINVAL,
 			  "iface '%s' is in %s, but iscsiadm reads iface records from %s only",
-			  iface, dir, LB_OI_IFACES_DIR);
+			  iface, dir, LB_OPENISCSI_IFACES_DIR);
 }
 
 int lb_attach_kernel(const cli_session_opts *o, cli_session *cs, const char *volume,
@@ -37,7 +37,7 @@ int lb_attach_kernel(const cli_session_opts *o, cli_session *cs, const char *vol
 		     void *log_arg, lb_err *err)
 {
 	const char *iface = iface_rec_name(cs->rec);
-	struct lb_klogin_config kc = {0};
+	struct lb_kernel_login_config kc = {0};
 	struct lb_volume_info vi;
 	struct udev_device *disk = NULL;
 	struct udev *u = NULL;
@@ -54,13 +54,13 @@ int lb_attach_kernel(const cli_session_opts *o, cli_session *cs, const char *vol
 	if (r < 0)
 		return r;
 	(void)lb_modprobe("sd_mod"); /* udev loads it too; a host without udev does not */
-	ka->node = (struct lb_klogin_node){
+	ka->node = (struct lb_kernel_login_node){
 		.target = o->target,
 		.address = cs->portal.addr_str,
 		.port = cs->portal.port,
 		.iface = iface,
 	};
-	kc.run_dir = lb_rt_dir();
+	kc.run_dir = lb_runtime_dir();
 	kc.volume = volume;
 	kc.node = ka->node;
 	if (o->chap_user) {
@@ -80,7 +80,7 @@ int lb_attach_kernel(const cli_session_opts *o, cli_session *cs, const char *vol
 	kc.timeout_ms = o->timeout_ms;
 	kc.log = log;
 	kc.log_arg = log_arg;
-	r = lb_klogin_acquire(&kc, &ka->login, err);
+	r = lb_kernel_login_acquire(&kc, &ka->login, err);
 	if (r < 0)
 		return r;
 	ka->counted = true;
@@ -90,11 +90,11 @@ int lb_attach_kernel(const cli_session_opts *o, cli_session *cs, const char *vol
 		r = lb_err_set(err, ENOMEM, "cannot use libudev");
 		goto fail;
 	}
-	r = lb_kdisk_wait_disk(u, &ka->login.session, o->lun, DISK_WAIT_MS + o->timeout_ms, &disk,
-			       err);
+	r = lb_kernel_disk_wait_disk(u, &ka->login.session, o->lun, DISK_WAIT_MS + o->timeout_ms,
+				     &disk, err);
 	if (r < 0)
 		goto fail;
-	r = lb_kdisk_info(disk, &vi, err);
+	r = lb_kernel_disk_info(disk, &vi, err);
 	if (r < 0)
 		goto fail;
 	snprintf(ka->disk, sizeof(ka->disk), "%s", udev_device_get_devnode(disk));
@@ -131,8 +131,8 @@ void lb_attach_kernel_release(struct lb_attach_kernel *ka, const char *volume,
 	if (!ka->counted)
 		return;
 	ka->counted = false;
-	if (lb_klogin_release(lb_rt_dir(), volume, &ka->node, ka->timeout_ms, log, log_arg,
-			      &err) < 0) {
+	if (lb_kernel_login_release(lb_runtime_dir(), volume, &ka->node, ka->timeout_ms, log,
+				    log_arg, &err) < 0) {
 		snprintf(line, sizeof(line), "open-iscsi: %s", err.msg);
 		if (log)
 			log(log_arg, line);

@@ -13,8 +13,8 @@
 #include "kernel-login.h"
 
 struct lb_attach_kernel {
-	struct lb_klogin_node node;
-	struct lb_klogin login;
+	struct lb_kernel_login_node node;
+	struct lb_kernel_login login;
 	struct lb_engine *engine; /* for the volume to take */
 	char disk[64];		  /* "/dev/sdb" */
 	bool counted;		  /* the login counts this volume */

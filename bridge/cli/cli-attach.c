@@ -125,7 +125,7 @@ static void default_name(const char *target, uint32_t lun, char *buf, size_t len
 	p = p && p[1] ? p + 1 : target;
 	snprintf(buf, len, "%.*s-%u", LB_VOLUME_NAME_MAX - 6, p, lun);
 	for (n = 0; buf[n]; n++)
-		if (!lb_rt_name_char(buf[n]))
+		if (!lb_runtime_name_char(buf[n]))
 			buf[n] = '_';
 	if (buf[0] == '.' || buf[0] == '-')
 		buf[0] = '_';
@@ -196,7 +196,7 @@ int cli_attach_parse(int argc, char **argv, cli_session_opts *o, struct lb_expor
 		return cli_usage_error(o->cmd, "--no-recovery is for the ublk export");
 	if (o->name) {
 		snprintf(name, len, "%s", o->name);
-		r = lb_rt_name_check(o->name, &err);
+		r = lb_runtime_name_check(o->name, &err);
 		if (r < 0)
 			return cli_usage_error(o->cmd, "%s", lb_err_msg(&err, r));
 	} else {
@@ -214,7 +214,7 @@ static int attach_configured(int argc, char **argv)
 	char **av;
 	int r, n;
 
-	r = lb_rt_name_check(argv[1], &err);
+	r = lb_runtime_name_check(argv[1], &err);
 	if (r < 0)
 		return cli_usage_error("attach", "%s", lb_err_msg(&err, r));
 	r = lb_volume_conf_load(lb_conf_dir(), argv[1], &c, &err);
@@ -250,7 +250,7 @@ int cli_attach(int argc, char **argv)
 	cli_session_opts o = {.cmd = "attach"};
 	struct attach a = {.ready_fd = -1};
 	struct lb_volume_config vc = {0};
-	struct lb_rt_lock lock = {.fd = -1};
+	struct lb_runtime_lock lock = {.fd = -1};
 	struct lb_export exp;
 	char name[LB_VOLUME_NAME_MAX + 1];
 	struct lb_attach_kernel ka = {0};
@@ -273,7 +273,7 @@ int cli_attach(int argc, char **argv)
 			return rc;
 	}
 
-	r = lb_rt_lock(lb_rt_dir(), name, &lock, &err);
+	r = lb_runtime_lock(lb_runtime_dir(), name, &lock, &err);
 	if (r < 0) {
 		cli_error("%s", lb_err_msg(&err, r));
 		return CLI_EXIT_FAILURE;
@@ -318,7 +318,7 @@ int cli_attach(int argc, char **argv)
 		rc = cli_session_connect(&o, &cs);
 	if (rc) {
 		cli_session_close(&cs);
-		lb_rt_unlock(&lock);
+		lb_runtime_unlock(&lock);
 		return rc;
 	}
 	vc.name = name;
@@ -334,7 +334,7 @@ int cli_attach(int argc, char **argv)
 		r = lb_engine_iscsi_new(&cs.loop, cs.s, &cs.cfg, o.lun, &vc.engine, &err);
 		if (r < 0) {
 			cli_session_close(&cs); /* logs the session out */
-			lb_rt_unlock(&lock);
+			lb_runtime_unlock(&lock);
 			return attach_failed(&a, name, r, &err);
 		}
 		cs.s = NULL; /* the engine's */
@@ -352,7 +352,7 @@ int cli_attach(int argc, char **argv)
 	r = lb_volume_run(&cs.loop, &lock, &vc, &err); /* frees the engine */
 	if (kernel) /* the disk is closed: leave the login */
 		lb_attach_kernel_release(&ka, name, log_line, &a);
-	lb_rt_unlock(&lock);
+	lb_runtime_unlock(&lock);
 	cli_session_close(&cs);
 	if (r < 0)
 		return attach_failed(&a, name, r, &err);

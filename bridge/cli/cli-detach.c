@@ -39,7 +39,7 @@ static int find_volume(const char *dir, const char *arg, char *ret, size_t len)
 	int found = -ENOENT;
 	lb_err err = {{0}};
 
-	if (lb_rt_list(dir, &names, &n, &err) < 0)
+	if (lb_runtime_list(dir, &names, &n, &err) < 0)
 		return -EIO;
 	if (!realpath(arg, real))
 		real[0] = '\0';
@@ -52,7 +52,7 @@ static int find_volume(const char *dir, const char *arg, char *ret, size_t len)
 		json_object *o, *v;
 		bool match = strcmp(names[i], arg) == 0;
 
-		if (!match && lb_rt_read_state(dir, names[i], &text, &err) == 0 &&
+		if (!match && lb_runtime_read_state(dir, names[i], &text, &err) == 0 &&
 		    (o = json_tokener_parse(text))) {
 			const char *keys[] = {"device", "export"};
 
@@ -96,15 +96,15 @@ static int release_login(const char *dir, const char *name, json_object *o)
 	const char *portal = json_str(o, "portal"), *target = json_str(o, "target"),
 		   *iface = json_str(o, "iface");
 	iface_route_portal p;
-	struct lb_klogin_node n;
+	struct lb_kernel_login_node n;
 	lb_err err = {{0}};
 	int r;
 
 	if (!portal || !target || !iface || iface_route_parse_portal(portal, &p, NULL) < 0)
 		return 0;
-	n = (struct lb_klogin_node){
+	n = (struct lb_kernel_login_node){
 		.target = target, .address = p.addr_str, .port = p.port, .iface = iface};
-	r = lb_klogin_release(dir, name, &n, 10000, log_stderr, NULL, &err);
+	r = lb_kernel_login_release(dir, name, &n, 10000, log_stderr, NULL, &err);
 	if (r < 0) {
 		cli_error("volume %s: %s", name, lb_err_msg(&err, r));
 		return -1;
@@ -118,7 +118,7 @@ static int release_login(const char *dir, const char *name, json_object *o)
  * not, -1 on error (said). */
 static int detach_left_device(const char *dir, const char *name)
 {
-	struct lb_rt_lock lock = {.fd = -1};
+	struct lb_runtime_lock lock = {.fd = -1};
 	json_object *o = NULL;
 	const char *dev = NULL, *engine = NULL;
 	struct lb_export e;
@@ -126,7 +126,7 @@ static int detach_left_device(const char *dir, const char *name)
 	unsigned id;
 	int ret = 0, r = 0;
 
-	if (lb_rt_name_check(name, NULL) < 0 || lb_rt_lock(dir, name, &lock, &err) < 0)
+	if (lb_runtime_name_check(name, NULL) < 0 || lb_runtime_lock(dir, name, &lock, &err) < 0)
 		return 0;
 	if (lock.stale && (o = json_tokener_parse(lock.stale))) {
 		dev = json_str(o, "device");
@@ -140,7 +140,8 @@ static int detach_left_device(const char *dir, const char *name)
 			ret = 1;
 		} else if (e.kind == LB_EXPORT_NBD_KERNEL) {
 			/* the index may serve another volume by now: only ours */
-			r = lb_nbd_bound_to(id, name) ? lb_nbd_nl_disconnect(id, &err) : -ENODEV;
+			r = lb_nbd_bound_to(id, name) ? lb_nbd_netlink_disconnect(id, &err)
+						      : -ENODEV;
 			ret = 1;
 		}
 	}
@@ -162,7 +163,7 @@ static int detach_left_device(const char *dir, const char *name)
 	json_object_put(o);
 	/* done with what the dead bridge left; on error keep it for a retry */
 	lock.replaced = ret >= 0;
-	lb_rt_unlock(&lock);
+	lb_runtime_unlock(&lock);
 	return ret;
 }
 
@@ -173,7 +174,7 @@ int cli_detach(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *dir = lb_rt_dir();
+	const char *dir = lb_runtime_dir();
 	_cleanup_free_ char *answer = NULL;
 	char name[LB_VOLUME_NAME_MAX + 1], *end;
 	unsigned long secs = 300;
@@ -216,7 +217,7 @@ int cli_detach(int argc, char **argv)
 			  argv[optind]);
 		return CLI_EXIT_FAILURE;
 	}
-	r = lb_rt_request(dir, name, "detach", (uint32_t)secs * 1000, &answer, &err);
+	r = lb_runtime_request(dir, name, "detach", (uint32_t)secs * 1000, &answer, &err);
 	if (r < 0) {
 		cli_error("%s", lb_err_msg(&err, r));
 		return CLI_EXIT_FAILURE;
@@ -230,7 +231,7 @@ int cli_detach(int argc, char **argv)
 		return CLI_EXIT_FAILURE;
 	}
 	/* the bridge has answered; wait for it to give the name back */
-	r = lb_rt_wait_released(dir, name, 10000);
+	r = lb_runtime_wait_released(dir, name, 10000);
 	if (r == -ETIMEDOUT) {
 		cli_error("volume %s detached, but its bridge has not exited after 10 s", name);
 		return CLI_EXIT_FAILURE;

@@ -29,7 +29,7 @@ static json_object *volume_status(const char *dir, const char *name)
 	json_object *o;
 	lb_err err = {{0}};
 
-	if (lb_rt_request(dir, name, "status", 2000, &text, &err) == 0) {
+	if (lb_runtime_request(dir, name, "status", 2000, &text, &err) == 0) {
 		o = json_tokener_parse(text);
 		if (o && json_object_is_type(o, json_type_object))
 			return o;
@@ -38,7 +38,7 @@ static json_object *volume_status(const char *dir, const char *name)
 	free(text);
 	text = NULL;
 	o = NULL;
-	if (lb_rt_read_state(dir, name, &text, &err) == 0)
+	if (lb_runtime_read_state(dir, name, &text, &err) == 0)
 		o = json_tokener_parse(text);
 	if (!o || !json_object_is_type(o, json_type_object)) {
 		json_object_put(o);
@@ -122,7 +122,7 @@ int cli_list(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *dir = lb_rt_dir();
+	const char *dir = lb_runtime_dir();
 	bool json = false;
 	char **names = NULL;
 	size_t n = 0;
@@ -144,7 +144,7 @@ int cli_list(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("list", "unexpected argument '%s'", argv[optind]);
-	r = lb_rt_list(dir, &names, &n, &err);
+	r = lb_runtime_list(dir, &names, &n, &err);
 	if (r < 0) {
 		cli_error("%s", lb_err_msg(&err, r));
 		return CLI_EXIT_FAILURE;

@@ -48,7 +48,7 @@ int cli_udev(int argc, char **argv)
 		dev += 5;
 	if (!lb_devlink_sysname_ok(dev))
 		return cli_usage_error("udev", "'%s' is not a block device name", argv[1]);
-	r = lb_devlink_find(lb_rt_dir(), dev, &p, &err);
+	r = lb_devlink_find(lb_runtime_dir(), dev, &p, &err);
 	if (r < 0) {
 		cli_error("%s", lb_err_msg(&err, r));
 		return CLI_EXIT_FAILURE;

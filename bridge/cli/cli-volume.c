@@ -37,7 +37,7 @@ static int volume_check(const char *name)
 	char **av;
 	int r, rc, n;
 
-	r = lb_rt_name_check(name, &err);
+	r = lb_runtime_name_check(name, &err);
 	if (r < 0)
 		return cli_usage_error(o.cmd, "%s", lb_err_msg(&err, r));
 	r = lb_volume_conf_load(lb_conf_dir(), name, &c, &err);

@@ -71,7 +71,7 @@ static int takeover_index(struct nbd_frontend *f)
 		return sd.index;
 	lb_volume_log(v, "letting /dev/nbd%d go, left by a bridge of this volume: %s", sd.index,
 		      why);
-	if (lb_nbd_nl_disconnect((uint32_t)sd.index, &err) < 0)
+	if (lb_nbd_netlink_disconnect((uint32_t)sd.index, &err) < 0)
 		lb_volume_log(v, "%s", err.msg);
 	return -1;
 }
@@ -82,7 +82,7 @@ static int kernel_start(struct lb_volume *v, struct lb_frontend **ret, lb_err *e
 	unsigned queues = lb_volume_queues(v);
 	struct nbd_frontend *f;
 	int fds[KERNEL_QUEUES_MAX];
-	struct lb_nbd_nl_config nc = {0};
+	struct lb_nbd_netlink_config nc = {0};
 	char backend[128];
 	uint32_t index = 0;
 	unsigned n = 0;
@@ -97,7 +97,7 @@ static int kernel_start(struct lb_volume *v, struct lb_frontend **ret, lb_err *e
 	r = nbd_frontend_init(f, v, err);
 	if (r < 0)
 		return r;
-	r = lb_nbd_nl_probe(err);
+	r = lb_nbd_netlink_probe(err);
 	if (r < 0)
 		return r;
 	stale = takeover_index(f);
@@ -122,7 +122,7 @@ static int kernel_start(struct lb_volume *v, struct lb_frontend **ret, lb_err *e
 	if (r == 0 && stale >= 0) {
 		/* the dead bridge's device: new sockets in place of its dead ones */
 		lb_volume_log(v, "taking back /dev/nbd%d, left by a bridge of this volume", stale);
-		r = lb_nbd_nl_reconfigure((uint32_t)stale, backend, fds, n, err);
+		r = lb_nbd_netlink_reconfigure((uint32_t)stale, backend, fds, n, err);
 		index = (uint32_t)stale;
 	} else if (r == 0) {
 		nc.index = cfg->export->index;
@@ -134,7 +134,7 @@ static int kernel_start(struct lb_volume *v, struct lb_frontend **ret, lb_err *e
 		nc.backend_id = backend;
 		nc.fds = fds;
 		nc.nfds = n;
-		r = lb_nbd_nl_connect(&nc, &index, err);
+		r = lb_nbd_netlink_connect(&nc, &index, err);
 	}
 	/* the kernel holds its own references to the sockets it took */
 	for (unsigned i = 0; i < n; i++)
@@ -152,7 +152,7 @@ static bool kernel_stop(struct lb_frontend *fe)
 	lb_err err = {{0}};
 
 	if (f->nbd_index >= 0) {
-		if (lb_nbd_nl_disconnect((uint32_t)f->nbd_index, &err) < 0)
+		if (lb_nbd_netlink_disconnect((uint32_t)f->nbd_index, &err) < 0)
 			lb_volume_log(f->v, "%s", err.msg);
 		f->nbd_index = -1;
 		/* the device stays: its links must go */

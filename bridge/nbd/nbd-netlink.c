@@ -15,7 +15,7 @@
 #include "nbd-netlink.h"
 #include "nbd-proto.h"
 
-/* room for LB_NBD_NL_MAX_SOCKETS (12 bytes each) and everything else */
+/* room for LB_NBD_NETLINK_MAX_SOCKETS (12 bytes each) and everything else */
 #define NBD_NL_MSG_SIZE 8192u
 
 DEFINE_CLEANUP_FUNC(struct nl_sock, nl_socket_free)
@@ -66,10 +66,10 @@ static int check_sockets(const int *fds, unsigned nfds, lb_err *err)
 {
 	if (!fds || nfds == 0)
 		return lb_err_set(err, EINVAL, "an NBD device needs at least one socket");
-	if (nfds > LB_NBD_NL_MAX_SOCKETS)
+	if (nfds > LB_NBD_NETLINK_MAX_SOCKETS)
 		return lb_err_set(err, EINVAL,
 				  "%u sockets are more than the %u lunbridge hands over", nfds,
-				  LB_NBD_NL_MAX_SOCKETS);
+				  LB_NBD_NETLINK_MAX_SOCKETS);
 	for (unsigned i = 0; i < nfds; i++)
 		if (fds[i] < 0)
 			return lb_err_set(err, EINVAL,
@@ -87,14 +87,14 @@ static int check_backend_id(const char *id, lb_err *err)
 	len = strlen(id);
 	if (len == 0)
 		return lb_err_set(err, EINVAL, "the backend identifier is empty");
-	if (len > LB_NBD_NL_MAX_BACKEND_ID)
+	if (len > LB_NBD_NETLINK_MAX_BACKEND_ID)
 		return lb_err_set(err, EINVAL,
 				  "a backend identifier of %zu bytes is too long (at most %u)", len,
-				  LB_NBD_NL_MAX_BACKEND_ID);
+				  LB_NBD_NETLINK_MAX_BACKEND_ID);
 	return 0;
 }
 
-int lb_nbd_nl_check_config(const struct lb_nbd_nl_config *c, lb_err *err)
+int lb_nbd_netlink_check_config(const struct lb_nbd_netlink_config *c, lb_err *err)
 {
 	unsigned long long size = c->size_bytes, bs = c->block_size;
 	int rc;
@@ -109,10 +109,11 @@ int lb_nbd_nl_check_config(const struct lb_nbd_nl_config *c, lb_err *err)
 		return lb_err_set(err, EINVAL,
 				  "%u sockets need NBD_FLAG_CAN_MULTI_CONN in the server flags",
 				  c->nfds);
-	if (bs < LB_NBD_NL_MIN_BLOCK_SIZE || bs > LB_NBD_NL_MAX_BLOCK_SIZE || (bs & (bs - 1)))
+	if (bs < LB_NBD_NETLINK_MIN_BLOCK_SIZE || bs > LB_NBD_NETLINK_MAX_BLOCK_SIZE ||
+	    (bs & (bs - 1)))
 		return lb_err_set(err, EINVAL,
 				  "block size %llu is not a power of two from %u to %u bytes", bs,
-				  LB_NBD_NL_MIN_BLOCK_SIZE, LB_NBD_NL_MAX_BLOCK_SIZE);
+				  LB_NBD_NETLINK_MIN_BLOCK_SIZE, LB_NBD_NETLINK_MAX_BLOCK_SIZE);
 	if (size == 0)
 		return lb_err_set(err, EINVAL, "the device size is zero");
 	if (size > INT64_MAX)
@@ -127,10 +128,10 @@ int lb_nbd_nl_check_config(const struct lb_nbd_nl_config *c, lb_err *err)
 			err, EINVAL,
 			"server flags 0x%llx do not fit the 16 NBD transmission flag bits",
 			(unsigned long long)c->server_flags);
-	if (c->timeout_s > LB_NBD_NL_MAX_TIMEOUT)
+	if (c->timeout_s > LB_NBD_NETLINK_MAX_TIMEOUT)
 		return lb_err_set(err, EINVAL,
 				  "an I/O timeout of %llu s is too long (at most %u s)",
-				  (unsigned long long)c->timeout_s, LB_NBD_NL_MAX_TIMEOUT);
+				  (unsigned long long)c->timeout_s, LB_NBD_NETLINK_MAX_TIMEOUT);
 	return check_backend_id(c->backend_id, err);
 }
 
@@ -165,15 +166,15 @@ static int too_big(const char *what, unsigned nfds, lb_err *err)
 			  nfds);
 }
 
-int lb_nbd_nl_build_connect(struct nl_msg *msg, int family, const struct lb_nbd_nl_config *c,
-			    lb_err *err)
+int lb_nbd_netlink_build_connect(struct nl_msg *msg, int family,
+				 const struct lb_nbd_netlink_config *c, lb_err *err)
 {
 	int rc;
 
 	rc = check_family(family, err);
 	if (rc < 0)
 		return rc;
-	rc = lb_nbd_nl_check_config(c, err);
+	rc = lb_nbd_netlink_check_config(c, err);
 	if (rc < 0)
 		return rc;
 	rc = put_header(msg, family, NBD_CMD_CONNECT, err);
@@ -194,7 +195,7 @@ int lb_nbd_nl_build_connect(struct nl_msg *msg, int family, const struct lb_nbd_
 	return 0;
 }
 
-int lb_nbd_nl_build_disconnect(struct nl_msg *msg, int family, uint32_t index, lb_err *err)
+int lb_nbd_netlink_build_disconnect(struct nl_msg *msg, int family, uint32_t index, lb_err *err)
 {
 	int rc;
 
@@ -211,8 +212,9 @@ int lb_nbd_nl_build_disconnect(struct nl_msg *msg, int family, uint32_t index, l
 	return 0;
 }
 
-int lb_nbd_nl_build_reconfigure(struct nl_msg *msg, int family, uint32_t index,
-				const char *backend_id, const int *fds, unsigned nfds, lb_err *err)
+int lb_nbd_netlink_build_reconfigure(struct nl_msg *msg, int family, uint32_t index,
+				     const char *backend_id, const int *fds, unsigned nfds,
+				     lb_err *err)
 {
 	int rc;
 
@@ -237,7 +239,7 @@ int lb_nbd_nl_build_reconfigure(struct nl_msg *msg, int family, uint32_t index,
 	return 0;
 }
 
-int lb_nbd_nl_parse_connect_reply(struct nlmsghdr *nlh, uint32_t *ret_index, lb_err *err)
+int lb_nbd_netlink_parse_connect_reply(struct nlmsghdr *nlh, uint32_t *ret_index, lb_err *err)
 {
 	static struct nla_policy policy[NBD_ATTR_MAX + 1] = {
 		[NBD_ATTR_INDEX] = {.type = NLA_U32},
@@ -266,7 +268,7 @@ int lb_nbd_nl_parse_connect_reply(struct nlmsghdr *nlh, uint32_t *ret_index, lb_
 struct nbd_nl_txn {
 	bool want_index; /* the request is a CONNECT */
 	bool answered;	 /* ACK or error seen */
-	struct lb_nbd_nl_answer *a;
+	struct lb_nbd_netlink_answer *a;
 };
 
 static int on_valid(struct nl_msg *msg, void *arg)
@@ -276,7 +278,7 @@ static int on_valid(struct nl_msg *msg, void *arg)
 
 	if (!t->want_index || t->a->has_index)
 		return NL_OK;
-	rc = lb_nbd_nl_parse_connect_reply(nlmsg_hdr(msg), &t->a->index, NULL);
+	rc = lb_nbd_netlink_parse_connect_reply(nlmsg_hdr(msg), &t->a->index, NULL);
 	if (rc < 0)
 		t->a->reply_error = rc;
 	else
@@ -303,11 +305,11 @@ static int on_error(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
 	return NL_STOP;
 }
 
-int lb_nbd_nl_transact(struct nl_sock *sk, struct nl_msg *msg, struct lb_nbd_nl_answer *ret,
-		       lb_err *err)
+int lb_nbd_netlink_transact(struct nl_sock *sk, struct nl_msg *msg,
+			    struct lb_nbd_netlink_answer *ret, lb_err *err)
 {
 	_cleanup_(nl_cb_putp) struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
-	struct lb_nbd_nl_answer a = {0};
+	struct lb_nbd_netlink_answer a = {0};
 	struct nbd_nl_txn t = {.a = &a};
 	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 	const char *what = "request";
@@ -381,7 +383,7 @@ static int nbd_nl_open(struct nl_sock **ret_sk, int *ret_family, lb_err *err)
 }
 
 /* A socket that knows the family and an empty message big enough for
- * LB_NBD_NL_MAX_SOCKETS. */
+ * LB_NBD_NETLINK_MAX_SOCKETS. */
 static int nbd_nl_prepare(struct nl_sock **ret_sk, struct nl_msg **ret_msg, int *ret_family,
 			  lb_err *err)
 {
@@ -421,23 +423,23 @@ static int kernel_refused(int kerr, const char *verb, int index, const char *ein
 			  strerror(-kerr), hint);
 }
 
-int lb_nbd_nl_connect(const struct lb_nbd_nl_config *c, uint32_t *ret_index, lb_err *err)
+int lb_nbd_netlink_connect(const struct lb_nbd_netlink_config *c, uint32_t *ret_index, lb_err *err)
 {
 	_cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
 	_cleanup_(nlmsg_freep) struct nl_msg *msg = NULL;
-	struct lb_nbd_nl_answer a;
+	struct lb_nbd_netlink_answer a;
 	int rc, family = 0;
 
-	rc = lb_nbd_nl_check_config(c, err);
+	rc = lb_nbd_netlink_check_config(c, err);
 	if (rc < 0)
 		return rc;
 	rc = nbd_nl_prepare(&sk, &msg, &family, err);
 	if (rc < 0)
 		return rc;
-	rc = lb_nbd_nl_build_connect(msg, family, c, err);
+	rc = lb_nbd_netlink_build_connect(msg, family, c, err);
 	if (rc < 0)
 		return rc;
-	rc = lb_nbd_nl_transact(sk, msg, &a, err);
+	rc = lb_nbd_netlink_transact(sk, msg, &a, err);
 	if (rc < 0)
 		return rc;
 	if (a.kernel_error)
@@ -466,11 +468,11 @@ int lb_nbd_nl_connect(const struct lb_nbd_nl_config *c, uint32_t *ret_index, lb_
 	return 0;
 }
 
-int lb_nbd_nl_disconnect(uint32_t index, lb_err *err)
+int lb_nbd_netlink_disconnect(uint32_t index, lb_err *err)
 {
 	_cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
 	_cleanup_(nlmsg_freep) struct nl_msg *msg = NULL;
-	struct lb_nbd_nl_answer a;
+	struct lb_nbd_netlink_answer a;
 	int rc, family = 0;
 
 	if (index > INT32_MAX)
@@ -478,10 +480,10 @@ int lb_nbd_nl_disconnect(uint32_t index, lb_err *err)
 	rc = nbd_nl_prepare(&sk, &msg, &family, err);
 	if (rc < 0)
 		return rc;
-	rc = lb_nbd_nl_build_disconnect(msg, family, index, err);
+	rc = lb_nbd_netlink_build_disconnect(msg, family, index, err);
 	if (rc < 0)
 		return rc;
-	rc = lb_nbd_nl_transact(sk, msg, &a, err);
+	rc = lb_nbd_netlink_transact(sk, msg, &a, err);
 	if (rc < 0)
 		return rc;
 	if (a.kernel_error)
@@ -490,12 +492,12 @@ int lb_nbd_nl_disconnect(uint32_t index, lb_err *err)
 	return 0;
 }
 
-int lb_nbd_nl_reconfigure(uint32_t index, const char *backend_id, const int *fds, unsigned nfds,
-			  lb_err *err)
+int lb_nbd_netlink_reconfigure(uint32_t index, const char *backend_id, const int *fds,
+			       unsigned nfds, lb_err *err)
 {
 	_cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
 	_cleanup_(nlmsg_freep) struct nl_msg *msg = NULL;
-	struct lb_nbd_nl_answer a;
+	struct lb_nbd_netlink_answer a;
 	int rc, family = 0;
 
 	if (index > INT32_MAX)
@@ -509,10 +511,10 @@ int lb_nbd_nl_reconfigure(uint32_t index, const char *backend_id, const int *fds
 	rc = nbd_nl_prepare(&sk, &msg, &family, err);
 	if (rc < 0)
 		return rc;
-	rc = lb_nbd_nl_build_reconfigure(msg, family, index, backend_id, fds, nfds, err);
+	rc = lb_nbd_netlink_build_reconfigure(msg, family, index, backend_id, fds, nfds, err);
 	if (rc < 0)
 		return rc;
-	rc = lb_nbd_nl_transact(sk, msg, &a, err);
+	rc = lb_nbd_netlink_transact(sk, msg, &a, err);
 	if (rc < 0)
 		return rc;
 	if (a.kernel_error)
@@ -526,7 +528,7 @@ int lb_nbd_nl_reconfigure(uint32_t index, const char *backend_id, const int *fds
 
 bool lb_nbd_bound_to(unsigned index, const char *name)
 {
-	char path[64], want[LB_NBD_NL_MAX_BACKEND_ID + 1], have[sizeof(want) + 1] = "";
+	char path[64], want[LB_NBD_NETLINK_MAX_BACKEND_ID + 1], have[sizeof(want) + 1] = "";
 	_cleanup_fclose_ FILE *f = NULL;
 
 	snprintf(path, sizeof(path), "/sys/block/nbd%u/backend", index);
@@ -539,7 +541,7 @@ bool lb_nbd_bound_to(unsigned index, const char *name)
 	return strcmp(have, want) == 0;
 }
 
-int lb_nbd_nl_probe(lb_err *err)
+int lb_nbd_netlink_probe(lb_err *err)
 {
 	struct nl_sock *sk = NULL;
 	int family, r = nbd_nl_open(&sk, &family, err);

@@ -8,7 +8,7 @@
  * bridge taking its device back).
  *
  * The message builders and the reply parser need no kernel, so the tests
- * inspect exactly what would be sent.  lb_nbd_nl_connect() and friends
+ * inspect exactly what would be sent.  lb_nbd_netlink_connect() and friends
  * open a netlink socket per call and need CAP_SYS_ADMIN.
  */
 #ifndef LUNBRIDGE_NBD_NETLINK_H
@@ -23,17 +23,18 @@ struct nl_msg;
 struct nl_sock;
 struct nlmsghdr;
 
-#define LB_NBD_NL_MIN_BLOCK_SIZE 512u
-#define LB_NBD_NL_MAX_BLOCK_SIZE 4096u /* the kernel's limit is PAGE_SIZE */
-#define LB_NBD_NL_MAX_BACKEND_ID 255u  /* bytes, without the NUL */
-#define LB_NBD_NL_MAX_SOCKETS 256u
-#define LB_NBD_NL_MAX_TIMEOUT 4294967u /* seconds; the kernel keeps timeout * HZ in 32 bits */
+#define LB_NBD_NETLINK_MIN_BLOCK_SIZE 512u
+#define LB_NBD_NETLINK_MAX_BLOCK_SIZE 4096u /* the kernel's limit is PAGE_SIZE */
+#define LB_NBD_NETLINK_MAX_BACKEND_ID 255u  /* bytes, without the NUL */
+#define LB_NBD_NETLINK_MAX_SOCKETS 256u
+#define LB_NBD_NETLINK_MAX_TIMEOUT 4294967u /* seconds; the kernel keeps timeout * HZ in 32 bits   \
+					     */
 
 /* The backend identifier a volume's bridge gives its device, from the
  * volume's name: what tells a device still bound to a volume. */
 #define LB_NBD_BACKEND_FMT "lunbridge:%s"
 
-struct lb_nbd_nl_config {
+struct lb_nbd_netlink_config {
 	int index;		      /* -1: any free device */
 	uint64_t size_bytes;	      /* > 0, a multiple of block_size */
 	uint64_t block_size;	      /* power of two, 512..4096 */
@@ -51,24 +52,25 @@ bool lb_nbd_bound_to(unsigned index, const char *name);
 
 /* Check a configuration as CONNECT would: 0, or -EINVAL with one sentence
  * naming the bad value. */
-int lb_nbd_nl_check_config(const struct lb_nbd_nl_config *c, lb_err *err);
+int lb_nbd_netlink_check_config(const struct lb_nbd_netlink_config *c, lb_err *err);
 
 /* Fill an empty message for `family` (the resolved id of "nbd").  -EINVAL
  * for a bad argument, -EMSGSIZE when msg is too small. */
-int lb_nbd_nl_build_connect(struct nl_msg *msg, int family, const struct lb_nbd_nl_config *c,
-			    lb_err *err);
-int lb_nbd_nl_build_disconnect(struct nl_msg *msg, int family, uint32_t index, lb_err *err);
+int lb_nbd_netlink_build_connect(struct nl_msg *msg, int family,
+				 const struct lb_nbd_netlink_config *c, lb_err *err);
+int lb_nbd_netlink_build_disconnect(struct nl_msg *msg, int family, uint32_t index, lb_err *err);
 /* backend_id must repeat the one given to CONNECT (the kernel refuses a
  * device bound with an identifier otherwise); NULL omits it. */
-int lb_nbd_nl_build_reconfigure(struct nl_msg *msg, int family, uint32_t index,
-				const char *backend_id, const int *fds, unsigned nfds, lb_err *err);
+int lb_nbd_netlink_build_reconfigure(struct nl_msg *msg, int family, uint32_t index,
+				     const char *backend_id, const int *fds, unsigned nfds,
+				     lb_err *err);
 
 /* The kernel's answer to a successful CONNECT carries NBD_ATTR_INDEX.
  * -EPROTO when it is not a CONNECT reply or the index is missing or short. */
-int lb_nbd_nl_parse_connect_reply(struct nlmsghdr *nlh, uint32_t *ret_index, lb_err *err);
+int lb_nbd_netlink_parse_connect_reply(struct nlmsghdr *nlh, uint32_t *ret_index, lb_err *err);
 
 /* What the kernel said to one request. */
-struct lb_nbd_nl_answer {
+struct lb_nbd_netlink_answer {
 	int kernel_error; /* 0: ACK; otherwise the kernel's -errno */
 	int reply_error;  /* -EPROTO: a CONNECT reply came and did not parse */
 	bool has_index;	  /* CONNECT only: the reply named the device */
@@ -78,8 +80,8 @@ struct lb_nbd_nl_answer {
 /* Send a built message on a connected generic netlink socket and wait for
  * the kernel's ACK.  0 when the kernel answered (*ret says how); -errno
  * with a sentence when sending or receiving failed. */
-int lb_nbd_nl_transact(struct nl_sock *sk, struct nl_msg *msg, struct lb_nbd_nl_answer *ret,
-		       lb_err *err);
+int lb_nbd_netlink_transact(struct nl_sock *sk, struct nl_msg *msg,
+			    struct lb_nbd_netlink_answer *ret, lb_err *err);
 
 /* The real calls, one netlink socket each.  -ENODEV when the kernel has no NBD support; a refusal
  * from the kernel is returned as its -errno with a sentence naming the
@@ -88,10 +90,10 @@ int lb_nbd_nl_transact(struct nl_sock *sk, struct nl_msg *msg, struct lb_nbd_nl_
 /* Is the kernel's NBD there (the family resolves; if not, after asking
  * modprobe for nbd once)?  0, or -ENODEV with the sentence connect would
  * give. */
-int lb_nbd_nl_probe(lb_err *err);
-int lb_nbd_nl_connect(const struct lb_nbd_nl_config *c, uint32_t *ret_index, lb_err *err);
-int lb_nbd_nl_disconnect(uint32_t index, lb_err *err);
-int lb_nbd_nl_reconfigure(uint32_t index, const char *backend_id, const int *fds, unsigned nfds,
-			  lb_err *err);
+int lb_nbd_netlink_probe(lb_err *err);
+int lb_nbd_netlink_connect(const struct lb_nbd_netlink_config *c, uint32_t *ret_index, lb_err *err);
+int lb_nbd_netlink_disconnect(uint32_t index, lb_err *err);
+int lb_nbd_netlink_reconfigure(uint32_t index, const char *backend_id, const int *fds,
+			       unsigned nfds, lb_err *err);
 
 #endif

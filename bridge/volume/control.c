@@ -15,29 +15,29 @@
 
 #define CTL_LINE_MAX 128
 
-struct lb_ctl_client {
-	struct lb_ctl *ctl;
-	struct lb_ctl_client *next;
+struct lb_control_client {
+	struct lb_control *ctl;
+	struct lb_control_client *next;
 	int fd;
 	struct lb_op rx_op;
 	size_t len;
 	char buf[CTL_LINE_MAX];
 };
 
-struct lb_ctl {
+struct lb_control {
 	struct lb_loop *loop;
 	int fd;
 	bool shutdown;
 	struct lb_op accept_op;
-	lb_ctl_fn fn;
+	lb_control_fn fn;
 	void *arg;
-	struct lb_ctl_client *clients;
+	struct lb_control_client *clients;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
-static void client_free(struct lb_ctl_client *cl)
+static void client_free(struct lb_control_client *cl)
 {
-	struct lb_ctl_client **p = &cl->ctl->clients;
+	struct lb_control_client **p = &cl->ctl->clients;
 
 	while (*p && *p != cl)
 		p = &(*p)->next;
@@ -47,7 +47,7 @@ static void client_free(struct lb_ctl_client *cl)
 	free(cl);
 }
 
-void lb_ctl_reply(struct lb_ctl_client *cl, const char *text)
+void lb_control_reply(struct lb_control_client *cl, const char *text)
 {
 	size_t len = strlen(text), off = 0;
 
@@ -65,11 +65,11 @@ void lb_ctl_reply(struct lb_ctl_client *cl, const char *text)
 	client_free(cl); /* no read is posted once a command is dispatched */
 }
 
-static void client_arm(struct lb_ctl_client *cl);
+static void client_arm(struct lb_control_client *cl);
 
 static void client_rx_done(struct lb_op *op, int res, uint32_t cqe_flags)
 {
-	struct lb_ctl_client *cl = container_of(op, struct lb_ctl_client, rx_op);
+	struct lb_control_client *cl = container_of(op, struct lb_control_client, rx_op);
 	char *nl;
 
 	if (res <= 0) { /* gone before its command, or shut down */
@@ -80,7 +80,7 @@ static void client_rx_done(struct lb_op *op, int res, uint32_t cqe_flags)
 	nl = memchr(cl->buf, '\n', cl->len);
 	if (!nl) {
 		if (cl->len == sizeof(cl->buf)) {
-			lb_ctl_reply(cl, "error: command too long\n");
+			lb_control_reply(cl, "error: command too long\n");
 			return;
 		}
 		client_arm(cl);
@@ -90,7 +90,7 @@ static void client_rx_done(struct lb_op *op, int res, uint32_t cqe_flags)
 	cl->ctl->fn(cl->ctl->arg, cl, cl->buf);
 }
 
-static void client_arm(struct lb_ctl_client *cl)
+static void client_arm(struct lb_control_client *cl)
 {
 	struct io_uring_sqe *sqe;
 
@@ -101,13 +101,13 @@ static void client_arm(struct lb_ctl_client *cl)
 	io_uring_prep_recv(sqe, cl->fd, cl->buf + cl->len, sizeof(cl->buf) - cl->len, 0);
 }
 
-static void accept_arm(struct lb_ctl *ctl);
+static void accept_arm(struct lb_control *ctl);
 
 static void accept_done(struct lb_op *op, int res, uint32_t cqe_flags)
 {
-	struct lb_ctl *ctl = container_of(op, struct lb_ctl, accept_op);
+	struct lb_control *ctl = container_of(op, struct lb_control, accept_op);
 	struct timeval tv = {.tv_sec = 2};
-	struct lb_ctl_client *cl;
+	struct lb_control_client *cl;
 
 	if (res < 0 || ctl->shutdown) {
 		if (res >= 0)
@@ -132,7 +132,7 @@ static void accept_done(struct lb_op *op, int res, uint32_t cqe_flags)
 	accept_arm(ctl);
 }
 
-static void accept_arm(struct lb_ctl *ctl)
+static void accept_arm(struct lb_control *ctl)
 {
 	struct io_uring_sqe *sqe;
 
@@ -141,12 +141,12 @@ static void accept_arm(struct lb_ctl *ctl)
 	io_uring_prep_accept(sqe, ctl->fd, NULL, NULL, SOCK_CLOEXEC);
 }
 
-int lb_ctl_new(struct lb_loop *loop, const char *path, lb_ctl_fn fn, void *arg, struct lb_ctl **ret,
-	       lb_err *err)
+int lb_control_new(struct lb_loop *loop, const char *path, lb_control_fn fn, void *arg,
+		   struct lb_control **ret, lb_err *err)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	_cleanup_close_ int fd = -1;
-	struct lb_ctl *ctl;
+	struct lb_control *ctl;
 	mode_t old;
 	int r;
 
@@ -183,29 +183,29 @@ int lb_ctl_new(struct lb_loop *loop, const char *path, lb_ctl_fn fn, void *arg, 
 	return 0;
 }
 
-void lb_ctl_shutdown(struct lb_ctl *ctl)
+void lb_control_shutdown(struct lb_control *ctl)
 {
 	if (ctl->shutdown)
 		return;
 	ctl->shutdown = true;
 	(void)unlink(ctl->path);
 	lb_loop_cancel(ctl->loop, &ctl->accept_op);
-	for (struct lb_ctl_client *cl = ctl->clients; cl; cl = cl->next)
+	for (struct lb_control_client *cl = ctl->clients; cl; cl = cl->next)
 		if (cl->rx_op.busy)
 			(void)shutdown(cl->fd, SHUT_RDWR); /* its read ends: freed then */
 }
 
-int lb_ctl_idle(const struct lb_ctl *ctl)
+int lb_control_idle(const struct lb_control *ctl)
 {
 	if (ctl->accept_op.busy)
 		return 0;
-	for (const struct lb_ctl_client *cl = ctl->clients; cl; cl = cl->next)
+	for (const struct lb_control_client *cl = ctl->clients; cl; cl = cl->next)
 		if (cl->rx_op.busy)
 			return 0;
 	return 1;
 }
 
-void lb_ctl_free(struct lb_ctl *ctl)
+void lb_control_free(struct lb_control *ctl)
 {
 	if (!ctl)
 		return;

@@ -11,22 +11,22 @@
 #include "lb-err.h"
 #include "loop.h"
 
-struct lb_ctl;
-struct lb_ctl_client;
+struct lb_control;
+struct lb_control_client;
 
-/* cmd has no newline; answer with lb_ctl_reply() now or later. */
-typedef void (*lb_ctl_fn)(void *arg, struct lb_ctl_client *cl, const char *cmd);
+/* cmd has no newline; answer with lb_control_reply() now or later. */
+typedef void (*lb_control_fn)(void *arg, struct lb_control_client *cl, const char *cmd);
 
 /* Listen on path (mode 0600; a stale socket there is replaced). */
-int lb_ctl_new(struct lb_loop *loop, const char *path, lb_ctl_fn fn, void *arg, struct lb_ctl **ret,
-	       lb_err *err);
+int lb_control_new(struct lb_loop *loop, const char *path, lb_control_fn fn, void *arg,
+		   struct lb_control **ret, lb_err *err);
 /* Send text and close the client. */
-void lb_ctl_reply(struct lb_ctl_client *cl, const char *text);
+void lb_control_reply(struct lb_control_client *cl, const char *text);
 /* Stop listening (the socket file is removed); clients not yet answered
  * are closed.  Only once no SQE of it is in flight: call
- * lb_ctl_shutdown() and run the loop until lb_ctl_idle(). */
-void lb_ctl_shutdown(struct lb_ctl *ctl);
-int lb_ctl_idle(const struct lb_ctl *ctl);
-void lb_ctl_free(struct lb_ctl *ctl);
+ * lb_control_shutdown() and run the loop until lb_control_idle(). */
+void lb_control_shutdown(struct lb_control *ctl);
+int lb_control_idle(const struct lb_control *ctl);
+void lb_control_free(struct lb_control *ctl);
 
 #endif

@@ -69,7 +69,7 @@ int lb_devlink_match(const char *state, const char *sysname, struct lb_devlink_p
 	int r = 0;
 
 	if (!o || !json_object_is_type(o, json_type_object) || !(name = get_str(o, "name")) ||
-	    strlen(name) >= sizeof(ret->name) || lb_rt_name_check(name, NULL) < 0) {
+	    strlen(name) >= sizeof(ret->name) || lb_runtime_name_check(name, NULL) < 0) {
 		json_object_put(o);
 		return -EINVAL;
 	}
@@ -109,7 +109,7 @@ int lb_devlink_find(const char *dir, const char *sysname, struct lb_devlink_prop
 	size_t n = 0;
 	int found = 0, r;
 
-	r = lb_rt_list_states(dir, &names, &n, err);
+	r = lb_runtime_list_states(dir, &names, &n, err);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {
@@ -118,10 +118,10 @@ int lb_devlink_find(const char *dir, const char *sysname, struct lb_devlink_prop
 		bool live;
 
 		/* a state file can vanish under us: its volume just detached */
-		if (lb_rt_read_state_file(dir, names[i], &text, NULL) < 0 ||
+		if (lb_runtime_read_state_file(dir, names[i], &text, NULL) < 0 ||
 		    lb_devlink_match(text, sysname, &p) != 1 || strcmp(p.name, names[i]) != 0)
 			continue;
-		live = lb_rt_live(dir, names[i]);
+		live = lb_runtime_live(dir, names[i]);
 		if (live) {
 			*ret = p;
 			found = 1;

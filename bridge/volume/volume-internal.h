@@ -37,13 +37,13 @@ struct lb_channel {
 struct lb_volume {
 	struct lb_loop *loop;
 	const struct lb_volume_config *cfg;
-	struct lb_rt_lock *lock;
+	struct lb_runtime_lock *lock;
 	struct lb_channel *primary, *channels;
 	unsigned next_channel_id;
 	const struct lb_frontend_ops *fops;
 	struct lb_frontend *fe; /* NULL until its start made it */
-	struct lb_ctl *ctl;
-	struct lb_ctl_client *detach_client;
+	struct lb_control *ctl;
+	struct lb_control_client *detach_client;
 	const char *state; /* "starting", "ready", "detaching" */
 	bool stop;
 	const char *stop_reason;
@@ -77,7 +77,7 @@ void volume_devlink_announce(struct lb_volume *v, const char *dev);
 /* volume-signals.c */
 void volume_request_stop(struct lb_volume *v, const char *why);
 /* The control socket's commands (status, detach). */
-void volume_control(void *arg, struct lb_ctl_client *cl, const char *cmd);
+void volume_control(void *arg, struct lb_control_client *cl, const char *cmd);
 int volume_signals_setup(struct lb_volume *v, lb_err *err);
 /* Stop reading signals; false if the read is still in flight after 5 s. */
 bool volume_signals_stop(struct lb_volume *v);

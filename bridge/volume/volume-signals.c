@@ -23,24 +23,24 @@ void volume_request_stop(struct lb_volume *v, const char *why)
 	v->stop_reason = why;
 }
 
-void volume_control(void *arg, struct lb_ctl_client *cl, const char *cmd)
+void volume_control(void *arg, struct lb_control_client *cl, const char *cmd)
 {
 	struct lb_volume *v = arg;
 
 	if (strcmp(cmd, "status") == 0) {
 		char *text = volume_status_line(v);
 
-		lb_ctl_reply(cl, text ? text : "error: out of memory\n");
+		lb_control_reply(cl, text ? text : "error: out of memory\n");
 		free(text);
 	} else if (strcmp(cmd, "detach") == 0) {
 		if (v->detach_client) {
-			lb_ctl_reply(cl, "error: a detach is already in progress\n");
+			lb_control_reply(cl, "error: a detach is already in progress\n");
 			return;
 		}
 		v->detach_client = cl; /* answered once the volume is gone */
 		volume_request_stop(v, "detach requested");
 	} else {
-		lb_ctl_reply(cl, "error: unknown command\n");
+		lb_control_reply(cl, "error: unknown command\n");
 	}
 }
 

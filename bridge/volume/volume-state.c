@@ -109,7 +109,7 @@ void volume_state_save(struct lb_volume *v)
 	char *text = volume_json_line(v, false);
 	lb_err err = {{0}};
 
-	if (text && lb_rt_write_state(v->lock, text, &err) < 0)
+	if (text && lb_runtime_write_state(v->lock, text, &err) < 0)
 		lb_volume_log(v, "%s", err.msg);
 	free(text);
 }

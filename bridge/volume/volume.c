@@ -105,7 +105,7 @@ static bool ctl_idle(void *arg)
 {
 	struct lb_volume *v = arg;
 
-	return !v->ctl || lb_ctl_idle(v->ctl);
+	return !v->ctl || lb_control_idle(v->ctl);
 }
 
 struct flush_wait {
@@ -161,11 +161,11 @@ static bool teardown(struct lb_volume *v, bool ok)
 		char line[128];
 
 		snprintf(line, sizeof(line), "detached %s\n", v->cfg->name);
-		lb_ctl_reply(v->detach_client, line);
+		lb_control_reply(v->detach_client, line);
 		v->detach_client = NULL;
 	}
 	if (v->ctl) {
-		lb_ctl_shutdown(v->ctl);
+		lb_control_shutdown(v->ctl);
 		if (!lb_volume_run_until(v, ctl_idle, v, 5000))
 			clean = false;
 	}
@@ -180,7 +180,7 @@ static void volume_free(struct lb_volume *v, bool clean)
 		return; /* SQEs still name our memory: the process exits anyway */
 	if (v->fe)
 		v->fops->free(v->fe);
-	lb_ctl_free(v->ctl);
+	lb_control_free(v->ctl);
 	if (v->sigfd >= 0)
 		close(v->sigfd);
 	volume_channels_free(v);
@@ -202,14 +202,14 @@ static int volume_start(struct lb_volume *v, lb_err *err)
 	r = v->fops->start(v, &v->fe, err);
 	if (r < 0)
 		return r;
-	r = lb_rt_path(v->lock->dir, v->cfg->name, "sock", path, sizeof(path));
+	r = lb_runtime_path(v->lock->dir, v->cfg->name, "sock", path, sizeof(path));
 	if (r < 0)
 		return lb_err_set(err, r, "run directory path too long");
-	return lb_ctl_new(v->loop, path, volume_control, v, &v->ctl, err);
+	return lb_control_new(v->loop, path, volume_control, v, &v->ctl, err);
 }
 
-int lb_volume_run(struct lb_loop *loop, struct lb_rt_lock *lock, const struct lb_volume_config *cfg,
-		  lb_err *err)
+int lb_volume_run(struct lb_loop *loop, struct lb_runtime_lock *lock,
+		  const struct lb_volume_config *cfg, lb_err *err)
 {
 	struct lb_volume v = {
 		.loop = loop,

@@ -55,8 +55,8 @@ struct lb_volume_config {
  * stopped: sessions logged out), or -errno with err set when it could not
  * start; in both cases the engine is freed and nothing the volume made is
  * left behind.  The caller releases the lock. */
-int lb_volume_run(struct lb_loop *loop, struct lb_rt_lock *lock, const struct lb_volume_config *cfg,
-		  lb_err *err);
+int lb_volume_run(struct lb_loop *loop, struct lb_runtime_lock *lock,
+		  const struct lb_volume_config *cfg, lb_err *err);
 
 /* ---- what a frontend may ask of its volume ---- */
 

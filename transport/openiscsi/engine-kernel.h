@@ -5,7 +5,7 @@
 
 #include "engine.h"
 
-/* The LUN's SCSI disk in the kernel (DEVNODE, as kdisk.h found it and
+/* The LUN's SCSI disk in the kernel (DEVNODE, as kernel-disk.h found it and
  * described it in INFO), under open-iscsi session SID, opened O_DIRECT
  * and exclusively, all I/O on loop's io_uring: reads and writes (FUA as
  * RWF_DSYNC), flush as fdatasync, discard and write zeroes as fallocate.

@@ -82,8 +82,8 @@ static int registry_add(struct registry *g, const char *name)
 }
 
 /* Take the lock and read the entry of node n (none: empty). */
-static int registry_open(const char *run_dir, const struct lb_klogin_node *n, struct registry *g,
-			 lb_err *err)
+static int registry_open(const char *run_dir, const struct lb_kernel_login_node *n,
+			 struct registry *g, lb_err *err)
 {
 	_cleanup_free_ char *text = NULL;
 	struct json_object *o, *x;
@@ -133,7 +133,7 @@ static int registry_open(const char *run_dir, const struct lb_klogin_node *n, st
 		for (size_t i = 0; i < json_object_array_length(x); i++) {
 			const char *s = json_object_get_string(json_object_array_get_idx(x, i));
 
-			if (s && lb_rt_name_check(s, NULL) == 0 && registry_add(g, s) < 0) {
+			if (s && lb_runtime_name_check(s, NULL) == 0 && registry_add(g, s) < 0) {
 				json_object_put(o);
 				return lb_err_set(err, ENOMEM, "out of memory");
 			}
@@ -148,7 +148,7 @@ static void registry_prune(struct registry *g, const char *run_dir, const char *
 	char **live = NULL;
 	size_t nlive = 0, k = 0;
 
-	if (lb_rt_list(run_dir, &live, &nlive, NULL) < 0)
+	if (lb_runtime_list(run_dir, &live, &nlive, NULL) < 0)
 		nlive = 0;
 	for (size_t i = 0; i < g->n; i++) {
 		bool keep = strcmp(g->volumes[i], self) != 0 && live;
@@ -170,7 +170,7 @@ static void registry_prune(struct registry *g, const char *run_dir, const char *
 }
 
 /* Write the entry (or remove it when no volume is left). */
-static int registry_save(struct registry *g, const struct lb_klogin_node *n, lb_err *err)
+static int registry_save(struct registry *g, const struct lb_kernel_login_node *n, lb_err *err)
 {
 	struct json_object *o, *a;
 	char *text;
@@ -194,22 +194,20 @@ static int registry_save(struct registry *g, const struct lb_klogin_node *n, lb_
 	if (asprintf(&text, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) < 0) {
 		r = lb_err_set(err, ENOMEM, "out of memory");
 	} else {
-		r = lb_rt_write_file(g->path, text, err);
+		r = lb_runtime_write_file(g->path, text, err);
 		free(text);
 	}
 	json_object_put(o);
 	return r;
 }
 
-static void node_of(const struct lb_klogin_node *kn, char *portal, size_t len, uint32_t timeout_ms,
-		    struct lb_oi_node *ret)
+static void node_of(const struct lb_kernel_login_node *kn, char *portal, size_t len,
+		    uint32_t timeout_ms, struct lb_openiscsi_node *ret)
 {
-	if (lb_oi_portal(kn->address, kn->port, portal, len) < 0)
+	if (lb_openiscsi_portal(kn->address, kn->port, portal, len) < 0)
 		portal[0] = '\0';
-	*ret = (struct lb_oi_node){.iqn = kn->target,
-				   .portal = portal,
-				   .iface = kn->iface,
-				   .timeout_ms = timeout_ms};
+	*ret = (struct lb_openiscsi_node){
+		.iqn = kn->target, .portal = portal, .iface = kn->iface, .timeout_ms = timeout_ms};
 }
 
 /* The node records on this iface there are now, as paths. */
@@ -218,7 +216,7 @@ static void records_now(const char *iface, glob_t *g)
 	char pat[PATH_MAX];
 
 	memset(g, 0, sizeof(*g));
-	snprintf(pat, sizeof(pat), "%s/*/*/%s", LB_OI_NODES_DIR, iface);
+	snprintf(pat, sizeof(pat), "%s/*/*/%s", LB_OPENISCSI_NODES_DIR, iface);
 	(void)glob(pat, 0, NULL, g); /* none: gl_pathc 0 */
 }
 
@@ -232,11 +230,11 @@ static bool records_had(const glob_t *g, const char *path)
 
 /* Discovery, then delete what it created that is not ours; the tpgt of
  * our portal's record. */
-static int discover(const struct lb_klogin_config *c, const struct lb_oi_node *on,
+static int discover(const struct lb_kernel_login_config *c, const struct lb_openiscsi_node *on,
 		    uint16_t *tpgt, lb_err *err)
 {
-	_cleanup_free_ struct lb_oi_target *t = NULL;
-	const struct lb_klogin_node *kn = &c->node;
+	_cleanup_free_ struct lb_openiscsi_target *t = NULL;
+	const struct lb_kernel_login_node *kn = &c->node;
 	char path[PATH_MAX], found[512] = "";
 	size_t n = 0, flen = 0;
 	bool ours = false;
@@ -246,7 +244,7 @@ static int discover(const struct lb_klogin_config *c, const struct lb_oi_node *o
 	records_now(kn->iface, &before);
 	klog(c->log, c->log_arg, "open-iscsi: iscsiadm -m discovery -t st -p %s -I %s", on->portal,
 	     on->iface);
-	r = lb_oi_discover(on, &t, &n, err);
+	r = lb_openiscsi_discover(on, &t, &n, err);
 	if (r < 0) {
 		globfree(&before);
 		return r;
@@ -254,7 +252,7 @@ static int discover(const struct lb_klogin_config *c, const struct lb_oi_node *o
 	for (size_t i = 0; i < n; i++) {
 		bool mine = strcmp(t[i].iqn, kn->target) == 0 &&
 			    strcmp(t[i].address, kn->address) == 0 && t[i].port == kn->port;
-		struct lb_oi_node other = *on;
+		struct lb_openiscsi_node other = *on;
 		char portal[80];
 		lb_err e2 = {{0}};
 
@@ -266,16 +264,16 @@ static int discover(const struct lb_klogin_config *c, const struct lb_oi_node *o
 			*tpgt = t[i].tpgt;
 			continue;
 		}
-		if (lb_oi_node_path(NULL, t[i].iqn, t[i].address, t[i].port, t[i].tpgt, kn->iface,
-				    path, sizeof(path)) < 0 ||
+		if (lb_openiscsi_node_path(NULL, t[i].iqn, t[i].address, t[i].port, t[i].tpgt,
+					   kn->iface, path, sizeof(path)) < 0 ||
 		    records_had(&before, path) || access(path, F_OK) < 0)
 			continue;
 		/* SendTargets made it for us; nobody asked for it */
-		if (lb_oi_portal(t[i].address, t[i].port, portal, sizeof(portal)) < 0)
+		if (lb_openiscsi_portal(t[i].address, t[i].port, portal, sizeof(portal)) < 0)
 			continue;
 		other.iqn = t[i].iqn;
 		other.portal = portal;
-		if (lb_oi_node_delete(&other, &e2) < 0)
+		if (lb_openiscsi_node_delete(&other, &e2) < 0)
 			klog(c->log, c->log_arg, "open-iscsi: %s", e2.msg);
 	}
 	globfree(&before);
@@ -299,31 +297,31 @@ static char *secret_text(const uint8_t *s, size_t len)
 
 /* CHAP and digests into the node record: names with --op=update, the
  * secrets written into the record file. */
-static int configure(const struct lb_klogin_config *c, const struct lb_oi_node *on, uint16_t tpgt,
-		     lb_err *err)
+static int configure(const struct lb_kernel_login_config *c, const struct lb_openiscsi_node *on,
+		     uint16_t tpgt, lb_err *err)
 {
-	const struct lb_klogin_node *kn = &c->node;
+	const struct lb_kernel_login_node *kn = &c->node;
 	char secs[16];
 	int r;
 
 	snprintf(secs, sizeof(secs), "%u", c->timeout_ms / 1000 ? c->timeout_ms / 1000 : 1);
-	r = lb_oi_node_update(on, "node.conn[0].timeo.login_timeout", secs, err);
+	r = lb_openiscsi_node_update(on, "node.conn[0].timeo.login_timeout", secs, err);
 	if (r == 0)
-		r = lb_oi_node_update(on, "node.conn[0].iscsi.HeaderDigest",
-				      c->header_digest ? "CRC32C" : "None", err);
+		r = lb_openiscsi_node_update(on, "node.conn[0].iscsi.HeaderDigest",
+					     c->header_digest ? "CRC32C" : "None", err);
 	if (r == 0)
-		r = lb_oi_node_update(on, "node.conn[0].iscsi.DataDigest",
-				      c->data_digest ? "CRC32C" : "None", err);
+		r = lb_openiscsi_node_update(on, "node.conn[0].iscsi.DataDigest",
+					     c->data_digest ? "CRC32C" : "None", err);
 	if (r < 0 || !c->chap_user)
 		return r;
-	r = lb_oi_node_update(on, "node.session.auth.authmethod", "CHAP", err);
+	r = lb_openiscsi_node_update(on, "node.session.auth.authmethod", "CHAP", err);
 	if (r == 0)
-		r = lb_oi_node_update(on, "node.session.auth.username", c->chap_user, err);
+		r = lb_openiscsi_node_update(on, "node.session.auth.username", c->chap_user, err);
 	if (r == 0 && c->chap_target_user)
-		r = lb_oi_node_update(on, "node.session.auth.username_in", c->chap_target_user,
-				      err);
+		r = lb_openiscsi_node_update(on, "node.session.auth.username_in",
+					     c->chap_target_user, err);
 	if (r == 0 && c->chap_algs)
-		r = lb_oi_node_update(on, "node.session.auth.chap_algs", c->chap_algs, err);
+		r = lb_openiscsi_node_update(on, "node.session.auth.chap_algs", c->chap_algs, err);
 	if (r == 0) {
 		char path[PATH_MAX];
 		char *pw = secret_text(c->chap_secret, c->chap_secret_len);
@@ -336,11 +334,11 @@ static int configure(const struct lb_klogin_config *c, const struct lb_oi_node *
 
 		if (!pw || (c->chap_target_secret && !pw_in))
 			r = lb_err_set(err, ENOMEM, "out of memory");
-		else if (lb_oi_node_path(NULL, kn->target, kn->address, kn->port, tpgt, kn->iface,
-					 path, sizeof(path)) < 0)
+		else if (lb_openiscsi_node_path(NULL, kn->target, kn->address, kn->port, tpgt,
+						kn->iface, path, sizeof(path)) < 0)
 			r = lb_err_set(err, EINVAL, "node record path too long");
 		else
-			r = lb_oi_node_file_set(path, keys, values, pw_in ? 2 : 1, err);
+			r = lb_openiscsi_node_file_set(path, keys, values, pw_in ? 2 : 1, err);
 		if (pw)
 			explicit_bzero(pw, strlen(pw));
 		if (pw_in)
@@ -351,24 +349,26 @@ static int configure(const struct lb_klogin_config *c, const struct lb_oi_node *
 	return r;
 }
 
-static int find_session(const struct lb_klogin_node *kn, struct lb_kdisk_session *ret, lb_err *err)
+static int find_session(const struct lb_kernel_login_node *kn, struct lb_kernel_disk_session *ret,
+			lb_err *err)
 {
 	struct udev *u = udev_new();
 	int r;
 
 	if (!u)
 		return lb_err_set(err, ENOMEM, "cannot use libudev");
-	r = lb_kdisk_find_session(u, kn->target, kn->address, kn->port, kn->iface, ret, err);
+	r = lb_kernel_disk_find_session(u, kn->target, kn->address, kn->port, kn->iface, ret, err);
 	udev_unref(u);
 	return r;
 }
 
-int lb_klogin_acquire(const struct lb_klogin_config *c, struct lb_klogin *ret, lb_err *err)
+int lb_kernel_login_acquire(const struct lb_kernel_login_config *c, struct lb_kernel_login *ret,
+			    lb_err *err)
 {
-	const struct lb_klogin_node *kn = &c->node;
+	const struct lb_kernel_login_node *kn = &c->node;
 	uint32_t adm_ms = c->timeout_ms * 10 + ISCSIADM_SLACK_MS;
 	struct registry g;
-	struct lb_oi_node on;
+	struct lb_openiscsi_node on;
 	char portal[80];
 	uint16_t tpgt = 1;
 	bool had_record = false;
@@ -387,7 +387,7 @@ int lb_klogin_acquire(const struct lb_klogin_config *c, struct lb_klogin *ret, l
 		     ret->session.sid, kn->target, kn->iface, g.n, g.n == 1 ? "" : "s");
 		goto counted;
 	}
-	r = lb_oi_node_exists(&on, err);
+	r = lb_openiscsi_node_exists(&on, err);
 	if (r < 0)
 		goto out;
 	had_record = r == 1;
@@ -401,14 +401,14 @@ int lb_klogin_acquire(const struct lb_klogin_config *c, struct lb_klogin *ret, l
 		goto undo;
 	klog(c->log, c->log_arg, "open-iscsi: iscsiadm -m node -T %s -p %s -I %s --login",
 	     kn->target, portal, kn->iface);
-	r = lb_oi_login(&on, err);
+	r = lb_openiscsi_login(&on, err);
 	if (r < 0)
 		goto undo;
 	ret->new_login = r == 0;
 	r = find_session(kn, &ret->session, err);
 	if (r < 0) {
 		if (ret->new_login && g.n == 0)
-			(void)lb_oi_logout(&on, NULL);
+			(void)lb_openiscsi_logout(&on, NULL);
 		goto undo;
 	}
 counted:
@@ -419,13 +419,13 @@ counted:
 	else
 		r = registry_save(&g, kn, err);
 	if (r < 0 && ret->new_login && g.n <= 1)
-		(void)lb_oi_logout(&on, NULL);
+		(void)lb_openiscsi_logout(&on, NULL);
 	if (r == 0)
 		goto out;
 undo:
 	/* nothing of ours is left: no record a volume would not delete */
 	if (g.n == 0 && g.created_node) {
-		(void)lb_oi_node_delete(&on, NULL);
+		(void)lb_openiscsi_node_delete(&on, NULL);
 		g.created_node = false;
 		(void)registry_save(&g, kn, NULL);
 	}
@@ -434,12 +434,12 @@ out:
 	return r;
 }
 
-int lb_klogin_release(const char *run_dir, const char *volume, const struct lb_klogin_node *kn,
-		      uint32_t timeout_ms, void (*log)(void *arg, const char *line), void *log_arg,
-		      lb_err *err)
+int lb_kernel_login_release(const char *run_dir, const char *volume,
+			    const struct lb_kernel_login_node *kn, uint32_t timeout_ms,
+			    void (*log)(void *arg, const char *line), void *log_arg, lb_err *err)
 {
 	struct registry g;
-	struct lb_oi_node on;
+	struct lb_openiscsi_node on;
 	char portal[80];
 	int r;
 
@@ -457,10 +457,10 @@ int lb_klogin_release(const char *run_dir, const char *volume, const struct lb_k
 	}
 	klog(log, log_arg, "open-iscsi: iscsiadm -m node -T %s -p %s -I %s --logout", kn->target,
 	     portal, kn->iface);
-	r = lb_oi_logout(&on, err);
+	r = lb_openiscsi_logout(&on, err);
 	if (r >= 0 && g.created_node) {
 		klog(log, log_arg, "open-iscsi: deleting the node record lunbridge created");
-		r = lb_oi_node_delete(&on, err);
+		r = lb_openiscsi_node_delete(&on, err);
 	}
 	if (r >= 0)
 		r = registry_save(&g, kn, err); /* no volume: the entry goes */

@@ -21,18 +21,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kdisk.h"
+#include "kernel-disk.h"
 #include "lb-err.h"
 
-struct lb_klogin_node {
+struct lb_kernel_login_node {
 	const char *target, *address, *iface;
 	uint16_t port;
 };
 
-struct lb_klogin_config {
+struct lb_kernel_login_config {
 	const char *run_dir;
 	const char *volume; /* counted under this name */
-	struct lb_klogin_node node;
+	struct lb_kernel_login_node node;
 	/* CHAP (user NULL: leave the record's settings as they are) */
 	const char *chap_user, *chap_target_user;
 	const uint8_t *chap_secret, *chap_target_secret;
@@ -44,21 +44,22 @@ struct lb_klogin_config {
 	void *log_arg;
 };
 
-struct lb_klogin {
-	struct lb_kdisk_session session;
+struct lb_kernel_login {
+	struct lb_kernel_disk_session session;
 	bool new_login;	   /* this volume logged in (else it shares) */
 	bool created_node; /* the node record is lunbridge's */
 };
 
 /* Log in (or join the login) and find the session in sysfs. */
-int lb_klogin_acquire(const struct lb_klogin_config *c, struct lb_klogin *ret, lb_err *err);
+int lb_kernel_login_acquire(const struct lb_kernel_login_config *c, struct lb_kernel_login *ret,
+			    lb_err *err);
 
 /* The volume is done with the login: the last one logs out and deletes
  * the record if lunbridge created it.  0, or -errno with err set (then
  * the entry is left as it was; the dead volume's name drops out of the
  * count when the next volume reads it). */
-int lb_klogin_release(const char *run_dir, const char *volume, const struct lb_klogin_node *n,
-		      uint32_t timeout_ms, void (*log)(void *arg, const char *line), void *log_arg,
-		      lb_err *err);
+int lb_kernel_login_release(const char *run_dir, const char *volume,
+			    const struct lb_kernel_login_node *n, uint32_t timeout_ms,
+			    void (*log)(void *arg, const char *line), void *log_arg, lb_err *err);
 
 #endif

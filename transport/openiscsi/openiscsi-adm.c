@@ -21,7 +21,7 @@
 
 extern char **environ;
 
-void lb_oi_result_clear(struct lb_oi_result *r)
+void lb_openiscsi_result_clear(struct lb_openiscsi_result *r)
 {
 	free(r->out);
 	free(r->err);
@@ -67,8 +67,8 @@ static int capture_read(struct capture *c)
 	return 1;
 }
 
-int lb_oi_run(const char *const *argv, uint32_t timeout_ms, struct lb_oi_result *ret,
-	      lb_err *err)
+int lb_openiscsi_run(const char *const *argv, uint32_t timeout_ms, struct lb_openiscsi_result *ret,
+		     lb_err *err)
 {
 	struct capture cap[2] = {{.fd = -1}, {.fd = -1}};
 	posix_spawn_file_actions_t fa;
@@ -127,7 +127,7 @@ int lb_oi_run(const char *const *argv, uint32_t timeout_ms, struct lb_oi_result 
 	ret->out = cap[0].buf ? cap[0].buf : strdup("");
 	ret->err = cap[1].buf ? cap[1].buf : strdup("");
 	if (!ret->out || !ret->err) {
-		lb_oi_result_clear(ret);
+		lb_openiscsi_result_clear(ret);
 		return lb_err_set(err, ENOMEM, "out of memory");
 	}
 	ret->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -136,7 +136,7 @@ int lb_oi_run(const char *const *argv, uint32_t timeout_ms, struct lb_oi_result 
 				  argv[1] ? argv[1] : "", timeout_ms / 1000);
 	/* posix_spawnp reports a missing program as exit 127 */
 	if (ret->status == 127 && !ret->out[0]) {
-		lb_oi_result_clear(ret);
+		lb_openiscsi_result_clear(ret);
 		return lb_err_set(err, ENOENT,
 				  "iscsiadm is not installed (apt-get install open-iscsi)");
 	}
@@ -158,12 +158,12 @@ fail_pipes:
 /* Run one node-mode command for n, then judge its exit code: the codes in
  * ok[] (ending with -1) are returned as their index + 1; 0 is 0; any other
  * is an error naming what and iscsiadm's own message. */
-static int node_cmd(const struct lb_oi_node *n, const char *what, const char *const *extra,
-		    const int *ok, struct lb_oi_result *keep, lb_err *err)
+static int node_cmd(const struct lb_openiscsi_node *n, const char *what, const char *const *extra,
+		    const int *ok, struct lb_openiscsi_result *keep, lb_err *err)
 {
 	const char *argv[24] = {"iscsiadm", "-m", "node", "-T", n->iqn, "-p", n->portal, "-I",
 				n->iface};
-	struct lb_oi_result res;
+	struct lb_openiscsi_result res;
 	size_t i = 9;
 	char msg[256];
 	int r;
@@ -171,7 +171,7 @@ static int node_cmd(const struct lb_oi_node *n, const char *what, const char *co
 	while (*extra && i < ARRAY_SIZE(argv) - 1)
 		argv[i++] = *extra++;
 	argv[i] = NULL;
-	r = lb_oi_run(argv, n->timeout_ms, &res, err);
+	r = lb_openiscsi_run(argv, n->timeout_ms, &res, err);
 	if (r < 0)
 		return r;
 	if (res.status == 0) {
@@ -183,12 +183,12 @@ static int node_cmd(const struct lb_oi_node *n, const char *what, const char *co
 			r = (int)i + 1;
 			goto out;
 		}
-	lb_oi_last_message(res.err, msg, sizeof(msg));
+	lb_openiscsi_last_message(res.err, msg, sizeof(msg));
 	if (!msg[0])
-		lb_oi_last_message(res.out, msg, sizeof(msg));
-	r = lb_err_set(err, -lb_oi_exit_errno(res.status) ?: EIO,
-		       "iscsiadm %s of %s at %s on iface %s failed (exit %d, %s)%s%s", what,
-		       n->iqn, n->portal, n->iface, res.status, lb_oi_exit_name(res.status),
+		lb_openiscsi_last_message(res.out, msg, sizeof(msg));
+	r = lb_err_set(err, -lb_openiscsi_exit_errno(res.status) ?: EIO,
+		       "iscsiadm %s of %s at %s on iface %s failed (exit %d, %s)%s%s", what, n->iqn,
+		       n->portal, n->iface, res.status, lb_openiscsi_exit_name(res.status),
 		       msg[0] ? ": " : "", msg);
 	if (r == 0)
 		r = -EIO;
@@ -196,82 +196,82 @@ out:
 	if (keep)
 		*keep = res;
 	else
-		lb_oi_result_clear(&res);
+		lb_openiscsi_result_clear(&res);
 	return r;
 }
 
-int lb_oi_discover(const struct lb_oi_node *n, struct lb_oi_target **ret, size_t *ret_n,
-		   lb_err *err)
+int lb_openiscsi_discover(const struct lb_openiscsi_node *n, struct lb_openiscsi_target **ret,
+			  size_t *ret_n, lb_err *err)
 {
 	const char *argv[] = {"iscsiadm", "-m", "discovery", "-t", "st", "-p", n->portal, "-I",
 			      n->iface, NULL};
-	struct lb_oi_result res;
+	struct lb_openiscsi_result res;
 	char msg[256];
 	int r;
 
-	r = lb_oi_run(argv, n->timeout_ms, &res, err);
+	r = lb_openiscsi_run(argv, n->timeout_ms, &res, err);
 	if (r < 0)
 		return r;
 	if (res.status != 0) {
-		lb_oi_last_message(res.err, msg, sizeof(msg));
-		r = lb_oi_exit_errno(res.status);
+		lb_openiscsi_last_message(res.err, msg, sizeof(msg));
+		r = lb_openiscsi_exit_errno(res.status);
 		r = lb_err_set(err, r < 0 ? -r : EIO,
 			       "iscsiadm discovery at %s on iface %s failed (exit %d, %s)%s%s",
-			       n->portal, n->iface, res.status, lb_oi_exit_name(res.status),
+			       n->portal, n->iface, res.status, lb_openiscsi_exit_name(res.status),
 			       msg[0] ? ": " : "", msg);
 	} else {
-		r = lb_oi_parse_discovery(res.out, ret, ret_n);
+		r = lb_openiscsi_parse_discovery(res.out, ret, ret_n);
 		if (r < 0)
 			lb_err_set(err, -r, "iscsiadm discovery at %s: cannot parse its output",
 				   n->portal);
 	}
-	lb_oi_result_clear(&res);
+	lb_openiscsi_result_clear(&res);
 	return r;
 }
 
-int lb_oi_node_exists(const struct lb_oi_node *n, lb_err *err)
+int lb_openiscsi_node_exists(const struct lb_openiscsi_node *n, lb_err *err)
 {
-	static const int ok[] = {LB_OI_ERR_NO_OBJS_FOUND, -1};
+	static const int ok[] = {LB_OPENISCSI_ERR_NO_OBJS_FOUND, -1};
 	const char *none[] = {NULL};
 	int r = node_cmd(n, "node lookup", none, ok, NULL, err);
 
 	return r < 0 ? r : r == 0;
 }
 
-int lb_oi_node_update(const struct lb_oi_node *n, const char *key, const char *value,
-		      lb_err *err)
+int lb_openiscsi_node_update(const struct lb_openiscsi_node *n, const char *key, const char *value,
+			     lb_err *err)
 {
 	const char *extra[] = {"--op=update", "-n", key, "-v", value, NULL};
 
 	return node_cmd(n, "node update", extra, NULL, NULL, err);
 }
 
-int lb_oi_login(const struct lb_oi_node *n, lb_err *err)
+int lb_openiscsi_login(const struct lb_openiscsi_node *n, lb_err *err)
 {
-	static const int ok[] = {LB_OI_ERR_SESS_EXISTS, -1};
+	static const int ok[] = {LB_OPENISCSI_ERR_SESS_EXISTS, -1};
 	const char *extra[] = {"--login", NULL};
 
 	return node_cmd(n, "login", extra, ok, NULL, err);
 }
 
-int lb_oi_logout(const struct lb_oi_node *n, lb_err *err)
+int lb_openiscsi_logout(const struct lb_openiscsi_node *n, lb_err *err)
 {
-	static const int ok[] = {LB_OI_ERR_NO_OBJS_FOUND, -1};
+	static const int ok[] = {LB_OPENISCSI_ERR_NO_OBJS_FOUND, -1};
 	const char *extra[] = {"--logout", NULL};
 
 	return node_cmd(n, "logout", extra, ok, NULL, err);
 }
 
-int lb_oi_node_delete(const struct lb_oi_node *n, lb_err *err)
+int lb_openiscsi_node_delete(const struct lb_openiscsi_node *n, lb_err *err)
 {
-	static const int ok[] = {LB_OI_ERR_NO_OBJS_FOUND, -1};
+	static const int ok[] = {LB_OPENISCSI_ERR_NO_OBJS_FOUND, -1};
 	const char *extra[] = {"--op=delete", NULL};
 
 	return node_cmd(n, "node delete", extra, ok, NULL, err);
 }
 
-int lb_oi_node_file_set(const char *path, const char *const *keys, const char *const *values,
-			size_t n, lb_err *err)
+int lb_openiscsi_node_file_set(const char *path, const char *const *keys, const char *const *values,
+			       size_t n, lb_err *err)
 {
 	_cleanup_free_ char *in = NULL, *text = NULL, *tmp = NULL;
 	_cleanup_close_ int fd = -1, dfd = -1;
@@ -298,7 +298,7 @@ int lb_oi_node_file_set(const char *path, const char *const *keys, const char *c
 			len += (size_t)got;
 	in[len] = '\0';
 	close(TAKE_FD(fd));
-	r = lb_oi_record_set(in, keys, values, n, &text);
+	r = lb_openiscsi_record_set(in, keys, values, n, &text);
 	if (r < 0)
 		return lb_err_set(err, -r, "node record %s: a value is not one line", path);
 	if (asprintf(&tmp, "%.*s/.%s.lunbridge", (int)(slash - path), path, slash + 1) < 0) {

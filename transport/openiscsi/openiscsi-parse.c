@@ -8,7 +8,7 @@
 #include "cleanup.h"
 #include "openiscsi.h"
 
-static const char *const exit_names[LB_OI_ERR_MAX + 1] = {
+static const char *const exit_names[LB_OPENISCSI_ERR_MAX + 1] = {
 	"ISCSI_SUCCESS",
 	"ISCSI_ERR",
 	"ISCSI_ERR_SESS_NOT_FOUND",
@@ -44,31 +44,31 @@ static const char *const exit_names[LB_OI_ERR_MAX + 1] = {
 	"ISCSI_ERR_SESSION_NOT_CONNECTED",
 };
 
-const char *lb_oi_exit_name(int code)
+const char *lb_openiscsi_exit_name(int code)
 {
-	return code >= 0 && code <= LB_OI_ERR_MAX ? exit_names[code] : "unknown";
+	return code >= 0 && code <= LB_OPENISCSI_ERR_MAX ? exit_names[code] : "unknown";
 }
 
-int lb_oi_exit_errno(int code)
+int lb_openiscsi_exit_errno(int code)
 {
 	switch (code) {
-	case LB_OI_OK:
+	case LB_OPENISCSI_OK:
 		return 0;
-	case LB_OI_ERR_TRANS_TIMEOUT:
+	case LB_OPENISCSI_ERR_TRANS_TIMEOUT:
 	case 11: /* PDU_TIMEOUT */
 		return -ETIMEDOUT;
-	case LB_OI_ERR_LOGIN_AUTH_FAILED:
+	case LB_OPENISCSI_ERR_LOGIN_AUTH_FAILED:
 	case 13: /* ACCESS */
 		return -EACCES;
-	case LB_OI_ERR_NO_OBJS_FOUND:
+	case LB_OPENISCSI_ERR_NO_OBJS_FOUND:
 	case 2: /* SESS_NOT_FOUND */
 		return -ENOENT;
-	case LB_OI_ERR_TRANS_NOT_FOUND:
+	case LB_OPENISCSI_ERR_TRANS_NOT_FOUND:
 	case 23: /* HOST_NOT_FOUND */
 		return -ENODEV;
-	case LB_OI_ERR_SESS_EXISTS:
+	case LB_OPENISCSI_ERR_SESS_EXISTS:
 		return -EEXIST;
-	case LB_OI_ERR_ISCSID_NOTCONN:
+	case LB_OPENISCSI_ERR_ISCSID_NOTCONN:
 	case 18: /* ISCSID_COMM_ERR */
 		return -ECONNREFUSED;
 	case 7: /* INVAL */
@@ -104,7 +104,7 @@ static int parse_u16(const char *s, size_t len, uint16_t *ret)
 	return 0;
 }
 
-int lb_oi_parse_target(const char *line, struct lb_oi_target *ret)
+int lb_openiscsi_parse_target(const char *line, struct lb_openiscsi_target *ret)
 {
 	const char *p = line, *addr, *addr_end, *port, *comma, *space, *iqn, *end;
 	size_t len;
@@ -148,25 +148,25 @@ int lb_oi_parse_target(const char *line, struct lb_oi_target *ret)
 	return 0;
 }
 
-int lb_oi_parse_discovery(const char *text, struct lb_oi_target **ret, size_t *ret_n)
+int lb_openiscsi_parse_discovery(const char *text, struct lb_openiscsi_target **ret, size_t *ret_n)
 {
-	_cleanup_free_ struct lb_oi_target *v = NULL;
+	_cleanup_free_ struct lb_openiscsi_target *v = NULL;
 	size_t n = 0, cap = 0;
 
 	for (const char *p = text; *p;) {
 		size_t len = strcspn(p, "\n");
-		struct lb_oi_target t;
+		struct lb_openiscsi_target t;
 
 		/* iscsiadm's own messages start with its name; a record with
 		 * an address */
 		if (len && strncmp(p, "iscsiadm:", 9) != 0 &&
 		    (p[0] == '[' || (p[0] >= '0' && p[0] <= '9') || (p[0] >= 'a' && p[0] <= 'f') ||
 		     (p[0] >= 'A' && p[0] <= 'F'))) {
-			if (lb_oi_parse_target(p, &t) < 0)
+			if (lb_openiscsi_parse_target(p, &t) < 0)
 				return -EINVAL;
 			if (n == cap) {
 				size_t ncap = cap ? cap * 2 : 4;
-				struct lb_oi_target *nv = reallocarray(v, ncap, sizeof(*v));
+				struct lb_openiscsi_target *nv = reallocarray(v, ncap, sizeof(*v));
 
 				if (!nv)
 					return -ENOMEM;
@@ -184,7 +184,7 @@ int lb_oi_parse_discovery(const char *text, struct lb_oi_target **ret, size_t *r
 	return 0;
 }
 
-void lb_oi_last_message(const char *text, char *buf, size_t len)
+void lb_openiscsi_last_message(const char *text, char *buf, size_t len)
 {
 	const char *last = NULL;
 	size_t last_len = 0;
@@ -206,7 +206,7 @@ void lb_oi_last_message(const char *text, char *buf, size_t len)
 		snprintf(buf, len, "%.*s", (int)last_len, last);
 }
 
-int lb_oi_portal(const char *address, uint16_t port, char *buf, size_t len)
+int lb_openiscsi_portal(const char *address, uint16_t port, char *buf, size_t len)
 {
 	int n = strchr(address, ':') ? snprintf(buf, len, "[%s]:%u", address, port)
 				      : snprintf(buf, len, "%s:%u", address, port);
@@ -214,8 +214,8 @@ int lb_oi_portal(const char *address, uint16_t port, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-int lb_oi_node_path(const char *nodes_dir, const char *iqn, const char *address, uint16_t port,
-		    uint16_t tpgt, const char *iface, char *buf, size_t len)
+int lb_openiscsi_node_path(const char *nodes_dir, const char *iqn, const char *address,
+			   uint16_t port, uint16_t tpgt, const char *iface, char *buf, size_t len)
 {
 	int n;
 
@@ -224,8 +224,8 @@ int lb_oi_node_path(const char *nodes_dir, const char *iqn, const char *address,
 	    strchr(iface, '/') || strcmp(iqn, "..") == 0 || strcmp(iface, "..") == 0 ||
 	    iqn[0] == '.' || iface[0] == '.')
 		return -EINVAL;
-	n = snprintf(buf, len, "%s/%s/%s,%u,%u/%s", nodes_dir ? nodes_dir : LB_OI_NODES_DIR, iqn,
-		     address, port, tpgt, iface);
+	n = snprintf(buf, len, "%s/%s/%s,%u,%u/%s", nodes_dir ? nodes_dir : LB_OPENISCSI_NODES_DIR,
+		     iqn, address, port, tpgt, iface);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
@@ -241,8 +241,8 @@ static bool line_sets(const char *line, size_t len, const char *key)
 	return i < len && line[i] == '=';
 }
 
-int lb_oi_record_set(const char *in, const char *const *keys, const char *const *values,
-		     size_t n, char **ret)
+int lb_openiscsi_record_set(const char *in, const char *const *keys, const char *const *values,
+			    size_t n, char **ret)
 {
 	_cleanup_free_ char *out = NULL;
 	size_t cap = strlen(in) + 2, off = 0;

@@ -37,83 +37,83 @@ static bool exists(const char *name, const char *suffix)
 {
 	char path[256];
 
-	assert_int_equal(lb_rt_path(dir, name, suffix, path, sizeof(path)), 0);
+	assert_int_equal(lb_runtime_path(dir, name, suffix, path, sizeof(path)), 0);
 	return access(path, F_OK) == 0;
 }
 
 static void test_names(void **state)
 {
-	assert_int_equal(lb_rt_name_check("vm42-root", &err), 0);
-	assert_int_equal(lb_rt_name_check("a.b:c_d", &err), 0);
-	assert_int_equal(lb_rt_name_check("", &err), -EINVAL);
-	assert_int_equal(lb_rt_name_check(".hidden", &err), -EINVAL);
-	assert_int_equal(lb_rt_name_check("-x", &err), -EINVAL);
-	assert_int_equal(lb_rt_name_check("a/b", &err), -EINVAL);
+	assert_int_equal(lb_runtime_name_check("vm42-root", &err), 0);
+	assert_int_equal(lb_runtime_name_check("a.b:c_d", &err), 0);
+	assert_int_equal(lb_runtime_name_check("", &err), -EINVAL);
+	assert_int_equal(lb_runtime_name_check(".hidden", &err), -EINVAL);
+	assert_int_equal(lb_runtime_name_check("-x", &err), -EINVAL);
+	assert_int_equal(lb_runtime_name_check("a/b", &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "'/'"));
-	assert_int_equal(lb_rt_name_check("a b", &err), -EINVAL);
+	assert_int_equal(lb_runtime_name_check("a b", &err), -EINVAL);
 	assert_int_equal(
-		lb_rt_name_check("x123456789012345678901234567890123456789012345678901234567890123",
-				 &err),
+		lb_runtime_name_check(
+			"x123456789012345678901234567890123456789012345678901234567890123", &err),
 		0);
 	assert_int_equal(
-		lb_rt_name_check(
+		lb_runtime_name_check(
 			"x1234567890123456789012345678901234567890123456789012345678901234", &err),
-		-EINVAL);	/* NAME-partN is the partition link of volume NAME */
-	assert_int_equal(lb_rt_name_check("db-part1", &err), -EINVAL);
-	assert_int_equal(lb_rt_name_check("db-part12", &err), -EINVAL);
-	assert_int_equal(lb_rt_name_check("db-part", &err), 0);
-	assert_int_equal(lb_rt_name_check("db-part1x", &err), 0);
-	assert_int_equal(lb_rt_name_check("db-partition1", &err), 0);
+		-EINVAL); /* NAME-partN is the partition link of volume NAME */
+	assert_int_equal(lb_runtime_name_check("db-part1", &err), -EINVAL);
+	assert_int_equal(lb_runtime_name_check("db-part12", &err), -EINVAL);
+	assert_int_equal(lb_runtime_name_check("db-part", &err), 0);
+	assert_int_equal(lb_runtime_name_check("db-part1x", &err), 0);
+	assert_int_equal(lb_runtime_name_check("db-partition1", &err), 0);
 }
 
 static void test_lock_is_exclusive(void **state)
 {
-	struct lb_rt_lock a = {.fd = -1}, b = {.fd = -1};
+	struct lb_runtime_lock a = {.fd = -1}, b = {.fd = -1};
 	char want[64];
 	struct stat st;
 
-	assert_int_equal(lb_rt_lock(dir, "vol", &a, &err), 0);
+	assert_int_equal(lb_runtime_lock(dir, "vol", &a, &err), 0);
 	assert_int_equal(stat(dir, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0700);
 	assert_true(exists("vol", "lock"));
 	/* the same process, another open file description: refused */
-	assert_int_equal(lb_rt_lock(dir, "vol", &b, &err), -EEXIST);
+	assert_int_equal(lb_runtime_lock(dir, "vol", &b, &err), -EEXIST);
 	snprintf(want, sizeof(want), "volume 'vol' is already attached (pid %ld)", (long)getpid());
 	assert_string_equal(err.msg, want);
-	lb_rt_unlock(&a);
+	lb_runtime_unlock(&a);
 	assert_false(exists("vol", "lock"));
-	assert_int_equal(lb_rt_lock(dir, "vol", &b, &err), 0);
-	lb_rt_unlock(&b);
+	assert_int_equal(lb_runtime_lock(dir, "vol", &b, &err), 0);
+	lb_runtime_unlock(&b);
 }
 
 static void test_state_and_list(void **state)
 {
-	struct lb_rt_lock a = {.fd = -1}, b = {.fd = -1};
+	struct lb_runtime_lock a = {.fd = -1}, b = {.fd = -1};
 	char **names;
 	size_t n;
 	char *text;
 
-	assert_int_equal(lb_rt_lock(dir, "b-vol", &b, &err), 0);
-	assert_int_equal(lb_rt_lock(dir, "a-vol", &a, &err), 0);
-	assert_int_equal(lb_rt_write_state(&a, "{\"name\":\"a-vol\"}\n", &err), 0);
-	assert_int_equal(lb_rt_read_state(dir, "a-vol", &text, &err), 0);
+	assert_int_equal(lb_runtime_lock(dir, "b-vol", &b, &err), 0);
+	assert_int_equal(lb_runtime_lock(dir, "a-vol", &a, &err), 0);
+	assert_int_equal(lb_runtime_write_state(&a, "{\"name\":\"a-vol\"}\n", &err), 0);
+	assert_int_equal(lb_runtime_read_state(dir, "a-vol", &text, &err), 0);
 	assert_string_equal(text, "{\"name\":\"a-vol\"}\n");
 	free(text);
-	assert_int_equal(lb_rt_read_state(dir, "nope", &text, &err), -ENOENT);
-	assert_int_equal(lb_rt_read_state_file(dir, "nope", &text, &err), -ENOENT);
-	assert_true(lb_rt_live(dir, "a-vol"));
-	assert_false(lb_rt_live(dir, "nope"));
-	assert_int_equal(lb_rt_list(dir, &names, &n, &err), 0);
+	assert_int_equal(lb_runtime_read_state(dir, "nope", &text, &err), -ENOENT);
+	assert_int_equal(lb_runtime_read_state_file(dir, "nope", &text, &err), -ENOENT);
+	assert_true(lb_runtime_live(dir, "a-vol"));
+	assert_false(lb_runtime_live(dir, "nope"));
+	assert_int_equal(lb_runtime_list(dir, &names, &n, &err), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(names[0], "a-vol"); /* sorted */
 	assert_string_equal(names[1], "b-vol");
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
-	lb_rt_unlock(&a);
+	lb_runtime_unlock(&a);
 	assert_false(exists("a-vol", "json"));
-	lb_rt_unlock(&b);
-	assert_int_equal(lb_rt_list(dir, &names, &n, &err), 0);
+	lb_runtime_unlock(&b);
+	assert_int_equal(lb_runtime_list(dir, &names, &n, &err), 0);
 	assert_int_equal(n, 0);
 	free(names);
 }
@@ -121,7 +121,7 @@ static void test_state_and_list(void **state)
 /* What a SIGKILLed bridge leaves: its files, but no lock held. */
 static void test_stale_files_ignored_and_replaced(void **state)
 {
-	struct lb_rt_lock a = {.fd = -1};
+	struct lb_runtime_lock a = {.fd = -1};
 	char **names;
 	size_t n;
 	pid_t pid;
@@ -130,22 +130,22 @@ static void test_stale_files_ignored_and_replaced(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		struct lb_rt_lock l = {.fd = -1};
+		struct lb_runtime_lock l = {.fd = -1};
 
-		if (lb_rt_lock(dir, "dead", &l, NULL) < 0 ||
-		    lb_rt_write_state(&l, "{}\n", NULL) < 0)
+		if (lb_runtime_lock(dir, "dead", &l, NULL) < 0 ||
+		    lb_runtime_write_state(&l, "{}\n", NULL) < 0)
 			_exit(1);
 		_exit(0); /* no unlock: the files stay */
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_int_equal(status, 0);
 	assert_true(exists("dead", "json"));
-	assert_int_equal(lb_rt_list(dir, &names, &n, &err), 0);
+	assert_int_equal(lb_runtime_list(dir, &names, &n, &err), 0);
 	assert_int_equal(n, 0);
 	free(names);
 	/* the udev helper still sees what the dead bridge served */
-	assert_false(lb_rt_live(dir, "dead"));
-	assert_int_equal(lb_rt_list_states(dir, &names, &n, &err), 0);
+	assert_false(lb_runtime_live(dir, "dead"));
+	assert_int_equal(lb_runtime_list_states(dir, &names, &n, &err), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(names[0], "dead");
 	free(names[0]);
@@ -153,33 +153,33 @@ static void test_stale_files_ignored_and_replaced(void **state)
 	{
 		char *text;
 
-		assert_int_equal(lb_rt_read_state(dir, "dead", &text, &err), -ENOENT);
-		assert_int_equal(lb_rt_read_state_file(dir, "dead", &text, &err), 0);
+		assert_int_equal(lb_runtime_read_state(dir, "dead", &text, &err), -ENOENT);
+		assert_int_equal(lb_runtime_read_state_file(dir, "dead", &text, &err), 0);
 		assert_string_equal(text, "{}\n");
 		free(text);
 	}
-	assert_int_equal(lb_rt_wait_released(dir, "dead", 1000), 0);
-	assert_int_equal(lb_rt_lock(dir, "dead", &a, &err), 0);
+	assert_int_equal(lb_runtime_wait_released(dir, "dead", 1000), 0);
+	assert_int_equal(lb_runtime_lock(dir, "dead", &a, &err), 0);
 	assert_string_equal(a.stale, "{}\n");
 	assert_false(exists("dead", "json")); /* set aside, not listed */
 	assert_true(exists("dead", "stale"));
 	/* a successor that fails before writing its own state puts it back */
-	lb_rt_unlock(&a);
+	lb_runtime_unlock(&a);
 	assert_true(exists("dead", "json"));
 	assert_false(exists("dead", "stale"));
 	/* one that writes its own replaces it for good */
-	assert_int_equal(lb_rt_lock(dir, "dead", &a, &err), 0);
+	assert_int_equal(lb_runtime_lock(dir, "dead", &a, &err), 0);
 	assert_string_equal(a.stale, "{}\n");
-	assert_int_equal(lb_rt_write_state(&a, "{\"name\":\"dead\"}\n", &err), 0);
+	assert_int_equal(lb_runtime_write_state(&a, "{\"name\":\"dead\"}\n", &err), 0);
 	assert_false(exists("dead", "stale"));
-	lb_rt_unlock(&a);
+	lb_runtime_unlock(&a);
 	assert_false(exists("dead", "json"));
 	assert_false(exists("dead", "stale"));
 }
 
 static void test_wait_released_times_out(void **state)
 {
-	struct lb_rt_lock a = {.fd = -1};
+	struct lb_runtime_lock a = {.fd = -1};
 	pid_t pid;
 	int p[2], status;
 	char c;
@@ -188,22 +188,22 @@ static void test_wait_released_times_out(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) { /* another process holds the lock for a while */
-		struct lb_rt_lock l = {.fd = -1};
+		struct lb_runtime_lock l = {.fd = -1};
 
-		if (lb_rt_lock(dir, "busy", &l, NULL) < 0)
+		if (lb_runtime_lock(dir, "busy", &l, NULL) < 0)
 			_exit(1);
 		(void)write(p[1], "x", 1);
 		sleep(3);
-		lb_rt_unlock(&l);
+		lb_runtime_unlock(&l);
 		_exit(0);
 	}
 	close(p[1]);
 	assert_int_equal(read(p[0], &c, 1), 1);
-	assert_int_equal(lb_rt_wait_released(dir, "busy", 200), -ETIMEDOUT);
-	assert_int_equal(lb_rt_lock(dir, "busy", &a, &err), -EEXIST);
-	assert_int_equal(lb_rt_wait_released(dir, "busy", 10000), 0);
+	assert_int_equal(lb_runtime_wait_released(dir, "busy", 200), -ETIMEDOUT);
+	assert_int_equal(lb_runtime_lock(dir, "busy", &a, &err), -EEXIST);
+	assert_int_equal(lb_runtime_wait_released(dir, "busy", 10000), 0);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_int_equal(lb_rt_wait_released(dir, "gone", 100), -ENOENT);
+	assert_int_equal(lb_runtime_wait_released(dir, "gone", 100), -ENOENT);
 	close(p[0]);
 }
 

@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *keys[] = {"node.session.auth.password"};
 	const char *values[] = {"fuzz-secret"};
-	struct lb_oi_target *t = NULL;
+	struct lb_openiscsi_target *t = NULL;
 	char *text = malloc(size + 1), *out = NULL, msg[64];
 	size_t n = 0;
 
@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = '\0';
-	if (lb_oi_parse_discovery(text, &t, &n) == 0) {
+	if (lb_openiscsi_parse_discovery(text, &t, &n) == 0) {
 		for (size_t i = 0; i < n; i++)
 			if (!t[i].address[0] || !t[i].iqn[0] ||
 			    strlen(t[i].address) >= sizeof(t[i].address) ||
@@ -32,10 +32,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 		free(t);
 	}
-	lb_oi_last_message(text, msg, sizeof(msg));
+	lb_openiscsi_last_message(text, msg, sizeof(msg));
 	if (strlen(msg) >= sizeof(msg))
 		abort();
-	if (lb_oi_record_set(text, keys, values, 1, &out) == 0) {
+	if (lb_openiscsi_record_set(text, keys, values, 1, &out) == 0) {
 		static const char want[] = "node.session.auth.password = fuzz-secret";
 		size_t lines = 0;
 

@@ -50,9 +50,9 @@ static struct nla_policy sock_policy[NBD_SOCK_MAX + 1] = {
 	[NBD_SOCK_FD] = {.type = NLA_U32},
 };
 
-static struct lb_nbd_nl_config good_config(void)
+static struct lb_nbd_netlink_config good_config(void)
 {
-	return (struct lb_nbd_nl_config){
+	return (struct lb_nbd_netlink_config){
 		.index = -1,
 		.size_bytes = UINT64_C(1) << 30,
 		.block_size = 4096,
@@ -105,11 +105,11 @@ static void assert_sockets(struct nlattr *list, const int *want, unsigned n)
 
 static void test_connect_attributes(void **state)
 {
-	struct lb_nbd_nl_config c = good_config();
+	struct lb_nbd_netlink_config c = good_config();
 	struct nlattr *tb[NBD_ATTR_MAX + 1];
 	struct nl_msg *msg = nlmsg_alloc();
 
-	assert_int_equal(lb_nbd_nl_build_connect(msg, FAMILY, &c, NULL), 0);
+	assert_int_equal(lb_nbd_netlink_build_connect(msg, FAMILY, &c, NULL), 0);
 	assert_int_equal(parse(msg, tb), NBD_CMD_CONNECT);
 	assert_null(tb[NBD_ATTR_INDEX]);
 	assert_int_equal(nla_get_u64(tb[NBD_ATTR_SIZE_BYTES]), UINT64_C(1) << 30);
@@ -127,11 +127,11 @@ static void test_connect_attributes(void **state)
 
 static void test_connect_sockets_in_order(void **state)
 {
-	struct lb_nbd_nl_config c = good_config();
+	struct lb_nbd_netlink_config c = good_config();
 	struct nlattr *tb[NBD_ATTR_MAX + 1];
 	struct nl_msg *msg = nlmsg_alloc();
 
-	assert_int_equal(lb_nbd_nl_build_connect(msg, FAMILY, &c, NULL), 0);
+	assert_int_equal(lb_nbd_netlink_build_connect(msg, FAMILY, &c, NULL), 0);
 	parse(msg, tb);
 	assert_sockets(tb[NBD_ATTR_SOCKETS], three_fds, 3);
 	nlmsg_free(msg);
@@ -139,13 +139,13 @@ static void test_connect_sockets_in_order(void **state)
 
 static void test_connect_one_socket_needs_no_multi_conn(void **state)
 {
-	struct lb_nbd_nl_config c = good_config();
+	struct lb_nbd_netlink_config c = good_config();
 	struct nlattr *tb[NBD_ATTR_MAX + 1];
 	struct nl_msg *msg = nlmsg_alloc();
 
 	c.nfds = 1;
 	c.server_flags = NBD_FLAG_HAS_FLAGS;
-	assert_int_equal(lb_nbd_nl_build_connect(msg, FAMILY, &c, NULL), 0);
+	assert_int_equal(lb_nbd_netlink_build_connect(msg, FAMILY, &c, NULL), 0);
 	parse(msg, tb);
 	assert_sockets(tb[NBD_ATTR_SOCKETS], three_fds, 1);
 	nlmsg_free(msg);
@@ -153,12 +153,12 @@ static void test_connect_one_socket_needs_no_multi_conn(void **state)
 
 static void test_connect_index_present_when_chosen(void **state)
 {
-	struct lb_nbd_nl_config c = good_config();
+	struct lb_nbd_netlink_config c = good_config();
 	struct nlattr *tb[NBD_ATTR_MAX + 1];
 	struct nl_msg *msg = nlmsg_alloc();
 
 	c.index = 0;
-	assert_int_equal(lb_nbd_nl_build_connect(msg, FAMILY, &c, NULL), 0);
+	assert_int_equal(lb_nbd_netlink_build_connect(msg, FAMILY, &c, NULL), 0);
 	parse(msg, tb);
 	assert_non_null(tb[NBD_ATTR_INDEX]);
 	assert_int_equal(nla_get_u32(tb[NBD_ATTR_INDEX]), 0);
@@ -166,7 +166,7 @@ static void test_connect_index_present_when_chosen(void **state)
 
 	msg = nlmsg_alloc();
 	c.index = 5;
-	assert_int_equal(lb_nbd_nl_build_connect(msg, FAMILY, &c, NULL), 0);
+	assert_int_equal(lb_nbd_netlink_build_connect(msg, FAMILY, &c, NULL), 0);
 	parse(msg, tb);
 	assert_int_equal(nla_get_u32(tb[NBD_ATTR_INDEX]), 5);
 	nlmsg_free(msg);
@@ -174,12 +174,12 @@ static void test_connect_index_present_when_chosen(void **state)
 
 static void test_connect_without_backend_id(void **state)
 {
-	struct lb_nbd_nl_config c = good_config();
+	struct lb_nbd_netlink_config c = good_config();
 	struct nlattr *tb[NBD_ATTR_MAX + 1];
 	struct nl_msg *msg = nlmsg_alloc();
 
 	c.backend_id = NULL;
-	assert_int_equal(lb_nbd_nl_build_connect(msg, FAMILY, &c, NULL), 0);
+	assert_int_equal(lb_nbd_netlink_build_connect(msg, FAMILY, &c, NULL), 0);
 	parse(msg, tb);
 	assert_null(tb[NBD_ATTR_BACKEND_IDENTIFIER]);
 	nlmsg_free(msg);
@@ -187,51 +187,51 @@ static void test_connect_without_backend_id(void **state)
 
 static void test_connect_max_sockets_fit(void **state)
 {
-	int fds[LB_NBD_NL_MAX_SOCKETS];
-	struct lb_nbd_nl_config c = good_config();
+	int fds[LB_NBD_NETLINK_MAX_SOCKETS];
+	struct lb_nbd_netlink_config c = good_config();
 	struct nlattr *tb[NBD_ATTR_MAX + 1];
 	struct nl_msg *msg = nlmsg_alloc_size(8192);
 
-	for (unsigned i = 0; i < LB_NBD_NL_MAX_SOCKETS; i++)
+	for (unsigned i = 0; i < LB_NBD_NETLINK_MAX_SOCKETS; i++)
 		fds[i] = (int)(1000 + i);
 	c.fds = fds;
-	c.nfds = LB_NBD_NL_MAX_SOCKETS;
-	assert_int_equal(lb_nbd_nl_build_connect(msg, FAMILY, &c, NULL), 0);
+	c.nfds = LB_NBD_NETLINK_MAX_SOCKETS;
+	assert_int_equal(lb_nbd_netlink_build_connect(msg, FAMILY, &c, NULL), 0);
 	parse(msg, tb);
-	assert_sockets(tb[NBD_ATTR_SOCKETS], fds, LB_NBD_NL_MAX_SOCKETS);
+	assert_sockets(tb[NBD_ATTR_SOCKETS], fds, LB_NBD_NETLINK_MAX_SOCKETS);
 	nlmsg_free(msg);
 }
 
 static void test_connect_too_small_message(void **state)
 {
-	struct lb_nbd_nl_config c = good_config();
+	struct lb_nbd_netlink_config c = good_config();
 	struct nl_msg *msg = nlmsg_alloc_size(64);
 	lb_err err;
 
-	assert_int_equal(lb_nbd_nl_build_connect(msg, FAMILY, &c, &err), -EMSGSIZE);
+	assert_int_equal(lb_nbd_netlink_build_connect(msg, FAMILY, &c, &err), -EMSGSIZE);
 	assert_string_equal(err.msg, "the NBD CONNECT message with 3 sockets does not fit");
 	nlmsg_free(msg);
 }
 
 /* c is refused with exactly `sentence`, and nothing is written to msg. */
-static void assert_refused(const struct lb_nbd_nl_config *c, const char *sentence)
+static void assert_refused(const struct lb_nbd_netlink_config *c, const char *sentence)
 {
 	struct nl_msg *msg = nlmsg_alloc();
 	lb_err err = {{0}};
 
-	assert_int_equal(lb_nbd_nl_build_connect(msg, FAMILY, c, &err), -EINVAL);
+	assert_int_equal(lb_nbd_netlink_build_connect(msg, FAMILY, c, &err), -EINVAL);
 	assert_string_equal(err.msg, sentence);
 	assert_int_equal(nlmsg_hdr(msg)->nlmsg_len, NLMSG_HDRLEN);
 	nlmsg_free(msg);
 
 	err.msg[0] = '\0';
-	assert_int_equal(lb_nbd_nl_check_config(c, &err), -EINVAL);
+	assert_int_equal(lb_nbd_netlink_check_config(c, &err), -EINVAL);
 	assert_string_equal(err.msg, sentence);
 }
 
 static void test_refuse_zero_size(void **state)
 {
-	struct lb_nbd_nl_config c = good_config();
+	struct lb_nbd_netlink_config c = good_config();
 
 	c.size_bytes = 0;
 	assert_refused(&c, "the device size is zero");
@@ -239,7 +239,7 @@ static void test_refuse_zero_size(void **state)
 
 static void test_refuse_size_not_block_multiple(void **state)
 {
-	struct lb_nbd_nl_config c = good_config();
+	struct lb_nbd_netlink_config c = good_config();
 
 	c.size_bytes = 4096 * 10 + 512;
 	assert_refused(&c, "device size 41472 is not a multiple of the block size 4096");
@@ -247,7 +247,7 @@ static void test_refuse_size_not_block_multiple(void **state)
 
 static void test_refuse_huge_size(void **state)
 {
-	struct lb_nbd_nl_config c = good_config();
+	struct lb_nbd_netlink_config c = good_config();
 
 	c.size_bytes = UINT64_MAX - 4095;
 	assert_refused(&c, "device size 18446744073709547520 is more than the kernel can address");
@@ -255,7 +255,7 @@ static void test_refuse_huge_size(void **state)
 
 static void test_refuse_block_not_power_of_two(void **state)
 {
-	struct lb_nbd_nl_config c = good_config();
+	struct lb_nbd_netlink_config c = good_config();
 
 	c.block_size = 3072;
 	c.size_bytes = 3072 * 100;
@@ -264,7 +264,7 @@ static void test_refuse_block_not_power_of_two(void **state)
 
 static void test_refuse_block_too_small(void **state)
 {
-	struct lb_nbd_nl_config c = good_config();
+	struct lb_nbd_netlink_config c = good_config();
 
 	c.block_size = 256;
 	assert_refused(&c, "block size 256 is not a power of two from 512 to 4096 bytes");
@@ -272,7 +272,7 @@ static void test_refuse_block_too_small(void **state)
 
 static void test_refuse_block_too_big(void **state)
 {
-	struct lb_nbd_nl_config c = good_config();
+	struct lb_nbd_netlink_config c = good_config();
 
 	c.block_size = 8192;
 	assert_refused(&c, "block size 8192 is not a power of two from 512 to 4096 bytes");
@@ -280,7 +280,7 @@ static void test_refuse_block_too_big(void **state)
 
 static void test_refuse_block_zero(void **state)
 {
-	struct lb_nbd_nl_config c = good_config();
+	struct lb_nbd_netlink_config c = good_config();
 
 	c.block_size = 0;
 	assert_refused(&c, "block size 0 is not a power of two from 512 to 4096 bytes");
@@ -288,7 +288,7 @@ static void test_refuse_block_zero(void **state)
 
 static void test_refuse_no_sockets(void **state)
 {
-	struct lb_nbd_nl_config c = good_config();
+	struct lb_nbd_netlink_config c = good_config();
 
 	c.nfds = 0;
 	assert_refused(&c, "an NBD device needs at least one socket");
@@ -300,7 +300,7 @@ static void test_refuse_no_sockets(void **state)
 static void test_refuse_negative_fd(void **state)
 {
 	const int fds[] = {7, -1};
-	struct lb_nbd_nl_config c = good_config();
+	struct lb_nbd_netlink_config c = good_config();
 
 	c.fds = fds;
 	c.nfds = 2;
@@ -309,15 +309,15 @@ static void test_refuse_negative_fd(void **state)
 
 static void test_refuse_too_many_sockets(void **state)
 {
-	struct lb_nbd_nl_config c = good_config();
+	struct lb_nbd_netlink_config c = good_config();
 
-	c.nfds = LB_NBD_NL_MAX_SOCKETS + 1;
+	c.nfds = LB_NBD_NETLINK_MAX_SOCKETS + 1;
 	assert_refused(&c, "257 sockets are more than the 256 lunbridge hands over");
 }
 
 static void test_refuse_many_sockets_without_multi_conn(void **state)
 {
-	struct lb_nbd_nl_config c = good_config();
+	struct lb_nbd_netlink_config c = good_config();
 
 	c.server_flags &= ~(uint64_t)NBD_FLAG_CAN_MULTI_CONN;
 	assert_refused(&c, "3 sockets need NBD_FLAG_CAN_MULTI_CONN in the server flags");
@@ -325,21 +325,21 @@ static void test_refuse_many_sockets_without_multi_conn(void **state)
 
 static void test_refuse_long_backend_id(void **state)
 {
-	char id[LB_NBD_NL_MAX_BACKEND_ID + 2];
-	struct lb_nbd_nl_config c = good_config();
+	char id[LB_NBD_NETLINK_MAX_BACKEND_ID + 2];
+	struct lb_nbd_netlink_config c = good_config();
 
 	memset(id, 'x', sizeof(id) - 1);
 	id[sizeof(id) - 1] = '\0';
 	c.backend_id = id;
 	assert_refused(&c, "a backend identifier of 256 bytes is too long (at most 255)");
 
-	id[LB_NBD_NL_MAX_BACKEND_ID] = '\0'; /* 255 bytes: fine */
-	assert_int_equal(lb_nbd_nl_check_config(&c, NULL), 0);
+	id[LB_NBD_NETLINK_MAX_BACKEND_ID] = '\0'; /* 255 bytes: fine */
+	assert_int_equal(lb_nbd_netlink_check_config(&c, NULL), 0);
 }
 
 static void test_refuse_empty_backend_id(void **state)
 {
-	struct lb_nbd_nl_config c = good_config();
+	struct lb_nbd_netlink_config c = good_config();
 
 	c.backend_id = "";
 	assert_refused(&c, "the backend identifier is empty");
@@ -347,7 +347,7 @@ static void test_refuse_empty_backend_id(void **state)
 
 static void test_refuse_bad_index(void **state)
 {
-	struct lb_nbd_nl_config c = good_config();
+	struct lb_nbd_netlink_config c = good_config();
 
 	c.index = -2;
 	assert_refused(&c, "device index -2 is not valid (-1 picks a free one)");
@@ -355,7 +355,7 @@ static void test_refuse_bad_index(void **state)
 
 static void test_refuse_wide_server_flags(void **state)
 {
-	struct lb_nbd_nl_config c = good_config();
+	struct lb_nbd_netlink_config c = good_config();
 
 	c.server_flags |= UINT64_C(1) << 16;
 	assert_refused(&c, "server flags 0x1012d do not fit the 16 NBD transmission flag bits");
@@ -363,21 +363,21 @@ static void test_refuse_wide_server_flags(void **state)
 
 static void test_refuse_long_timeout(void **state)
 {
-	struct lb_nbd_nl_config c = good_config();
+	struct lb_nbd_netlink_config c = good_config();
 
-	c.timeout_s = LB_NBD_NL_MAX_TIMEOUT + 1;
+	c.timeout_s = LB_NBD_NETLINK_MAX_TIMEOUT + 1;
 	assert_refused(&c, "an I/O timeout of 4294968 s is too long (at most 4294967 s)");
 }
 
 static void test_refuse_bad_family(void **state)
 {
-	struct lb_nbd_nl_config c = good_config();
+	struct lb_nbd_netlink_config c = good_config();
 	struct nl_msg *msg = nlmsg_alloc();
 	lb_err err;
 
-	assert_int_equal(lb_nbd_nl_build_connect(msg, 0, &c, &err), -EINVAL);
+	assert_int_equal(lb_nbd_netlink_build_connect(msg, 0, &c, &err), -EINVAL);
 	assert_string_equal(err.msg, "generic netlink family id 0 is not valid");
-	assert_int_equal(lb_nbd_nl_build_disconnect(msg, -12, 1, &err), -EINVAL);
+	assert_int_equal(lb_nbd_netlink_build_disconnect(msg, -12, 1, &err), -EINVAL);
 	assert_string_equal(err.msg, "generic netlink family id -12 is not valid");
 	nlmsg_free(msg);
 }
@@ -387,7 +387,7 @@ static void test_disconnect_message(void **state)
 	struct nlattr *tb[NBD_ATTR_MAX + 1];
 	struct nl_msg *msg = nlmsg_alloc();
 
-	assert_int_equal(lb_nbd_nl_build_disconnect(msg, FAMILY, 3, NULL), 0);
+	assert_int_equal(lb_nbd_netlink_build_disconnect(msg, FAMILY, 3, NULL), 0);
 	assert_int_equal(parse(msg, tb), NBD_CMD_DISCONNECT);
 	assert_non_null(tb[NBD_ATTR_INDEX]);
 	assert_int_equal(nla_get_u32(tb[NBD_ATTR_INDEX]), 3);
@@ -401,7 +401,7 @@ static void test_disconnect_refuses_bad_index(void **state)
 	struct nl_msg *msg = nlmsg_alloc();
 	lb_err err;
 
-	assert_int_equal(lb_nbd_nl_build_disconnect(msg, FAMILY, UINT32_MAX, &err), -EINVAL);
+	assert_int_equal(lb_nbd_netlink_build_disconnect(msg, FAMILY, UINT32_MAX, &err), -EINVAL);
 	assert_string_equal(err.msg, "device index 4294967295 is not valid");
 	nlmsg_free(msg);
 }
@@ -413,7 +413,8 @@ static void test_reconfigure_message(void **state)
 	struct nl_msg *msg = nlmsg_alloc();
 
 	assert_int_equal(
-		lb_nbd_nl_build_reconfigure(msg, FAMILY, 4, "lunbridge:vol1", fds, 2, NULL), 0);
+		lb_nbd_netlink_build_reconfigure(msg, FAMILY, 4, "lunbridge:vol1", fds, 2, NULL),
+		0);
 	assert_int_equal(parse(msg, tb), NBD_CMD_RECONFIGURE);
 	assert_int_equal(nla_get_u32(tb[NBD_ATTR_INDEX]), 4);
 	assert_string_equal(nla_get_string(tb[NBD_ATTR_BACKEND_IDENTIFIER]), "lunbridge:vol1");
@@ -429,7 +430,7 @@ static void test_reconfigure_without_backend_id(void **state)
 	struct nlattr *tb[NBD_ATTR_MAX + 1];
 	struct nl_msg *msg = nlmsg_alloc();
 
-	assert_int_equal(lb_nbd_nl_build_reconfigure(msg, FAMILY, 4, NULL, fds, 1, NULL), 0);
+	assert_int_equal(lb_nbd_netlink_build_reconfigure(msg, FAMILY, 4, NULL, fds, 1, NULL), 0);
 	parse(msg, tb);
 	assert_null(tb[NBD_ATTR_BACKEND_IDENTIFIER]);
 	assert_sockets(tb[NBD_ATTR_SOCKETS], fds, 1);
@@ -441,7 +442,8 @@ static void test_reconfigure_refuses_no_sockets(void **state)
 	struct nl_msg *msg = nlmsg_alloc();
 	lb_err err;
 
-	assert_int_equal(lb_nbd_nl_build_reconfigure(msg, FAMILY, 4, "x", NULL, 0, &err), -EINVAL);
+	assert_int_equal(lb_nbd_netlink_build_reconfigure(msg, FAMILY, 4, "x", NULL, 0, &err),
+			 -EINVAL);
 	assert_string_equal(err.msg, "an NBD device needs at least one socket");
 	assert_int_equal(nlmsg_hdr(msg)->nlmsg_len, NLMSG_HDRLEN);
 	nlmsg_free(msg);
@@ -462,7 +464,7 @@ static void test_reply_gives_index(void **state)
 	uint32_t index = 99;
 
 	assert_int_equal(nla_put_u32(msg, NBD_ATTR_INDEX, 7), 0);
-	assert_int_equal(lb_nbd_nl_parse_connect_reply(nlmsg_hdr(msg), &index, NULL), 0);
+	assert_int_equal(lb_nbd_netlink_parse_connect_reply(nlmsg_hdr(msg), &index, NULL), 0);
 	assert_int_equal(index, 7);
 	nlmsg_free(msg);
 }
@@ -474,7 +476,7 @@ static void test_reply_without_index(void **state)
 	lb_err err;
 
 	assert_int_equal(nla_put_u64(msg, NBD_ATTR_SIZE_BYTES, 4096), 0);
-	assert_int_equal(lb_nbd_nl_parse_connect_reply(nlmsg_hdr(msg), &index, &err), -EPROTO);
+	assert_int_equal(lb_nbd_netlink_parse_connect_reply(nlmsg_hdr(msg), &index, &err), -EPROTO);
 	assert_string_equal(err.msg, "the kernel's CONNECT reply names no device index");
 	assert_int_equal(index, 99);
 	nlmsg_free(msg);
@@ -488,7 +490,7 @@ static void test_reply_short_index(void **state)
 	lb_err err;
 
 	assert_int_equal(nla_put(msg, NBD_ATTR_INDEX, sizeof(half), &half), 0);
-	assert_int_equal(lb_nbd_nl_parse_connect_reply(nlmsg_hdr(msg), &index, &err), -EPROTO);
+	assert_int_equal(lb_nbd_netlink_parse_connect_reply(nlmsg_hdr(msg), &index, &err), -EPROTO);
 	assert_non_null(strstr(err.msg, "the kernel's CONNECT reply is malformed: "));
 	assert_int_equal(index, 99);
 	nlmsg_free(msg);
@@ -501,7 +503,7 @@ static void test_reply_other_command(void **state)
 	lb_err err;
 
 	assert_int_equal(nla_put_u32(msg, NBD_ATTR_INDEX, 7), 0);
-	assert_int_equal(lb_nbd_nl_parse_connect_reply(nlmsg_hdr(msg), &index, &err), -EPROTO);
+	assert_int_equal(lb_nbd_netlink_parse_connect_reply(nlmsg_hdr(msg), &index, &err), -EPROTO);
 	assert_string_equal(err.msg, "the kernel answered CONNECT with command 5");
 	assert_int_equal(index, 99);
 	nlmsg_free(msg);
@@ -514,12 +516,12 @@ static void test_reply_without_genl_header(void **state)
 	lb_err err;
 
 	assert_non_null(nlmsg_put(msg, 0, 1, FAMILY, 0, 0));
-	assert_int_equal(lb_nbd_nl_parse_connect_reply(nlmsg_hdr(msg), &index, &err), -EPROTO);
+	assert_int_equal(lb_nbd_netlink_parse_connect_reply(nlmsg_hdr(msg), &index, &err), -EPROTO);
 	assert_string_equal(err.msg, "the kernel's CONNECT reply is shorter than its header");
 	nlmsg_free(msg);
 }
 
-/* lb_nbd_nl_transact against the kernel's own "nlctrl" family, which every
+/* lb_nbd_netlink_transact against the kernel's own "nlctrl" family, which every
  * kernel has: the ACK and error paths without NBD. */
 static struct nl_sock *genl_socket(int *ret_ctrl)
 {
@@ -534,7 +536,7 @@ static struct nl_sock *genl_socket(int *ret_ctrl)
 
 static void test_transact_reports_kernel_error(void **state)
 {
-	struct lb_nbd_nl_answer a = {.kernel_error = 1};
+	struct lb_nbd_netlink_answer a = {.kernel_error = 1};
 	struct nl_msg *msg = nlmsg_alloc();
 	lb_err err = {{0}};
 	int ctrl;
@@ -542,8 +544,8 @@ static void test_transact_reports_kernel_error(void **state)
 
 	/* nlctrl has no command 2 (NBD_CMD_DISCONNECT's number): the
 	 * kernel's error ACK must come back as its errno */
-	assert_int_equal(lb_nbd_nl_build_disconnect(msg, ctrl, 0, NULL), 0);
-	assert_int_equal(lb_nbd_nl_transact(sk, msg, &a, &err), 0);
+	assert_int_equal(lb_nbd_netlink_build_disconnect(msg, ctrl, 0, NULL), 0);
+	assert_int_equal(lb_nbd_netlink_transact(sk, msg, &a, &err), 0);
 	assert_int_equal(a.kernel_error, -EOPNOTSUPP);
 	assert_false(a.has_index);
 	assert_string_equal(err.msg, "");
@@ -553,7 +555,7 @@ static void test_transact_reports_kernel_error(void **state)
 
 static void test_transact_waits_for_ack_after_reply(void **state)
 {
-	struct lb_nbd_nl_answer a = {.kernel_error = 1};
+	struct lb_nbd_netlink_answer a = {.kernel_error = 1};
 	struct nl_msg *msg = nlmsg_alloc();
 	int ctrl;
 	struct nl_sock *sk = genl_socket(&ctrl);
@@ -562,7 +564,7 @@ static void test_transact_waits_for_ack_after_reply(void **state)
 	assert_non_null(
 		genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, ctrl, 0, 0, CTRL_CMD_GETFAMILY, 1));
 	assert_int_equal(nla_put_string(msg, CTRL_ATTR_FAMILY_NAME, "nlctrl"), 0);
-	assert_int_equal(lb_nbd_nl_transact(sk, msg, &a, NULL), 0);
+	assert_int_equal(lb_nbd_netlink_transact(sk, msg, &a, NULL), 0);
 	assert_int_equal(a.kernel_error, 0);
 	assert_int_equal(a.reply_error, 0);
 	assert_false(a.has_index);
@@ -572,13 +574,13 @@ static void test_transact_waits_for_ack_after_reply(void **state)
 
 static void test_transact_refuses_non_genl_message(void **state)
 {
-	struct lb_nbd_nl_answer a = {.kernel_error = 1};
+	struct lb_nbd_netlink_answer a = {.kernel_error = 1};
 	struct nl_msg *msg = nlmsg_alloc();
 	int ctrl;
 	struct nl_sock *sk = genl_socket(&ctrl);
 	lb_err err;
 
-	assert_int_equal(lb_nbd_nl_transact(sk, msg, &a, &err), -EINVAL);
+	assert_int_equal(lb_nbd_netlink_transact(sk, msg, &a, &err), -EINVAL);
 	assert_string_equal(err.msg, "not a generic netlink message");
 	assert_int_equal(a.kernel_error, 1);
 	nlmsg_free(msg);
@@ -595,7 +597,7 @@ static int kernel_has_nbd(void)
 
 static void test_connect_without_kernel_nbd(void **state)
 {
-	struct lb_nbd_nl_config c = good_config();
+	struct lb_nbd_netlink_config c = good_config();
 	uint32_t index = 99;
 	lb_err err = {{0}};
 	int sv[2];
@@ -607,7 +609,7 @@ static void test_connect_without_kernel_nbd(void **state)
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 	c.fds = &sv[0];
 	c.nfds = 1;
-	assert_int_equal(lb_nbd_nl_connect(&c, &index, &err), -ENODEV);
+	assert_int_equal(lb_nbd_netlink_connect(&c, &index, &err), -ENODEV);
 	assert_string_equal(err.msg, no_nbd);
 	assert_int_equal(index, 99);
 	close(sv[0]);
@@ -620,21 +622,21 @@ static void test_disconnect_without_kernel_nbd(void **state)
 
 	if (kernel_has_nbd())
 		skip();
-	assert_int_equal(lb_nbd_nl_disconnect(0, &err), -ENODEV);
+	assert_int_equal(lb_nbd_netlink_disconnect(0, &err), -ENODEV);
 	assert_string_equal(err.msg, no_nbd);
 }
 
 static void test_connect_checks_before_the_kernel(void **state)
 {
-	struct lb_nbd_nl_config c = good_config();
+	struct lb_nbd_netlink_config c = good_config();
 	uint32_t index = 99;
 	lb_err err;
 
 	c.block_size = 1000;
-	assert_int_equal(lb_nbd_nl_connect(&c, &index, &err), -EINVAL);
+	assert_int_equal(lb_nbd_netlink_connect(&c, &index, &err), -EINVAL);
 	assert_string_equal(err.msg,
 			    "block size 1000 is not a power of two from 512 to 4096 bytes");
-	assert_int_equal(lb_nbd_nl_reconfigure(0, "x", NULL, 0, &err), -EINVAL);
+	assert_int_equal(lb_nbd_netlink_reconfigure(0, "x", NULL, 0, &err), -EINVAL);
 	assert_string_equal(err.msg, "an NBD device needs at least one socket");
 }
 

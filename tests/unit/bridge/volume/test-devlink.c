@@ -44,14 +44,14 @@ static void put_state(const char *name, const char *text)
 
 static void test_find_live(void **state)
 {
-	struct lb_rt_lock l = {.fd = -1};
+	struct lb_runtime_lock l = {.fd = -1};
 	struct lb_devlink_props p;
 	lb_err err = {{0}};
 
-	assert_int_equal(lb_rt_lock(dir, "a", &l, &err), 0);
+	assert_int_equal(lb_runtime_lock(dir, "a", &l, &err), 0);
 	assert_int_equal(
-		lb_rt_write_state(&l, "{\"name\":\"a\",\"device\":\"/dev/nbd7\",\"id\":\"naa.1\"}",
-				  &err),
+		lb_runtime_write_state(
+			&l, "{\"name\":\"a\",\"device\":\"/dev/nbd7\",\"id\":\"naa.1\"}", &err),
 		0);
 	/* a dead bridge's state for the same device loses to the live one */
 	put_state("0dead", "{\"name\":\"0dead\",\"device\":\"/dev/nbd7\",\"id\":\"naa.2\"}");
@@ -59,7 +59,7 @@ static void test_find_live(void **state)
 	assert_string_equal(p.name, "a");
 	assert_string_equal(p.id, "naa.1");
 	assert_int_equal(lb_devlink_find(dir, "nbd8", &p, &err), 0);
-	lb_rt_unlock(&l);
+	lb_runtime_unlock(&l);
 }
 
 /* a dead bridge's state counts only while its device waits for it: an
@@ -79,22 +79,23 @@ static void test_find_dead_device_gone(void **state)
  * reach udev's properties */
 static void test_find_name_checked(void **state)
 {
-	struct lb_rt_lock l = {.fd = -1}, m = {.fd = -1};
+	struct lb_runtime_lock l = {.fd = -1}, m = {.fd = -1};
 	struct lb_devlink_props p;
 	lb_err err = {{0}};
 
-	assert_int_equal(lb_rt_lock(dir, "d", &l, &err), 0);
-	assert_int_equal(lb_rt_write_state(&l, "{\"name\":\"x\",\"device\":\"/dev/nbd1\"}", &err), 0);
+	assert_int_equal(lb_runtime_lock(dir, "d", &l, &err), 0);
+	assert_int_equal(
+		lb_runtime_write_state(&l, "{\"name\":\"x\",\"device\":\"/dev/nbd1\"}", &err), 0);
 	assert_int_equal(lb_devlink_find(dir, "nbd1", &p, &err), 0);
-	assert_int_equal(lb_rt_lock(dir, "e", &m, &err), 0);
-	assert_int_equal(lb_rt_write_state(&m,
-					   "{\"name\":\"e\\nSYSTEMD_WANTS=x.service\","
-					   "\"device\":\"/dev/nbd2\"}",
-					   &err),
+	assert_int_equal(lb_runtime_lock(dir, "e", &m, &err), 0);
+	assert_int_equal(lb_runtime_write_state(&m,
+						"{\"name\":\"e\\nSYSTEMD_WANTS=x.service\","
+						"\"device\":\"/dev/nbd2\"}",
+						&err),
 			 0);
 	assert_int_equal(lb_devlink_find(dir, "nbd2", &p, &err), 0);
-	lb_rt_unlock(&l);
-	lb_rt_unlock(&m);
+	lb_runtime_unlock(&l);
+	lb_runtime_unlock(&m);
 }
 
 /* a FIFO or an oversized file in the run directory: skipped, no hang */

@@ -19,11 +19,11 @@
 
 static void target_ipv4(void **state)
 {
-	struct lb_oi_target t;
+	struct lb_openiscsi_target t;
 
-	assert_int_equal(lb_oi_parse_target("10.0.2.15:3260,1 iqn.2026-11.org.lunbridge.test:vm",
-					    &t),
-			 0);
+	assert_int_equal(
+		lb_openiscsi_parse_target("10.0.2.15:3260,1 iqn.2026-11.org.lunbridge.test:vm", &t),
+		0);
 	assert_string_equal(t.address, "10.0.2.15");
 	assert_int_equal(t.port, 3260);
 	assert_int_equal(t.tpgt, 1);
@@ -32,9 +32,9 @@ static void target_ipv4(void **state)
 
 static void target_ipv6(void **state)
 {
-	struct lb_oi_target t;
+	struct lb_openiscsi_target t;
 
-	assert_int_equal(lb_oi_parse_target("[fd00::1]:3261,65535 iqn.x:y\n", &t), 0);
+	assert_int_equal(lb_openiscsi_parse_target("[fd00::1]:3261,65535 iqn.x:y\n", &t), 0);
 	assert_string_equal(t.address, "fd00::1");
 	assert_int_equal(t.port, 3261);
 	assert_int_equal(t.tpgt, 65535);
@@ -57,10 +57,10 @@ static void target_bad(void **state)
 		"10.0.2.15:3260,1 iqn/../x",	/* a slash */
 		":3260,1 iqn.x",		/* no address */
 	};
-	struct lb_oi_target t;
+	struct lb_openiscsi_target t;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(lb_oi_parse_target(bad[i], &t), -EINVAL);
+		assert_int_equal(lb_openiscsi_parse_target(bad[i], &t), -EINVAL);
 }
 
 static void discovery_output(void **state)
@@ -70,80 +70,84 @@ static void discovery_output(void **state)
 			  "10.0.2.15:3260,1 iqn.2026-11.org.lunbridge.test:a\n"
 			  "127.0.0.1:3260,1 iqn.2026-11.org.lunbridge.test:a\n"
 			  "[::1]:3260,1 iqn.2026-11.org.lunbridge.test:b\n";
-	struct lb_oi_target *t = NULL;
+	struct lb_openiscsi_target *t = NULL;
 	size_t n = 0;
 
-	assert_int_equal(lb_oi_parse_discovery(out, &t, &n), 0);
+	assert_int_equal(lb_openiscsi_parse_discovery(out, &t, &n), 0);
 	assert_int_equal(n, 3);
 	assert_string_equal(t[1].address, "127.0.0.1");
 	assert_string_equal(t[2].address, "::1");
 	assert_string_equal(t[2].iqn, "iqn.2026-11.org.lunbridge.test:b");
 	free(t);
 
-	assert_int_equal(lb_oi_parse_discovery("", &t, &n), 0);
+	assert_int_equal(lb_openiscsi_parse_discovery("", &t, &n), 0);
 	assert_int_equal(n, 0);
 	free(t);
 	/* a record line that is broken is an error, not a skipped line */
-	assert_int_equal(lb_oi_parse_discovery("10.0.2.15:3260 iqn.x\n", &t, &n), -EINVAL);
+	assert_int_equal(lb_openiscsi_parse_discovery("10.0.2.15:3260 iqn.x\n", &t, &n), -EINVAL);
 }
 
 static void last_message(void **state)
 {
 	char buf[128];
 
-	lb_oi_last_message("System has not been booted with systemd\n"
-			   "iscsiadm: can not connect to iSCSI daemon (111)!\n"
-			   "iscsiadm: Could not perform SendTargets discovery: iSCSI driver not found\n",
-			   buf, sizeof(buf));
+	lb_openiscsi_last_message(
+		"System has not been booted with systemd\n"
+		"iscsiadm: can not connect to iSCSI daemon (111)!\n"
+		"iscsiadm: Could not perform SendTargets discovery: iSCSI driver not found\n",
+		buf, sizeof(buf));
 	assert_string_equal(buf, "Could not perform SendTargets discovery: iSCSI driver not found");
-	lb_oi_last_message("nothing of its own\n", buf, sizeof(buf));
+	lb_openiscsi_last_message("nothing of its own\n", buf, sizeof(buf));
 	assert_string_equal(buf, "");
-	lb_oi_last_message(NULL, buf, sizeof(buf));
+	lb_openiscsi_last_message(NULL, buf, sizeof(buf));
 	assert_string_equal(buf, "");
-	lb_oi_last_message("iscsiadm: a long message that does not fit", buf, 10);
+	lb_openiscsi_last_message("iscsiadm: a long message that does not fit", buf, 10);
 	assert_string_equal(buf, "a long me");
 }
 
 static void exit_codes(void **state)
 {
-	assert_string_equal(lb_oi_exit_name(15), "ISCSI_ERR_SESS_EXISTS");
-	assert_string_equal(lb_oi_exit_name(24), "ISCSI_ERR_LOGIN_AUTH_FAILED");
-	assert_string_equal(lb_oi_exit_name(32), "ISCSI_ERR_SESSION_NOT_CONNECTED");
-	assert_string_equal(lb_oi_exit_name(33), "unknown");
-	assert_string_equal(lb_oi_exit_name(-1), "unknown");
-	assert_int_equal(lb_oi_exit_errno(24), -EACCES);
-	assert_int_equal(lb_oi_exit_errno(8), -ETIMEDOUT);
-	assert_int_equal(lb_oi_exit_errno(21), -ENOENT);
-	assert_int_equal(lb_oi_exit_errno(20), -ECONNREFUSED);
-	assert_int_equal(lb_oi_exit_errno(0), 0);
-	assert_int_equal(lb_oi_exit_errno(99), -EIO);
+	assert_string_equal(lb_openiscsi_exit_name(15), "ISCSI_ERR_SESS_EXISTS");
+	assert_string_equal(lb_openiscsi_exit_name(24), "ISCSI_ERR_LOGIN_AUTH_FAILED");
+	assert_string_equal(lb_openiscsi_exit_name(32), "ISCSI_ERR_SESSION_NOT_CONNECTED");
+	assert_string_equal(lb_openiscsi_exit_name(33), "unknown");
+	assert_string_equal(lb_openiscsi_exit_name(-1), "unknown");
+	assert_int_equal(lb_openiscsi_exit_errno(24), -EACCES);
+	assert_int_equal(lb_openiscsi_exit_errno(8), -ETIMEDOUT);
+	assert_int_equal(lb_openiscsi_exit_errno(21), -ENOENT);
+	assert_int_equal(lb_openiscsi_exit_errno(20), -ECONNREFUSED);
+	assert_int_equal(lb_openiscsi_exit_errno(0), 0);
+	assert_int_equal(lb_openiscsi_exit_errno(99), -EIO);
 }
 
 static void portal_and_path(void **state)
 {
 	char buf[256];
 
-	assert_int_equal(lb_oi_portal("10.0.2.15", 3260, buf, sizeof(buf)), 0);
+	assert_int_equal(lb_openiscsi_portal("10.0.2.15", 3260, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "10.0.2.15:3260");
-	assert_int_equal(lb_oi_portal("fd00::1", 3261, buf, sizeof(buf)), 0);
+	assert_int_equal(lb_openiscsi_portal("fd00::1", 3261, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "[fd00::1]:3261");
-	assert_int_equal(lb_oi_portal("10.0.2.15", 3260, buf, 8), -ENAMETOOLONG);
+	assert_int_equal(lb_openiscsi_portal("10.0.2.15", 3260, buf, 8), -ENAMETOOLONG);
 
-	assert_int_equal(lb_oi_node_path(NULL, "iqn.x:y", "10.0.2.15", 3260, 1, "eth0-tcp", buf,
-					 sizeof(buf)),
+	assert_int_equal(lb_openiscsi_node_path(NULL, "iqn.x:y", "10.0.2.15", 3260, 1, "eth0-tcp",
+						buf, sizeof(buf)),
 			 0);
 	assert_string_equal(buf, "/etc/iscsi/nodes/iqn.x:y/10.0.2.15,3260,1/eth0-tcp");
-	assert_int_equal(lb_oi_node_path("/n", "iqn.x", "fd00::1", 3260, 2, "default", buf,
-					 sizeof(buf)),
+	assert_int_equal(lb_openiscsi_node_path("/n", "iqn.x", "fd00::1", 3260, 2, "default", buf,
+						sizeof(buf)),
 			 0);
 	assert_string_equal(buf, "/n/iqn.x/fd00::1,3260,2/default");
 	/* nothing that walks out of the directory */
-	assert_int_equal(lb_oi_node_path(NULL, "..", "a", 1, 1, "i", buf, sizeof(buf)), -EINVAL);
-	assert_int_equal(lb_oi_node_path(NULL, "iqn", "a/b", 1, 1, "i", buf, sizeof(buf)),
+	assert_int_equal(lb_openiscsi_node_path(NULL, "..", "a", 1, 1, "i", buf, sizeof(buf)),
 			 -EINVAL);
-	assert_int_equal(lb_oi_node_path(NULL, "iqn", "a", 1, 1, ".hidden", buf, sizeof(buf)),
+	assert_int_equal(lb_openiscsi_node_path(NULL, "iqn", "a/b", 1, 1, "i", buf, sizeof(buf)),
 			 -EINVAL);
-	assert_int_equal(lb_oi_node_path(NULL, "iqn", "a", 1, 1, "", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(
+		lb_openiscsi_node_path(NULL, "iqn", "a", 1, 1, ".hidden", buf, sizeof(buf)),
+		-EINVAL);
+	assert_int_equal(lb_openiscsi_node_path(NULL, "iqn", "a", 1, 1, "", buf, sizeof(buf)),
+			 -EINVAL);
 }
 
 static const char record[] = "# BEGIN RECORD 2.1.8\n"
@@ -160,7 +164,7 @@ static void record_set(void **state)
 	const char *values[] = {"s3cret with spaces", NULL};
 	char *out = NULL;
 
-	assert_int_equal(lb_oi_record_set(record, keys, values, 2, &out), 0);
+	assert_int_equal(lb_openiscsi_record_set(record, keys, values, 2, &out), 0);
 	assert_string_equal(out, "# BEGIN RECORD 2.1.8\n"
 				 "node.name = iqn.x:y\n"
 				 "node.session.auth.authmethod = CHAP\n"
@@ -174,14 +178,14 @@ static void record_set(void **state)
 		const char *k[] = {"node.session.auth.password"};
 		const char *v[] = {"x"};
 
-		assert_int_equal(lb_oi_record_set("node.session.auth.password_in = keep\n", k, v, 1,
-						  &out),
+		assert_int_equal(lb_openiscsi_record_set("node.session.auth.password_in = keep\n",
+							 k, v, 1, &out),
 				 0);
 		assert_string_equal(out, "node.session.auth.password_in = keep\n"
 					 "node.session.auth.password = x\n");
 		free(out);
 		/* no END RECORD and no final newline: appended on a line of its own */
-		assert_int_equal(lb_oi_record_set("a = b", k, v, 1, &out), 0);
+		assert_int_equal(lb_openiscsi_record_set("a = b", k, v, 1, &out), 0);
 		assert_string_equal(out, "a = b\nnode.session.auth.password = x\n");
 		free(out);
 	}
@@ -190,7 +194,7 @@ static void record_set(void **state)
 		const char *k[] = {"node.session.auth.password"};
 		const char *v[] = {"x\nnode.startup = automatic"};
 
-		assert_int_equal(lb_oi_record_set(record, k, v, 1, &out), -EINVAL);
+		assert_int_equal(lb_openiscsi_record_set(record, k, v, 1, &out), -EINVAL);
 	}
 }
 
@@ -206,7 +210,7 @@ static void node_file_set(void **state)
 	snprintf(path, sizeof(path), "%s/default", dir);
 	assert_int_equal(test_write_file(path, record), 0);
 	assert_int_equal(chmod(path, 0644), 0);
-	assert_int_equal(lb_oi_node_file_set(path, keys, values, 1, &err), 0);
+	assert_int_equal(lb_openiscsi_node_file_set(path, keys, values, 1, &err), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600); /* a secret is in it now */
 	text = test_read_file(path, NULL);
@@ -223,7 +227,7 @@ static void node_file_set(void **state)
 	}
 	/* a missing record is an error that names it */
 	snprintf(path, sizeof(path), "%s/nope", dir);
-	assert_int_equal(lb_oi_node_file_set(path, keys, values, 1, &err), -ENOENT);
+	assert_int_equal(lb_openiscsi_node_file_set(path, keys, values, 1, &err), -ENOENT);
 	assert_non_null(strstr(err.msg, "nope"));
 	assert_int_equal(test_tmpdir_remove(dir), 0);
 }
@@ -232,12 +236,12 @@ static void run_missing_program(void **state)
 {
 	/* PATH without iscsiadm: one clear error */
 	const char *argv[] = {"iscsiadm", "-m", "session", NULL};
-	struct lb_oi_result res;
+	struct lb_openiscsi_result res;
 	lb_err err = {{0}};
 	char *old = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
 
 	setenv("PATH", "/nonexistent", 1);
-	assert_int_equal(lb_oi_run(argv, 5000, &res, &err), -ENOENT);
+	assert_int_equal(lb_openiscsi_run(argv, 5000, &res, &err), -ENOENT);
 	assert_non_null(strstr(err.msg, "iscsiadm is not installed"));
 	if (old)
 		setenv("PATH", old, 1);

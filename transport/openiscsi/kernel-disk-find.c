@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * A LUN of an open-iscsi session as the kernel shows it (kdisk.h): its
+ * A LUN of an open-iscsi session as the kernel shows it (kernel-disk.h): its
  * SCSI device (H:C:T:L), the disk below that, and waiting on a udev
  * monitor for both to appear and for udev to finish with the disk.
  */
@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "kdisk-internal.h"
+#include "kernel-disk-internal.h"
 #include "loop.h"
 #include "udev-cleanup.h"
 
@@ -22,12 +22,12 @@
  * a minimal initrd), nothing ever initializes a device and udev-sourced
  * monitors hear nothing.  A variable so that the unit tests, which include
  * this file, can choose either path whatever the machine runs. */
-static const char *kdisk_udev_control = "/run/udev/control";
+static const char *kernel_disk_udev_control = "/run/udev/control";
 
 /* ---- LUNs and disks --------------------------------------------------- */
 
-int lb_kdisk_find_lun(struct udev *u, const struct lb_kdisk_session *s, uint64_t lun, char *hctl,
-		      size_t len)
+int lb_kernel_disk_find_lun(struct udev *u, const struct lb_kernel_disk_session *s, uint64_t lun,
+			    char *hctl, size_t len)
 {
 	_cleanup_udev_device_ struct udev_device *sd = NULL;
 	_cleanup_udev_enumerate_ struct udev_enumerate *e = NULL;
@@ -37,7 +37,7 @@ int lb_kdisk_find_lun(struct udev *u, const struct lb_kdisk_session *s, uint64_t
 	sd = udev_device_new_from_syspath(u, s->syspath);
 	if (!sd)
 		return -ENOENT; /* the session is gone */
-	r = lb_kdisk_enumerate_below(u, "scsi", sd, &e);
+	r = kernel_disk_enumerate_below(u, "scsi", sd, &e);
 	if (r < 0)
 		return r;
 	udev_list_entry_foreach(le, udev_enumerate_get_list_entry(e))
@@ -49,8 +49,9 @@ int lb_kdisk_find_lun(struct udev *u, const struct lb_kdisk_session *s, uint64_t
 		unsigned h;
 		uint64_t l;
 
-		if (!name || !lb_kdisk_streq(type, "scsi_device") ||
-		    lb_kdisk_parse_hctl(name, &h, NULL, NULL, &l) < 0 || h != s->host || l != lun)
+		if (!name || !kernel_disk_streq(type, "scsi_device") ||
+		    lb_kernel_disk_parse_hctl(name, &h, NULL, NULL, &l) < 0 || h != s->host ||
+		    l != lun)
 			continue;
 		if (strlen(name) >= len)
 			return -ENOBUFS;
@@ -71,17 +72,17 @@ static int find_disk_typed(struct udev *u, const char *hctl, struct udev_device 
 	int r;
 
 	*type = -1;
-	if (lb_kdisk_parse_hctl(hctl, NULL, NULL, NULL, NULL) < 0)
+	if (lb_kernel_disk_parse_hctl(hctl, NULL, NULL, NULL, NULL) < 0)
 		return -EINVAL;
 	sd = udev_device_new_from_subsystem_sysname(u, "scsi", hctl);
-	if (!sd || !lb_kdisk_streq(udev_device_get_devtype(sd), "scsi_device"))
+	if (!sd || !kernel_disk_streq(udev_device_get_devtype(sd), "scsi_device"))
 		return -ENOENT;
-	if (lb_kdisk_sysattr_copy(sd, "type", text, sizeof(text)) == 0 &&
-	    lb_kdisk_parse_dec(text, strlen(text), 0x1f, &t) == 0)
+	if (kernel_disk_sysattr_copy(sd, "type", text, sizeof(text)) == 0 &&
+	    kernel_disk_parse_dec(text, strlen(text), 0x1f, &t) == 0)
 		*type = (int)t;
 	if (*type != 0)
 		return -ENOTBLK;
-	r = lb_kdisk_enumerate_below(u, "block", sd, &e);
+	r = kernel_disk_enumerate_below(u, "block", sd, &e);
 	if (r < 0)
 		return r;
 	udev_list_entry_foreach(le, udev_enumerate_get_list_entry(e))
@@ -89,7 +90,7 @@ static int find_disk_typed(struct udev *u, const char *hctl, struct udev_device 
 		struct udev_device *d =
 			udev_device_new_from_syspath(u, udev_list_entry_get_name(le));
 
-		if (d && lb_kdisk_streq(udev_device_get_devtype(d), "disk")) {
+		if (d && kernel_disk_streq(udev_device_get_devtype(d), "disk")) {
 			*ret = d;
 			return 0;
 		}
@@ -98,7 +99,7 @@ static int find_disk_typed(struct udev *u, const char *hctl, struct udev_device 
 	return -ENOENT;
 }
 
-int lb_kdisk_find_disk(struct udev *u, const char *hctl, struct udev_device **ret)
+int lb_kernel_disk_find_disk(struct udev *u, const char *hctl, struct udev_device **ret)
 {
 	int type;
 
@@ -108,14 +109,14 @@ int lb_kdisk_find_disk(struct udev *u, const char *hctl, struct udev_device **re
 /* ---- waiting for the disk --------------------------------------------- */
 
 /* How far a look got. */
-enum kdisk_stage {
+enum kernel_disk_stage {
 	STAGE_NO_LUN,	 /* no SCSI device for the LUN */
 	STAGE_NO_DISK,	 /* a SCSI device, no block device below it */
 	STAGE_NOT_READY, /* a block device udev has not finished with */
 };
 
-struct kdisk_look {
-	enum kdisk_stage stage;
+struct kernel_disk_look {
+	enum kernel_disk_stage stage;
 	char hctl[64];
 	char disk[64];
 	int type;
@@ -133,14 +134,14 @@ static bool node_ready(struct udev_device *d)
 
 /* One look for the disk: 0 and *ret when it is ready, -ENOENT (lk says how
  * far it got) when not yet, another -errno when it never will be. */
-static int look(struct udev *u, const struct lb_kdisk_session *s, uint64_t lun, bool need_init,
-		struct udev_device **ret, struct kdisk_look *lk)
+static int look(struct udev *u, const struct lb_kernel_disk_session *s, uint64_t lun,
+		bool need_init, struct udev_device **ret, struct kernel_disk_look *lk)
 {
 	_cleanup_udev_device_ struct udev_device *d = NULL;
 	int r;
 
 	lk->stage = STAGE_NO_LUN;
-	r = lb_kdisk_find_lun(u, s, lun, lk->hctl, sizeof(lk->hctl));
+	r = lb_kernel_disk_find_lun(u, s, lun, lk->hctl, sizeof(lk->hctl));
 	if (r == -ENOENT) {
 		_cleanup_udev_device_ struct udev_device *sd =
 			udev_device_new_from_syspath(u, s->syspath);
@@ -162,8 +163,8 @@ static int look(struct udev *u, const struct lb_kdisk_session *s, uint64_t lun, 
 	return 0;
 }
 
-static int wait_failed(lb_err *err, int r, const struct lb_kdisk_session *s, uint64_t lun,
-		       const struct kdisk_look *lk, bool need_init)
+static int wait_failed(lb_err *err, int r, const struct lb_kernel_disk_session *s, uint64_t lun,
+		       const struct kernel_disk_look *lk, bool need_init)
 {
 	unsigned long long l = lun;
 
@@ -197,14 +198,14 @@ static int wait_failed(lb_err *err, int r, const struct lb_kdisk_session *s, uin
 	}
 }
 
-int lb_kdisk_wait_disk(struct udev *u, const struct lb_kdisk_session *s, uint64_t lun,
-		       uint32_t timeout_ms, struct udev_device **ret, lb_err *err)
+int lb_kernel_disk_wait_disk(struct udev *u, const struct lb_kernel_disk_session *s, uint64_t lun,
+			     uint32_t timeout_ms, struct udev_device **ret, lb_err *err)
 {
 	_cleanup_udev_monitor_ struct udev_monitor *m = NULL;
-	bool udevd = access(kdisk_udev_control, F_OK) == 0;
+	bool udevd = access(kernel_disk_udev_control, F_OK) == 0;
 	const char *source = udevd ? "udev" : "kernel";
 	uint64_t deadline = lb_now_ms() + timeout_ms;
-	struct kdisk_look lk = {0};
+	struct kernel_disk_look lk = {0};
 	int r, fd;
 
 	/* Without udevd, a "udev" monitor hears nothing: listen to the kernel,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * What a disk says about itself (kdisk.h): its size, block sizes and
+ * What a disk says about itself (kernel-disk.h): its size, block sizes and
  * queue limits, write cache, read-only flag and SCSI identity, from its
  * sysfs attributes through libudev or from a getter the unit tests feed.
  */
@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "kdisk-internal.h"
+#include "kernel-disk-internal.h"
 #include "scsi.h"
 
 #define KDISK_MAX_TRANSFER (8u << 20)
@@ -32,7 +32,7 @@ static int attr_text(kdisk_getter get, void *arg, const char *name, char *out, s
 	out[0] = '\0';
 	if (!v)
 		return -ENOENT;
-	return lb_kdisk_copy_trimmed(out, cap, v, len);
+	return kernel_disk_copy_trimmed(out, cap, v, len);
 }
 
 /* Attribute NAME as a decimal number; -ENOENT if absent, -EINVAL if it is
@@ -49,7 +49,7 @@ static int attr_u64(kdisk_getter get, void *arg, const char *name, uint64_t *ret
 		(void)snprintf(text, cap, "%s", buf);
 	if (r < 0)
 		return -EINVAL;
-	return lb_kdisk_parse_dec(buf, strlen(buf), UINT64_MAX, ret);
+	return kernel_disk_parse_dec(buf, strlen(buf), UINT64_MAX, ret);
 }
 
 static bool block_size_ok(uint64_t bs)
@@ -73,8 +73,8 @@ static bool attr_is(kdisk_getter get, void *arg, const char *name, const char *w
 	return attr_text(get, arg, name, buf, sizeof(buf)) == 0 && strcmp(buf, word) == 0;
 }
 
-int lb_kdisk_info_from(const char *(*get)(void *arg, const char *name, size_t *ret_len), void *arg,
-		       struct lb_volume_info *vi, lb_err *err)
+int lb_kernel_disk_info_from(const char *(*get)(void *arg, const char *name, size_t *ret_len),
+			     void *arg, struct lb_volume_info *vi, lb_err *err)
 {
 	struct lb_volume_info v = {0};
 	char text[32] = "";
@@ -203,7 +203,7 @@ static const char *udev_get(void *arg, const char *name, size_t *ret_len)
 	return v;
 }
 
-int lb_kdisk_info(struct udev_device *disk, struct lb_volume_info *vi, lb_err *err)
+int lb_kernel_disk_info(struct udev_device *disk, struct lb_volume_info *vi, lb_err *err)
 {
 	_cleanup_free_ struct udev_getter *g = calloc(1, sizeof(*g));
 
@@ -211,5 +211,5 @@ int lb_kdisk_info(struct udev_device *disk, struct lb_volume_info *vi, lb_err *e
 		return lb_err_set(err, ENOMEM, "out of memory");
 	g->disk = disk;
 	g->scsi = udev_device_get_parent_with_subsystem_devtype(disk, "scsi", "scsi_device");
-	return lb_kdisk_info_from(udev_get, g, vi, err);
+	return lb_kernel_disk_info_from(udev_get, g, vi, err);
 }

@@ -2,7 +2,7 @@
 /*
  * The kernel's side of an open-iscsi session: H:C:T:L parsing and what a
  * disk's attributes say (from a table), and the libudev lookups against a
- * umockdev testbed (data/kdisk.umockdev; meson runs this binary under
+ * umockdev testbed (data/kernel-disk.umockdev; meson runs this binary under
  * `umockdev-run -d`; without UMOCKDEV_DIR those tests are skipped):
  *
  *   platform/host2/session1   iqn.2026-11.org.lunbridge.test:kdisk, eth0-tcp,
@@ -32,8 +32,8 @@
  *   udev database, so udev_device_get_is_initialized() is false for every
  *   mocked device, and "E:" properties cannot change that (it reads
  *   /run/udev/data/b8:16 of the real machine).  Nor can a record fake
- *   /run/udev/control.  The tests therefore set kdisk_udev_control (this
- *   file includes kdisk-disk.c) to pick the path: a missing file for "no
+ *   /run/udev/control.  The tests therefore set kernel_disk_udev_control (this
+ *   file includes kernel-disk-find.c) to pick the path: a missing file for "no
  *   udevd", where the node alone counts, and "/" for "udevd runs", where
  *   the uninitialized sdb must not count.  Production code is unchanged.
  * - umockdev-run sends no uevents, so the monitor is only created,
@@ -46,33 +46,34 @@
 #include <cmocka.h>
 
 #include "macro.h"
-#include "kdisk-disk.c"
+#include "kernel-disk-find.c"
 
 #define TARGET "iqn.2026-11.org.lunbridge.test:kdisk"
 #define OTHER "iqn.2026-11.org.lunbridge.test:other"
 
-/* ---- lb_kdisk_parse_hctl --------------------------------------------- */
+/* ---- lb_kernel_disk_parse_hctl --------------------------------------------- */
 
 static void test_hctl_valid(void **state)
 {
 	unsigned h = 9, c = 9, t = 9;
 	uint64_t l = 9;
 
-	assert_int_equal(lb_kdisk_parse_hctl("2:0:0:1", &h, &c, &t, &l), 0);
+	assert_int_equal(lb_kernel_disk_parse_hctl("2:0:0:1", &h, &c, &t, &l), 0);
 	assert_int_equal(h, 2);
 	assert_int_equal(c, 0);
 	assert_int_equal(t, 0);
 	assert_int_equal(l, 1);
-	assert_int_equal(lb_kdisk_parse_hctl("10:3:7:16383", &h, &c, &t, &l), 0);
+	assert_int_equal(lb_kernel_disk_parse_hctl("10:3:7:16383", &h, &c, &t, &l), 0);
 	assert_int_equal(h, 10);
 	assert_int_equal(c, 3);
 	assert_int_equal(t, 7);
 	assert_int_equal(l, 16383);
-	assert_int_equal(
-		lb_kdisk_parse_hctl("4294967295:0:0:18446744073709551615", &h, NULL, NULL, &l), 0);
+	assert_int_equal(lb_kernel_disk_parse_hctl("4294967295:0:0:18446744073709551615", &h, NULL,
+						   NULL, &l),
+			 0);
 	assert_int_equal(h, UINT32_MAX);
 	assert_true(l == UINT64_MAX);
-	assert_int_equal(lb_kdisk_parse_hctl("0:0:0:0", NULL, NULL, NULL, NULL), 0);
+	assert_int_equal(lb_kernel_disk_parse_hctl("0:0:0:0", NULL, NULL, NULL, NULL), 0);
 }
 
 static void test_hctl_invalid(void **state)
@@ -103,10 +104,10 @@ static void test_hctl_invalid(void **state)
 	uint64_t l = 7;
 
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-		if (lb_kdisk_parse_hctl(bad[i], &h, &c, &t, &l) != -EINVAL)
+		if (lb_kernel_disk_parse_hctl(bad[i], &h, &c, &t, &l) != -EINVAL)
 			fail_msg("'%s' was taken for an H:C:T:L", bad[i]);
 	}
-	assert_int_equal(lb_kdisk_parse_hctl(NULL, &h, &c, &t, &l), -EINVAL);
+	assert_int_equal(lb_kernel_disk_parse_hctl(NULL, &h, &c, &t, &l), -EINVAL);
 	/* untouched on failure */
 	assert_int_equal(h, 7);
 	assert_int_equal(c, 7);
@@ -114,7 +115,7 @@ static void test_hctl_invalid(void **state)
 	assert_int_equal(l, 7);
 }
 
-/* ---- lb_kdisk_info_from ----------------------------------------------- */
+/* ---- lb_kernel_disk_info_from ----------------------------------------------- */
 
 struct attr {
 	const char *name;
@@ -180,7 +181,7 @@ static int info_with(const struct attr *over, struct lb_volume_info *vi, lb_err 
 	struct table t = {.base = tgtd_disk, .over = over};
 
 	lb_err_clear(err);
-	return lb_kdisk_info_from(table_get, &t, vi, err);
+	return lb_kernel_disk_info_from(table_get, &t, vi, err);
 }
 
 static void test_info_tgtd_disk(void **state)
@@ -449,10 +450,10 @@ static void test_info_identity_optional(void **state)
 /* ---- libudev, against the testbed ------------------------------------- */
 
 static void find(struct udev *u, const char *target, const char *address, uint16_t port,
-		 const char *iface, struct lb_kdisk_session *s)
+		 const char *iface, struct lb_kernel_disk_session *s)
 {
 	lb_err err = {""};
-	int r = lb_kdisk_find_session(u, target, address, port, iface, s, &err);
+	int r = lb_kernel_disk_find_session(u, target, address, port, iface, s, &err);
 
 	if (r != 0)
 		fail_msg("find_session: %d: %s", r, err.msg);
@@ -461,7 +462,7 @@ static void find(struct udev *u, const char *target, const char *address, uint16
 static void test_session_by_portal_and_iface(void **state)
 {
 	struct udev *u = *state;
-	struct lb_kdisk_session s;
+	struct lb_kernel_disk_session s;
 
 	find(u, TARGET, "10.0.2.15", 3260, "eth0-tcp", &s);
 	assert_int_equal(s.sid, 1);
@@ -477,7 +478,7 @@ static void test_session_by_portal_and_iface(void **state)
 static void test_session_prefers_logged_in(void **state)
 {
 	struct udev *u = *state;
-	struct lb_kdisk_session s;
+	struct lb_kernel_disk_session s;
 
 	/* session10 (FAILED, sorts first) matches as well as session1 */
 	find(u, TARGET, NULL, 0, NULL, &s);
@@ -489,7 +490,7 @@ static void test_session_prefers_logged_in(void **state)
 static void test_session_failed_is_found(void **state)
 {
 	struct udev *u = *state;
-	struct lb_kdisk_session s;
+	struct lb_kernel_disk_session s;
 
 	find(u, OTHER, "10.0.2.16", 3261, NULL, &s);
 	assert_int_equal(s.sid, 2);
@@ -502,12 +503,13 @@ static void test_session_failed_is_found(void **state)
 static void test_session_wrong_iface(void **state)
 {
 	struct udev *u = *state;
-	struct lb_kdisk_session s;
+	struct lb_kernel_disk_session s;
 	lb_err err;
 
 	memset(&s, 0x5a, sizeof(s));
-	assert_int_equal(lb_kdisk_find_session(u, TARGET, "10.0.2.15", 3260, "eth1-tcp", &s, &err),
-			 -ENOENT);
+	assert_int_equal(
+		lb_kernel_disk_find_session(u, TARGET, "10.0.2.15", 3260, "eth1-tcp", &s, &err),
+		-ENOENT);
 	assert_string_equal(err.msg, "no open-iscsi session with " TARGET
 				     " at 10.0.2.15:3260 on iface eth1-tcp");
 	assert_int_equal(s.sid, 0x5a5a5a5a); /* untouched */
@@ -516,52 +518,53 @@ static void test_session_wrong_iface(void **state)
 static void test_session_no_match(void **state)
 {
 	struct udev *u = *state;
-	struct lb_kdisk_session s;
+	struct lb_kernel_disk_session s;
 	lb_err err;
 
-	assert_int_equal(lb_kdisk_find_session(u, TARGET, "10.0.2.15", 3261, NULL, &s, &err),
+	assert_int_equal(lb_kernel_disk_find_session(u, TARGET, "10.0.2.15", 3261, NULL, &s, &err),
 			 -ENOENT);
 	assert_string_equal(err.msg, "no open-iscsi session with " TARGET " at 10.0.2.15:3261");
-	assert_int_equal(lb_kdisk_find_session(u, TARGET, "10.0.2.16", 3260, NULL, &s, &err),
+	assert_int_equal(lb_kernel_disk_find_session(u, TARGET, "10.0.2.16", 3260, NULL, &s, &err),
 			 -ENOENT);
-	assert_int_equal(lb_kdisk_find_session(u, TARGET "x", NULL, 0, NULL, &s, &err), -ENOENT);
+	assert_int_equal(lb_kernel_disk_find_session(u, TARGET "x", NULL, 0, NULL, &s, &err),
+			 -ENOENT);
 	assert_string_equal(err.msg, "no open-iscsi session with " TARGET "x");
 	/* exact: a prefix of a target name is not that target */
-	assert_int_equal(
-		lb_kdisk_find_session(u, "iqn.2026-11.org.lunbridge.test", NULL, 0, NULL, &s, &err),
-		-ENOENT);
-	assert_int_equal(lb_kdisk_find_session(u, "fe80::1", "fe80::1", 3260, NULL, &s, &err),
+	assert_int_equal(lb_kernel_disk_find_session(u, "iqn.2026-11.org.lunbridge.test", NULL, 0,
+						     NULL, &s, &err),
+			 -ENOENT);
+	assert_int_equal(lb_kernel_disk_find_session(u, "fe80::1", "fe80::1", 3260, NULL, &s, &err),
 			 -ENOENT);
 	assert_string_equal(err.msg, "no open-iscsi session with fe80::1 at [fe80::1]:3260");
-	assert_int_equal(lb_kdisk_find_session(u, "", NULL, 0, NULL, &s, &err), -EINVAL);
+	assert_int_equal(lb_kernel_disk_find_session(u, "", NULL, 0, NULL, &s, &err), -EINVAL);
 }
 
 static void test_lun(void **state)
 {
 	struct udev *u = *state;
-	struct lb_kdisk_session s, s10;
+	struct lb_kernel_disk_session s, s10;
 	char hctl[32], tiny[7];
 
 	find(u, TARGET, "10.0.2.15", 3260, "eth0-tcp", &s);
-	assert_int_equal(lb_kdisk_find_lun(u, &s, 1, hctl, sizeof(hctl)), 0);
+	assert_int_equal(lb_kernel_disk_find_lun(u, &s, 1, hctl, sizeof(hctl)), 0);
 	assert_string_equal(hctl, "2:0:0:1");
-	assert_int_equal(lb_kdisk_find_lun(u, &s, 0, hctl, sizeof(hctl)), 0);
+	assert_int_equal(lb_kernel_disk_find_lun(u, &s, 0, hctl, sizeof(hctl)), 0);
 	assert_string_equal(hctl, "2:0:0:0");
-	assert_int_equal(lb_kdisk_find_lun(u, &s, 5, hctl, sizeof(hctl)), -ENOENT);
-	assert_int_equal(lb_kdisk_find_lun(u, &s, 1, tiny, sizeof(tiny)), -ENOBUFS);
+	assert_int_equal(lb_kernel_disk_find_lun(u, &s, 5, hctl, sizeof(hctl)), -ENOENT);
+	assert_int_equal(lb_kernel_disk_find_lun(u, &s, 1, tiny, sizeof(tiny)), -ENOBUFS);
 
 	/* the same LUN number below another session is that session's */
 	s10 = s;
 	s10.sid = 10;
 	s10.host = 10;
 	strcpy(s10.syspath, "/sys/devices/platform/host10/session10");
-	assert_int_equal(lb_kdisk_find_lun(u, &s10, 1, hctl, sizeof(hctl)), 0);
+	assert_int_equal(lb_kernel_disk_find_lun(u, &s10, 1, hctl, sizeof(hctl)), 0);
 	assert_string_equal(hctl, "10:0:0:1");
-	assert_int_equal(lb_kdisk_find_lun(u, &s10, 0, hctl, sizeof(hctl)), -ENOENT);
+	assert_int_equal(lb_kernel_disk_find_lun(u, &s10, 0, hctl, sizeof(hctl)), -ENOENT);
 
 	/* a session that is gone */
 	strcpy(s10.syspath, "/sys/devices/platform/host10/session11");
-	assert_int_equal(lb_kdisk_find_lun(u, &s10, 1, hctl, sizeof(hctl)), -ENOENT);
+	assert_int_equal(lb_kernel_disk_find_lun(u, &s10, 1, hctl, sizeof(hctl)), -ENOENT);
 }
 
 static void test_disk(void **state)
@@ -569,16 +572,16 @@ static void test_disk(void **state)
 	struct udev *u = *state;
 	struct udev_device *d = NULL;
 
-	assert_int_equal(lb_kdisk_find_disk(u, "2:0:0:1", &d), 0);
+	assert_int_equal(lb_kernel_disk_find_disk(u, "2:0:0:1", &d), 0);
 	assert_string_equal(udev_device_get_sysname(d), "sdb");
 	assert_string_equal(udev_device_get_devnode(d), "/dev/sdb");
 	assert_string_equal(udev_device_get_devtype(d), "disk");
 	udev_device_unref(d);
 	d = NULL;
-	assert_int_equal(lb_kdisk_find_disk(u, "2:0:0:0", &d), -ENOTBLK);
-	assert_int_equal(lb_kdisk_find_disk(u, "2:0:0:2", &d), -ENOENT);
-	assert_int_equal(lb_kdisk_find_disk(u, "9:0:0:9", &d), -ENOENT);
-	assert_int_equal(lb_kdisk_find_disk(u, "sdb", &d), -EINVAL);
+	assert_int_equal(lb_kernel_disk_find_disk(u, "2:0:0:0", &d), -ENOTBLK);
+	assert_int_equal(lb_kernel_disk_find_disk(u, "2:0:0:2", &d), -ENOENT);
+	assert_int_equal(lb_kernel_disk_find_disk(u, "9:0:0:9", &d), -ENOENT);
+	assert_int_equal(lb_kernel_disk_find_disk(u, "sdb", &d), -EINVAL);
 	assert_null(d);
 }
 
@@ -589,9 +592,9 @@ static void test_disk_info(void **state)
 	struct lb_volume_info vi;
 	lb_err err = {""};
 
-	assert_int_equal(lb_kdisk_find_disk(u, "2:0:0:1", &d), 0);
-	if (lb_kdisk_info(d, &vi, &err) != 0)
-		fail_msg("lb_kdisk_info: %s", err.msg);
+	assert_int_equal(lb_kernel_disk_find_disk(u, "2:0:0:1", &d), 0);
+	if (lb_kernel_disk_info(d, &vi, &err) != 0)
+		fail_msg("lb_kernel_disk_info: %s", err.msg);
 	assert_true(vi.size == 1073741824ull);
 	assert_int_equal(vi.block_size, 512);
 	assert_int_equal(vi.physical_block_size, 4096);
@@ -615,9 +618,9 @@ static void test_disk_info_other_session(void **state)
 	struct udev_device *d = NULL;
 	struct lb_volume_info vi;
 
-	assert_int_equal(lb_kdisk_find_disk(u, "3:0:0:1", &d), 0);
+	assert_int_equal(lb_kernel_disk_find_disk(u, "3:0:0:1", &d), 0);
 	assert_string_equal(udev_device_get_sysname(d), "sdc");
-	assert_int_equal(lb_kdisk_info(d, &vi, NULL), 0);
+	assert_int_equal(lb_kernel_disk_info(d, &vi, NULL), 0);
 	assert_true(vi.size == 2147483648ull);
 	assert_int_equal(vi.block_size, 4096);
 	assert_int_equal(vi.max_transfer, 1280 * 1024);
@@ -632,12 +635,12 @@ static void test_disk_info_other_session(void **state)
 static int wait_no_udevd(struct udev *u, uint64_t lun, uint32_t ms, struct udev_device **d,
 			 lb_err *err)
 {
-	struct lb_kdisk_session s;
+	struct lb_kernel_disk_session s;
 
 	find(u, TARGET, "10.0.2.15", 3260, "eth0-tcp", &s);
-	kdisk_udev_control = "/nonexistent/lunbridge-test/udev-control";
+	kernel_disk_udev_control = "/nonexistent/lunbridge-test/udev-control";
 	lb_err_clear(err);
-	return lb_kdisk_wait_disk(u, &s, lun, ms, d, err);
+	return lb_kernel_disk_wait_disk(u, &s, lun, ms, d, err);
 }
 
 static void test_wait_present_disk(void **state)
@@ -687,15 +690,15 @@ static void test_wait_not_a_disk(void **state)
 
 static void test_wait_session_gone(void **state)
 {
-	struct lb_kdisk_session s;
+	struct lb_kernel_disk_session s;
 	struct udev_device *d = NULL;
 	lb_err err;
 
 	find(*state, TARGET, "10.0.2.15", 3260, "eth0-tcp", &s);
 	strcpy(s.syspath, "/sys/devices/platform/host2/session9");
 	s.sid = 9;
-	kdisk_udev_control = "/nonexistent/lunbridge-test/udev-control";
-	assert_int_equal(lb_kdisk_wait_disk(*state, &s, 1, 5000, &d, &err), -ENODEV);
+	kernel_disk_udev_control = "/nonexistent/lunbridge-test/udev-control";
+	assert_int_equal(lb_kernel_disk_wait_disk(*state, &s, 1, 5000, &d, &err), -ENODEV);
 	assert_null(d);
 	if (!strstr(err.msg, "session 9") || !strstr(err.msg, "gone"))
 		fail_msg("err: %s", err.msg);
@@ -718,7 +721,7 @@ static void test_wait_udevd_needs_initialized(void **state)
 {
 	struct udev *u = *state;
 	struct udev_device *d = NULL;
-	struct lb_kdisk_session s;
+	struct lb_kernel_disk_session s;
 	lb_err err = {""};
 
 	if (access("/run/udev/data/b8:16", F_OK) == 0) {
@@ -726,8 +729,8 @@ static void test_wait_udevd_needs_initialized(void **state)
 		skip();
 	}
 	find(u, TARGET, "10.0.2.15", 3260, "eth0-tcp", &s);
-	kdisk_udev_control = "/";
-	assert_int_equal(lb_kdisk_wait_disk(u, &s, 1, 200, &d, &err), -ETIMEDOUT);
+	kernel_disk_udev_control = "/";
+	assert_int_equal(lb_kernel_disk_wait_disk(u, &s, 1, 200, &d, &err), -ETIMEDOUT);
 	assert_null(d);
 	if (!strstr(err.msg, "sdb") || !strstr(err.msg, "udev has not finished"))
 		fail_msg("err: %s", err.msg);
@@ -738,7 +741,7 @@ static int udev_group_setup(void **state)
 	/* the testbed, not this machine's /sys */
 	if (access("/sys/class/iscsi_session/session1/targetname", R_OK) != 0 ||
 	    access("/sys/class/iscsi_session/session10/targetname", R_OK) != 0) {
-		fprintf(stderr, "UMOCKDEV_DIR is set, but the kdisk testbed is not there\n");
+		fprintf(stderr, "UMOCKDEV_DIR is set, but the kernel-disk testbed is not there\n");
 		return -1;
 	}
 	*state = udev_new();
@@ -790,14 +793,14 @@ int main(void)
 		cmocka_unit_test(test_wait_zero_timeout),
 		cmocka_unit_test(test_wait_udevd_needs_initialized),
 	};
-	int failed = cmocka_run_group_tests_name("kdisk", pure, NULL, NULL);
+	int failed = cmocka_run_group_tests_name("kernel-disk", pure, NULL, NULL);
 
 	if (!getenv("UMOCKDEV_DIR")) {
 		printf("SKIP: the libudev tests need the umockdev testbed "
-		       "(umockdev-run -d data/kdisk.umockdev -- %s)\n",
-		       "test-kdisk");
+		       "(umockdev-run -d data/kernel-disk.umockdev -- %s)\n",
+		       "test-kernel-disk");
 		return failed;
 	}
-	return failed + cmocka_run_group_tests_name("kdisk-udev", udev, udev_group_setup,
+	return failed + cmocka_run_group_tests_name("kernel-disk-udev", udev, udev_group_setup,
 						    udev_group_teardown);
 }

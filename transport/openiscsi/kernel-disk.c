@@ -15,8 +15,8 @@
  * vpd_pg80 under the syspath libudev gave (its sysattr API returns C
  * strings, and the page starts with a 0x00 byte).
  *
- * This file holds the helpers the others share (kdisk-internal.h) and the
- * sessions; kdisk-disk.c finds a LUN's disk and waits for it, kdisk-info.c
+ * This file holds the helpers the others share (kernel-disk-internal.h) and the
+ * sessions; kernel-disk-find.c finds a LUN's disk and waits for it, kernel-disk-info.c
  * reads what the disk says about itself.
  */
 #include <arpa/inet.h>
@@ -28,13 +28,13 @@
 #include <string.h>
 
 #include "cleanup.h"
-#include "kdisk-internal.h"
+#include "kernel-disk-internal.h"
 #include "udev-cleanup.h"
 
 /* ---- small helpers ---------------------------------------------------- */
 
 /* A decimal number, digits only, at most max.  -EINVAL otherwise. */
-int lb_kdisk_parse_dec(const char *s, size_t n, uint64_t max, uint64_t *ret)
+int kernel_disk_parse_dec(const char *s, size_t n, uint64_t max, uint64_t *ret)
 {
 	uint64_t v = 0;
 
@@ -55,7 +55,7 @@ int lb_kdisk_parse_dec(const char *s, size_t n, uint64_t max, uint64_t *ret)
 }
 
 /* Both are there and equal. */
-bool lb_kdisk_streq(const char *a, const char *b)
+bool kernel_disk_streq(const char *a, const char *b)
 {
 	return a && b && strcmp(a, b) == 0;
 }
@@ -68,7 +68,7 @@ static bool is_space(char c)
 /* src[0..n) (up to a NUL) without surrounding white space, as printable
  * text in out (cap bytes, cap > 0): anything else becomes '?'.  -ENOBUFS
  * if it does not fit (out then holds what did). */
-int lb_kdisk_copy_trimmed(char *out, size_t cap, const char *src, size_t n)
+int kernel_disk_copy_trimmed(char *out, size_t cap, const char *src, size_t n)
 {
 	const char *nul = memchr(src, '\0', n);
 	size_t k = 0;
@@ -89,14 +89,14 @@ int lb_kdisk_copy_trimmed(char *out, size_t cap, const char *src, size_t n)
 
 /* A device's sysattr, trimmed, into out; -ENOENT if absent, -ENOBUFS if
  * longer than cap - 1. */
-int lb_kdisk_sysattr_copy(struct udev_device *d, const char *name, char *out, size_t cap)
+int kernel_disk_sysattr_copy(struct udev_device *d, const char *name, char *out, size_t cap)
 {
 	const char *v = udev_device_get_sysattr_value(d, name);
 
 	out[0] = '\0';
 	if (!v)
 		return -ENOENT;
-	return lb_kdisk_copy_trimmed(out, cap, v, strlen(v));
+	return kernel_disk_copy_trimmed(out, cap, v, strlen(v));
 }
 
 /* N of "<prefix>N". */
@@ -108,14 +108,14 @@ static int parse_numbered(const char *name, const char *prefix, unsigned *ret)
 
 	if (!name || strncmp(name, prefix, pl) != 0)
 		return -EINVAL;
-	r = lb_kdisk_parse_dec(name + pl, strlen(name + pl), UINT_MAX, &v);
+	r = kernel_disk_parse_dec(name + pl, strlen(name + pl), UINT_MAX, &v);
 	if (r < 0)
 		return r;
 	*ret = (unsigned)v;
 	return 0;
 }
 
-int lb_kdisk_parse_hctl(const char *s, unsigned *h, unsigned *c, unsigned *t, uint64_t *l)
+int lb_kernel_disk_parse_hctl(const char *s, unsigned *h, unsigned *c, unsigned *t, uint64_t *l)
 {
 	uint64_t v[4];
 	const char *p = s;
@@ -128,7 +128,8 @@ int lb_kdisk_parse_hctl(const char *s, unsigned *h, unsigned *c, unsigned *t, ui
 
 		if (!end)
 			return -EINVAL;
-		r = lb_kdisk_parse_dec(p, (size_t)(end - p), i < 3 ? UINT_MAX : UINT64_MAX, &v[i]);
+		r = kernel_disk_parse_dec(p, (size_t)(end - p), i < 3 ? UINT_MAX : UINT64_MAX,
+					  &v[i]);
 		if (r < 0)
 			return r;
 		p = end + 1;
@@ -144,8 +145,8 @@ int lb_kdisk_parse_hctl(const char *s, unsigned *h, unsigned *c, unsigned *t, ui
 	return 0;
 }
 
-int lb_kdisk_enumerate_below(struct udev *u, const char *subsystem, struct udev_device *parent,
-			     struct udev_enumerate **ret)
+int kernel_disk_enumerate_below(struct udev *u, const char *subsystem, struct udev_device *parent,
+				struct udev_enumerate **ret)
 {
 	_cleanup_udev_enumerate_ struct udev_enumerate *e = udev_enumerate_new(u);
 	int r;
@@ -180,7 +181,8 @@ static bool same_address(const char *a, const char *b)
 
 /* The first connection below session device SD: its persistent address
  * and port into s (left empty and 0 if there is none yet). */
-static int session_connection(struct udev *u, struct udev_device *sd, struct lb_kdisk_session *s)
+static int session_connection(struct udev *u, struct udev_device *sd,
+			      struct lb_kernel_disk_session *s)
 {
 	_cleanup_udev_enumerate_ struct udev_enumerate *e = NULL;
 	struct udev_list_entry *le;
@@ -188,7 +190,7 @@ static int session_connection(struct udev *u, struct udev_device *sd, struct lb_
 
 	s->address[0] = '\0';
 	s->port = 0;
-	r = lb_kdisk_enumerate_below(u, "iscsi_connection", sd, &e);
+	r = kernel_disk_enumerate_below(u, "iscsi_connection", sd, &e);
 	if (r < 0)
 		return r;
 	udev_list_entry_foreach(le, udev_enumerate_get_list_entry(e))
@@ -199,12 +201,12 @@ static int session_connection(struct udev *u, struct udev_device *sd, struct lb_
 		uint64_t p;
 
 		if (!c ||
-		    lb_kdisk_sysattr_copy(c, "persistent_address", s->address, sizeof(s->address)) <
-			    0 ||
+		    kernel_disk_sysattr_copy(c, "persistent_address", s->address,
+					     sizeof(s->address)) < 0 ||
 		    !s->address[0])
 			continue;
-		if (lb_kdisk_sysattr_copy(c, "persistent_port", port, sizeof(port)) == 0 &&
-		    lb_kdisk_parse_dec(port, strlen(port), UINT16_MAX, &p) == 0)
+		if (kernel_disk_sysattr_copy(c, "persistent_port", port, sizeof(port)) == 0 &&
+		    kernel_disk_parse_dec(port, strlen(port), UINT16_MAX, &p) == 0)
 			s->port = (uint16_t)p;
 		return 0;
 	}
@@ -231,32 +233,34 @@ static int host_above(const char *path, unsigned *ret)
 
 /* What the iscsi_session class device D says; -ENOENT if it is not a
  * session as described at the top (it is skipped then). */
-static int session_from_udev(struct udev *u, struct udev_device *d, struct lb_kdisk_session *s)
+static int session_from_udev(struct udev *u, struct udev_device *d,
+			     struct lb_kernel_disk_session *s)
 {
 	struct udev_device *sd = udev_device_get_parent(d); /* borrowed */
 	const char *path = sd ? udev_device_get_syspath(sd) : NULL;
 
 	memset(s, 0, sizeof(*s));
 	if (parse_numbered(udev_device_get_sysname(d), "session", &s->sid) < 0 || !path ||
-	    !lb_kdisk_streq(udev_device_get_sysname(sd), udev_device_get_sysname(d)) ||
+	    !kernel_disk_streq(udev_device_get_sysname(sd), udev_device_get_sysname(d)) ||
 	    strlen(path) >= sizeof(s->syspath) || host_above(path, &s->host) < 0)
 		return -ENOENT;
 	strcpy(s->syspath, path);
-	if (lb_kdisk_sysattr_copy(d, "targetname", s->target, sizeof(s->target)) < 0)
+	if (kernel_disk_sysattr_copy(d, "targetname", s->target, sizeof(s->target)) < 0)
 		return -ENOENT;
-	if (lb_kdisk_sysattr_copy(d, "ifacename", s->iface, sizeof(s->iface)) == -ENOBUFS)
+	if (kernel_disk_sysattr_copy(d, "ifacename", s->iface, sizeof(s->iface)) == -ENOBUFS)
 		return -ENOENT; /* not an open-iscsi iface name */
-	(void)lb_kdisk_sysattr_copy(d, "state", s->state, sizeof(s->state));
+	(void)kernel_disk_sysattr_copy(d, "state", s->state, sizeof(s->state));
 	return session_connection(u, sd, s);
 }
 
-static bool logged_in(const struct lb_kdisk_session *s)
+static bool logged_in(const struct lb_kernel_disk_session *s)
 {
 	return strcmp(s->state, "LOGGED_IN") == 0;
 }
 
 /* Whether cand is a better choice than best (NULL: none yet). */
-static bool better(const struct lb_kdisk_session *cand, const struct lb_kdisk_session *best)
+static bool better(const struct lb_kernel_disk_session *cand,
+		   const struct lb_kernel_disk_session *best)
 {
 	if (!best)
 		return true;
@@ -284,23 +288,24 @@ static int no_session(lb_err *err, const char *target, const char *address, uint
 	return lb_err_set(err, ENOENT, "no open-iscsi session with %s%s%s", target, portal, on);
 }
 
-int lb_kdisk_find_session(struct udev *u, const char *target, const char *address, uint16_t port,
-			  const char *iface, struct lb_kdisk_session *ret, lb_err *err)
+int lb_kernel_disk_find_session(struct udev *u, const char *target, const char *address,
+				uint16_t port, const char *iface,
+				struct lb_kernel_disk_session *ret, lb_err *err)
 {
 	_cleanup_udev_enumerate_ struct udev_enumerate *e = NULL;
-	_cleanup_free_ struct lb_kdisk_session *cand = NULL, *best = NULL;
+	_cleanup_free_ struct lb_kernel_disk_session *cand = NULL, *best = NULL;
 	struct udev_list_entry *le;
 	bool found = false;
 	int r;
 
-	if (!target || !*target || strlen(target) >= LB_KDISK_TARGET_MAX)
+	if (!target || !*target || strlen(target) >= LB_KERNEL_DISK_TARGET_MAX)
 		return lb_err_set(err, EINVAL, "'%s' is not an iSCSI target name",
 				  target ? target : "");
 	cand = malloc(sizeof(*cand));
 	best = malloc(sizeof(*best));
 	if (!cand || !best)
 		return lb_err_set(err, ENOMEM, "out of memory");
-	r = lb_kdisk_enumerate_below(u, "iscsi_session", NULL, &e);
+	r = kernel_disk_enumerate_below(u, "iscsi_session", NULL, &e);
 	if (r < 0)
 		return lb_err_set(err, r, "cannot enumerate iscsi_session devices: %s",
 				  strerror(-r));
