@@ -59,9 +59,9 @@ struct lb_frontend_ops {
 	void (*stats_json)(const struct lb_frontend *f, struct json_object *stats);
 };
 
-extern const struct lb_frontend_ops lb_frontend_nbd;	  /* nbd/nbd-frontend.c */
+extern const struct lb_frontend_ops lb_frontend_nbd;	    /* nbd/nbd-frontend.c */
 extern const struct lb_frontend_ops lb_frontend_nbd_kernel; /* nbd/nbd-kernel-frontend.c */
-extern const struct lb_frontend_ops lb_frontend_ublk;	  /* ublk/ublk-frontend.c */
+extern const struct lb_frontend_ops lb_frontend_ublk;	    /* ublk/ublk-frontend.c */
 
 /* The frontend for an export kind (LB_EXPORT_*): the one place that maps
  * an --export to its frontend.  NULL for an unknown kind. */

@@ -63,8 +63,7 @@ int lb_engine_start_sync(struct lb_engine *e, lb_err *err)
 	if (r == 0)
 		r = sync_wait(e, &w);
 	if (r < 0)
-		return lb_err_set(err, -r, "%s",
-				  r == -ENOMEM ? strerror(-r) : lb_engine_error(e));
+		return lb_err_set(err, -r, "%s", r == -ENOMEM ? strerror(-r) : lb_engine_error(e));
 	return 0;
 }
 

@@ -93,7 +93,7 @@ struct lb_io {
  * (LB_IO_PRIV_CHECK(type) beside its definition). */
 #define lb_io_priv(io, type) ((type *)(void *)(io)->priv.bytes)
 #define LB_IO_PRIV_CHECK(type)                                                                     \
-	_Static_assert(sizeof(type) <= LB_IO_PRIV_SIZE && _Alignof(type) <= _Alignof(max_align_t),  \
+	_Static_assert(sizeof(type) <= LB_IO_PRIV_SIZE && _Alignof(type) <= _Alignof(max_align_t), \
 		       #type " does not fit lb_io's priv area")
 
 /* What every engine checks before an I/O reaches the LUN: 0; -EINVAL

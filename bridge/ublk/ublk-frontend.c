@@ -118,19 +118,20 @@ static int ublk_start(struct lb_volume *v, struct lb_frontend **ret, lb_err *err
 				      sd.index, (int)info.ublksrv_pid);
 		} else if (r == 0 && take && info.state != LB_UBLK_S_DEV_DEAD &&
 			   (info.flags & LB_UBLK_F_USER_RECOVERY)) {
-			lb_volume_log(v, "taking back /dev/ublkb%d, left %s by a bridge of this volume",
-				      sd.index, lb_ublk_state_name(info.state));
+			lb_volume_log(
+				v, "taking back /dev/ublkb%d, left %s by a bridge of this volume",
+				sd.index, lb_ublk_state_name(info.state));
 			r = lb_ublk_dev_recover(&uc, (uint32_t)sd.index, &f->dev, err);
 			if (r < 0)
 				return r;
 			goto ready;
 		} else if (r == 0) {
-			lb_volume_log(v,
-				      "removing ublk device %d, left by a bridge of this volume: %s",
-				      sd.index,
-				      !take ? (sd.same_lun ? "another device is asked for"
-							   : "it served another LUN")
-					    : "its disk is gone already");
+			lb_volume_log(
+				v, "removing ublk device %d, left by a bridge of this volume: %s",
+				sd.index,
+				!take ? (sd.same_lun ? "another device is asked for"
+						     : "it served another LUN")
+				      : "its disk is gone already");
 			r = lb_ublk_dev_remove((uint32_t)sd.index, err);
 			if (r < 0)
 				return r;

@@ -129,8 +129,9 @@ int lb_volume_conf_parse(const char *text, const char *path, struct lb_volume_co
 			if (strcmp(value, "no") == 0)
 				c.argv[c.argc++] = (char *)conf_keys[k].option;
 			else if (strcmp(value, "yes") != 0) {
-				r = lb_err_set(err, EINVAL, "%s:%u: '%s' is 'yes' or 'no', not '%.64s'",
-					       path, line, key, value);
+				r = lb_err_set(err, EINVAL,
+					       "%s:%u: '%s' is 'yes' or 'no', not '%.64s'", path,
+					       line, key, value);
 				break;
 			}
 			continue;
@@ -168,8 +169,7 @@ char **lb_volume_conf_argv(const struct lb_volume_conf *c, char *argv0, char *na
 	return av;
 }
 
-int lb_volume_conf_load(const char *dir, const char *name, struct lb_volume_conf *ret,
-			lb_err *err)
+int lb_volume_conf_load(const char *dir, const char *name, struct lb_volume_conf *ret, lb_err *err)
 {
 	_cleanup_free_ char *path = NULL, *text = NULL;
 	_cleanup_close_ int fd = -1;
@@ -183,10 +183,9 @@ int lb_volume_conf_load(const char *dir, const char *name, struct lb_volume_conf
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
-		return errno == ENOENT
-			       ? lb_err_set(err, ENOENT, "no volume '%s' is configured (%s)", name,
-					    path)
-			       : lb_err_set(err, errno, "%s: %m", path);
+		return errno == ENOENT ? lb_err_set(err, ENOENT,
+						    "no volume '%s' is configured (%s)", name, path)
+				       : lb_err_set(err, errno, "%s: %m", path);
 	if (fstat(fd, &st) < 0)
 		return lb_err_set(err, errno, "%s: %m", path);
 	if (!S_ISREG(st.st_mode) || st.st_size > (off_t)CONF_MAX)
@@ -196,7 +195,8 @@ int lb_volume_conf_load(const char *dir, const char *name, struct lb_volume_conf
 	if (!text)
 		return lb_err_set(err, ENOMEM, "out of memory");
 	while (len < (size_t)st.st_size &&
-	       ((n = read(fd, text + len, (size_t)st.st_size - len)) > 0 || (n < 0 && errno == EINTR)))
+	       ((n = read(fd, text + len, (size_t)st.st_size - len)) > 0 ||
+		(n < 0 && errno == EINTR)))
 		if (n > 0)
 			len += (size_t)n;
 	text[len] = '\0';

@@ -29,7 +29,7 @@ const char *lb_conf_dir(void);
 struct lb_volume_conf {
 	char **argv; /* "--portal", "IP", ...; NULL-terminated */
 	size_t argc;
-	char *text;  /* the file, which argv's values point into */
+	char *text; /* the file, which argv's values point into */
 };
 
 /* Parse TEXT (a file's content; PATH names it in errors: "PATH:LINE: ...").
@@ -38,8 +38,7 @@ struct lb_volume_conf {
 int lb_volume_conf_parse(const char *text, const char *path, struct lb_volume_conf *ret,
 			 lb_err *err);
 /* Read DIR/NAME.conf and parse it (-ENOENT: "no volume NAME configured in DIR"). */
-int lb_volume_conf_load(const char *dir, const char *name, struct lb_volume_conf *ret,
-			lb_err *err);
+int lb_volume_conf_load(const char *dir, const char *name, struct lb_volume_conf *ret, lb_err *err);
 void lb_volume_conf_clear(struct lb_volume_conf *c);
 
 /* attach's whole argv for the volume: ARGV0, the file's options,

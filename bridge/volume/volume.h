@@ -29,7 +29,7 @@ struct lb_volume_config {
 	const char *name;
 	const struct lb_export *export;
 	uint32_t lun;
-	unsigned queues; /* kernel NBD sockets or ublk queues (and sessions); 0: 1 */
+	unsigned queues;    /* kernel NBD sockets or ublk queues (and sessions); 0: 1 */
 	bool ublk_recovery; /* ublk: keep the device for a restarted bridge */
 	/* the LUN's first engine, up (logged in, or its disk open) on the
 	 * volume's loop; the volume takes it, and clones it for clients and
@@ -89,8 +89,7 @@ struct lb_stale_device {
 			  * 0x83 id is the same (where both have one) */
 	unsigned queues; /* 0: not recorded */
 };
-struct lb_stale_device lb_volume_stale_device(const struct lb_volume *v,
-					      enum lb_export_kind kind);
+struct lb_stale_device lb_volume_stale_device(const struct lb_volume *v, enum lb_export_kind kind);
 /* Before a frontend makes a block device of this volume: the bridge must
  * not wait on writeback to its own device (harden.h); a warning if not. */
 void lb_volume_harden_for_device(struct lb_volume *v);

@@ -10,7 +10,7 @@
 
 struct engine_iscsi {
 	struct lb_engine e;
-	struct iscsi_session *s; /* its own */
+	struct iscsi_session *s;		/* its own */
 	const struct iscsi_session_config *cfg; /* what clones log in with */
 	uint32_t lun;
 	bool use10;	     /* the LUN refused READ/WRITE(16) */
@@ -26,7 +26,7 @@ struct engine_iscsi {
 struct iscsi_io {
 	struct engine_iscsi *engine;
 	struct iscsi_cmd cmd;
-	struct iovec iov;	/* WRITE SAME's block, UNMAP's parameters */
+	struct iovec iov; /* WRITE SAME's block, UNMAP's parameters */
 	uint8_t param[SCSI_UNMAP_PARAM_LEN];
 };
 LB_IO_PRIV_CHECK(struct iscsi_io);
@@ -108,8 +108,7 @@ static int iscsi_submit(struct lb_engine *e, struct lb_io *io)
 		} else {
 			scsi_unmap_param(p->param, io->offset / bs, io->length / bs);
 			len = scsi_cdb_unmap(cmd->cdb, SCSI_UNMAP_PARAM_LEN);
-			p->iov =
-				(struct iovec){p->param, SCSI_UNMAP_PARAM_LEN};
+			p->iov = (struct iovec){p->param, SCSI_UNMAP_PARAM_LEN};
 			cmd->length = SCSI_UNMAP_PARAM_LEN;
 		}
 		cmd->dir = ISCSI_DIR_WRITE;
@@ -281,8 +280,8 @@ static uint32_t bytes_cap(uint64_t blocks, uint32_t bs)
 }
 
 int lb_engine_iscsi_new(struct lb_loop *loop, struct iscsi_session *s,
-			const struct iscsi_session_config *cfg, uint32_t lun, struct lb_engine **ret,
-			lb_err *err)
+			const struct iscsi_session_config *cfg, uint32_t lun,
+			struct lb_engine **ret, lb_err *err)
 {
 	struct iscsi_lun_info li;
 	struct lb_volume_info *vi;

@@ -13,8 +13,8 @@
  * what clones log in with, a session each; NULL: no clones.  -ENXIO when
  * the LUN does not exist, -ENOTBLK when it is not a disk. */
 int lb_engine_iscsi_new(struct lb_loop *loop, struct iscsi_session *s,
-			const struct iscsi_session_config *cfg, uint32_t lun, struct lb_engine **ret,
-			lb_err *err);
+			const struct iscsi_session_config *cfg, uint32_t lun,
+			struct lb_engine **ret, lb_err *err);
 /* The session under an engine of ours (NULL for another engine), for
  * tools that read its counters. */
 struct iscsi_session *lb_engine_iscsi_session(const struct lb_engine *e);

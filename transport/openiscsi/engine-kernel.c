@@ -54,8 +54,7 @@ static void kernel_done(struct lb_op *op, int res, uint32_t cqe_flags)
 
 	(void)cqe_flags;
 	/* a disk that cannot unmap while zeroing: write the zeroes */
-	if (res == -EOPNOTSUPP && io->op == LB_IO_WRITE_ZEROES &&
-	    p->mode == MODE_ZEROES_UNMAP) {
+	if (res == -EOPNOTSUPP && io->op == LB_IO_WRITE_ZEROES && p->mode == MODE_ZEROES_UNMAP) {
 		p->mode = MODE_ZEROES;
 		if (kernel_prep(ek, io) == 0)
 			return;
@@ -111,8 +110,7 @@ static int kernel_submit(struct lb_engine *e, struct lb_io *io)
 	if (io->op == LB_IO_DISCARD)
 		p->mode = MODE_DISCARD;
 	else if (io->op == LB_IO_WRITE_ZEROES)
-		p->mode =
-			(io->flags & LB_IO_NO_HOLE) ? MODE_ZEROES : MODE_ZEROES_UNMAP;
+		p->mode = (io->flags & LB_IO_NO_HOLE) ? MODE_ZEROES : MODE_ZEROES_UNMAP;
 	/* fallocate on a read-only disk: refused here, not by the kernel */
 	if (p->mode && vi->read_only)
 		return -EROFS;
