@@ -181,19 +181,26 @@ static void session_done(struct iscsi_session *s, void *arg, int res)
 	cb(&ei->e, ei->cb_arg, res);
 }
 
-static int iscsi_start(struct lb_engine *e, lb_engine_cb cb, void *arg)
+/* Log in or out (op), cb once it is over; one at a time. */
+static int session_op(struct engine_iscsi *ei,
+		      int (*op)(struct iscsi_session *, iscsi_session_cb, void *), lb_engine_cb cb,
+		      void *arg)
 {
-	struct engine_iscsi *ei = (struct engine_iscsi *)e;
 	int r;
 
 	if (ei->cb)
 		return -EBUSY;
 	ei->cb = cb;
 	ei->cb_arg = arg;
-	r = iscsi_session_login(ei->s, session_done, ei);
+	r = op(ei->s, session_done, ei);
 	if (r < 0)
 		ei->cb = NULL;
 	return r;
+}
+
+static int iscsi_start(struct lb_engine *e, lb_engine_cb cb, void *arg)
+{
+	return session_op((struct engine_iscsi *)e, iscsi_session_login, cb, arg);
 }
 
 /* Whether the session is logged in, so that a logout is owed. */
@@ -207,18 +214,10 @@ static bool logged_in(const struct iscsi_session *s)
 static int iscsi_stop(struct lb_engine *e, lb_engine_cb cb, void *arg)
 {
 	struct engine_iscsi *ei = (struct engine_iscsi *)e;
-	int r;
 
 	if (!logged_in(ei->s))
 		return -EALREADY;
-	if (ei->cb)
-		return -EBUSY;
-	ei->cb = cb;
-	ei->cb_arg = arg;
-	r = iscsi_session_logout(ei->s, session_done, ei);
-	if (r < 0)
-		ei->cb = NULL;
-	return r;
+	return session_op(ei, iscsi_session_logout, cb, arg);
 }
 
 static bool iscsi_ready(const struct lb_engine *e)
