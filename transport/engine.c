@@ -58,8 +58,11 @@ static int sync_wait(struct lb_engine *e, struct sync_wait *w)
 int lb_engine_start_sync(struct lb_engine *e, lb_err *err)
 {
 	struct sync_wait w = {0};
-	int r = lb_engine_start(e, sync_done, &w);
+	int r;
 
+	if (e->ops->start_sync)
+		return e->ops->start_sync(e, err);
+	r = lb_engine_start(e, sync_done, &w);
 	if (r == 0)
 		r = sync_wait(e, &w);
 	if (r < 0)
@@ -71,6 +74,10 @@ void lb_engine_stop_sync(struct lb_engine *e)
 {
 	struct sync_wait w = {0};
 
+	if (e->ops->stop_sync) {
+		e->ops->stop_sync(e);
+		return;
+	}
 	if (lb_engine_stop(e, sync_done, &w) == 0)
 		(void)sync_wait(e, &w);
 }

@@ -220,6 +220,19 @@ static int iscsi_stop(struct lb_engine *e, lb_engine_cb cb, void *arg)
 	return session_op(ei, iscsi_session_logout, cb, arg);
 }
 
+static int iscsi_start_sync(struct lb_engine *e, lb_err *err)
+{
+	return iscsi_session_login_sync(((struct engine_iscsi *)e)->s, err);
+}
+
+static void iscsi_stop_sync(struct lb_engine *e)
+{
+	struct engine_iscsi *ei = (struct engine_iscsi *)e;
+
+	if (logged_in(ei->s))
+		(void)iscsi_session_logout_sync(ei->s);
+}
+
 static bool iscsi_ready(const struct lb_engine *e)
 {
 	const struct engine_iscsi *ei = (const struct engine_iscsi *)e;
@@ -263,6 +276,8 @@ static const struct lb_engine_ops engine_iscsi_ops = {
 	.clone_per_client = true,
 	.start = iscsi_start,
 	.stop = iscsi_stop,
+	.start_sync = iscsi_start_sync,
+	.stop_sync = iscsi_stop_sync,
 	.ready = iscsi_ready,
 	.state = iscsi_state,
 	.stats = iscsi_stats,
