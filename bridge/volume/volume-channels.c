@@ -5,6 +5,7 @@
  * channel lives until its engine has stopped (logged out) and no client
  * holds it; the main loop frees it then.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@ static void channel_stopped(struct lb_engine *e, void *arg, int res)
 {
 	struct lb_channel *ch = arg;
 
+	assert(ch->st == CH_LOGOUT);
 	ch->st = CH_DEAD;
 }
 
@@ -54,6 +56,7 @@ static void channel_started(struct lb_engine *e, void *arg, int res)
 	struct lb_channel *ch = arg;
 	struct lb_volume *v = ch->v;
 
+	assert(ch->st == CH_LOGIN);
 	if (!ch->open) { /* the client left while the engine started */
 		if (res == 0)
 			channel_retire(ch);
@@ -123,6 +126,7 @@ void lb_volume_channel_close(struct lb_channel *ch)
 {
 	if (!ch)
 		return;
+	assert(ch->open && ch != ch->v->primary);
 	ch->open = false;
 	if (ch->st == CH_READY)
 		channel_retire(ch);
