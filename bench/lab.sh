@@ -31,7 +31,7 @@ RUNTIME=10
 RAMP=2
 REGION=8g
 OUT=
-LUNBRIDGE=${LUNBRIDGE:-$ROOT/build/bridge/lunbridge}
+LUNBRIDGE=${LUNBRIDGE:-$ROOT/build/bridge/cli/lunbridge}
 WORKLOADS=("${ALL_WORKLOADS[@]}")
 ARGS=("$@")
 
@@ -115,7 +115,7 @@ usage: bench/lab.sh [options]
                      randwrite, read, write (default: ${ALL_WORKLOADS[*]})
   --size SIZE        fio's region of the 1 TiB null LUN (default $REGION)
   --out DIR          results directory (default bench/results/lab-<timestamp>)
-  --lunbridge PATH   lunbridge binary (default \$LUNBRIDGE, else build/bridge/lunbridge)
+  --lunbridge PATH   lunbridge binary (default \$LUNBRIDGE, else build/bridge/cli/lunbridge)
 EOF
 }
 

@@ -29,7 +29,7 @@ REPEAT=1
 REGION=8g
 LUN_BS=
 OUT=
-LUNBRIDGE=${LUNBRIDGE:-$ROOT/build/bridge/lunbridge}
+LUNBRIDGE=${LUNBRIDGE:-$ROOT/build/bridge/cli/lunbridge}
 TOOLS=("${ALL_TOOLS[@]}")
 WORKLOADS=("${ALL_WORKLOADS[@]}")
 ARGS=("$@")
@@ -42,7 +42,7 @@ usage: bench/run.sh [options]
   --ramp S           fio warm-up seconds, not measured (default $RAMP)
   --repeat N         rounds over everything; the table shows medians (default $REPEAT)
   --out DIR          results directory (default bench/results/<timestamp>)
-  --lunbridge PATH   lunbridge binary (default \$LUNBRIDGE, else build/bridge/lunbridge)
+  --lunbridge PATH   lunbridge binary (default \$LUNBRIDGE, else build/bridge/cli/lunbridge)
   --only LIST        contenders, comma separated: ${ALL_TOOLS[*]}
   --workloads LIST   comma separated, each RW-BS-qdN with RW one of randread,
                      randwrite, read, write (default: ${ALL_WORKLOADS[*]})

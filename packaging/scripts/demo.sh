@@ -14,12 +14,12 @@ src=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$src"
 
 packaging/scripts/install-deps.sh
-if [ ! -x build/bridge/lunbridge ]; then
+if [ ! -x build/bridge/cli/lunbridge ]; then
 	echo "== building lunbridge in build/"
 	[ -d build ] || meson setup build >/dev/null
 fi
 ninja -C build >/dev/null
-lb=$src/build/bridge/lunbridge
+lb=$src/build/bridge/cli/lunbridge
 
 scratch=$(mktemp -d /tmp/lunbridge-demo.XXXXXX)
 # the same private tgtd the integration tests use: its own control socket
