@@ -32,9 +32,9 @@ static int check_iface_dir(const cli_session_opts *o, const char *iface, lb_err 
 			  iface, dir, LB_OPENISCSI_IFACES_DIR);
 }
 
-int lb_attach_kernel(const cli_session_opts *o, cli_session *cs, const char *volume,
-		     struct lb_attach_kernel *ka, void (*log)(void *arg, const char *line),
-		     void *log_arg, lb_err *err)
+int cli_attach_kernel(const cli_session_opts *o, cli_session *cs, const char *volume,
+		      struct cli_attach_kernel *ka, void (*log)(void *arg, const char *line),
+		      void *log_arg, lb_err *err)
 {
 	const char *iface = iface_rec_name(cs->rec);
 	struct lb_kernel_login_config kc = {0};
@@ -98,8 +98,7 @@ int lb_attach_kernel(const cli_session_opts *o, cli_session *cs, const char *vol
 	if (r < 0)
 		goto fail;
 	snprintf(ka->disk, sizeof(ka->disk), "%s", udev_device_get_devnode(disk));
-	r = lb_engine_kernel_new(&cs->loop, ka->disk, ka->login.session.sid, &vi, &ka->engine,
-				 err);
+	r = lb_engine_kernel_new(&cs->loop, ka->disk, ka->login.session.sid, &vi, &ka->engine, err);
 	if (r < 0)
 		goto fail;
 	{
@@ -118,12 +117,12 @@ fail:
 		udev_device_unref(disk);
 	if (u)
 		udev_unref(u);
-	lb_attach_kernel_release(ka, volume, log, log_arg);
+	cli_attach_kernel_release(ka, volume, log, log_arg);
 	return r;
 }
 
-void lb_attach_kernel_release(struct lb_attach_kernel *ka, const char *volume,
-			      void (*log)(void *arg, const char *line), void *log_arg)
+void cli_attach_kernel_release(struct cli_attach_kernel *ka, const char *volume,
+			       void (*log)(void *arg, const char *line), void *log_arg)
 {
 	lb_err err = {{0}};
 	char line[600];

@@ -5,14 +5,14 @@
  * libudev, and the engine on it.  Used for offload and iSER ifaces, and
  * for tcp ones with --engine kernel.
  */
-#ifndef LUNBRIDGE_ATTACH_KERNEL_H
-#define LUNBRIDGE_ATTACH_KERNEL_H
+#ifndef LUNBRIDGE_CLI_ATTACH_KERNEL_H
+#define LUNBRIDGE_CLI_ATTACH_KERNEL_H
 
 #include "cli-session.h"
 #include "engine.h"
 #include "kernel-login.h"
 
-struct lb_attach_kernel {
+struct cli_attach_kernel {
 	struct lb_kernel_login_node node;
 	struct lb_kernel_login login;
 	struct lb_engine *engine; /* for the volume to take */
@@ -24,12 +24,12 @@ struct lb_attach_kernel {
 /* Everything up to an open engine on cs->loop.  0, or -errno with err
  * set and nothing left behind (the login uncounted, logged out if it was
  * the only one). */
-int lb_attach_kernel(const cli_session_opts *o, cli_session *cs, const char *volume,
-		     struct lb_attach_kernel *ka, void (*log)(void *arg, const char *line),
-		     void *log_arg, lb_err *err);
+int cli_attach_kernel(const cli_session_opts *o, cli_session *cs, const char *volume,
+		      struct cli_attach_kernel *ka, void (*log)(void *arg, const char *line),
+		      void *log_arg, lb_err *err);
 
 /* The volume is done: uncount it from the login (the last logs out). */
-void lb_attach_kernel_release(struct lb_attach_kernel *ka, const char *volume,
-			      void (*log)(void *arg, const char *line), void *log_arg);
+void cli_attach_kernel_release(struct cli_attach_kernel *ka, const char *volume,
+			       void (*log)(void *arg, const char *line), void *log_arg);
 
 #endif

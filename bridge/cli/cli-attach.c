@@ -253,7 +253,7 @@ int cli_attach(int argc, char **argv)
 	struct lb_runtime_lock lock = {.fd = -1};
 	struct lb_export exp;
 	char name[LB_VOLUME_NAME_MAX + 1];
-	struct lb_attach_kernel ka = {0};
+	struct cli_attach_kernel ka = {0};
 	iface_transport_kind kind;
 	bool hw = false, kernel = false;
 	lb_err err = {{0}};
@@ -295,7 +295,7 @@ int cli_attach(int argc, char **argv)
 		kernel = hw || (o.engine && strcmp(o.engine, "kernel") == 0);
 	}
 	if (rc == 0 && kernel) {
-		r = lb_attach_kernel(&o, &cs, name, &ka, log_line, &a, &err);
+		r = cli_attach_kernel(&o, &cs, name, &ka, log_line, &a, &err);
 		if (r < 0 && hw && !o.no_fallback) {
 			char line[800];
 
@@ -351,7 +351,7 @@ int cli_attach(int argc, char **argv)
 	vc.ready_arg = &a;
 	r = lb_volume_run(&cs.loop, &lock, &vc, &err); /* frees the engine */
 	if (kernel) /* the disk is closed: leave the login */
-		lb_attach_kernel_release(&ka, name, log_line, &a);
+		cli_attach_kernel_release(&ka, name, log_line, &a);
 	lb_runtime_unlock(&lock);
 	cli_session_close(&cs);
 	if (r < 0)

@@ -140,7 +140,7 @@ static int detach_left_device(const char *dir, const char *name)
 			ret = 1;
 		} else if (e.kind == LB_EXPORT_NBD_KERNEL) {
 			/* the index may serve another volume by now: only ours */
-			r = lb_nbd_bound_to(id, name) ? lb_nbd_netlink_disconnect(id, &err)
+			r = lb_nbd_netlink_bound_to(id, name) ? lb_nbd_netlink_disconnect(id, &err)
 						      : -ENODEV;
 			ret = 1;
 		}

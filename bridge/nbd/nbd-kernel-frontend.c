@@ -53,7 +53,7 @@ static int takeover_index(struct nbd_frontend *f)
 	const char *why = NULL;
 	lb_err err = {{0}};
 
-	if (sd.index < 0 || !lb_nbd_bound_to((unsigned)sd.index, cfg->name))
+	if (sd.index < 0 || !lb_nbd_netlink_bound_to((unsigned)sd.index, cfg->name))
 		return -1;
 	if (!sd.same_lun)
 		why = "it served another LUN";

@@ -526,7 +526,7 @@ int lb_nbd_netlink_reconfigure(uint32_t index, const char *backend_id, const int
 	return 0;
 }
 
-bool lb_nbd_bound_to(unsigned index, const char *name)
+bool lb_nbd_netlink_bound_to(unsigned index, const char *name)
 {
 	char path[64], want[LB_NBD_NETLINK_MAX_BACKEND_ID + 1], have[sizeof(want) + 1] = "";
 	_cleanup_fclose_ FILE *f = NULL;

@@ -48,7 +48,7 @@ struct lb_nbd_netlink_config {
 
 /* Is /dev/nbdN still bound to volume name (its backend identifier, as
  * sysfs shows it, is LB_NBD_BACKEND_FMT of name)? */
-bool lb_nbd_bound_to(unsigned index, const char *name);
+bool lb_nbd_netlink_bound_to(unsigned index, const char *name);
 
 /* Check a configuration as CONNECT would: 0, or -EINVAL with one sentence
  * naming the bad value. */

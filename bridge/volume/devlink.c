@@ -95,7 +95,7 @@ static bool left_waiting(const char *sysname, const char *name)
 	if (lb_export_parse(path, &e, NULL) < 0 || e.index < 0)
 		return false;
 	if (e.kind == LB_EXPORT_NBD_KERNEL)
-		return lb_nbd_bound_to((unsigned)e.index, name);
+		return lb_nbd_netlink_bound_to((unsigned)e.index, name);
 	if (e.kind != LB_EXPORT_UBLK)
 		return false;
 	snprintf(path, sizeof(path), "/sys/class/block/%s", sysname);

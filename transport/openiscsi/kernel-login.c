@@ -30,9 +30,9 @@ struct registry {
 	bool created_node;
 };
 
-static void klog(void (*log)(void *, const char *), void *arg, const char *fmt, ...)
+static void kernel_login_log(void (*log)(void *, const char *), void *arg, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static void klog(void (*log)(void *, const char *), void *arg, const char *fmt, ...)
+static void kernel_login_log(void (*log)(void *, const char *), void *arg, const char *fmt, ...)
 {
 	char line[640];
 	va_list ap;
@@ -242,7 +242,7 @@ static int discover(const struct lb_kernel_login_config *c, const struct lb_open
 	int r;
 
 	records_now(kn->iface, &before);
-	klog(c->log, c->log_arg, "open-iscsi: iscsiadm -m discovery -t st -p %s -I %s", on->portal,
+	kernel_login_log(c->log, c->log_arg, "open-iscsi: iscsiadm -m discovery -t st -p %s -I %s", on->portal,
 	     on->iface);
 	r = lb_openiscsi_discover(on, &t, &n, err);
 	if (r < 0) {
@@ -274,7 +274,7 @@ static int discover(const struct lb_kernel_login_config *c, const struct lb_open
 		other.iqn = t[i].iqn;
 		other.portal = portal;
 		if (lb_openiscsi_node_delete(&other, &e2) < 0)
-			klog(c->log, c->log_arg, "open-iscsi: %s", e2.msg);
+			kernel_login_log(c->log, c->log_arg, "open-iscsi: %s", e2.msg);
 	}
 	globfree(&before);
 	if (!ours)
@@ -382,7 +382,7 @@ int lb_kernel_login_acquire(const struct lb_kernel_login_config *c, struct lb_ke
 	registry_prune(&g, c->run_dir, c->volume);
 	if (g.n && find_session(kn, &ret->session, NULL) == 0 &&
 	    strcmp(ret->session.state, "LOGGED_IN") == 0) {
-		klog(c->log, c->log_arg,
+		kernel_login_log(c->log, c->log_arg,
 		     "open-iscsi: joining session %u of %s on iface %s (%zu other volume%s)",
 		     ret->session.sid, kn->target, kn->iface, g.n, g.n == 1 ? "" : "s");
 		goto counted;
@@ -399,7 +399,7 @@ int lb_kernel_login_acquire(const struct lb_kernel_login_config *c, struct lb_ke
 	r = configure(c, &on, tpgt, err);
 	if (r < 0)
 		goto undo;
-	klog(c->log, c->log_arg, "open-iscsi: iscsiadm -m node -T %s -p %s -I %s --login",
+	kernel_login_log(c->log, c->log_arg, "open-iscsi: iscsiadm -m node -T %s -p %s -I %s --login",
 	     kn->target, portal, kn->iface);
 	r = lb_openiscsi_login(&on, err);
 	if (r < 0)
@@ -449,17 +449,17 @@ int lb_kernel_login_release(const char *run_dir, const char *volume,
 		return r;
 	registry_prune(&g, run_dir, volume);
 	if (g.n) {
-		klog(log, log_arg, "open-iscsi: the session to %s stays logged in for %zu other volume%s",
+		kernel_login_log(log, log_arg, "open-iscsi: the session to %s stays logged in for %zu other volume%s",
 		     kn->target, g.n, g.n == 1 ? "" : "s");
 		r = registry_save(&g, kn, err);
 		registry_close(&g);
 		return r;
 	}
-	klog(log, log_arg, "open-iscsi: iscsiadm -m node -T %s -p %s -I %s --logout", kn->target,
+	kernel_login_log(log, log_arg, "open-iscsi: iscsiadm -m node -T %s -p %s -I %s --logout", kn->target,
 	     portal, kn->iface);
 	r = lb_openiscsi_logout(&on, err);
 	if (r >= 0 && g.created_node) {
-		klog(log, log_arg, "open-iscsi: deleting the node record lunbridge created");
+		kernel_login_log(log, log_arg, "open-iscsi: deleting the node record lunbridge created");
 		r = lb_openiscsi_node_delete(&on, err);
 	}
 	if (r >= 0)
