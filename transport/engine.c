@@ -111,6 +111,12 @@ void lb_engine_set_log(struct lb_engine *e, lb_engine_log_fn fn, void *arg)
 		e->ops->set_log(e, fn, arg);
 }
 
+void lb_engine_describe(const struct lb_engine *e, lb_engine_field_fn add, void *arg)
+{
+	if (e->ops->describe)
+		e->ops->describe(e, add, arg);
+}
+
 const char *lb_engine_error(const struct lb_engine *e)
 {
 	const char *why = e->ops->error ? e->ops->error(e) : NULL;

@@ -138,6 +138,7 @@ struct lb_engine_stats {
 /* An engine's end of a start or stop: res 0 or -errno. */
 typedef void (*lb_engine_cb)(struct lb_engine *e, void *arg, int res);
 typedef void (*lb_engine_log_fn)(void *arg, const char *line);
+typedef void (*lb_engine_field_fn)(void *arg, const char *key, const char *s, uint64_t n);
 
 /*
  * An engine's operations.  The volume and the frontends reach an engine
@@ -183,6 +184,10 @@ struct lb_engine_ops {
 	const char *(*state)(const struct lb_engine *e, char *buf, size_t len);
 	/* optional: counters for `lunbridge list` */
 	void (*stats)(const struct lb_engine *e, struct lb_engine_stats *ret);
+	/* optional: what `lunbridge list` shows of the engine's own (the
+	 * kernel's disk under it, say): add(arg, key, s, n) per field, a
+	 * string where s is not NULL, else the number n */
+	void (*describe)(const struct lb_engine *e, lb_engine_field_fn add, void *arg);
 	/* optional: where the engine reports what it acts on (a dropped
 	 * connection, a timeout, a reconnect): one line each */
 	void (*set_log)(struct lb_engine *e, lb_engine_log_fn fn, void *arg);
@@ -218,6 +223,8 @@ const char *lb_engine_state(const struct lb_engine *e, char *buf, size_t len);
 /* sum += e's counters. */
 void lb_engine_add_stats(const struct lb_engine *e, struct lb_engine_stats *sum);
 void lb_engine_set_log(struct lb_engine *e, lb_engine_log_fn fn, void *arg);
+/* Nothing without a describe op. */
+void lb_engine_describe(const struct lb_engine *e, lb_engine_field_fn add, void *arg);
 /* "unknown error" without an error op. */
 const char *lb_engine_error(const struct lb_engine *e);
 

@@ -81,6 +81,16 @@ static void log_line(void *arg, const char *line)
 		fprintf(stderr, "lunbridge: %s\n", line);
 }
 
+/* The volume's first session, while attach still holds it (the LUN's
+ * inventory): its lines as the volume will log them. */
+static void session0_log(void *arg, const char *line)
+{
+	char prefixed[640];
+
+	snprintf(prefixed, sizeof(prefixed), "session 0: %s", line);
+	log_line(arg, prefixed);
+}
+
 static void ready(void *arg, const char *where)
 {
 	struct attach *a = arg;
@@ -331,16 +341,18 @@ int cli_attach(int argc, char **argv)
 	} else {
 		/* our initiator: the LUN's engine on the session (the volume
 		 * clones it, a session each, for clients and queues) */
+		iscsi_session_set_log(cs.s, session0_log, &a);
 		r = lb_engine_iscsi_new(&cs.loop, cs.s, &cs.cfg, o.lun, &vc.engine, &err);
 		if (r < 0) {
-			cli_session_close(&cs); /* logs the session out */
+			/* a recovering session is owed a logout too */
+			if (iscsi_session_get_state(cs.s) == ISCSI_SESSION_RECOVERING)
+				(void)iscsi_session_logout_sync(cs.s);
+			cli_session_close(&cs); /* logs a logged-in session out */
 			lb_runtime_unlock(&lock);
 			return attach_failed(&a, name, r, &err);
 		}
 		cs.s = NULL; /* the engine's */
 	}
-	vc.disk = kernel ? ka.disk : NULL;
-	vc.kernel_sid = kernel ? ka.login.session.sid : 0;
 	vc.portal = o.portal;
 	vc.target = o.target;
 	vc.iface = iface_rec_name(cs.rec);

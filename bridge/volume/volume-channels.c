@@ -175,6 +175,8 @@ void volume_channels_stats(const struct lb_volume *v, struct lb_engine_stats *su
 	for (const struct lb_channel *ch = v->channels; ch; ch = ch->next) {
 		struct lb_engine_stats st = {0};
 
+		if (ch->st == CH_DEAD) /* its client, if any, runs on the first */
+			continue;
 		lb_engine_add_stats(ch->e, &st);
 		sum->reconnects += st.reconnects;
 		sum->timeouts += st.timeouts;

@@ -26,6 +26,14 @@ static void add_u64(struct json_object *o, const char *k, uint64_t n)
 	json_object_object_add(o, k, json_object_new_uint64(n));
 }
 
+static void add_field(void *arg, const char *key, const char *s, uint64_t n)
+{
+	if (s)
+		add_str(arg, key, s);
+	else
+		add_u64(arg, key, n);
+}
+
 static struct json_object *volume_stats_json(struct lb_volume *v)
 {
 	struct json_object *st = json_object_new_object();
@@ -70,10 +78,7 @@ static struct json_object *volume_json(struct lb_volume *v, bool live)
 	add_u64(o, "lun", cfg->lun);
 	add_str(o, "iface", cfg->iface);
 	add_str(o, "engine", first->ops->name);
-	if (cfg->disk) {
-		add_str(o, "disk", cfg->disk);
-		add_u64(o, "iscsi_session", cfg->kernel_sid);
-	}
+	lb_engine_describe(first, add_field, o);
 	add_str(o, "export", v->fe ? v->fops->export_name(v->fe) : NULL);
 	add_str(o, "device", v->fe && v->fops->device ? v->fops->device(v->fe) : NULL);
 	add_str(o, "state", v->state);

@@ -35,9 +35,6 @@ struct lb_volume_config {
 	 * volume's loop; the volume takes it, and clones it for clients and
 	 * queues as the engine wants (engine.h) */
 	struct lb_engine *engine;
-	/* open-iscsi engine: the disk and open-iscsi session under it, for list */
-	const char *disk;
-	unsigned kernel_sid;
 	/* shown by `lunbridge list` */
 	const char *portal, *target, *iface;
 	/* one line each; NULL: stderr */
@@ -54,7 +51,10 @@ struct lb_volume_config {
  * Returns 0 after a detach or SIGTERM (the device is gone, the engines
  * stopped: sessions logged out), or -errno with err set when it could not
  * start; in both cases the engine is freed and nothing the volume made is
- * left behind.  The caller releases the lock. */
+ * left behind, unless the log says the teardown was not clean (requests
+ * or a logout outlived their deadline): then the volume's memory stays,
+ * as the kernel may still write into it, and the process should exit.
+ * The caller releases the lock. */
 int lb_volume_run(struct lb_loop *loop, struct lb_runtime_lock *lock,
 		  const struct lb_volume_config *cfg, lb_err *err);
 

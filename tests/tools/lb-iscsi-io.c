@@ -272,7 +272,7 @@ int main(int argc, char **argv)
 	}
 	r = lb_engine_iscsi_new(&loop, j.s, NULL, j.lun, &j.eng, &err);
 	if (r < 0)
-		die("%s", err.msg); /* the engine freed the session */
+		die("%s", err.msg);
 	info = j.eng->info;
 	j.block = info.block_size;
 	if (j.bs % j.block)

@@ -164,6 +164,14 @@ static const char *kernel_state(const struct lb_engine *e, char *buf, size_t len
 	return buf;
 }
 
+static void kernel_describe(const struct lb_engine *e, lb_engine_field_fn add, void *arg)
+{
+	const struct engine_kernel *ek = (const struct engine_kernel *)e;
+
+	add(arg, "disk", ek->path, 0);
+	add(arg, "iscsi_session", NULL, ek->sid);
+}
+
 static const struct lb_engine_ops engine_kernel_ops = {
 	.name = "kernel",
 	.submit = kernel_submit,
@@ -171,6 +179,7 @@ static const struct lb_engine_ops engine_kernel_ops = {
 	/* io_uring on the disk: clients on one loop share it */
 	.clone = kernel_clone,
 	.state = kernel_state,
+	.describe = kernel_describe,
 };
 
 int lb_engine_kernel_new(struct lb_loop *loop, const char *devnode, unsigned sid,
