@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,12 +88,34 @@ static int vpd(struct iscsi_session *s, uint32_t lun, uint8_t page, uint8_t *buf
 	return run(s, lun, cdb, len, buf, cap, ret_len);
 }
 
+static bool has_page(const uint8_t *pages, size_t n, bool probe_all, uint8_t page)
+{
+	return probe_all || scsi_vpd_has(pages, n, page);
+}
+
+/* A LUN with no designator of its own (LIO without a unit serial) is
+ * named by its target device's SCSI name string and its number: stable
+ * for as long as the target keeps both, which is what a LUN without an
+ * identity can offer (Linux gives such a LUN no wwid at all). */
+static void target_device_id(const uint8_t *page, size_t len, uint32_t lun, char *out, size_t cap)
+{
+	char name[224];
+	int n;
+
+	if (scsi_vpd_target_name_parse(page, len, name, sizeof(name)) < 0)
+		return;
+	n = snprintf(out, cap, "%s,lun,%u", name, lun);
+	if (n < 0 || (size_t)n >= cap)
+		out[0] = '\0';
+}
+
 int iscsi_inventory_lun(struct iscsi_session *s, uint32_t lun, struct iscsi_lun_info *ret,
 			lb_err *err)
 {
 	struct iscsi_lun_info info = {.lun = lun};
 	uint8_t cdb[ISCSI_CDB_MAX], buf[1024], pages[256];
 	size_t got = 0, n_pages = 0;
+	bool probe_all;
 	int r, len;
 
 	len = scsi_cdb_inquiry(cdb, false, 0, 96);
@@ -109,14 +132,20 @@ int iscsi_inventory_lun(struct iscsi_session *s, uint32_t lun, struct iscsi_lun_
 
 	if (vpd(s, lun, 0x00, buf, sizeof(buf), &got) == 0)
 		(void)scsi_vpd_supported_parse(buf, got, pages, sizeof(pages), &n_pages);
-	if (scsi_vpd_has(pages, n_pages, 0x80) && vpd(s, lun, 0x80, buf, 255, &got) == 0)
+	/* An empty list is not the last word: LIO lists its pages only once a
+	 * unit serial is set, yet serves them all.  Then every page we use is
+	 * asked for; one the LUN lacks ends in CHECK CONDITION, ignored. */
+	probe_all = n_pages == 0;
+	if (has_page(pages, n_pages, probe_all, 0x80) && vpd(s, lun, 0x80, buf, 255, &got) == 0)
 		(void)scsi_vpd_serial_parse(buf, got, info.serial, sizeof(info.serial));
-	if (scsi_vpd_has(pages, n_pages, 0x83) && vpd(s, lun, 0x83, buf, sizeof(buf), &got) == 0)
-		(void)scsi_vpd_devid_parse(buf, got, info.devid, sizeof(info.devid));
-	if (scsi_vpd_has(pages, n_pages, 0xb0) && vpd(s, lun, 0xb0, buf, 64, &got) == 0 &&
+	if (has_page(pages, n_pages, probe_all, 0x83) &&
+	    vpd(s, lun, 0x83, buf, sizeof(buf), &got) == 0 &&
+	    scsi_vpd_devid_parse(buf, got, info.devid, sizeof(info.devid)) < 0)
+		target_device_id(buf, got, lun, info.devid, sizeof(info.devid));
+	if (has_page(pages, n_pages, probe_all, 0xb0) && vpd(s, lun, 0xb0, buf, 64, &got) == 0 &&
 	    scsi_vpd_block_limits_parse(buf, got, &info.limits) == 0)
 		info.has_limits = true;
-	if (scsi_vpd_has(pages, n_pages, 0xb2) && vpd(s, lun, 0xb2, buf, 64, &got) == 0 &&
+	if (has_page(pages, n_pages, probe_all, 0xb2) && vpd(s, lun, 0xb2, buf, 64, &got) == 0 &&
 	    scsi_vpd_lbp_parse(buf, got, &info.lbp) == 0)
 		info.has_lbp = true;
 

@@ -21,7 +21,8 @@ struct iscsi_lun_info {
 	uint32_t lun;
 	struct scsi_inquiry inq;
 	char serial[256];  /* VPD 0x80, "" if none */
-	char devid[256];   /* VPD 0x83 best designator, "" if none */
+	char devid[256];   /* VPD 0x83 best designator, else the target
+			    * device's name and the LUN ("IQN,lun,N"); "" if none */
 	bool has_capacity; /* READ CAPACITY answered */
 	struct scsi_capacity cap;
 	bool has_limits; /* VPD 0xB0 */

@@ -372,7 +372,9 @@ static int designator_rank(const uint8_t *d)
 	case DESIG_NAME:
 		return code_set == CODE_SET_UTF8 && n > 0 && d[4] != '\0' ? 2 : 0;
 	case DESIG_T10:
-		return code_set == CODE_SET_ASCII && n >= 8 && trim_end(d + 4, n) > 0 ? 1 : 0;
+		/* the vendor (8 bytes) alone names no LUN: LIO without a unit
+		 * serial gives every LUN "LIO-ORG " and nothing more */
+		return code_set == CODE_SET_ASCII && n > 8 && trim_end(d + 4, n) > 8 ? 1 : 0;
 	default:
 		return 0;
 	}
@@ -452,6 +454,29 @@ int scsi_vpd_devid_parse(const uint8_t *buf, size_t len, char *out, size_t cap)
 	if (!best)
 		return -ENOENT;
 	return format_designator(best, out, cap);
+}
+
+int scsi_vpd_target_name_parse(const uint8_t *buf, size_t len, char *out, size_t cap)
+{
+	const uint8_t *p;
+	size_t plen, off = 0;
+	int r;
+
+	r = scsi_vpd_payload(buf, len, SCSI_VPD_DEVID, &p, &plen);
+	if (r < 0)
+		return r;
+	while (plen - off >= 4) {
+		const uint8_t *d = p + off;
+		uint8_t code_set = d[0] & 0x0f, assoc = (d[1] >> 4) & 0x03;
+
+		if (d[3] > plen - off - 4)
+			break; /* runs past the page: ignore it and what follows */
+		if (assoc == 2 && (d[1] & 0x0f) == DESIG_NAME && code_set == CODE_SET_UTF8 &&
+		    d[3] > 0 && d[4] != '\0')
+			return format_designator(d, out, cap);
+		off += 4 + (size_t)d[3];
+	}
+	return -ENOENT;
 }
 
 /* The big-endian field at page offset off (header included) of width w,

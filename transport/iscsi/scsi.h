@@ -113,11 +113,17 @@ bool scsi_vpd_has(const uint8_t *pages, size_t n, uint8_t page);
 int scsi_vpd_serial_parse(const uint8_t *buf, size_t len, char *out, size_t cap);
 
 /* 0x83: the best LUN designator (NAA > EUI-64 > SCSI name string > T10
- * vendor id), association LUN only, as text: "naa.6001405..." for NAA,
+ * vendor id with more than the vendor), association LUN only, as text: "naa.6001405..." for NAA,
  * "eui.xxxx" for EUI-64, the string for a name, "t10.VENDOR..." for T10
  * (non-printable bytes become '?').  -ENOENT when there is none, -ENOBUFS
  * (out untouched) when the text does not fit in cap. */
 int scsi_vpd_devid_parse(const uint8_t *buf, size_t len, char *out, size_t cap);
+
+/* 0x83: the target device's SCSI name string (association target device,
+ * UTF-8; an iSCSI target's IQN), for a LUN that has no designator of its
+ * own (LIO without a unit serial).  -ENOENT when there is none, -ENOBUFS
+ * (out untouched) when it does not fit in cap. */
+int scsi_vpd_target_name_parse(const uint8_t *buf, size_t len, char *out, size_t cap);
 
 /* 0xB0 block limits (fields 0 when the page omits them). */
 struct scsi_block_limits {

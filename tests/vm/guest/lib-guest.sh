@@ -120,6 +120,17 @@ vm_attach() {
 	VM_DEV=$BR_WHERE
 }
 
+# vm_detach NAME DEV: `lunbridge detach NAME` exits 0 and says so, DEV is
+# released and the volume left nothing in the run directory.
+vm_detach() {
+	local out rc
+	out=$("$LUNBRIDGE" detach "$1" 2>&1)
+	rc=$?
+	expect_eq "detach $1: exits 0, says so" "0 detached $1" "$rc $out"
+	expect_eq "detach $1: $2 released" released "$(vm_wait_released "$2")"
+	expect_eq "detach $1: no files left in the run directory" "" "$(br_files "$1")"
+}
+
 # vm_sysblock DEV: /sys/block/NAME of a device path
 vm_sysblock() { echo "/sys/block/$(basename "$1")"; }
 

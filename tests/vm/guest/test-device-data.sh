@@ -33,16 +33,6 @@ tgt_add_lun 1 3 "$TMP/thin" || exit 1
 br_thin 1 3 || exit 1
 MiB=1048576
 
-# detach NAME DEV: `lunbridge detach NAME` succeeds and DEV is released
-detach() {
-	local out rc
-	out=$("$LUNBRIDGE" detach "$1" 2>&1)
-	rc=$?
-	expect_eq "detach $1: exits 0" 0 "$rc"
-	[ $rc -eq 0 ] || printf '    | %s\n' "$out"
-	expect_eq "detach $1: $2 released" released "$(vm_wait_released "$2")"
-}
-
 # ---- ext4 across a detach and a new attach ---------------------------------------
 
 vm_attach fs "$IQN" 1 || br_abort "attach LUN 1 as $KIND"
@@ -63,7 +53,7 @@ sync
 	xargs -0 sha256sum) >"$TMP/sums"
 expect_eq "files written and checksummed" 202 "$(wc -l <"$TMP/sums")"
 umount "$MNT" || br_abort "umount $D"
-detach fs "$D"
+vm_detach fs "$D"
 
 vm_attach fs "$IQN" 1 || br_abort "attach LUN 1 again"
 D=$VM_DEV
@@ -86,7 +76,7 @@ else
 	fail "$D and libiscsi read different bytes"
 fi
 rm -f "$TMP/fs.dev"
-detach fs "$D"
+vm_detach fs "$D"
 
 # ---- fio with verification; flush ----------------------------------------------
 
@@ -118,7 +108,7 @@ else
 fi
 rm -f "$TMP/raw.dev"
 expect_eq "list --json: no errors counted" 0 "$(br_field raw .stats.errors)"
-detach raw "$D"
+vm_detach raw "$D"
 
 # ---- discard on a thin-provisioned LUN --------------------------------------------
 
@@ -142,7 +132,7 @@ else
 	fail "blkdiscard changed bytes outside its range"
 fi
 expect_eq "list --json counts TRIMs" true "$([ "$(br_field thin .stats.trims)" -gt 0 ] && echo true || echo false)"
-detach thin "$D"
+vm_detach thin "$D"
 rm -f "$TMP/thin.orig"
 
 # ---- two queues --------------------------------------------------------------------
@@ -155,6 +145,6 @@ echo "--queues 2: $(br_field q2 .stats.sessions) iSCSI sessions"
 vm_fio "--queues 2: randrw 4k-256k, 2 jobs x QD16, crc32c" --filename="$D" "${VM_VERIFY[@]}" \
 	--rw=randrw --bsrange=4k-256k --iodepth=16 --numjobs=2 --size=24m --offset_increment=32m
 expect_eq "list --json: no errors counted" 0 "$(br_field q2 .stats.errors)"
-detach q2 "$D"
+vm_detach q2 "$D"
 
 finish

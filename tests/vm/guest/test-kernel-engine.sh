@@ -106,16 +106,6 @@ wait_no_session() {
 	echo "$rc $out"
 }
 
-# detach NAME DEV: `lunbridge detach NAME` succeeds and DEV is released
-detach() {
-	local out rc
-	out=$("$LUNBRIDGE" detach "$1" 2>&1)
-	rc=$?
-	expect_eq "detach $1: exits 0, says so" "0 detached $1" "$rc $out"
-	expect_eq "detach $1: $2 released" released "$(vm_wait_released "$2")"
-	expect_eq "detach $1: no files left in the run directory" "" "$(br_files "$1")"
-}
-
 # attach NAME LUN: vm_attach with the kernel engine on IFACE; then
 # `list --json` must say engine kernel, IFACE and the kernel's disk of LUN.
 # Sets DEV (the KIND device) and SD (the /dev/sdX list --json names).
@@ -232,7 +222,7 @@ head -c 1000k /dev/urandom | split -b 10k -a 3 - "$MNT/d/e/small."
 (cd "$MNT" && find . -type f | LC_ALL=C sort | xargs sha256sum) >"$TMP/sums"
 expect_eq "ext4: 101 files written" 101 "$(wc -l <"$TMP/sums")"
 if umount "$MNT"; then pass "umount $D1"; else fail "umount $D1"; fi
-detach v1 "$D1"
+vm_detach v1 "$D1"
 expect_eq "detach v1 (the only volume): the kernel logged out" "21 iscsiadm: No active sessions." \
 	"$(wait_no_session)"
 expect_eq "detach v1: the node record the attach created is deleted" "21 iscsiadm: No records found" \
@@ -278,7 +268,7 @@ else
 	fail "v2: the kernel's $SD2 reads other bytes than were written through $D2"
 fi
 
-detach v1 "$D1"
+vm_detach v1 "$D1"
 expect_eq "detach v1 (v2 left): the session stays" 1 "$(sessions)"
 expect_eq "detach v1 (v2 left): the node record stays" 0 "$(node_record | cut -d' ' -f1)"
 br_expect_alive "detach v1" v2
@@ -292,7 +282,7 @@ fi
 same_bytes "$D2" "$SD2" "v2"
 expect_eq "v2: list --json: no errors counted" 0 "$(br_field v2 .stats.errors)"
 
-detach v2 "$D2"
+vm_detach v2 "$D2"
 expect_eq "detach v2 (the last): no session" "21 iscsiadm: No active sessions." "$(wait_no_session)"
 expect_eq "detach v2: the node record is deleted" "21 iscsiadm: No records found" "$(node_record)"
 expect_eq "detach v2: tgtd sees no session" 0 "$(br_wait_sessions 1 0)"

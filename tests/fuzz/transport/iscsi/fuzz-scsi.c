@@ -98,6 +98,11 @@ static void fuzz_vpd(const uint8_t *buf, size_t len, size_t text_cap)
 		check_text(text, text_cap);
 	else if (r != -EBADMSG && r != -ENOBUFS && r != -ENOENT)
 		abort();
+	r = scsi_vpd_target_name_parse(buf, len, text, text_cap);
+	if (r == 0)
+		check_text(text, text_cap);
+	else if (r != -EBADMSG && r != -ENOBUFS && r != -ENOENT)
+		abort();
 	free(text);
 
 	if (scsi_vpd_block_limits_parse(buf, len, &bl) == 0 && len < 44 &&

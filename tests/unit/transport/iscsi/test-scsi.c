@@ -504,14 +504,14 @@ static void test_devid_overrunning_designator(void **state)
 	/* The NAA designator claims 16 bytes, the page holds 8 of them: it
 	 * must be ignored, leaving the T10 id before it. */
 	static const uint8_t b[] = {
-		0x00, 0x83, 0x00, 0x18,
-		T10_HDR, 0x08, 'V', 'E', 'N', 'D', 'O', 'R', ' ', ' ',
+		0x00, 0x83, 0x00, 0x1c,
+		T10_HDR, 0x0c, 'V', 'E', 'N', 'D', 'O', 'R', ' ', ' ', 'l', 'u', '1', ' ',
 		NAA_HDR, 0x10, 0x60, 0x01, 0x40, 0x5a, 0xbc, 0xde, 0xf0, 0x12,
 	};
 	char out[64];
 
 	assert_int_equal(scsi_vpd_devid_parse(b, sizeof(b), out, sizeof(out)), 0);
-	assert_string_equal(out, "t10.VENDOR");
+	assert_string_equal(out, "t10.VENDOR  lu1");
 }
 
 static void test_devid_page_length_bounds_designator(void **state)
@@ -540,6 +540,66 @@ static void test_devid_none(void **state)
 
 	assert_int_equal(scsi_vpd_devid_parse(b, sizeof(b), out, sizeof(out)), -ENOENT);
 	assert_int_equal(scsi_vpd_devid_parse(empty, sizeof(empty), out, sizeof(out)), -ENOENT);
+}
+
+/* VPD 0x83 as LIO answers for a LUN without a unit serial: a T10 vendor
+ * id of the vendor alone, the target device's and the target port's
+ * names, a LU group and a target port group: nothing that names the LUN. */
+static size_t lio_no_serial_page(uint8_t *b)
+{
+	static const char dev[] = "iqn.2026-11.org.lunbridge.test:lio";
+	static const char port[] = "iqn.2026-11.org.lunbridge.test:lio,t,0x0001";
+	size_t off = 4;
+
+	memset(b, 0, 256);
+	b[1] = 0x83;
+	b[off] = 0x02, b[off + 1] = 0x01, b[off + 3] = 8; /* ASCII; LUN, T10 */
+	memcpy(b + off + 4, "LIO-ORG ", 8);
+	off += 4 + 8;
+	b[off] = 0x53, b[off + 1] = 0xa8, b[off + 3] = 36; /* iSCSI, UTF-8; PIV, device, name */
+	memcpy(b + off + 4, dev, strlen(dev));
+	off += 4 + 36;
+	b[off] = 0x53, b[off + 1] = 0x98, b[off + 3] = 44; /* PIV, target port, name */
+	memcpy(b + off + 4, port, strlen(port));
+	off += 4 + 44;
+	b[off] = 0x01, b[off + 1] = 0x06, b[off + 3] = 4; /* LUN, LU group */
+	off += 8;
+	b[off] = 0x51, b[off + 1] = 0x95, b[off + 3] = 4; /* target port group */
+	off += 8;
+	b[3] = (uint8_t)(off - 4);
+	return off;
+}
+
+static void test_devid_lio_without_serial(void **state)
+{
+	uint8_t b[256];
+	size_t n = lio_no_serial_page(b);
+	char out[64];
+
+	assert_int_equal(scsi_vpd_devid_parse(b, n, out, sizeof(out)), -ENOENT);
+	assert_int_equal(scsi_vpd_target_name_parse(b, n, out, sizeof(out)), 0);
+	assert_string_equal(out, "iqn.2026-11.org.lunbridge.test:lio");
+	/* 34 bytes and its NUL do not fit in 34 */
+	assert_int_equal(scsi_vpd_target_name_parse(b, n, out, 34), -ENOBUFS);
+}
+
+static void test_target_name_none(void **state)
+{
+	/* only a LUN designator (NAA) and a target port name */
+	static const uint8_t b[] = {
+		0x00, 0x83, 0x00, 0x14,
+		NAA_HDR, 0x08, 0x50, 0x01, 0x40, 0x5a, 0xbc, 0xde, 0xf0, 0x12,
+		0x53, 0x98, 0x00, 0x04, 'i', 'q', 'n', '.',
+	};
+	static const uint8_t overrun[] = {
+		0x00, 0x83, 0x00, 0x08,
+		0x53, 0xa8, 0x00, 0x08, 'i', 'q', 'n', '.',
+	};
+	char out[64];
+
+	assert_int_equal(scsi_vpd_target_name_parse(b, sizeof(b), out, sizeof(out)), -ENOENT);
+	assert_int_equal(scsi_vpd_target_name_parse(overrun, sizeof(overrun), out, sizeof(out)),
+			 -ENOENT);
 }
 
 static void test_devid_too_small(void **state)
@@ -831,6 +891,8 @@ int main(void)
 		cmocka_unit_test(test_devid_overrunning_designator),
 		cmocka_unit_test(test_devid_page_length_bounds_designator),
 		cmocka_unit_test(test_devid_none),
+		cmocka_unit_test(test_devid_lio_without_serial),
+		cmocka_unit_test(test_target_name_none),
 		cmocka_unit_test(test_devid_too_small),
 		cmocka_unit_test(test_block_limits),
 		cmocka_unit_test(test_block_limits_short_page),
