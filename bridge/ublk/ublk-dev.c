@@ -128,6 +128,29 @@ static bool dev_teardown(struct lb_ublk_dev *d, bool del, void (*log)(void *, co
 	return clean;
 }
 
+/* ADD_DEV's EACCES: ublk_drv's device limit (6.3 to 6.14: ublks_max, 64
+ * by default) is reached. */
+static void devices_limit_error(lb_err *err)
+{
+	unsigned max = 0;
+	FILE *f = fopen("/sys/module/ublk_drv/parameters/ublks_max", "re");
+
+	if (f) {
+		if (fscanf(f, "%u", &max) != 1)
+			max = 0;
+		fclose(f);
+	}
+	if (max)
+		lb_err_set(err, EACCES,
+			   "ublk: the driver's device limit is reached (module parameter "
+			   "ublks_max=%u; raise it in /sys/module/ublk_drv/parameters/ublks_max "
+			   "or with 'options ublk_drv ublks_max=N' in /etc/modprobe.d)",
+			   max);
+	else
+		lb_err_set(err, EACCES, "ublk ADD_DEV: permission denied (not root, or the "
+					"driver's device limit, module parameter ublks_max)");
+}
+
 int lb_ublk_dev_create(const struct lb_ublk_dev_config *cfg, struct lb_ublk_dev **ret, lb_err *err)
 {
 	struct lb_ublk_params params;
@@ -153,6 +176,8 @@ int lb_ublk_dev_create(const struct lb_ublk_dev_config *cfg, struct lb_ublk_dev 
 	if (r < 0) {
 		if (r == -EEXIST)
 			lb_err_set(err, EEXIST, "ublk device %d already exists", cfg->dev_id);
+		else if (r == -EACCES)
+			devices_limit_error(err);
 		else
 			lb_err_set(err, -r, "ublk ADD_DEV: %s", strerror(-r));
 		lb_ublk_ctrl_close(&d->ctrl);
@@ -301,6 +326,11 @@ uint32_t lb_ublk_dev_id(const struct lb_ublk_dev *d)
 unsigned lb_ublk_dev_queues(const struct lb_ublk_dev *d)
 {
 	return d->nqueues;
+}
+
+uint64_t lb_ublk_dev_flags(const struct lb_ublk_dev *d)
+{
+	return d->info.flags;
 }
 
 bool lb_ublk_dev_recoverable(const struct lb_ublk_dev *d)

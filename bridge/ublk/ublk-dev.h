@@ -50,6 +50,8 @@ bool lb_ublk_dev_destroy(struct lb_ublk_dev *d, void (*log)(void *, const char *
 uint32_t lb_ublk_dev_id(const struct lb_ublk_dev *d);
 unsigned lb_ublk_dev_queues(const struct lb_ublk_dev *d);
 bool lb_ublk_dev_recoverable(const struct lb_ublk_dev *d); /* user recovery on */
+/* The UBLK_F_* flags the kernel granted the device. */
+uint64_t lb_ublk_dev_flags(const struct lb_ublk_dev *d);
 /* sum += every queue's counters (any thread). */
 void lb_ublk_dev_add_stats(const struct lb_ublk_dev *d, struct lb_io_stats *sum);
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "frontend.h"
+#include "macro.h"
 #include "ublk-ctrl.h"
 #include "ublk-dev.h"
 #include "volume.h"
@@ -196,9 +197,29 @@ static void ublk_stats_json(const struct lb_frontend *fe, struct json_object *st
 {
 	const struct ublk_frontend *f = (const struct ublk_frontend *)fe;
 
-	if (f->dev)
-		json_object_object_add(st, "ublk_recovery",
-				       json_object_new_boolean(lb_ublk_dev_recoverable(f->dev)));
+	static const struct {
+		uint64_t flag;
+		const char *name;
+	} names[] = {
+		{LB_UBLK_F_URING_CMD_COMP_IN_TASK, "URING_CMD_COMP_IN_TASK"},
+		{LB_UBLK_F_USER_RECOVERY, "USER_RECOVERY"},
+		{LB_UBLK_F_USER_RECOVERY_REISSUE, "USER_RECOVERY_REISSUE"},
+		{LB_UBLK_F_CMD_IOCTL_ENCODE, "CMD_IOCTL_ENCODE"},
+	};
+	struct json_object *granted;
+	uint64_t flags;
+
+	if (!f->dev)
+		return;
+	json_object_object_add(st, "ublk_recovery",
+			       json_object_new_boolean(lb_ublk_dev_recoverable(f->dev)));
+	/* what the kernel granted of what we use, by name */
+	flags = lb_ublk_dev_flags(f->dev);
+	granted = json_object_new_array();
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (flags & names[i].flag)
+			json_object_array_add(granted, json_object_new_string(names[i].name));
+	json_object_object_add(st, "ublk_features", granted);
 }
 
 const struct lb_frontend_ops lb_frontend_ublk = {

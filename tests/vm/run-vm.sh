@@ -2,16 +2,19 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # tests/vm/run-vm.sh [OPTIONS] GUEST_SCRIPT [ARGS...]: boot the kernel lab
-# (Debian's 6.1 kernel under qemu TCG, the host's root shared read-only;
+# (a Debian kernel under qemu TCG, the host's root shared read-only;
 # see tests/vm/init and /work/shared/KERNEL-LAB.md), run GUEST_SCRIPT ARGS
 # there as root, stream the guest's console to stdout, and exit with the
 # script's exit status (77, skip, passes through).  The guest has one NIC,
 # virtio-net on qemu's user network with restrict=on (nothing outside the
 # guest is reachable); guest/lib-guest.sh's vm_net_up configures it.
 #
+#   --kernel SERIES  Debian's 6.1 (default; ublk_drv built out of tree) or
+#                    6.12 (ublk, LIO, rdma_rxe, kTLS of its own)
 #   --dir VMDIR      the lab's files (default $LB_VM_DIR, else
-#                    build/tests/vm of this checkout); tests/vm/setup.sh
-#                    fills it
+#                    build/tests/vm of this checkout; a kernel other than
+#                    6.1 in VMDIR/kernel-SERIES); tests/vm/setup.sh fills
+#                    it, and the guest sees it as LB_VM_DIR
 #   --timeout S      kill the guest after S seconds (default 600): exit 124
 #   --mem MB         guest memory (default 2048)
 #   --smp N          guest CPUs (default 2)
@@ -22,7 +25,7 @@
 #                    UBSAN_OPTIONS always are)
 #
 # Exit status: the guest script's; 77 when a piece of the lab cannot be
-# had (qemu, the 6.1 kernel, busybox-static: installed first through
+# had (qemu, the kernel, busybox-static: installed first through
 # packaging/scripts/install-deps.sh when running as root); 124 on timeout;
 # 1 when the guest ends without reporting a status (a kernel panic or oops:
 # the kernel runs with oops=panic); 99 when the guest could not be set up.
@@ -34,6 +37,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 
 VMDIR=${LB_VM_DIR:-$ROOT/build/tests/vm}
+SERIES=6.1
 TIMEOUT=600
 MEM=2048
 SMP=2
@@ -41,12 +45,13 @@ ACCEL=tcg
 RW_DIRS=()
 ENV_NAMES=()
 
-usage() { sed -n '4,32s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '4,35s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 die() { echo "run-vm: $*" >&2; exit 2; }
 
 while [ $# -gt 0 ]; do
 	case $1 in
 	--dir) VMDIR=${2:?--dir needs a value}; shift 2 ;;
+	--kernel) SERIES=${2:?--kernel needs a value}; shift 2 ;;
 	--timeout) TIMEOUT=${2:?--timeout needs a value}; shift 2 ;;
 	--mem) MEM=${2:?--mem needs a value}; shift 2 ;;
 	--smp) SMP=${2:?--smp needs a value}; shift 2 ;;
@@ -64,6 +69,11 @@ done
 [[ $MEM =~ ^[1-9][0-9]*$ ]] || die "--mem: '$MEM' is not a number of MiB"
 [[ $SMP =~ ^[1-9][0-9]*$ ]] || die "--smp: '$SMP' is not a positive number"
 case $ACCEL in tcg | kvm) ;; *) die "--accel: '$ACCEL' is not tcg or kvm" ;; esac
+case $SERIES in
+6.1) ;;
+6.12) VMDIR=$VMDIR/kernel-$SERIES ;;
+*) die "--kernel: '$SERIES' is not 6.1 or 6.12" ;;
+esac
 SCRIPT=$(realpath -e "$1" 2>/dev/null) || die "guest script '$1' does not exist"
 shift
 [ -x "$SCRIPT" ] || die "guest script $SCRIPT is not executable"
@@ -107,7 +117,7 @@ if [ -n "$why" ]; then
 fi
 
 rc=0
-"$HERE/setup.sh" "$VMDIR" || rc=$?
+"$HERE/setup.sh" "$VMDIR" "$SERIES" || rc=$?
 [ "$rc" -eq 0 ] || exit "$rc"
 VMDIR=$(cd "$VMDIR" && pwd -P)
 # shellcheck source=/dev/null

@@ -1,15 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# tests/vm/setup.sh VMDIR: prepare what the kernel lab boots, into VMDIR
+# tests/vm/setup.sh VMDIR [SERIES]: prepare what the kernel lab boots with
+# Debian's SERIES kernel (6.1, the default, or 6.12), into VMDIR
 # (the meson build directory's tests/vm; where the guest's tmpfs would
 # hide it, under /tmp say, run-vm.sh shares it in).  Idempotent: each piece is rebuilt only
 # when what it is made from changed, so run-vm.sh calls it before every
 # boot.  Serialised with a lock on VMDIR/.setup.lock.
 #
 # Writes:
-#   VMDIR/kernel.env            KVER=..., VMLINUZ=... (the Debian 6.1 kernel)
+#   VMDIR/kernel.env            KVER=..., VMLINUZ=... (the Debian SERIES kernel)
 #   VMDIR/initramfs.cpio.gz     busybox, tests/vm/init, the virtio/9p modules
+#   VMDIR/ublk/native           the kernel has its own ublk_drv (6.12); else
 #   VMDIR/ublk/ublk_drv.ko      built out of tree from linux-source-6.1, or
 #   VMDIR/ublk/unavailable      one line: "missing: WHY" (a package is not
 #                               there) or "failed: WHY" (it did not build)
@@ -18,23 +20,30 @@
 # (the reason on stdout as "SKIP: ..."); 1 an error (said on stderr).
 #
 # Environment: LB_VM_KERNEL=/boot/vmlinuz-X picks the kernel (default:
-# the newest /boot/vmlinuz-6.1.* with its /lib/modules).
+# the newest /boot/vmlinuz-SERIES.* with its /lib/modules).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib-lab.sh
 . "$HERE/lib-lab.sh"
-# insmod order inside the initramfs, dependencies first (KERNEL-LAB.md):
-# enough to mount the host's root over virtio-9p.  Everything else the
-# guest loads with the host's modprobe from the shared /lib/modules.
-INITRAMFS_MODULES=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci
-	netfs fscache 9pnet 9pnet_virtio 9p)
+# What the initramfs loads to mount the host's root over virtio-9p, with
+# their dependencies first, as modprobe orders them for the kernel (6.1
+# builds virtio_pci as a module and has fscache apart from netfs; 6.12
+# builds virtio_pci in).  Everything else the guest loads with the host's
+# modprobe from the shared /lib/modules.
+INITRAMFS_MODULES=(virtio_pci 9pnet_virtio 9p)
 
 die() { echo "vm-setup: $*" >&2; exit 1; }
 skip() { echo "SKIP: $*"; exit 77; }
 
-[ $# -eq 1 ] || die "usage: tests/vm/setup.sh VMDIR"
+[ $# -eq 1 ] || [ $# -eq 2 ] || die "usage: tests/vm/setup.sh VMDIR [6.1|6.12]"
 VMDIR=$(realpath -m "$1")
+SERIES=${2:-6.1}
+case $SERIES in
+6.1) PACKAGE=linux-image-amd64 ;;
+6.12) PACKAGE=linux-image-6.12-amd64 ;;
+*) die "kernel series '$SERIES': 6.1 or 6.12" ;;
+esac
 mkdir -p "$VMDIR" || die "cannot create $VMDIR"
 
 exec 9>"$VMDIR/.setup.lock"
@@ -50,13 +59,13 @@ if [ -n "${LB_VM_KERNEL:-}" ]; then
 	[ -f "$VMLINUZ" ] || skip "LB_VM_KERNEL=$VMLINUZ does not exist"
 else
 	VMLINUZ=
-	for k in $(find /boot -maxdepth 1 -name 'vmlinuz-6.1.*' 2>/dev/null | sort -V -r); do
+	for k in $(find /boot -maxdepth 1 -name "vmlinuz-$SERIES.*" 2>/dev/null | sort -V -r); do
 		if [ -f "/lib/modules/$(kernel_version "$k")/modules.dep" ]; then
 			VMLINUZ=$k
 			break
 		fi
 	done
-	[ -n "$VMLINUZ" ] || skip "no Debian 6.1 kernel with its modules (/boot/vmlinuz-6.1.* and /lib/modules; package linux-image-amd64)"
+	[ -n "$VMLINUZ" ] || skip "no Debian $SERIES kernel with its modules (/boot/vmlinuz-$SERIES.* and /lib/modules; package $PACKAGE)"
 fi
 KVER=$(kernel_version "$VMLINUZ")
 [ -r "$VMLINUZ" ] || skip "$VMLINUZ is not readable by uid $(id -u)"
@@ -89,13 +98,17 @@ HEADERS=/usr/src/linux-headers-$KVER
 SOURCE_TAR=$(find /usr/src -maxdepth 1 -name 'linux-source-6.1.tar.*' 2>/dev/null | sort -V | tail -n 1)
 mkdir -p "$UBLK"
 ublk_unavailable() {
-	rm -f "$UBLK/ublk_drv.ko" "$UBLK/stamp.key"
+	rm -f "$UBLK/ublk_drv.ko" "$UBLK/stamp.key" "$UBLK/native"
 	echo "$1" >"$UBLK/unavailable"
 	echo "vm-setup: ublk_drv.ko: $1" >&2
 }
 ublk_key=$(key "$KVER" "$HEADERS/Makefile" "$HEADERS/.config" "$SOURCE_TAR" "$HERE/setup.sh")
-if up_to_date "$UBLK/stamp" "$UBLK/ublk_drv.ko" "$ublk_key"; then
-	:
+if modinfo -k "$KVER" ublk_drv >/dev/null 2>&1; then
+	# the kernel's own (6.12): the guest loads it with modprobe
+	rm -f "$UBLK/ublk_drv.ko" "$UBLK/stamp.key" "$UBLK/unavailable"
+	echo "$KVER" >"$UBLK/native"
+elif up_to_date "$UBLK/stamp" "$UBLK/ublk_drv.ko" "$ublk_key"; then
+	rm -f "$UBLK/native"
 elif [ -z "$SOURCE_TAR" ]; then
 	ublk_unavailable "missing: no /usr/src/linux-source-6.1.tar.* (package linux-source-6.1)"
 elif [ ! -f "$HEADERS/Makefile" ]; then
@@ -138,8 +151,12 @@ command -v cpio >/dev/null || skip "no cpio (package cpio)"
 INITRD=$VMDIR/initramfs.cpio.gz
 mods=()
 for m in "${INITRAMFS_MODULES[@]}"; do
-	f=$(modinfo -k "$KVER" -F filename "$m" 2>/dev/null) || skip "module $m not found for $KVER"
-	mods+=("$f")
+	deps=$(modprobe -S "$KVER" --show-depends "$m" 2>/dev/null) || skip "module $m not found for $KVER"
+	while read -r how f _; do
+		[ "$how" = insmod ] || continue # builtin
+		case " ${mods[*]} " in *" $f "*) continue ;; esac
+		mods+=("$f")
+	done <<<"$deps"
 done
 initrd_key=$(key "$KVER" "$BUSYBOX" "$HERE/init" "$HERE/setup.sh" "${mods[@]}")
 if ! up_to_date "$INITRD" "$INITRD" "$initrd_key"; then

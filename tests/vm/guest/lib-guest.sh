@@ -60,6 +60,10 @@ vm_init() {
 		modprobe nbd || br_abort "modprobe nbd"
 		;;
 	ublk)
+		# a kernel with ublk of its own (6.12): loaded as a host would
+		if [ ! -e /dev/ublk-control ] && [ -f "$LB_VM_DIR/ublk/native" ]; then
+			modprobe ublk_drv || br_abort "modprobe ublk_drv"
+		fi
 		if [ ! -e /dev/ublk-control ]; then
 			local why
 			why=$(cat "$LB_VM_DIR/ublk/unavailable" 2>/dev/null) || why="not loaded (see the console)"

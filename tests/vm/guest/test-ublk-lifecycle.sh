@@ -67,6 +67,17 @@ expect_eq "SIGTERM: list no longer shows it" "" "$(br_json t1)"
 vm_attach r1 "$IQN" 1 --queues 2 || br_abort "attach r1"
 dev=$VM_DEV
 expect_eq "recovery is on" true "$(br_field r1 .stats.ublk_recovery)"
+# the features the kernel granted: recovery with reissue on both; the
+# ioctl-encoded opcodes only where the kernel has GET_FEATURES (6.12;
+# the 6.1 driver built out of tree knows only the legacy ones)
+case $(uname -r) in
+6.1.*) encoded=false ;;
+*) encoded=true ;;
+esac
+expect_eq "list: the ublk features granted ($(uname -r))" "true true $encoded" \
+	"$(br_field r1 '.stats.ublk_features as $g |
+		[("USER_RECOVERY", "USER_RECOVERY_REISSUE", "CMD_IOCTL_ENCODE") as $f |
+			any($g[]; . == $f) | tostring] | join(" ")')"
 mkfs.ext4 -q -F "$dev" && mount "$dev" "$MNT" || br_abort "mkfs and mount $dev"
 for i in 1 2 3; do head -c 3M /dev/urandom >"$MNT/f$i"; done
 sync
