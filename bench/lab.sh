@@ -27,6 +27,7 @@ CONTENDERS=(lunbridge kernel)
 IQN=iqn.2024-01.org.lunbridge.bench:lab
 
 KIND=nbd
+KERNEL=6.1
 RUNTIME=10
 RAMP=2
 REGION=8g
@@ -109,6 +110,7 @@ usage() {
 usage: bench/lab.sh [options]
 
   --kind nbd|ublk    lunbridge's device (default $KIND)
+  --kernel 6.1|6.12  the guest's Debian kernel (default $KERNEL)
   --runtime S        measured seconds per workload and device (default $RUNTIME)
   --ramp S           fio warm-up seconds, not measured (default $RAMP)
   --workloads LIST   comma separated, each RW-BS-qdN with RW one of randread,
@@ -122,6 +124,7 @@ EOF
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kind) KIND=${2:?}; shift 2 ;;
+	--kernel) KERNEL=${2:?}; shift 2 ;;
 	--runtime) RUNTIME=${2:?}; shift 2 ;;
 	--ramp) RAMP=${2:?}; shift 2 ;;
 	--workloads) IFS=', ' read -ra WORKLOADS <<<"${2:?}"; shift 2 ;;
@@ -133,6 +136,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 case $KIND in nbd | ublk) ;; *) die "--kind: '$KIND' is not nbd or ublk" ;; esac
+case $KERNEL in 6.1 | 6.12) ;; *) die "--kernel: '$KERNEL' is not 6.1 or 6.12" ;; esac
 [[ $RUNTIME =~ ^[1-9][0-9]*$ ]] || die "--runtime: '$RUNTIME' is not a positive number of seconds"
 [[ $RAMP =~ ^[0-9]+$ ]] || die "--ramp: '$RAMP' is not a number of seconds"
 [[ $REGION =~ ^[1-9][0-9]*[kKmMgG]?$ ]] || die "--size: '$REGION' is not a size (e.g. 8g)"
@@ -153,7 +157,7 @@ rm -f "$OUT"/raw/*.json
 	echo "command: bench/lab.sh${ARGS[*]:+ ${ARGS[*]}}"
 	echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo "host: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
-	echo "guest: qemu TCG, 2 CPUs, 2048 MiB (tests/vm/run-vm.sh)"
+	echo "guest: Debian's $KERNEL kernel, qemu TCG, 2 CPUs, 2048 MiB (tests/vm/run-vm.sh --kernel $KERNEL)"
 	echo "lunbridge: $("$LUNBRIDGE" --version 2>/dev/null | head -n 1), $LUNBRIDGE"
 	echo "fio: $(fio --version)"
 	echo "tgt: $(dpkg-query -W -f '${Version}' tgt 2>/dev/null || echo unknown)"
@@ -164,7 +168,7 @@ rm -f "$OUT"/raw/*.json
 # boot, tgtd, attach, log in, and 2 x runtime+ramp per workload
 timeout=$((300 + ${#WORKLOADS[@]} * 2 * (RUNTIME + RAMP + 15)))
 rc=0
-"$ROOT/tests/vm/run-vm.sh" --timeout "$timeout" --rw "$OUT" "$0" --in-guest "$KIND" \
+"$ROOT/tests/vm/run-vm.sh" --kernel "$KERNEL" --timeout "$timeout" --rw "$OUT" "$0" --in-guest "$KIND" \
 	"$RUNTIME" "$RAMP" "$REGION" "$OUT" "${WORKLOADS[@]}" || rc=$?
 [ $rc -eq 0 ] || die "the guest run failed (exit status $rc); see its output above"
 cat "$OUT/raw/devices.txt" >>"$OUT/meta.txt"

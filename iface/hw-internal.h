@@ -13,8 +13,6 @@
 
 /* HBAs that show no netdev of their own: only their iSCSI host has the MAC. */
 bool iface_hw_transport_is_hba_only(const char *transport);
-/* The module that registers TRANSPORT. */
-const char *iface_hw_transport_module(const char *transport);
 /* A MAC, lower-cased; NULL unless it is a well-formed, non-zero one. */
 int iface_hw_dup_mac(const char *v, char **ret);
 

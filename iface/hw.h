@@ -95,6 +95,8 @@ bool iface_hw_transport_registered(const char *transport);
  * -ENODEV (or another -errno) with ERR saying exactly what is missing.
  */
 int iface_hw_check(const iface_rec *r, lb_err *err);
+/* The module that registers TRANSPORT ("ib_iser" for iser). */
+const char *iface_hw_transport_module(const char *transport);
 /* The same; FOUND (if non-NULL, zeroed by the caller) is filled with the
  * port as far as it was found, on failure too (for `iface check --json`).
  * Release it with iface_hw_port_clear().  Its transport is the record's;

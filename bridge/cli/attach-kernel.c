@@ -46,8 +46,11 @@ int cli_attach_kernel(const cli_session_opts *o, cli_session *cs, const char *vo
 
 	memset(ka, 0, sizeof(*ka));
 	ka->timeout_ms = o->timeout_ms;
-	/* the hardware first: the NIC or HBA there, its driver, the
-	 * transport registered (as `iface check`) */
+	/* the transport's module, loaded as iscsid loads it for a login
+	 * (transport_load_kmod); then the hardware: the NIC or HBA there,
+	 * its driver, the transport registered (as `iface check`) */
+	if (strcmp(iface_rec_transport(cs->rec), "tcp") != 0)
+		(void)lb_modprobe(iface_hw_transport_module(iface_rec_transport(cs->rec)));
 	r = iface_hw_check(cs->rec, err);
 	if (r == 0)
 		r = check_iface_dir(o, iface, err);
