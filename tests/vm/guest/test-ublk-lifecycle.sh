@@ -70,6 +70,7 @@ expect_eq "recovery is on" true "$(br_field r1 .stats.ublk_recovery)"
 # the features the kernel granted: recovery with reissue on both; the
 # ioctl-encoded opcodes only where the kernel has GET_FEATURES (6.12;
 # the 6.1 driver built out of tree knows only the legacy ones)
+echo "ublk features granted on $(uname -r): $(br_field r1 '.stats.ublk_features | join(",")')"
 case $(uname -r) in
 6.1.*) encoded=false ;;
 *) encoded=true ;;
