@@ -8,26 +8,19 @@
 #
 #   lio_require                               modules, configfs; skip if none
 #   lio_fileio NAME FILE SIZE [BLOCK_SIZE]    a fileio backstore (512 default)
-#   lio_block NAME DEVICE                     an iblock backstore
 #   lio_attrib NAME KEY VALUE                 attrib/KEY (emulate_tpu, ...)
 #   lio_serial NAME SERIAL                    wwn/vpd_unit_serial
 #   lio_target IQN [TPG]                      target and portal group (1),
 #                                             demo mode, no authentication
 #   lio_portal IQN TPG ADDR PORT              a network portal
+#   lio_portal_iser IQN TPG ADDR PORT         iSER on that portal (ib_isert)
 #   lio_lun IQN TPG LUN NAME                  NAME as LUN
 #   lio_chap IQN TPG USER SECRET [MUSER MSECRET]   CHAP (mutual with MUSER)
-#   lio_alua_group NAME GROUP ID [STATE]      an ALUA target port group of
-#                                             backstore NAME (state: 0 active/
-#                                             optimized ... see lio_alua_state)
-#   lio_alua_state NAME GROUP STATE           its access state (0 AO, 1 ANO,
-#                                             2 standby, 3 unavailable,
-#                                             14 offline, 15 transitioning)
-#   lio_lun_alua IQN TPG LUN GROUP            the LUN's port in GROUP
 #   lio_enable IQN [TPG]                      start serving
 #   lio_clear                                 remove everything lio_* made
 #
-# Backstores live under core/fileio_0 and core/iblock_0; NAME is unique
-# across both.
+# Backstores live under core/fileio_0.  Block backstores, several portal
+# groups and ALUA groups come with the tests that need them (multipath).
 
 LIO=/sys/kernel/config/target
 _lio_backstores=()
@@ -43,17 +36,15 @@ _lio_w() {
 }
 
 _lio_store() { # NAME: the backstore's directory
-	local d
-	for d in "$LIO"/core/fileio_0/"$1" "$LIO"/core/iblock_0/"$1"; do
-		[ -d "$d" ] && { echo "$d"; return 0; }
-	done
+	local d=$LIO/core/fileio_0/$1
+	[ -d "$d" ] && { echo "$d"; return 0; }
 	echo "lio: no backstore '$1'" >&2
 	return 1
 }
 
 lio_require() {
 	local m
-	for m in target_core_mod iscsi_target_mod target_core_file target_core_iblock; do
+	for m in target_core_mod iscsi_target_mod target_core_file; do
 		modinfo "$m" >/dev/null 2>&1 || skip "this kernel ($(uname -r)) has no $m module"
 		modprobe "$m" || br_abort "modprobe $m"
 	done
@@ -75,13 +66,6 @@ lio_fileio() {
 		_lio_w "$d/attrib/block_size" "$bs"
 }
 
-lio_block() {
-	local name=$1 dev=$2 d=$LIO/core/iblock_0/$1
-	mkdir -p "$d" || return 1
-	_lio_backstores+=("$d")
-	_lio_w "$d/control" "udev_path=$dev" && _lio_w "$d/enable" 1
-}
-
 lio_attrib() { local d; d=$(_lio_store "$1") && _lio_w "$d/attrib/$2" "$3"; }
 lio_serial() { local d; d=$(_lio_store "$1") && _lio_w "$d/wwn/vpd_unit_serial" "$2"; }
 
@@ -98,6 +82,8 @@ lio_target() {
 
 lio_portal() { mkdir -p "$LIO/iscsi/$1/tpgt_$2/np/$3:$4"; }
 
+lio_portal_iser() { _lio_w "$LIO/iscsi/$1/tpgt_$2/np/$3:$4/iser" 1; }
+
 lio_lun() {
 	local l=$LIO/iscsi/$1/tpgt_$2/lun/lun_$3 d
 	d=$(_lio_store "$4") || return 1
@@ -112,18 +98,6 @@ lio_chap() {
 	fi
 	_lio_w "$LIO/iscsi/$1/tpgt_$2/attrib/authentication" 1
 }
-
-lio_alua_group() {
-	local d
-	d=$(_lio_store "$1") || return 1
-	mkdir -p "$d/alua/$2" && _lio_w "$d/alua/$2/tg_pt_gp_id" "$3" &&
-		_lio_w "$d/alua/$2/alua_access_type" 3 || return 1
-	[ -z "${4:-}" ] || lio_alua_state "$1" "$2" "$4"
-}
-
-lio_alua_state() { local d; d=$(_lio_store "$1") && _lio_w "$d/alua/$2/alua_access_state" "$3"; }
-
-lio_lun_alua() { _lio_w "$LIO/iscsi/$1/tpgt_$2/lun/lun_$3/alua_tg_pt_gp" "$4"; }
 
 lio_enable() { _lio_w "$LIO/iscsi/$1/tpgt_${2:-1}/enable" 1; }
 
@@ -148,9 +122,6 @@ lio_clear() {
 		rmdir "$t" 2>/dev/null
 	done
 	for d in ${_lio_backstores[@]+"${_lio_backstores[@]}"}; do
-		for t in "$d"/alua/*; do
-			[ "$(basename "$t")" = default_tg_pt_gp ] || rmdir "$t" 2>/dev/null
-		done
 		rmdir "$d" 2>/dev/null
 	done
 	_lio_targets=()

@@ -42,7 +42,7 @@ truncate -s 64M "$TMP/lun" || br_abort "backing file"
 lio_fileio lun "$TMP/lun" $((64 * MiB)) 512 || br_abort "LIO: fileio"
 lio_target "$IQN" 1 || br_abort "LIO: target"
 lio_portal "$IQN" 1 "$VM_IP" 3260 || br_abort "LIO: portal"
-_lio_w "$LIO/iscsi/$IQN/tpgt_1/np/$VM_IP:3260/iser" 1 || br_abort "LIO: iSER on $VM_IP:3260"
+lio_portal_iser "$IQN" 1 "$VM_IP" 3260 || br_abort "LIO: iSER on $VM_IP:3260"
 lio_lun "$IQN" 1 0 lun || br_abort "LIO: LUN 0"
 lio_enable "$IQN" 1 || br_abort "LIO: enable"
 TGT_PORTAL=$VM_IP:3260 # what br_attach logs in to
