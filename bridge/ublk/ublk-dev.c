@@ -16,7 +16,7 @@
 
 struct lb_ublk_dev {
 	struct lb_ublk_ctrl ctrl;
-	int char_fd; /* /dev/ublkcN, shared by the queues */
+	int char_fd;		      /* /dev/ublkcN, shared by the queues */
 	struct lb_ublk_dev_info info; /* as the kernel answered */
 	uint32_t buf_bytes;
 	struct lb_ublk_queue *queues[LB_UBLK_QUEUES_MAX];
@@ -128,27 +128,25 @@ static bool dev_teardown(struct lb_ublk_dev *d, bool del, void (*log)(void *, co
 	return clean;
 }
 
-/* ADD_DEV's EACCES: ublk_drv's device limit (6.3 to 6.14: ublks_max, 64
- * by default) is reached. */
+/* ADD_DEV's EACCES: not root, or ublk_drv's device limit (ublks_max, 64
+ * by default; on 6.12 it counts unprivileged devices only). */
 static void devices_limit_error(lb_err *err)
 {
-	unsigned max = 0;
+	char max[16] = "unknown";
 	FILE *f = fopen("/sys/module/ublk_drv/parameters/ublks_max", "re");
 
 	if (f) {
-		if (fscanf(f, "%u", &max) != 1)
-			max = 0;
+		if (!fgets(max, sizeof(max), f))
+			snprintf(max, sizeof(max), "unknown");
+		max[strcspn(max, "\n")] = '\0';
 		fclose(f);
 	}
-	if (max)
-		lb_err_set(err, EACCES,
-			   "ublk: the driver's device limit is reached (module parameter "
-			   "ublks_max=%u; raise it in /sys/module/ublk_drv/parameters/ublks_max "
-			   "or with 'options ublk_drv ublks_max=N' in /etc/modprobe.d)",
-			   max);
-	else
-		lb_err_set(err, EACCES, "ublk ADD_DEV: permission denied (not root, or the "
-					"driver's device limit, module parameter ublks_max)");
+	lb_err_set(err, EACCES,
+		   "ublk ADD_DEV: permission denied: not root, or the driver's device limit "
+		   "(module parameter ublks_max, now %s; raise it in "
+		   "/sys/module/ublk_drv/parameters/ublks_max or with 'options ublk_drv "
+		   "ublks_max=N' in /etc/modprobe.d)",
+		   max);
 }
 
 int lb_ublk_dev_create(const struct lb_ublk_dev_config *cfg, struct lb_ublk_dev **ret, lb_err *err)
@@ -188,8 +186,8 @@ int lb_ublk_dev_create(const struct lb_ublk_dev_config *cfg, struct lb_ublk_dev 
 	 * buffer size and the flags it accepted */
 	if (d->info.max_io_buf_bytes < buf) {
 		buf = d->info.max_io_buf_bytes - d->info.max_io_buf_bytes % cfg->info->block_size;
-		if (buf < cfg->info->block_size || lb_ublk_params_build(cfg->info, buf, &params,
-									&why) < 0) {
+		if (buf < cfg->info->block_size ||
+		    lb_ublk_params_build(cfg->info, buf, &params, &why) < 0) {
 			r = lb_err_set(err, EINVAL, "ublk allows only %u-byte requests",
 				       d->info.max_io_buf_bytes);
 			goto fail;
@@ -375,6 +373,7 @@ int lb_ublk_dev_remove(uint32_t dev_id, lb_err *err)
 	}
 	lb_ublk_ctrl_close(&c);
 	if (r < 0)
-		return lb_err_set(err, -r, "cannot remove ublk device %u: %s", dev_id, strerror(-r));
+		return lb_err_set(err, -r, "cannot remove ublk device %u: %s", dev_id,
+				  strerror(-r));
 	return 0;
 }

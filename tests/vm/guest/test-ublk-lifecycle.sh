@@ -133,20 +133,26 @@ grep -q "removing ublk device" "$TMP/r3.reattach.err" &&
 "$LUNBRIDGE" detach r3 >/dev/null || fail "detach r3"
 expect_eq "no ublk device left" "" "$(ls /dev/ublkb* /dev/ublkc* 2>/dev/null)"
 
-# ---- the driver's device limit (ublks_max: 6.3 to 6.14) ---------------------------------
+# ---- the driver's device limit ---------------------------------------------------------
+#
+# ublks_max (64 by default) counts unprivileged devices only on 6.12: a
+# bridge runs as root, so a second device is still made with the limit at
+# 1.  (Where a kernel refuses ADD_DEV with EACCES, attach says so in one
+# line naming ublks_max.)
 
 MAXP=/sys/module/ublk_drv/parameters/ublks_max
 if [ -w "$MAXP" ]; then
 	old_max=$(cat "$MAXP")
 	echo 1 >"$MAXP" || br_abort "set ublks_max to 1"
-	vm_attach m1 "$IQN" 1 || br_abort "attach m1 (the one device allowed)"
-	dev=$VM_DEV
-	expect_fail_match "past ublks_max: one line naming the module parameter" \
-		"^lunbridge: volume m2: ublk: the driver's device limit is reached \(module parameter ublks_max=1; " \
-		"$LUNBRIDGE" attach -p "$TGT_PORTAL" -T "$IQN" -l 1 --export ublk --name m2
-	expect_eq "past ublks_max: nothing of m2 left" "" "$(br_files m2)"
-	"$LUNBRIDGE" detach m1 >/dev/null || fail "detach m1"
-	expect_eq "detach m1: $dev gone" released "$(vm_wait_released "$dev")"
+	vm_attach m1 "$IQN" 1 || br_abort "attach m1"
+	d1=$VM_DEV
+	if vm_attach m2 "$IQN" 1; then
+		pass "ublks_max=1: a second device of root's is made ($d1, $VM_DEV)"
+		vm_detach m2 "$VM_DEV"
+	else
+		fail "ublks_max=1: a second device of root's was refused: $(cat "$TMP/m2.attach.err")"
+	fi
+	vm_detach m1 "$d1"
 	echo "$old_max" >"$MAXP"
 else
 	echo "$(uname -r): no writable $MAXP (the 6.1 driver built out of tree has no limit)"
