@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What every engine offers, its optional operations stood in for. */
+#include <assert.h>
 #include <errno.h>
-#include <string.h>
 
 #include "engine.h"
 
@@ -29,57 +29,19 @@ int lb_engine_stop(struct lb_engine *e, lb_engine_cb cb, void *arg)
 	return e->ops->stop ? e->ops->stop(e, cb, arg) : -EALREADY;
 }
 
-struct sync_wait {
-	bool done;
-	int res;
-};
-
-static void sync_done(struct lb_engine *e, void *arg, int res)
-{
-	struct sync_wait *w = arg;
-
-	w->done = true;
-	w->res = res;
-}
-
-/* Run e's loop until w is done.  The engine bounds its own start and stop
- * (login and logout timeouts), so no deadline is added here. */
-static int sync_wait(struct lb_engine *e, struct sync_wait *w)
-{
-	while (!w->done) {
-		int r = lb_loop_run_once(e->loop, 1000);
-
-		if (r < 0 && r != -EINTR && r != -ETIME)
-			return r;
-	}
-	return w->res;
-}
-
+/* An engine with start and stop gives their waited-for forms too (with
+ * its own deadlines); without them there is nothing to wait for. */
 int lb_engine_start_sync(struct lb_engine *e, lb_err *err)
 {
-	struct sync_wait w = {0};
-	int r;
-
-	if (e->ops->start_sync)
-		return e->ops->start_sync(e, err);
-	r = lb_engine_start(e, sync_done, &w);
-	if (r == 0)
-		r = sync_wait(e, &w);
-	if (r < 0)
-		return lb_err_set(err, -r, "%s", r == -ENOMEM ? strerror(-r) : lb_engine_error(e));
-	return 0;
+	assert(!e->ops->start == !e->ops->start_sync);
+	return e->ops->start_sync ? e->ops->start_sync(e, err) : 0;
 }
 
 void lb_engine_stop_sync(struct lb_engine *e)
 {
-	struct sync_wait w = {0};
-
-	if (e->ops->stop_sync) {
+	assert(!e->ops->stop == !e->ops->stop_sync);
+	if (e->ops->stop_sync)
 		e->ops->stop_sync(e);
-		return;
-	}
-	if (lb_engine_stop(e, sync_done, &w) == 0)
-		(void)sync_wait(e, &w);
 }
 
 bool lb_engine_ready(const struct lb_engine *e)

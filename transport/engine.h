@@ -171,9 +171,9 @@ struct lb_engine_ops {
 	/* optional: leave gracefully (log out); cb once unless it returns
 	 * -errno (-EALREADY: there is nothing to leave). */
 	int (*stop)(struct lb_engine *e, lb_engine_cb cb, void *arg);
-	/* optional: start and stop, waited for on the engine's loop with the
-	 * engine's own deadlines (a thread's loop, or teardown); without
-	 * them, lb_engine_start_sync and _stop_sync run the loop until cb */
+	/* required with start and stop: the same, waited for on the
+	 * engine's loop with the engine's own deadlines (a thread's loop, or
+	 * teardown) */
 	int (*start_sync)(struct lb_engine *e, lb_err *err);
 	void (*stop_sync)(struct lb_engine *e);
 	/* optional: whether I/O can reach the LUN now (false while it
