@@ -293,6 +293,18 @@ static uint32_t bytes_cap(uint64_t blocks, uint32_t bs)
 	return (uint32_t)(b > max ? max : b);
 }
 
+/* Flush, FUA and write protection from the mode parameters: FLUSH where
+ * a volatile cache holds writes (WCE); FUA as the FUA bit only where the
+ * LUN says it honours it (DPOFUA), else not offered, so that the
+ * frontends' clients (the block layer, an NBD client) follow a write with
+ * a FLUSH; a write-protected LUN is exported read-only. */
+static void volume_info_cache(struct lb_volume_info *vi, const struct iscsi_lun_info *li)
+{
+	vi->flush = li->wce;
+	vi->fua = li->wce && li->dpofua;
+	vi->read_only = li->write_protected;
+}
+
 int lb_engine_iscsi_new(struct lb_loop *loop, struct iscsi_session *s,
 			const struct iscsi_session_config *cfg, uint32_t lun,
 			struct lb_engine **ret, lb_err *err)
@@ -311,6 +323,9 @@ int lb_engine_iscsi_new(struct lb_loop *loop, struct iscsi_session *s,
 				  scsi_device_type_name(li.inq.device_type));
 	if (!li.has_capacity || li.cap.block_size == 0)
 		return lb_err_set(err, EIO, "LUN %u reports no capacity", lun);
+	/* A cache the LUN cannot flush is no cache to us (20/xx): flush is
+	 * then not offered.  Another failure leaves the cache assumed. */
+	(void)iscsi_inventory_probe_sync_cache(s, &li, NULL);
 	ei = calloc(1, sizeof(*ei));
 	if (!ei)
 		return lb_err_set(err, ENOMEM, "out of memory");
@@ -337,8 +352,7 @@ int lb_engine_iscsi_new(struct lb_loop *loop, struct iscsi_session *s,
 	vi->max_transfer -= vi->max_transfer % bs;
 	if (vi->max_transfer < bs)
 		vi->max_transfer = bs;
-	vi->flush = true;
-	vi->fua = true;
+	volume_info_cache(vi, &li);
 	if (li.unmap) {
 		vi->discard = true;
 		vi->max_discard = bytes_cap(li.limits.max_unmap_blocks, bs);
@@ -349,12 +363,14 @@ int lb_engine_iscsi_new(struct lb_loop *loop, struct iscsi_session *s,
 			li.limits.max_write_same_blocks ? li.limits.max_write_same_blocks : 65535,
 			bs);
 	}
-	ei->ws_unmap_ok = li.write_same_unmap;
+	/* Zeroes may leave a hole only where a hole reads zeroes (Linux's sd
+	 * zeroes with WRITE SAME(16) UNMAP only when LBPRZ, too). */
+	ei->ws_unmap_ok = li.write_same_unmap && li.lbprz;
 	if (li.write_same) {
 		vi->write_zeroes = true;
 		vi->max_write_zeroes = bytes_cap(li.limits.max_write_same_blocks, bs);
 	}
-	vi->discard_zeroes = li.cap.lbprz;
+	vi->discard_zeroes = li.lbprz;
 	snprintf(vi->vendor, sizeof(vi->vendor), "%s", li.inq.vendor);
 	snprintf(vi->product, sizeof(vi->product), "%s", li.inq.product);
 	snprintf(vi->serial, sizeof(vi->serial), "%s", li.serial);
