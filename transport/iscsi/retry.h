@@ -50,8 +50,9 @@ enum iscsi_retry_event {
 
 struct iscsi_retry_decision {
 	enum iscsi_retry_action action;
-	/* -errno: the final error for FAIL, and the one to report if the
-	 * command's lifetime ends while it is still being retried */
+	/* -errno: the final error for FAIL; for a retry, the error the
+	 * session keeps as the last one (named when the command's lifetime
+	 * ends while it is still being retried) */
 	int err;
 	uint32_t delay_ms; /* BACKOFF: pause before the next try */
 	enum iscsi_retry_event event;
