@@ -109,6 +109,42 @@ static void target_device_id(const uint8_t *page, size_t len, uint32_t lun, char
 		out[0] = '\0';
 }
 
+/* Device types made of logical blocks, READ CAPACITY's (SBC, MMC, RBC,
+ * ZBC): disk, write-once, cd/dvd, optical memory, rbc, zbc. */
+static bool has_blocks(uint8_t device_type)
+{
+	switch (device_type) {
+	case 0x00:
+	case 0x04:
+	case 0x05:
+	case 0x07:
+	case 0x0e:
+	case 0x14:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* READ CAPACITY(16), READ CAPACITY(10) from a LUN that refuses it. */
+static void read_capacity(struct iscsi_session *s, uint32_t lun, struct iscsi_lun_info *info)
+{
+	uint8_t cdb[ISCSI_CDB_MAX], buf[32];
+	size_t got = 0;
+	int len;
+
+	len = scsi_cdb_read_capacity16(cdb, sizeof(buf));
+	if (run(s, lun, cdb, len, buf, sizeof(buf), &got) == 0 &&
+	    scsi_read_capacity16_parse(buf, got, &info->cap) == 0) {
+		info->has_capacity = true;
+		return;
+	}
+	len = scsi_cdb_read_capacity10(cdb);
+	if (run(s, lun, cdb, len, buf, 8, &got) == 0 &&
+	    scsi_read_capacity10_parse(buf, got, &info->cap) == 0)
+		info->has_capacity = true;
+}
+
 /* MODE SENSE for the Caching page: the 10-byte form first, the 6-byte one
  * for a LUN that refuses it (as Linux's sd does).  A LUN that answers
  * without the Caching page is asked for every page, which some return
@@ -204,16 +240,11 @@ int iscsi_inventory_lun(struct iscsi_session *s, uint32_t lun, struct iscsi_lun_
 	    scsi_vpd_lbp_parse(buf, got, &info.lbp) == 0)
 		info.has_lbp = true;
 
-	len = scsi_cdb_read_capacity16(cdb, 32);
-	r = run(s, lun, cdb, len, buf, 32, &got);
-	if (r == 0 && scsi_read_capacity16_parse(buf, got, &info.cap) == 0) {
-		info.has_capacity = true;
-	} else {
-		len = scsi_cdb_read_capacity10(cdb);
-		r = run(s, lun, cdb, len, buf, 8, &got);
-		if (r == 0 && scsi_read_capacity10_parse(buf, got, &info.cap) == 0)
-			info.has_capacity = true;
-	}
+	/* Only a device of logical blocks has a capacity to ask for: a
+	 * controller would refuse READ CAPACITY, and the session logs every
+	 * refusal. */
+	if (has_blocks(info.inq.device_type))
+		read_capacity(s, lun, &info);
 	if (info.has_capacity)
 		info.size_bytes = info.cap.blocks * info.cap.block_size;
 	if (info.has_limits && info.has_capacity && info.limits.max_xfer_blocks) {
