@@ -24,15 +24,6 @@ PROXY=$!
 br_track "$PROXY"
 for i in $(seq 100); do grep -q listening "$TMP/proxy.out" && break; sleep 0.1; done
 
-wait_for() { # SECONDS CMD...: poll (a hang guard, not a measurement)
-	local n=$(($1 * 10)) i
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 logged() { grep -q "$1" "$TMP/v.err"; }
 conns() { grep -c '^conn ' "$TMP/proxy.out"; }
 
@@ -54,13 +45,13 @@ time.sleep(0.5)                   # the write is out, stuck in the proxy
 os._exit(0)                       # killed with it in flight
 PY
 A=$!
-wait_for 30 grep -q ready "$TMP/a.out" || br_abort "client A did not start"
+br_wait_for 30 grep -q ready "$TMP/a.out" || br_abort "client A did not start"
 n=$(conns)
 kill -USR1 "$PROXY"
-wait_for 10 grep -q "stalled conn $n" "$TMP/proxy.out" || br_abort "the proxy did not stall"
+br_wait_for 10 grep -q "stalled conn $n" "$TMP/proxy.out" || br_abort "the proxy did not stall"
 echo go >"$TMP/a.go"
 wait "$A"
-wait_for 10 logged "its client left with requests in flight" &&
+br_wait_for 10 logged "its client left with requests in flight" &&
 	pass "the bridge notices A left with a request in flight" ||
 	fail "no line about A's requests in flight"
 
@@ -77,7 +68,7 @@ PY
 expect_eq "client B's write reads back" True "$B"
 
 # A's request is fenced, not re-sent; only then is the stall released
-if wait_for 90 logged "none can reach the LUN any more"; then
+if br_wait_for 90 logged "none can reach the LUN any more"; then
 	pass "the bridge fenced A's requests"
 else
 	fail "A's requests were not fenced within 90 s"

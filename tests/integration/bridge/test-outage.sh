@@ -23,16 +23,6 @@ tgt_mkimg "$TMP/lun2" 64M || exit 1
 tgt_add_lun 1 1 "$TMP/lun1" || exit 1
 tgt_add_lun 1 2 "$TMP/lun2" || exit 1
 
-# wait_for SECONDS CMD...: poll CMD every 0.1 s (a hang guard, not a measurement)
-wait_for() {
-	local n=$(($1 * 10)) i
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 session_state() { "$LUNBRIDGE" list --json 2>/dev/null | jq -r ".[] | select(.name == \"$1\") | .session"; }
 is_state() { [ "$(session_state "$1")" = "$2" ]; }
 
@@ -45,15 +35,15 @@ br_attach_fg "$TMP/o1" o1 "$IQN" 1 "$U" --command-timeout 2 --request-timeout 6 
 mkdir "$TMP/steps"
 "$BR_PY" "$HERE/outage.py" "$U" "$TMP/steps" >"$TMP/outage.json" 2>"$TMP/outage.err" &
 DRV=$!
-wait_for 30 test -e "$TMP/steps/ready" || br_abort "the NBD client did not start"
+br_wait_for 30 test -e "$TMP/steps/ready" || br_abort "the NBD client did not start"
 tgt_stop
-if wait_for 60 is_state o1 "failed, logging in again"; then
+if br_wait_for 60 is_state o1 "failed, logging in again"; then
 	pass "list --json: the session is 'failed, logging in again' past the replacement timeout"
 else
 	fail "list --json: session '$(session_state o1)', not \"failed, logging in again\""
 fi
 touch "$TMP/steps/down"
-wait_for 60 test -e "$TMP/steps/tried" || fail "I/O during the outage did not end"
+br_wait_for 60 test -e "$TMP/steps/tried" || fail "I/O during the outage did not end"
 expect_eq "the bridge is still there during the outage" yes \
 	"$(kill -0 "$BR_PID" 2>/dev/null && echo yes || echo no)"
 tgt_restart || br_abort "tgtd did not restart"
