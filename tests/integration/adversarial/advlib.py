@@ -260,6 +260,16 @@ class Test:
             desc, " + ".join(repr(w) for w in words)), bool(hit),
             "its log:\n" + ("\n".join(lines[-30:]) or "(empty)"))
 
+    def log_has_read(self, desc, *words):
+        """A line of the bridge's log about a READ (opcode 0x28 or 0x88) with
+        every word: the inventory's INQUIRYs have residuals of their own."""
+        lines = self.log().splitlines()
+        hit = [ln for ln in lines if all(w.lower() in ln.lower() for w in words) and
+               any(op in ln for op in ("0x88", "0x28", "READ"))]
+        return self.check("%s: the bridge log has a line about the READ with %s" % (
+            desc, " + ".join(repr(w) for w in words)), bool(hit),
+            "its log:\n" + ("\n".join(lines[-30:]) or "(empty)"))
+
     def bridge_alive(self, desc):
         return self.check("%s: the bridge is still running" % desc,
                           self.bridge is not None and self.bridge.poll() is None,

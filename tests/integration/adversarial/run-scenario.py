@@ -109,7 +109,7 @@ def read_underflow_once(t):
     t.attach()
     h = t.nbd()
     t.read_ok("underflow once", h, TRIGGER_OFF, 4096, expected(TRIGGER_OFF, 4096), timeout=30)
-    t.log_has("underflow once", "residual underflow")
+    t.log_has_read("underflow once", "residual underflow")
     reads = [e for e in t.events("cmd") if e.get("lba") is not None and
              e["lba"] <= TRIGGER_LBA + 7 and e["lba"] + e["blocks"] > TRIGGER_LBA]
     t.check("underflow once: the bridge read again what was missing (2+ READs)",
@@ -136,7 +136,7 @@ def read_underflow_always(t):
             r.data[:half] == expected(TRIGGER_OFF, half),
             "stale (previous read)" if stale else
             "zeroes" if r.data[half:] == bytes(half) else "other"))
-    t.log_has("underflow always", "residual underflow")
+    t.log_has_read("underflow always", "residual underflow")
     t.bridge_alive("underflow always")
     no_violations(t)
 
@@ -149,7 +149,7 @@ def read_overflow(t):
     r = t.io(h, "read", TRIGGER_OFF, 4096, timeout=60)
     t.check("overflow: the read fails with EIO", r.end is not None and r.err == errno.EIO,
             r.describe())
-    t.log_has("overflow", "residual overflow")
+    t.log_has_read("overflow", "residual overflow")
     t.read_ok("overflow: other reads still work", h, 0, 4096, expected(0, 4096))
     no_violations(t)
 
@@ -162,7 +162,7 @@ def residual_too_big(t):
     r = t.io(h, "read", TRIGGER_OFF, 4096, timeout=60)
     t.check("residual > transfer length: the read fails with EIO",
             r.end is not None and r.err == errno.EIO, r.describe())
-    t.log_has("residual too big", "residual")
+    t.log_has_read("residual too big", "residual")
     t.read_ok("residual too big: other reads still work", h, 0, 4096, expected(0, 4096))
     no_violations(t)
 
@@ -331,7 +331,8 @@ def never_answer_ignore(t):
 def replacement_timeout(t):
     outage = 15
     t.start_target("outage:%d" % outage)
-    t.attach("--replacement-timeout", "5", "--request-timeout", "8")
+    # --command-timeout: a try must fit in the request's lifetime (attach checks)
+    t.attach("--replacement-timeout", "5", "--request-timeout", "8", "--command-timeout", "2")
     h = t.nbd()
     h2 = t.nbd()
     data = os.urandom(4096)
