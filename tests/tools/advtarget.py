@@ -919,13 +919,23 @@ class Conn:
             datasn += 1
             self.send(h, chunk)
 
-    def send_data(self, task, data):
-        """Answer a command that returns data, honouring the allocation/EDTL."""
+    def send_data(self, task, data, alloc=None):
+        """Answer a command that returns data: cut to the CDB's allocation
+        length, then to the Expected Data Transfer Length, with an overflow
+        (O) or underflow (U) residual against the latter (RFC 7143 11.4.5)."""
+        if alloc is not None:
+            data = data[:alloc]
         if not task.read:
-            self.scsi_rsp(task, GOOD)
+            if data:
+                self.scsi_rsp(task, GOOD, flags=DI_O, residual=len(data))
+            else:
+                self.scsi_rsp(task, GOOD)
             return
-        if len(data) >= task.edtl:
-            self.data_in(task, data[:task.edtl])
+        if len(data) > task.edtl:
+            self.data_in(task, data[:task.edtl], flags_final=DI_O,
+                         residual=len(data) - task.edtl)
+        elif len(data) == task.edtl:
+            self.data_in(task, data)
         else:
             self.data_in(task, data, flags_final=DI_U, residual=task.edtl - len(data))
 
@@ -939,11 +949,11 @@ class Conn:
         op = cdb[0]
         if op == 0x12:
             data = t.inquiry(lun, cdb)
-            if data is None:
+            if data is None or (not cdb[1] & 1 and cdb[2]):
                 return self.check(task, ILLEGAL_REQUEST, 0x24, 0x00)
-            return self.send_data(task, data)
+            return self.send_data(task, data, struct.unpack_from(">H", cdb, 3)[0])
         if op == 0xA0:
-            return self.send_data(task, t.report_luns())
+            return self.send_data(task, t.report_luns(), struct.unpack_from(">I", cdb, 6)[0])
         if lun is None:
             return self.check(task, ILLEGAL_REQUEST, 0x25, 0x00)
         if op == 0x00:
@@ -956,14 +966,19 @@ class Conn:
             struct.pack_into(">QI", d, 0, lun.blocks - 1, lun.block)
             if t.args.thin == "yes":
                 d[14] = 0x80 | 0x40
-            return self.send_data(task, bytes(d))
-        if op in (0x1A, 0x5A):
-            return self.send_data(task, t.mode_sense(op, cdb))
+            return self.send_data(task, bytes(d), struct.unpack_from(">I", cdb, 10)[0])
+        if op == 0x1A:
+            return self.send_data(task, t.mode_sense(op, cdb), cdb[4])
+        if op == 0x5A:
+            return self.send_data(task, t.mode_sense(op, cdb),
+                                  struct.unpack_from(">H", cdb, 7)[0])
         if op in (0x35, 0x91):
             return self.scsi_rsp(task, GOOD)
         if task.lba is not None and op not in (0x35, 0x91):
             if task.lba + task.blocks > lun.blocks:
                 return self.check(task, ILLEGAL_REQUEST, 0x21, 0x00)
+        if op in READS + WRITES and cdb[1] & 0xE0:
+            return self.check(task, ILLEGAL_REQUEST, 0x24, 0x00)  # no protection
         if op in READS:
             data = lun.read(task.lba, task.blocks)
             return self.send_data(task, data)

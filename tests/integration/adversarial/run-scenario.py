@@ -100,6 +100,44 @@ def happy(t):
     no_violations(t)
 
 
+@scenario("happy-unsolicited")
+def happy_unsolicited(t):
+    """Writes by unsolicited Data-Out (InitialR2T=No, ImmediateData=No), small
+    bursts: the first burst without R2T, the rest by R2T; checked through
+    libiscsi (qemu-img) as well."""
+    import shutil
+    import subprocess
+    t.start_target("happy", "--initial-r2t", "no", "--immediate-data", "no",
+                   "--first-burst", "8192", "--max-burst", "65536", "--max-recv-dsl", "4096")
+    t.attach()
+    h = t.nbd()
+    data = os.urandom(1 << 20)
+    w = t.io(h, "write", 3 << 20, len(data), data)
+    t.check("unsolicited: a 1 MiB write succeeds", w.ok, w.describe())
+    small = os.urandom(4096)
+    w = t.io(h, "write", 8192, len(small), small)
+    t.check("unsolicited: a 4 KiB write succeeds", w.ok, w.describe())
+    t.read_ok("unsolicited: read back", h, 3 << 20, len(data), data)
+    t.read_ok("unsolicited: read back", h, 8192, len(small), small)
+    logins = [e for e in t.events("login") if not e.get("discovery")]
+    if logins:
+        p = logins[-1]["params"]
+        t.check("unsolicited: InitialR2T=No, ImmediateData=No negotiated",
+                not p["initial_r2t"] and not p["immediate_data"], str(p))
+    if shutil.which("qemu-img"):
+        out = os.path.join(t.tmp, "lun.img")
+        r = subprocess.run(["qemu-img", "convert", "-q", "-f", "raw", "-O", "raw",
+                            "iscsi://%s/%s/0" % (t.portals[0], advlib.IQN), out],
+                           capture_output=True, text=True, timeout=60)
+        if t.check("unsolicited: libiscsi (qemu-img) reads the LUN", r.returncode == 0,
+                   r.stderr):
+            with open(out, "rb") as f:
+                img = f.read()
+            t.check("unsolicited: libiscsi sees what lunbridge wrote",
+                    img[3 << 20:(3 << 20) + len(data)] == data and img[8192:12288] == small)
+    no_violations(t)
+
+
 # ---- residuals -------------------------------------------------------------------
 
 
