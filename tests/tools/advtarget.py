@@ -326,6 +326,7 @@ class Conn:
         self.sock = sock
         self.portal = portal
         self.send_lock = threading.Lock()
+        self._tl = threading.local()
         self.statsn = random.randint(1, 1 << 20)
         self.session = None
         self.closed = False
@@ -363,8 +364,12 @@ class Conn:
 
     def send(self, h, data=b""):
         h[5:8] = len(data).to_bytes(3, "big")
-        payload = bytes(h) + bytes(data) + bytes(pad4(len(data)))
+        pending = getattr(self._tl, "sn", None)
+        self._tl.sn = None
         with self.send_lock:
+            if pending and pending[0] == id(h):
+                self._fill_now(h, pending[1])
+            payload = bytes(h) + bytes(data) + bytes(pad4(len(data)))
             if self.closed:
                 return False
             try:
@@ -419,6 +424,12 @@ class Conn:
         return exp, s.max_sent
 
     def fill_sn(self, h, status=True):
+        """Mark h to carry StatSN (advanced if status), ExpCmdSN and MaxCmdSN:
+        filled by send() under the send lock, so that StatSN goes out in
+        order whichever thread (a scenario's timer) sends."""
+        self._tl.sn = (id(h), status)
+
+    def _fill_now(self, h, status):
         if status:
             put32(h, 24, self.next_statsn())
         else:
@@ -890,11 +901,11 @@ class Conn:
                 h[8:16] = task.pdu.bhs[8:16]
                 put32(h, 16, task.itt)
                 put32(h, 20, RESERVED)
-                self.fill_sn(h, status=False)
                 put32(h, 36, datasn)
                 put32(h, 40, off)
                 h[5:8] = len(chunk).to_bytes(3, "big")
                 with self.send_lock:
+                    self._fill_now(h, False)
                     try:
                         self.sock.sendall(bytes(h) + chunk[:len(chunk) // 2])
                     except OSError:

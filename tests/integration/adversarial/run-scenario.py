@@ -16,7 +16,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import advlib  # noqa: E402
-from advlib import BLOCK, TRIGGER_LBA, TRIGGER_OFF, expected  # noqa: E402
+from advlib import TRIGGER_LBA, TRIGGER_OFF, expected  # noqa: E402
 
 SCENARIOS = {}
 
