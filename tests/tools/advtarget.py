@@ -1618,7 +1618,6 @@ class Malformed(Scenario):
 
 def make_scenario(target, spec):
     name, _, arg = (spec or "happy").partition(":")
-    nr = (NOT_READY,)
     table = {
         "happy": lambda: Happy(target, arg),
         "read-underflow-once": lambda: Underflow(target, arg, False),
@@ -1629,16 +1628,16 @@ def make_scenario(target, spec):
         "task-set-full": lambda: TimedStatus(target, arg, TASK_SET_FULL, None,
                                              "TASK SET FULL"),
         "becoming-ready": lambda: TimedStatus(target, arg, CHECK_CONDITION,
-                                              sense_fixed(nr[0], 0x04, 0x01),
+                                              sense_fixed(NOT_READY, 0x04, 0x01),
                                               "NOT READY 04/01"),
         "alua-transition": lambda: TimedStatus(target, arg, CHECK_CONDITION,
-                                               sense_fixed(nr[0], 0x04, 0x0A),
+                                               sense_fixed(NOT_READY, 0x04, 0x0A),
                                                "NOT READY 04/0A"),
         "alua-standby": lambda: AlwaysStatus(target, arg, CHECK_CONDITION,
-                                             sense_fixed(nr[0], 0x04, 0x0B),
+                                             sense_fixed(NOT_READY, 0x04, 0x0B),
                                              "NOT READY 04/0B"),
         "alua-unavailable": lambda: AlwaysStatus(target, arg, CHECK_CONDITION,
-                                                 sense_fixed(nr[0], 0x04, 0x0C),
+                                                 sense_fixed(NOT_READY, 0x04, 0x0C),
                                                  "NOT READY 04/0C"),
         "deferred-error": lambda: DeferredError(target, arg),
         "capacity-change": lambda: CapacityChange(target, arg),
