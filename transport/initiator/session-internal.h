@@ -22,7 +22,7 @@
 #define ISCSI_TICK_MS 100
 /* Data-Out PDUs of one task queued at a time: memory per task does not
  * grow with MaxBurstLength / MaxRecvDataSegmentLength. */
-#define ISCSI_DATA_OUT_INFLIGHT 4
+#define ISCSI_DATA_OUT_INFLIGHT 64
 
 /* ITTs: tasks use (generation << 16 | slot) with the top bit clear; the
  * session's own requests (login, NOP ping, TMF, text, logout) set it. */

@@ -458,6 +458,23 @@ static struct iscsi_task *task_for(struct iscsi_session *s, uint32_t itt, const 
 	return t;
 }
 
+static bool is_rw(uint8_t op)
+{
+	switch (op) {
+	case 0x08: /* READ(6) */
+	case 0x28: /* READ(10) */
+	case 0xa8: /* READ(12) */
+	case 0x88: /* READ(16) */
+	case 0x0a: /* WRITE(6) */
+	case 0x2a: /* WRITE(10) */
+	case 0xaa: /* WRITE(12) */
+	case 0x8a: /* WRITE(16) */
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* The residual of a completed command (RFC 7143 §11.4.5): an underflow
  * is a short transfer, reported as the bytes done; an overflow, or an
  * underflow larger than the command, fails it (Linux answers both with
@@ -490,7 +507,10 @@ static int residual_of(struct iscsi_session *s, struct iscsi_cmd *cmd, uint8_t f
 		return -EIO;
 	}
 	cmd->residual = residual;
-	if (cmd->dir != ISCSI_DIR_NONE)
+	/* short answers are normal for INQUIRY, MODE SENSE and the like
+	 * (the allocation length is a maximum); for READ and WRITE they are
+	 * worth a line */
+	if (is_rw(cmd->cdb[0]))
 		log_limited(s, "%s on LUN %u: residual underflow: %u of %u bytes transferred",
 			    cmd_name(cmd, name, sizeof(name)), cmd->lun, cmd->length - residual,
 			    cmd->length);
@@ -520,7 +540,11 @@ static void task_status(struct iscsi_session *s, struct iscsi_task *t, int resid
 	char name[32], words[256];
 
 	iscsi_retry_decide(cmd->status, sense, cmd->tries, cmd->dir == ISCSI_DIR_WRITE, &d);
-	if (d.log || d.event != ISCSI_EVENT_NONE) {
+	/* every new I_T nexus starts with a power-on/reset unit attention:
+	 * retried without a line, as Linux does */
+	if (d.event == ISCSI_EVENT_RESET)
+		d.log = false;
+	if (d.log || (d.event != ISCSI_EVENT_NONE && d.event != ISCSI_EVENT_RESET)) {
 		if (sense)
 			iscsi_sense_describe(sense, words, sizeof(words));
 		else
