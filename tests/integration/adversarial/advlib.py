@@ -252,10 +252,16 @@ class Test:
         except OSError:
             return ""
 
-    def log_has(self, desc, *words):
-        """Every word (case-insensitive) on one line of the bridge's log."""
-        lines = self.log().splitlines()
-        hit = [ln for ln in lines if all(w.lower() in ln.lower() for w in words)]
+    def log_has(self, desc, *words, timeout=3):
+        """Every word (case-insensitive) on one line of the bridge's log,
+        waited for up to timeout s (some lines follow the I/O's answer)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = self.log().splitlines()
+            hit = [ln for ln in lines if all(w.lower() in ln.lower() for w in words)]
+            if hit or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         return self.check("%s: the bridge log has a line with %s" % (
             desc, " + ".join(repr(w) for w in words)), bool(hit),
             "its log:\n" + ("\n".join(lines[-30:]) or "(empty)"))

@@ -380,12 +380,16 @@ def replacement_timeout(t):
         t.abort("the outage starts")
     isid = trigger_isid(t)
     t0 = start["t"]
-    seen = []
+    seen, late = [], []
     while time.monotonic() < t0 + 7:
         t.poll_io([w])
         if time.monotonic() > t0 + 2 and not seen:
             seen, raw = t.list_json()
-            t.note("lunbridge list --json during the outage: %s" % raw.strip())
+            t.note("lunbridge list --json 2 s into the outage: %s" % raw.strip())
+        if time.monotonic() > t0 + 6 and not late:
+            late, raw = t.list_json()
+            t.note("lunbridge list --json 6 s into the outage (past the replacement "
+                   "timeout): %s" % raw.strip())
     if not seen:
         seen, raw = t.list_json()
         t.note("lunbridge list --json during the outage: %s" % raw.strip())
