@@ -41,7 +41,8 @@
  *             open window); for Data-In of command 0-3 also DataSN and
  *             Buffer Offset in sequence, for R2T R2TSN, a TTT, and offset
  *             and length inside the buffer
- *   0x10      keep TotalAHSLength (else 0)
+ *   0x10      keep TotalAHSLength: the AHS is the head of the data
+ *             (else TotalAHSLength 0)
  *   bits 5-7  an action: 0 none; 1 time passes before the PDU (a command
  *             times out: ABORT TASK; an unanswered abort: LUN RESET; an
  *             unanswered reset: the connection drops); 2 iscsi_session_
@@ -413,16 +414,20 @@ static bool send_all(struct harness *h, const uint8_t *p, size_t len)
 	return !h->broken;
 }
 
-/* Frame bhs and data as negotiated (bad: spoil a digest) into out. */
-static size_t frame(const struct harness *h, uint8_t *bhs, const uint8_t *d, uint32_t len, bool bad,
-		    uint8_t *out)
+/* Frame bhs, the AHS and data as negotiated (bad: spoil a digest) into
+ * out; returns the length. */
+static size_t frame(const struct harness *h, uint8_t *bhs, const uint8_t *ahs, size_t ahs_len,
+		    const uint8_t *d, uint32_t len, bool bad, uint8_t *out)
 {
-	size_t n = ISCSI_BHS_LEN;
+	size_t n = ISCSI_BHS_LEN + ahs_len;
 
+	bhs[4] = (uint8_t)(ahs_len / 4);
 	iscsi_put_be24(bhs + 5, len);
 	memcpy(out, bhs, ISCSI_BHS_LEN);
+	if (ahs_len)
+		memcpy(out + ISCSI_BHS_LEN, ahs, ahs_len);
 	if (h->hd) {
-		iscsi_digest_put(out + n, iscsi_crc32c(out, ISCSI_BHS_LEN) ^ (bad ? 1u : 0u));
+		iscsi_digest_put(out + n, iscsi_crc32c(out, n) ^ (bad ? 1u : 0u));
 		n += 4;
 		bad = false;
 	}
@@ -510,7 +515,8 @@ static void answer_login(struct harness *h, const uint8_t *req, const uint8_t *t
 		snprintf(kv, sizeof(kv), "MaxRecvDataSegmentLength=%u", h->max_xmit);
 		add_key(keys, &len, kv);
 	}
-	if (!send_all(h, out, frame(h, bhs, (const uint8_t *)keys, (uint32_t)len, false, out)))
+	if (!send_all(h, out,
+		      frame(h, bhs, NULL, 0, (const uint8_t *)keys, (uint32_t)len, false, out)))
 		fail("the session does not take its Login Response");
 	if (bhs[1] & ISCSI_LOGIN_FLAG_TRANSIT &&
 	    (bhs[1] & ISCSI_LOGIN_NSG_MASK) == ISCSI_STAGE_FULL_FEATURE) {
@@ -794,26 +800,31 @@ static void send_record(struct harness *h, uint8_t ctl, const uint8_t *rec, size
 	unsigned sel = ctl & CTL_TAG_MASK;
 	uint8_t bhs[ISCSI_BHS_LEN] = {0};
 	struct fz_cmd *c = sel < N_CMDS ? &h->cmds[sel] : NULL;
-	uint8_t op;
+	uint8_t op, *seg;
+	uint32_t ahs = 0, len;
 	size_t n;
 
 	memcpy(bhs, rec, bhs_len);
 	memset(data, 0, dlen);
 	memcpy(data, rec + bhs_len, avail - bhs_len);
 	op = bhs[0] & ISCSI_OPCODE_MASK;
+	/* the AHS is the data's head, so that the session and the harness
+	 * agree on where the data segment is */
+	if (ctl & CTL_KEEP_AHS)
+		ahs = (uint32_t)bhs[4] * 4 <= dlen ? (uint32_t)bhs[4] * 4 : dlen & ~3u;
+	seg = data + ahs;
+	len = dlen - ahs;
 	if (a != ACT_SPLIT && a != ACT_BAD_DIGEST && a != ACT_NO_SETTLE)
 		act(h, a);
 	if (op == ISCSI_OP_REJECT) {
-		if (sel != TAG_KEEP && dlen >= ISCSI_BHS_LEN)
-			put32(data + 16, tag_of(h, sel, get32(data + 16)));
+		if (sel != TAG_KEEP && len >= ISCSI_BHS_LEN)
+			put32(seg + 16, tag_of(h, sel, get32(seg + 16)));
 	} else {
 		put32(bhs + 16, tag_of(h, sel, get32(bhs + 16)));
 	}
 	if (ctl & CTL_FIXUP)
-		fix_numbers(h, bhs, op, c && c->have_itt ? c : NULL, dlen);
-	if (!(ctl & CTL_KEEP_AHS))
-		bhs[4] = 0;
-	n = frame(h, bhs, data, dlen, a == ACT_BAD_DIGEST, out);
+		fix_numbers(h, bhs, op, c && c->have_itt ? c : NULL, len);
+	n = frame(h, bhs, data, ahs, seg, len, a == ACT_BAD_DIGEST, out);
 	if (a == ACT_SPLIT) {
 		if (!send_all(h, out, n / 2))
 			return;
@@ -824,7 +835,7 @@ static void send_record(struct harness *h, uint8_t ctl, const uint8_t *rec, size
 		return;
 	}
 	if (op == ISCSI_OP_DATA_IN)
-		note_data_in(h, bhs, data, dlen);
+		note_data_in(h, bhs, seg, len);
 	if (a != ACT_NO_SETTLE)
 		settle(h);
 }
