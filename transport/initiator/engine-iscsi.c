@@ -24,6 +24,8 @@ struct engine_iscsi {
 	void *cb_arg;
 	lb_engine_log_fn log_fn;
 	void *log_arg;
+	lb_engine_cb cancel_cb; /* a cancel under way */
+	void *cancel_arg;
 	/* the LUN's capacity, asked again on a CAPACITY DATA HAS CHANGED unit
 	 * attention */
 	struct capacity_probe {
@@ -264,6 +266,7 @@ static int iscsi_clone(struct lb_engine *base, struct lb_loop *loop, struct lb_e
 	}
 	ei->probe.busy = false;
 	ei->log_fn = NULL;
+	ei->cancel_cb = NULL;
 	iscsi_session_set_event(ei->s, on_event, ei);
 	*ret = &ei->e;
 	return 0;
@@ -330,6 +333,30 @@ static void iscsi_stop_sync(struct lb_engine *e)
 		(void)iscsi_session_logout_sync(ei->s);
 }
 
+static void session_cancelled(struct iscsi_session *s, void *arg, int res)
+{
+	struct engine_iscsi *ei = arg;
+	lb_engine_cb cb = ei->cancel_cb;
+
+	ei->cancel_cb = NULL;
+	cb(&ei->e, ei->cancel_arg, res);
+}
+
+static int iscsi_cancel(struct lb_engine *e, lb_engine_cb cb, void *arg)
+{
+	struct engine_iscsi *ei = (struct engine_iscsi *)e;
+	int r;
+
+	if (ei->cancel_cb)
+		return -EBUSY;
+	ei->cancel_cb = cb;
+	ei->cancel_arg = arg;
+	r = iscsi_session_cancel(ei->s, session_cancelled, ei);
+	if (r < 0)
+		ei->cancel_cb = NULL;
+	return r;
+}
+
 static bool iscsi_ready(const struct lb_engine *e)
 {
 	const struct engine_iscsi *ei = (const struct engine_iscsi *)e;
@@ -345,7 +372,7 @@ static const char *iscsi_state(const struct lb_engine *e, char *buf, size_t len)
 	(void)len;
 	/* past the replacement timeout: I/O fails while logins go on */
 	if (iscsi_session_replacement_expired(ei->s))
-		return "FAILED_RETRYING";
+		return "failed, logging in again";
 	return iscsi_session_state_name(iscsi_session_get_state(ei->s));
 }
 
@@ -397,6 +424,7 @@ static const struct lb_engine_ops engine_iscsi_ops = {
 	.state = iscsi_state,
 	.stats = iscsi_stats,
 	.describe = iscsi_describe,
+	.cancel = iscsi_cancel,
 	.set_log = iscsi_set_log,
 	.error = iscsi_error,
 };

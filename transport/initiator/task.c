@@ -156,6 +156,17 @@ void iscsi_cmd_finish(struct iscsi_session *s, struct iscsi_cmd *cmd, int res)
 			s->stats.write_bytes += (uint64_t)res;
 	}
 	cmd_done(cmd, res);
+	iscsi_tasks_cancel_check(s);
+}
+
+void iscsi_tasks_cancel_check(struct iscsi_session *s)
+{
+	iscsi_session_cb cb = s->cancel_cb;
+
+	if (!cb || s->active || s->pending_head)
+		return;
+	s->cancel_cb = NULL;
+	cb(s, s->cancel_arg, 0);
 }
 
 /* The lifetime of cmd is over: it fails with -ETIMEDOUT (it is fenced:
@@ -182,6 +193,10 @@ static void task_finish(struct iscsi_session *s, struct iscsi_task *t, int res, 
 
 	if (res < 0 && delay >= 0) {
 		cmd->last_err = res;
+		if (cmd->cancelled) { /* fenced: its issuer has gone */
+			iscsi_cmd_finish(s, cmd, -ECANCELED);
+			return;
+		}
 		if (now >= cmd->deadline_ms || s->replacement_expired) {
 			cmd_expire(s, cmd, now);
 			return;
@@ -264,6 +279,8 @@ int iscsi_session_submit(struct iscsi_session *s, struct iscsi_cmd *cmd)
 		return -ESHUTDOWN;
 	if (s->replacement_expired)
 		return -EIO; /* fail fast until the session is back */
+	if (s->cancel_cb)
+		return -ECANCELED;
 	cmd->status = 0;
 	cmd->has_sense = false;
 	cmd->residual = 0;
@@ -271,6 +288,7 @@ int iscsi_session_submit(struct iscsi_session *s, struct iscsi_cmd *cmd)
 	cmd->retry_at_ms = 0;
 	cmd->last_err = 0;
 	cmd->in_doubt = false;
+	cmd->cancelled = false;
 	{
 		uint32_t life = cmd->lifetime_ms ? cmd->lifetime_ms : s->cfg.request_timeout_ms;
 
@@ -428,6 +446,10 @@ void iscsi_tasks_pump(struct iscsi_session *s)
 		if (s->pending_head->retry_at_ms > now)
 			break;
 		cmd = pending_pop(s);
+		if (cmd->cancelled) { /* fenced by the login that got here */
+			iscsi_cmd_finish(s, cmd, -ECANCELED);
+			continue;
+		}
 		if (now >= cmd->deadline_ms) {
 			cmd_expire(s, cmd, now);
 			continue;
@@ -627,7 +649,11 @@ int iscsi_task_data_in_dest(struct iscsi_session *s, struct iscsi_conn *c)
 	if (be32toh(d->datasn) != t->exp_datasn)
 		return lb_err_set(&s->err, EPROTO, "Data-In DataSN %u, expected %u",
 				  be32toh(d->datasn), t->exp_datasn);
-	if (s->params.data_pdu_in_order && off != t->data_in)
+	/* in order even where DataPDUInOrder=No was negotiated (we offer Yes,
+	 * and the key is an OR, so only a caller that offers No gets there):
+	 * the count of bytes received is what says a READ is complete, and
+	 * overlapping PDUs must not make up for missing ones */
+	if (off != t->data_in)
 		return lb_err_set(&s->err, EPROTO, "Data-In at offset %u, expected %u", off,
 				  t->data_in);
 	if (off > t->cmd->length || len > t->cmd->length - off)
@@ -783,7 +809,7 @@ void iscsi_tasks_reinstated(struct iscsi_session *s)
 		unsigned n = clear_doubt(s, UINT32_MAX);
 
 		iscsi_session_log(s,
-				  "reinstatement ended the old session's tasks: %u commands go "
+				  "reinstatement ended the old session's tasks: its %u commands go "
 				  "again or fail by their lifetime",
 				  n);
 		return;
@@ -881,4 +907,34 @@ void iscsi_tasks_fail_all(struct iscsi_session *s, int res)
 	s->fence_reset = false;
 	while ((cmd = pending_pop(s)))
 		cmd_done(cmd, res);
+	iscsi_tasks_cancel_check(s);
+}
+
+int iscsi_session_cancel(struct iscsi_session *s, iscsi_session_cb cb, void *arg)
+{
+	uint64_t now = lb_now_ms();
+
+	if (s->cancel_cb)
+		return -EBUSY;
+	s->cancel_cb = cb;
+	s->cancel_arg = arg;
+	for (struct iscsi_cmd *c = s->pending_head; c; c = c->next)
+		c->cancelled = true;
+	for (uint32_t i = 0; i < s->n_tasks; i++) {
+		struct iscsi_task *t = &s->tasks[i];
+
+		if (t->state == ISCSI_TASK_FREE)
+			continue;
+		t->cmd->cancelled = true;
+		/* the tick aborts it (task-management.c): only a confirmed
+		 * abort, LUN reset or reinstatement ends it */
+		if (t->state == ISCSI_TASK_ACTIVE && !t->done_wait)
+			t->deadline_ms = now;
+	}
+	/* what never reached the target ends now */
+	iscsi_tasks_fail_unsent(s, -ECANCELED);
+	iscsi_tasks_cancel_check(s);
+	if (s->cancel_cb)
+		iscsi_session_tick_arm(s);
+	return 0;
 }
