@@ -163,10 +163,12 @@ void iscsi_retry_decide(uint8_t status, const struct iscsi_sense *sense, unsigne
 		ret->action = r->action;
 		ret->err = r->err;
 		ret->event = r->event;
-		/* Sense is worth a line whatever the outcome (Linux prints
-		 * RECOVERED ERROR too); a final failure always is. */
-		ret->log = (status == ISCSI_SCSI_CHECK_CONDITION && sense) ||
-			   r->action == ISCSI_RETRY_FAIL;
+		/* Anything but a plain success is worth a line (rate-limited
+		 * by the session): a failure, a retry (BUSY too, though it
+		 * has no sense), and sense whatever the outcome (Linux prints
+		 * RECOVERED ERROR too). */
+		ret->log = r->action != ISCSI_RETRY_NONE ||
+			   (status == ISCSI_SCSI_CHECK_CONDITION && sense);
 	}
 	if (ret->action == ISCSI_RETRY_NOW && attempt > ISCSI_RETRY_NOW_MAX) {
 		/* A target that answers every try with a unit attention (or
