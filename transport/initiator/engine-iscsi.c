@@ -45,6 +45,10 @@ struct iscsi_io {
 	struct iscsi_cmd cmd;
 	struct iovec iov; /* WRITE SAME's block, UNMAP's parameters */
 	uint8_t param[SCSI_UNMAP_PARAM_LEN];
+	/* FUA the command itself cannot carry (UNMAP, WRITE SAME): a
+	 * SYNCHRONIZE CACHE after it, and only then the completion */
+	bool sync_after, syncing;
+	int saved_res;
 };
 LB_IO_PRIV_CHECK(struct iscsi_io);
 
@@ -144,7 +148,14 @@ static int build_rw(struct engine_iscsi *ei, struct lb_io *io, uint8_t *cdb)
 static void io_done(struct iscsi_cmd *cmd, int res)
 {
 	struct lb_io *io = cmd->arg;
-	struct engine_iscsi *ei = lb_io_priv(io, struct iscsi_io)->engine;
+	struct iscsi_io *p = lb_io_priv(io, struct iscsi_io);
+	struct engine_iscsi *ei = p->engine;
+
+	if (p->syncing) { /* the SYNCHRONIZE CACHE that makes it durable */
+		p->syncing = false;
+		io->done(io, res < 0 ? res : p->saved_res);
+		return;
+	}
 
 	/* a LUN that does not know the 16-byte forms: try again with 10 */
 	if (res == -EOPNOTSUPP && !ei->use10 && (io->op == LB_IO_READ || io->op == LB_IO_WRITE) &&
@@ -167,6 +178,22 @@ static void io_done(struct iscsi_cmd *cmd, int res)
 		if (res == 0)
 			res = -EIO;
 	}
+	if (p->sync_after && res >= 0) {
+		struct iscsi_cmd *c = &p->cmd;
+
+		p->sync_after = false;
+		p->syncing = true;
+		p->saved_res = res;
+		memset(c, 0, sizeof(*c));
+		c->lun = ei->lun;
+		c->done = io_done;
+		c->arg = io;
+		c->cdb_len = (uint8_t)scsi_cdb_sync_cache10(c->cdb);
+		res = iscsi_session_submit(ei->s, c);
+		if (res == 0)
+			return;
+		p->syncing = false;
+	}
 	io->done(io, res);
 }
 
@@ -185,6 +212,10 @@ static int iscsi_submit(struct lb_engine *e, struct lb_io *io)
 	cmd->done = io_done;
 	cmd->arg = io;
 	p->engine = ei;
+	p->syncing = false;
+	/* UNMAP and WRITE SAME have no FUA bit: FUA is a cache flush after */
+	p->sync_after = (io->flags & LB_IO_FUA) &&
+			(io->op == LB_IO_DISCARD || io->op == LB_IO_WRITE_ZEROES);
 	switch (io->op) {
 	case LB_IO_READ:
 	case LB_IO_WRITE:

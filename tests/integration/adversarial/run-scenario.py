@@ -295,6 +295,40 @@ def deferred_error(t):
     no_violations(t)
 
 
+@scenario("fua-trim-zero")
+def fua_trim_zero(t):
+    """FUA on TRIM and WRITE_ZEROES: UNMAP and WRITE SAME cannot carry it, so a
+    SYNCHRONIZE CACHE must follow each before the reply; without FUA, none."""
+    import nbd
+    t.start_target("happy", "--thin", "yes", "--wce", "yes")
+    t.attach()
+    h = t.nbd()
+
+    def syncs_after(op_names, since):
+        cmds = [e for e in t.events("cmd") if e["t"] >= since]
+        i = next((k for k, e in enumerate(cmds) if e["name"] in op_names), None)
+        if i is None:
+            return None
+        return any(e["name"].startswith("SYNCHRONIZE CACHE") for e in cmds[i + 1:])
+
+    t0 = time.monotonic()
+    h.trim(65536, 0)
+    t.check("TRIM without FUA: no SYNCHRONIZE CACHE", syncs_after({"UNMAP", "WRITE SAME(16)"}, 0) is False,
+            str(t.events("cmd")[-3:]))
+    mark = max(e["t"] for e in t.events("cmd"))
+    h.trim(65536, 65536, flags=nbd.CMD_FLAG_FUA)
+    t.check("TRIM with FUA: a SYNCHRONIZE CACHE follows the UNMAP",
+            syncs_after({"UNMAP", "WRITE SAME(16)"}, mark + 1e-6) is True, str(t.events("cmd")[-3:]))
+    mark = max(e["t"] for e in t.events("cmd"))
+    h.zero(65536, 131072, flags=nbd.CMD_FLAG_FUA)
+    t.check("WRITE_ZEROES with FUA: a SYNCHRONIZE CACHE follows the WRITE SAME",
+            syncs_after({"WRITE SAME(16)", "WRITE SAME(10)"}, mark + 1e-6) is True,
+            str(t.events("cmd")[-3:]))
+    t.read_ok("the zeroed range reads zeroes", h, 131072, 65536, bytes(65536))
+    del t0
+    no_violations(t)
+
+
 @scenario("capacity-change")
 def capacity_change(t):
     grow = 8 << 20
