@@ -35,6 +35,9 @@ struct lb_volume_info {
 	bool fua;		   /* the FUA bit is honoured */
 	bool flush;		   /* SYNCHRONIZE CACHE */
 	bool read_only;
+	/* how long the engine may try one I/O (its lifetime, retries and
+	 * re-issues included; fencing can add to it); 0: not bounded by us */
+	uint32_t request_timeout_ms;
 	char vendor[9], product[17], serial[256], id[256];
 };
 

@@ -559,6 +559,7 @@ int lb_engine_iscsi_new(struct lb_loop *loop, struct iscsi_session *s,
 	iscsi_session_set_event(s, on_event, ei);
 	vi = &ei->e.info;
 	vi->size = li.size_bytes;
+	vi->request_timeout_ms = cfg ? cfg->request_timeout_ms : 0;
 	vi->block_size = bs;
 	vi->physical_block_size = li.cap.physical_block_size ? li.cap.physical_block_size : bs;
 	/* what a command may carry: the LUN's limit, else 8 MiB as a sane cap

@@ -17,6 +17,7 @@ static int run(struct iscsi_session *s, uint32_t lun, const uint8_t *cdb, int cd
 		.iov = &iov,
 		.iovcnt = len ? 1 : 0,
 		.length = len,
+		.quiet = true, /* the caller tells what a refusal means */
 	};
 	int r;
 

@@ -121,6 +121,7 @@ struct iscsi_cmd {
 	iscsi_cmd_cb done;
 	void *arg;
 	uint32_t lifetime_ms; /* 0: the session's request_timeout_ms */
+	bool quiet;	      /* a probe: a final refusal is not logged */
 	/* results */
 	uint8_t status;
 	bool has_sense;

@@ -143,7 +143,12 @@ static void __attribute__((format(printf, 2, 3))) log_limited(struct iscsi_sessi
 
 static const char *cmd_name(const struct iscsi_cmd *cmd, char *buf, size_t len)
 {
-	snprintf(buf, len, "command 0x%02x", cmd->cdb[0]);
+	const char *n = iscsi_scsi_cdb_name(cmd->cdb[0]);
+
+	if (n)
+		snprintf(buf, len, "%s", n);
+	else
+		snprintf(buf, len, "command 0x%02x", cmd->cdb[0]);
 	return buf;
 }
 
@@ -253,7 +258,8 @@ int iscsi_session_submit(struct iscsi_session *s, struct iscsi_cmd *cmd)
 {
 	size_t total = 0;
 
-	if (cmd->cdb_len == 0 || cmd->cdb_len > ISCSI_CDB_MAX || cmd->iovcnt > ISCSI_CMD_MAX_IOV)
+	if (cmd->cdb_len == 0 || cmd->cdb_len > ISCSI_CDB_MAX || cmd->iovcnt > ISCSI_CMD_MAX_IOV ||
+	    cmd->lun > SCSI_LUN_MAX)
 		return -EINVAL;
 	for (unsigned i = 0; i < cmd->iovcnt; i++)
 		total += cmd->iov[i].iov_len;
@@ -566,14 +572,16 @@ static void task_status(struct iscsi_session *s, struct iscsi_task *t, int resid
 	 * retried without a line, as Linux does */
 	if (d.event == ISCSI_EVENT_RESET)
 		d.log = false;
+	/* a probe's expected refusals (a VPD page the LUN lacks) are no news */
+	if (cmd->quiet && d.action == ISCSI_RETRY_FAIL)
+		d.log = false;
 	if (d.log || (d.event != ISCSI_EVENT_NONE && d.event != ISCSI_EVENT_RESET)) {
 		if (sense)
 			iscsi_sense_describe(sense, words, sizeof(words));
 		else
 			snprintf(words, sizeof(words), "%s", iscsi_scsi_status_name(cmd->status));
-		log_limited(s, "%s on LUN %u: %s%s%s", cmd_name(cmd, name, sizeof(name)), cmd->lun,
-			    d.event == ISCSI_EVENT_DEFERRED_ERROR ? "deferred error: " : "", words,
-			    d.action == ISCSI_RETRY_FAIL ? "" : "; retrying");
+		log_limited(s, "%s on LUN %u: %s%s", cmd_name(cmd, name, sizeof(name)), cmd->lun,
+			    words, d.action == ISCSI_RETRY_FAIL ? "" : "; retrying");
 	}
 	if (d.event != ISCSI_EVENT_NONE && s->event_fn)
 		s->event_fn(s->event_arg, d.event, sense);
