@@ -111,7 +111,11 @@ int iscsi_session_new(struct lb_loop *loop, const struct iscsi_session_config *c
 	s->cfg = *cfg;
 	snprintf(s->host, sizeof(s->host), "%s", cfg->host);
 	s->port = cfg->port;
+	snprintf(s->home_host, sizeof(s->home_host), "%s", cfg->host);
+	s->home_port = cfg->port;
 	s->tpgt = -1;
+	s->prev_tpgt = -1;
+	s->time2wait_ms = 2000; /* DefaultTime2Wait's default, until a login says */
 	s->state = ISCSI_SESSION_IDLE;
 	iscsi_text_seq_init(&s->text_seq, 1u << 20);
 	iscsi_session_tick_init(s);
