@@ -94,6 +94,16 @@ int iscsi_session_new(struct lb_loop *loop, const struct iscsi_session_config *c
 
 	if (!cfg->host || !cfg->host[0] || strlen(cfg->host) >= sizeof(s->host))
 		return lb_err_set(err, EINVAL, "no portal address");
+	if (cfg->bind_addr && cfg->bind_addr[0]) {
+		struct sockaddr_storage ss;
+		socklen_t len;
+
+		r = iscsi_conn_source_addr(cfg->bind_addr, &ss, &len);
+		if (r < 0)
+			return lb_err_set(err, -r,
+					  "source address '%s' is not a numeric IP address",
+					  cfg->bind_addr);
+	}
 	if (!cfg->initiator_name || !cfg->initiator_name[0])
 		return lb_err_set(err, EINVAL, "no initiator name");
 	if (cfg->max_tasks == 0 || cfg->max_tasks > ISCSI_MAX_TASKS)
