@@ -69,6 +69,13 @@ static void io_done(struct iscsi_cmd *cmd, int res)
 	}
 	if (res > 0 && io->op != LB_IO_READ && io->op != LB_IO_WRITE)
 		res = 0;
+	/* a short transfer (residual underflow) counts whole blocks only; the
+	 * frontend asks again for the rest, and nothing for none */
+	if (res > 0 && (uint32_t)res < io->length) {
+		res -= res % (int)ei->e.info.block_size;
+		if (res == 0)
+			res = -EIO;
+	}
 	io->done(io, res);
 }
 
