@@ -134,6 +134,7 @@ void iscsi_session_reconnect_after(struct iscsi_session *s, uint32_t delay_ms, c
 		iscsi_tasks_requeue_all(s);
 		s->ping_sent_ms = 0;
 		s->tmf = ISCSI_TMF_STATE_NONE;
+		s->fence_reset = false;
 	} else if (!s->logged_in_once) {
 		s->recovery_start_ms = now; /* the replacement timeout is not a first login's */
 	}
