@@ -361,8 +361,8 @@ static void follow_redirect(struct iscsi_session *s)
 	iscsi_conn_close(s->conn);
 	s->conn = NULL;
 	r = connect_to(s, addr.host, port, &ss, len);
-	if (r < 0)
-		iscsi_session_conn_failed(s, NULL, r, s->err.msg);
+	if (r < 0) /* s->err says why; passing it as the reason would format it into itself */
+		iscsi_session_conn_failed(s, NULL, r, NULL);
 }
 
 /* 0301 service unavailable, 0302 out of resources: the target cannot take

@@ -594,6 +594,38 @@ static void test_first_login_busy_gives_up(void **state)
 	assert_int_equal(F.conns, 3);
 }
 
+/* The first connection logs in and drops; the next answers "out of
+ * resources"; the third serves. */
+static void serve_busy_on_reconnect(struct fake *f, int p, int fd, int nth)
+{
+	struct fconn c = {.fd = fd, .nth = nth, .statsn = 1};
+
+	if (nth == 0)
+		serve_briefly(f, &c);
+	else if (nth == 1)
+		(void)fake_login(f, &c, 0x0302, NULL);
+	else if (fake_login(f, &c, 0, NULL) == 0)
+		serve_full_feature(f, &c, false);
+}
+
+static void test_reconnect_busy_retried(void **state)
+{
+	char p0[32], line[160];
+
+	fake_start(serve_busy_on_reconnect);
+	fake_run();
+	new_session(NULL);
+	portal(p0, sizeof(p0), 0);
+	assert_int_equal(iscsi_session_login_sync(S, NULL), 0);
+	assert_true(run_until_state(ISCSI_SESSION_RECOVERING, 3000));
+	assert_true(run_until_state(ISCSI_SESSION_FULL_FEATURE, 5000));
+	end_session();
+	assert_int_equal(F.conns, 3);
+	snprintf(line, sizeof(line),
+		 "login to %s failed: out of resources (0302): target busy; reconnecting in", p0);
+	assert_non_null(strstr(logbuf, line));
+}
+
 /* ---- Async Messages ------------------------------------------------------ */
 
 static struct iscsi_cmd cmds[2];
@@ -819,6 +851,7 @@ int main(void)
 		cmocka_unit_test(test_redirect_path),
 		cmocka_unit_test(test_first_login_busy_retried),
 		cmocka_unit_test(test_first_login_busy_gives_up),
+		cmocka_unit_test(test_reconnect_busy_retried),
 		cmocka_unit_test(test_async_logout_request),
 		cmocka_unit_test(test_async_drop_waits_time2wait),
 		cmocka_unit_test(test_tpgt_change_is_a_new_nexus),
