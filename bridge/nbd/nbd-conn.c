@@ -22,6 +22,9 @@ void nbd_conn_close(struct nbd_conn *c, const char *why)
 	c->rx = RX_STOPPED;
 	/* wake the receive and send in flight: they end with 0 or -EPIPE */
 	(void)shutdown(c->fd, SHUT_RDWR);
+	if (c->inflight && c->opened && !c->draining && !c->srv->shutdown &&
+	    c->srv->ops->conn_cancel)
+		c->srv->ops->conn_cancel(c->srv->arg, c);
 }
 
 void nbd_conn_abort(struct nbd_conn *c, const char *why)

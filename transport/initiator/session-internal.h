@@ -22,7 +22,7 @@
 #define ISCSI_TICK_MS 100
 /* Data-Out PDUs of one task queued at a time: memory per task does not
  * grow with MaxBurstLength / MaxRecvDataSegmentLength. */
-#define ISCSI_DATA_OUT_INFLIGHT 4
+#define ISCSI_DATA_OUT_INFLIGHT 64
 
 /* ITTs: tasks use (generation << 16 | slot) with the top bit clear; the
  * session's own requests (login, NOP ping, TMF, text, logout) set it. */
@@ -195,6 +195,8 @@ struct iscsi_session {
 	int32_t fence_tpgt;
 	bool fence_reset; /* the LUN reset under way is a fence */
 	bool replacement_expired;
+	iscsi_session_cb cancel_cb; /* iscsi_session_cancel() under way */
+	void *cancel_arg;
 	iscsi_event_fn event_fn;
 	void *event_arg;
 	uint64_t sense_log_ms; /* rate limit of sense lines */
@@ -371,6 +373,8 @@ void iscsi_tasks_reinstated(struct iscsi_session *s);
 /* Fail the commands that never reached the target, for the replacement
  * timeout; those in doubt stay until fenced. */
 void iscsi_tasks_fail_unsent(struct iscsi_session *s, int res);
+/* A cancel under way ends once no command is left. */
+void iscsi_tasks_cancel_check(struct iscsi_session *s);
 /* Lifetimes of queued commands, in any state but closed. */
 void iscsi_tasks_expire(struct iscsi_session *s, uint64_t now);
 

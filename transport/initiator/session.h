@@ -123,6 +123,7 @@ struct iscsi_cmd {
 	uint64_t retry_at_ms; /* a backoff: not sent before */
 	int last_err;	      /* why the last try failed */
 	bool in_doubt;	      /* sent on a connection that is gone, not yet fenced */
+	bool cancelled;	      /* iscsi_session_cancel(): never sent again */
 };
 
 struct iscsi_session; /* opaque */
@@ -152,6 +153,14 @@ int iscsi_session_login(struct iscsi_session *s, iscsi_session_cb cb, void *arg)
 int iscsi_session_logout(struct iscsi_session *s, iscsi_session_cb cb, void *arg);
 
 int iscsi_session_submit(struct iscsi_session *s, struct iscsi_cmd *cmd);
+
+/* Give up every command submitted so far (their issuer has gone): none is
+ * sent again; each completes, with -ECANCELED unless the target had
+ * already answered it, and only once no copy of it can still reach the
+ * LUN (its ABORT TASK or a LOGICAL UNIT RESET confirmed, or the session
+ * that carried it reinstated).  cb(s, arg, 0) when the last has completed;
+ * new commands meanwhile get -ECANCELED.  -EBUSY if a cancel is under way. */
+int iscsi_session_cancel(struct iscsi_session *s, iscsi_session_cb cb, void *arg);
 
 /* Discovery: send a Text Request (key=value\0 ...) and collect the whole
  * answer (C bit continuation).  cb(s, arg, res) then text/len are valid

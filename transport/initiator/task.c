@@ -156,6 +156,17 @@ void iscsi_cmd_finish(struct iscsi_session *s, struct iscsi_cmd *cmd, int res)
 			s->stats.write_bytes += (uint64_t)res;
 	}
 	cmd_done(cmd, res);
+	iscsi_tasks_cancel_check(s);
+}
+
+void iscsi_tasks_cancel_check(struct iscsi_session *s)
+{
+	iscsi_session_cb cb = s->cancel_cb;
+
+	if (!cb || s->active || s->pending_head)
+		return;
+	s->cancel_cb = NULL;
+	cb(s, s->cancel_arg, 0);
 }
 
 /* The lifetime of cmd is over: it fails with -ETIMEDOUT (it is fenced:
@@ -182,6 +193,10 @@ static void task_finish(struct iscsi_session *s, struct iscsi_task *t, int res, 
 
 	if (res < 0 && delay >= 0) {
 		cmd->last_err = res;
+		if (cmd->cancelled) { /* fenced: its issuer has gone */
+			iscsi_cmd_finish(s, cmd, -ECANCELED);
+			return;
+		}
 		if (now >= cmd->deadline_ms || s->replacement_expired) {
 			cmd_expire(s, cmd, now);
 			return;
@@ -264,6 +279,8 @@ int iscsi_session_submit(struct iscsi_session *s, struct iscsi_cmd *cmd)
 		return -ESHUTDOWN;
 	if (s->replacement_expired)
 		return -EIO; /* fail fast until the session is back */
+	if (s->cancel_cb)
+		return -ECANCELED;
 	cmd->status = 0;
 	cmd->has_sense = false;
 	cmd->residual = 0;
@@ -271,6 +288,7 @@ int iscsi_session_submit(struct iscsi_session *s, struct iscsi_cmd *cmd)
 	cmd->retry_at_ms = 0;
 	cmd->last_err = 0;
 	cmd->in_doubt = false;
+	cmd->cancelled = false;
 	{
 		uint32_t life = cmd->lifetime_ms ? cmd->lifetime_ms : s->cfg.request_timeout_ms;
 
@@ -428,6 +446,10 @@ void iscsi_tasks_pump(struct iscsi_session *s)
 		if (s->pending_head->retry_at_ms > now)
 			break;
 		cmd = pending_pop(s);
+		if (cmd->cancelled) { /* fenced by the login that got here */
+			iscsi_cmd_finish(s, cmd, -ECANCELED);
+			continue;
+		}
 		if (now >= cmd->deadline_ms) {
 			cmd_expire(s, cmd, now);
 			continue;
@@ -456,6 +478,23 @@ static struct iscsi_task *task_for(struct iscsi_session *s, uint32_t itt, const 
 		iscsi_session_conn_failed(s, s->conn, -EPROTO, NULL);
 	}
 	return t;
+}
+
+static bool is_rw(uint8_t op)
+{
+	switch (op) {
+	case 0x08: /* READ(6) */
+	case 0x28: /* READ(10) */
+	case 0xa8: /* READ(12) */
+	case 0x88: /* READ(16) */
+	case 0x0a: /* WRITE(6) */
+	case 0x2a: /* WRITE(10) */
+	case 0xaa: /* WRITE(12) */
+	case 0x8a: /* WRITE(16) */
+		return true;
+	default:
+		return false;
+	}
 }
 
 /* The residual of a completed command (RFC 7143 §11.4.5): an underflow
@@ -490,7 +529,10 @@ static int residual_of(struct iscsi_session *s, struct iscsi_cmd *cmd, uint8_t f
 		return -EIO;
 	}
 	cmd->residual = residual;
-	if (cmd->dir != ISCSI_DIR_NONE)
+	/* short answers are normal for INQUIRY, MODE SENSE and the like
+	 * (the allocation length is a maximum); for READ and WRITE they are
+	 * worth a line */
+	if (is_rw(cmd->cdb[0]))
 		log_limited(s, "%s on LUN %u: residual underflow: %u of %u bytes transferred",
 			    cmd_name(cmd, name, sizeof(name)), cmd->lun, cmd->length - residual,
 			    cmd->length);
@@ -520,7 +562,11 @@ static void task_status(struct iscsi_session *s, struct iscsi_task *t, int resid
 	char name[32], words[256];
 
 	iscsi_retry_decide(cmd->status, sense, cmd->tries, cmd->dir == ISCSI_DIR_WRITE, &d);
-	if (d.log || d.event != ISCSI_EVENT_NONE) {
+	/* every new I_T nexus starts with a power-on/reset unit attention:
+	 * retried without a line, as Linux does */
+	if (d.event == ISCSI_EVENT_RESET)
+		d.log = false;
+	if (d.log || (d.event != ISCSI_EVENT_NONE && d.event != ISCSI_EVENT_RESET)) {
 		if (sense)
 			iscsi_sense_describe(sense, words, sizeof(words));
 		else
@@ -759,7 +805,7 @@ void iscsi_tasks_reinstated(struct iscsi_session *s)
 		unsigned n = clear_doubt(s, UINT32_MAX);
 
 		iscsi_session_log(s,
-				  "reinstatement ended the old session's tasks: %u commands go "
+				  "reinstatement ended the old session's tasks: its %u commands go "
 				  "again or fail by their lifetime",
 				  n);
 		return;
@@ -857,4 +903,34 @@ void iscsi_tasks_fail_all(struct iscsi_session *s, int res)
 	s->fence_reset = false;
 	while ((cmd = pending_pop(s)))
 		cmd_done(cmd, res);
+	iscsi_tasks_cancel_check(s);
+}
+
+int iscsi_session_cancel(struct iscsi_session *s, iscsi_session_cb cb, void *arg)
+{
+	uint64_t now = lb_now_ms();
+
+	if (s->cancel_cb)
+		return -EBUSY;
+	s->cancel_cb = cb;
+	s->cancel_arg = arg;
+	for (struct iscsi_cmd *c = s->pending_head; c; c = c->next)
+		c->cancelled = true;
+	for (uint32_t i = 0; i < s->n_tasks; i++) {
+		struct iscsi_task *t = &s->tasks[i];
+
+		if (t->state == ISCSI_TASK_FREE)
+			continue;
+		t->cmd->cancelled = true;
+		/* the tick aborts it (task-management.c): only a confirmed
+		 * abort, LUN reset or reinstatement ends it */
+		if (t->state == ISCSI_TASK_ACTIVE && !t->done_wait)
+			t->deadline_ms = now;
+	}
+	/* what never reached the target ends now */
+	iscsi_tasks_fail_unsent(s, -ECANCELED);
+	iscsi_tasks_cancel_check(s);
+	if (s->cancel_cb)
+		iscsi_session_tick_arm(s);
+	return 0;
 }
