@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +25,7 @@ struct engine_iscsi {
 	void *cb_arg;
 	lb_engine_log_fn log_fn;
 	void *log_arg;
+	int slot;		/* its ISID's (clones), or -1 */
 	lb_engine_cb cancel_cb; /* a cancel under way */
 	void *cancel_arg;
 	/* the LUN's capacity, asked again on a CAPACITY DATA HAS CHANGED unit
@@ -43,6 +45,10 @@ struct iscsi_io {
 	struct iscsi_cmd cmd;
 	struct iovec iov; /* WRITE SAME's block, UNMAP's parameters */
 	uint8_t param[SCSI_UNMAP_PARAM_LEN];
+	/* FUA the command itself cannot carry (UNMAP, WRITE SAME): a
+	 * SYNCHRONIZE CACHE after it, and only then the completion */
+	bool sync_after, syncing;
+	int saved_res;
 };
 LB_IO_PRIV_CHECK(struct iscsi_io);
 
@@ -142,7 +148,14 @@ static int build_rw(struct engine_iscsi *ei, struct lb_io *io, uint8_t *cdb)
 static void io_done(struct iscsi_cmd *cmd, int res)
 {
 	struct lb_io *io = cmd->arg;
-	struct engine_iscsi *ei = lb_io_priv(io, struct iscsi_io)->engine;
+	struct iscsi_io *p = lb_io_priv(io, struct iscsi_io);
+	struct engine_iscsi *ei = p->engine;
+
+	if (p->syncing) { /* the SYNCHRONIZE CACHE that makes it durable */
+		p->syncing = false;
+		io->done(io, res < 0 ? res : p->saved_res);
+		return;
+	}
 
 	/* a LUN that does not know the 16-byte forms: try again with 10 */
 	if (res == -EOPNOTSUPP && !ei->use10 && (io->op == LB_IO_READ || io->op == LB_IO_WRITE) &&
@@ -165,6 +178,22 @@ static void io_done(struct iscsi_cmd *cmd, int res)
 		if (res == 0)
 			res = -EIO;
 	}
+	if (p->sync_after && res >= 0) {
+		struct iscsi_cmd *c = &p->cmd;
+
+		p->sync_after = false;
+		p->syncing = true;
+		p->saved_res = res;
+		memset(c, 0, sizeof(*c));
+		c->lun = ei->lun;
+		c->done = io_done;
+		c->arg = io;
+		c->cdb_len = (uint8_t)scsi_cdb_sync_cache10(c->cdb);
+		res = iscsi_session_submit(ei->s, c);
+		if (res == 0)
+			return;
+		p->syncing = false;
+	}
 	io->done(io, res);
 }
 
@@ -183,6 +212,10 @@ static int iscsi_submit(struct lb_engine *e, struct lb_io *io)
 	cmd->done = io_done;
 	cmd->arg = io;
 	p->engine = ei;
+	p->syncing = false;
+	/* UNMAP and WRITE SAME have no FUA bit: FUA is a cache flush after */
+	p->sync_after = (io->flags & LB_IO_FUA) &&
+			(io->op == LB_IO_DISCARD || io->op == LB_IO_WRITE_ZEROES);
 	switch (io->op) {
 	case LB_IO_READ:
 	case LB_IO_WRITE:
@@ -229,11 +262,39 @@ static int iscsi_submit(struct lb_engine *e, struct lb_io *io)
 	return iscsi_session_submit(ei->s, cmd);
 }
 
+/* The ISID slots of this process's clones (one volume per process): a
+ * clone takes the lowest free one, so that a restarted bridge's queues and
+ * first clients reinstate the sessions the dead one had in those slots.
+ * Slot 0 is the first session's; past 63, clones get random ISIDs. */
+static _Atomic uint64_t isid_slots = 1;
+
+static int slot_take(void)
+{
+	uint64_t m = atomic_load(&isid_slots);
+
+	for (;;) {
+		int i;
+
+		if (m == UINT64_MAX)
+			return -1;
+		i = __builtin_ctzll(~m);
+		if (atomic_compare_exchange_weak(&isid_slots, &m, m | 1ull << i))
+			return i;
+	}
+}
+
+static void slot_put(int slot)
+{
+	if (slot > 0)
+		atomic_fetch_and(&isid_slots, ~(1ull << slot));
+}
+
 static void iscsi_free(struct lb_engine *e)
 {
 	struct engine_iscsi *ei = (struct engine_iscsi *)e;
 
 	iscsi_session_free(ei->s);
+	slot_put(ei->slot);
 	free(ei->zero_block);
 	free(ei);
 }
@@ -258,8 +319,19 @@ static int iscsi_clone(struct lb_engine *base, struct lb_loop *loop, struct lb_e
 		free(ei);
 		return lb_err_set(err, ENOMEM, "out of memory");
 	}
-	r = iscsi_session_new(loop, b->cfg, &ei->s, err);
+	ei->slot = -1;
+	if (b->cfg->isid_set) {
+		struct iscsi_session_config c = *b->cfg;
+
+		ei->slot = slot_take();
+		c.isid_set = ei->slot > 0;
+		c.isid[5] = (uint8_t)ei->slot;
+		r = iscsi_session_new(loop, &c, &ei->s, err);
+	} else {
+		r = iscsi_session_new(loop, b->cfg, &ei->s, err);
+	}
 	if (r < 0) {
+		slot_put(ei->slot);
 		free(ei->zero_block);
 		free(ei);
 		return r;

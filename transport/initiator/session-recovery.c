@@ -50,9 +50,14 @@ void iscsi_session_conn_failed(struct iscsi_session *s, struct iscsi_conn *c, in
 
 	if (c && c != s->conn)
 		return;
-	if (reason)
-		lb_err_set(&s->err, res, "connection to %s: %s%s%s", s->portal, reason,
+	if (reason) {
+		/* reason may be s->err's own text (conn.c passes it on) */
+		char why[sizeof(s->err.msg)];
+
+		snprintf(why, sizeof(why), "%s", reason);
+		lb_err_set(&s->err, res, "connection to %s: %s%s%s", s->portal, why,
 			   res < 0 ? ": " : "", res < 0 ? strerror(-res) : "");
+	}
 	if (s->conn) {
 		iscsi_conn_close(s->conn);
 		s->conn = NULL;

@@ -79,7 +79,18 @@ struct iscsi_session_config {
 	uint32_t nop_timeout_ms;	     /* default 5 s */
 	uint32_t max_tasks;		     /* commands in flight; default 128 */
 	bool recover;			     /* reconnect when the link drops */
+	/* the ISID (RFC 7143 §11.12.5); without it a random one.  A volume's
+	 * sessions derive theirs from its name (iscsi_isid_for()), so that a
+	 * restarted bridge reinstates the dead one's sessions, which makes
+	 * the target end their tasks before anything is re-issued */
+	bool isid_set;
+	uint8_t isid[6];
 };
+
+/* A stable ISID for key (a volume's name) and slot (0: its first session,
+ * then one per queue or client), of the random type (0x80): five bytes
+ * from a hash of key, the last the slot. */
+void iscsi_isid_for(const char *key, uint8_t slot, uint8_t isid[6]);
 
 /* Defaults above, iscsi_params_init() offer with ImmediateData etc. */
 void iscsi_session_config_init(struct iscsi_session_config *cfg);

@@ -649,7 +649,11 @@ int iscsi_task_data_in_dest(struct iscsi_session *s, struct iscsi_conn *c)
 	if (be32toh(d->datasn) != t->exp_datasn)
 		return lb_err_set(&s->err, EPROTO, "Data-In DataSN %u, expected %u",
 				  be32toh(d->datasn), t->exp_datasn);
-	if (s->params.data_pdu_in_order && off != t->data_in)
+	/* in order even where DataPDUInOrder=No was negotiated (we offer Yes,
+	 * and the key is an OR, so only a caller that offers No gets there):
+	 * the count of bytes received is what says a READ is complete, and
+	 * overlapping PDUs must not make up for missing ones */
+	if (off != t->data_in)
 		return lb_err_set(&s->err, EPROTO, "Data-In at offset %u, expected %u", off,
 				  t->data_in);
 	if (off > t->cmd->length || len > t->cmd->length - off)
