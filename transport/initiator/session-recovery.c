@@ -113,3 +113,37 @@ void iscsi_session_conn_failed(struct iscsi_session *s, struct iscsi_conn *c, in
 	s->next_attempt_ms = now + iscsi_session_backoff_ms(s->attempt++);
 	iscsi_session_tick_arm(s);
 }
+
+/* h4 (logins and async events): a reconnect no sooner than delay_ms.  From
+ * the full feature phase (or a logout the target asked for) this starts a
+ * recovery as iscsi_session_conn_failed() does; during a login it
+ * schedules the next attempt (a first login is bounded by its caller). */
+void iscsi_session_reconnect_after(struct iscsi_session *s, uint32_t delay_ms, const char *reason)
+{
+	uint64_t now = lb_now_ms();
+
+	if (reason)
+		iscsi_session_log(s, "%s; reconnecting in %u.%u s", reason, delay_ms / 1000,
+				  delay_ms % 1000 / 100);
+	if (s->conn) {
+		iscsi_conn_close(s->conn);
+		s->conn = NULL;
+	}
+	if (s->state == ISCSI_SESSION_FULL_FEATURE || s->state == ISCSI_SESSION_LOGGING_OUT) {
+		if (!s->cfg.recover || s->cfg.replacement_timeout_ms == 0 || s->text_active) {
+			iscsi_session_fail(s, -EIO);
+			return;
+		}
+		s->recovery_start_ms = now;
+		s->attempt = 0;
+		iscsi_tasks_requeue_all(s);
+		s->ping_sent_ms = 0;
+		s->tmf = ISCSI_TMF_STATE_NONE;
+		s->fence_reset = false;
+	} else if (!s->logged_in_once) {
+		s->recovery_start_ms = now; /* the replacement timeout is not a first login's */
+	}
+	iscsi_session_set_state(s, ISCSI_SESSION_RECOVERING);
+	s->next_attempt_ms = now + delay_ms;
+	iscsi_session_tick_arm(s);
+}

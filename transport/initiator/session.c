@@ -127,6 +127,16 @@ int iscsi_session_new(struct lb_loop *loop, const struct iscsi_session_config *c
 
 	if (!cfg->host || !cfg->host[0] || strlen(cfg->host) >= sizeof(s->host))
 		return lb_err_set(err, EINVAL, "no portal address");
+	if (cfg->bind_addr && cfg->bind_addr[0]) {
+		struct sockaddr_storage ss;
+		socklen_t len;
+
+		r = iscsi_conn_source_addr(cfg->bind_addr, &ss, &len);
+		if (r < 0)
+			return lb_err_set(err, -r,
+					  "source address '%s' is not a numeric IP address",
+					  cfg->bind_addr);
+	}
 	if (!cfg->initiator_name || !cfg->initiator_name[0])
 		return lb_err_set(err, EINVAL, "no initiator name");
 	if (cfg->max_tasks == 0 || cfg->max_tasks > ISCSI_MAX_TASKS)
@@ -144,7 +154,11 @@ int iscsi_session_new(struct lb_loop *loop, const struct iscsi_session_config *c
 	s->cfg = *cfg;
 	snprintf(s->host, sizeof(s->host), "%s", cfg->host);
 	s->port = cfg->port;
+	snprintf(s->home_host, sizeof(s->home_host), "%s", cfg->host);
+	s->home_port = cfg->port;
 	s->tpgt = -1;
+	s->prev_tpgt = -1;
+	s->time2wait_ms = 2000; /* DefaultTime2Wait's default, until a login says */
 	s->state = ISCSI_SESSION_IDLE;
 	iscsi_text_seq_init(&s->text_seq, 1u << 20);
 	iscsi_session_tick_init(s);

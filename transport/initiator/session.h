@@ -66,6 +66,7 @@ struct iscsi_session_config {
 	const char *initiator_name;	     /* required */
 	const char *initiator_alias;	     /* optional */
 	const char *bind_netdev;	     /* SO_BINDTODEVICE; NULL: unbound */
+	const char *bind_addr;		     /* numeric source IP bound before connect; NULL: any */
 	const struct iscsi_chap_creds *chap; /* NULL: AuthMethod=None */
 	uint32_t chap_algs;		     /* 0: all */
 	struct iscsi_params want;	     /* operational offer */
