@@ -43,6 +43,18 @@ uint32_t iscsi_session_backoff_ms(unsigned attempt)
 	return steps[attempt < 5 ? attempt : 4];
 }
 
+/* The connection that carried the session is gone: its commands are in
+ * doubt (requeued, to be fenced by the next login), recovery starts. */
+static void begin_recovery(struct iscsi_session *s, uint64_t now)
+{
+	s->recovery_start_ms = now;
+	s->attempt = 0;
+	iscsi_tasks_requeue_all(s);
+	s->ping_sent_ms = 0;
+	s->tmf = ISCSI_TMF_STATE_NONE;
+	s->fence_reset = false;
+}
+
 void iscsi_session_conn_failed(struct iscsi_session *s, struct iscsi_conn *c, int res,
 			       const char *reason)
 {
@@ -85,12 +97,7 @@ void iscsi_session_conn_failed(struct iscsi_session *s, struct iscsi_conn *c, in
 			return;
 		}
 		iscsi_session_log(s, "%s; recovering", lb_err_msg(&s->err, res));
-		s->recovery_start_ms = now;
-		s->attempt = 0;
-		iscsi_tasks_requeue_all(s);
-		s->ping_sent_ms = 0;
-		s->tmf = ISCSI_TMF_STATE_NONE;
-		s->fence_reset = false;
+		begin_recovery(s, now);
 		if (s->text_active) { /* discovery does not survive */
 			iscsi_session_fail(s, res);
 			return;
@@ -114,7 +121,8 @@ void iscsi_session_conn_failed(struct iscsi_session *s, struct iscsi_conn *c, in
 	iscsi_session_tick_arm(s);
 }
 
-/* h4 (logins and async events): a reconnect no sooner than delay_ms.  From
+/* A reconnect no sooner than delay_ms (Time2Wait, a logout the target
+ * asked for).  From
  * the full feature phase (or a logout the target asked for) this starts a
  * recovery as iscsi_session_conn_failed() does; during a login it
  * schedules the next attempt (a first login is bounded by its caller). */
@@ -134,12 +142,7 @@ void iscsi_session_reconnect_after(struct iscsi_session *s, uint32_t delay_ms, c
 			iscsi_session_fail(s, -EIO);
 			return;
 		}
-		s->recovery_start_ms = now;
-		s->attempt = 0;
-		iscsi_tasks_requeue_all(s);
-		s->ping_sent_ms = 0;
-		s->tmf = ISCSI_TMF_STATE_NONE;
-		s->fence_reset = false;
+		begin_recovery(s, now);
 	} else if (!s->logged_in_once) {
 		s->recovery_start_ms = now; /* the replacement timeout is not a first login's */
 	}

@@ -746,8 +746,10 @@ void iscsi_task_rx_reject(struct iscsi_session *s, const union iscsi_hdr *reject
 		iscsi_session_conn_failed(s, s->conn, -EPROTO, "target rejected a Data-Out PDU");
 		return;
 	}
-	/* a digest error is worth another try; anything else fails the command */
-	iscsi_task_complete(s, t, -EIO, reason == ISCSI_REJECT_DIGEST_ERROR ? 0 : -1);
+	/* a digest error, a long operation, a target waiting for our logout:
+	 * worth another try (after a pause, within the lifetime); anything
+	 * else fails the command */
+	iscsi_task_complete(s, t, -EIO, iscsi_reject_retryable(reason) ? 500 : -1);
 }
 
 /* ---- recovery and failure --------------------------------------------------- */
