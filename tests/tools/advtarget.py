@@ -1404,6 +1404,28 @@ class CapacityChange(Scenario):
                       what="UA capacity data has changed")
 
 
+class CacheAppears(Scenario):
+    """cache-appears: the first command on the trigger range turns the write
+    cache on (the Caching page's WCE) and is answered UA 2A/01 (mode
+    parameters changed), once."""
+
+    def __init__(self, target, arg):
+        super().__init__(target, arg)
+        self.done = False
+
+    def on_cmd(self, conn, task):
+        if not self.touches_trigger(task):
+            return None
+        with self.lock:
+            if self.done:
+                return None
+            self.done = True
+        self.t.args.wce = "yes"
+        self.t.ev("mode", wce=True)
+        return Answer("status", CHECK_CONDITION, sense_fixed(UNIT_ATTENTION, 0x2A, 0x01),
+                      what="UA mode parameters changed")
+
+
 class NeverAnswer(Scenario):
     """never-answer:complete|reject|ignore: commands on the trigger range are
     swallowed, every time; TMFs answered as the argument says."""
@@ -1641,6 +1663,7 @@ def make_scenario(target, spec):
                                                  "NOT READY 04/0C"),
         "deferred-error": lambda: DeferredError(target, arg),
         "capacity-change": lambda: CapacityChange(target, arg),
+        "cache-appears": lambda: CacheAppears(target, arg),
         "never-answer": lambda: NeverAnswer(target, arg),
         "outage": lambda: Outage(target, arg),
         "redirect": lambda: Redirect(target, arg),
@@ -1659,7 +1682,7 @@ def make_scenario(target, spec):
 SCENARIOS = ["happy", "read-underflow-once", "read-underflow-always", "read-overflow",
              "residual-too-big", "busy:N", "task-set-full:N", "becoming-ready:N",
              "alua-transition:N", "alua-standby", "alua-unavailable", "deferred-error[:LBA]",
-             "capacity-change[:BYTES]", "never-answer:complete|reject|ignore",
+             "capacity-change[:BYTES]", "cache-appears", "never-answer:complete|reject|ignore",
              "outage[:SECONDS]", "redirect[:DROPS]", "redirect-loop",
              "logout-request[:T2W]", "reset-data-in", "closed-window[:SECONDS]",
              "malformed:itt|sense"]

@@ -28,15 +28,19 @@ struct engine_iscsi {
 	int slot;		/* its ISID's (clones), or -1 */
 	lb_engine_cb cancel_cb; /* a cancel under way */
 	void *cancel_arg;
-	/* the LUN's capacity, asked again on a CAPACITY DATA HAS CHANGED unit
-	 * attention */
-	struct capacity_probe {
+	/* what the LUN is, asked again on a unit attention: its capacity
+	 * (CAPACITY DATA HAS CHANGED), its mode pages (MODE PARAMETERS
+	 * CHANGED) */
+	struct lun_probe {
 		struct iscsi_cmd cmd;
 		struct iovec iov;
-		uint8_t buf[32];
+		uint8_t buf[64];
 		bool busy;
-	} probe;
+	} cap_probe, mode_probe;
 	uint64_t size_now; /* what the LUN reported last */
+	/* a write cache appeared where the export offers no FLUSH: every
+	 * write is followed by SYNCHRONIZE CACHE */
+	bool sync_writes;
 };
 
 /* An I/O's state while it is a SCSI command on the session. */
@@ -68,15 +72,15 @@ elog(struct engine_iscsi *ei, const char *fmt, ...)
 	ei->log_fn(ei->log_arg, line);
 }
 
-static void probe_done(struct iscsi_cmd *cmd, int res)
+static void cap_probe_done(struct iscsi_cmd *cmd, int res)
 {
 	struct engine_iscsi *ei = cmd->arg;
 	struct scsi_capacity cap;
 
-	ei->probe.busy = false;
+	ei->cap_probe.busy = false;
 	if (res == -ESHUTDOWN)
 		return; /* the engine is going */
-	if (res < 0 || scsi_read_capacity16_parse(ei->probe.buf, (size_t)res, &cap) < 0) {
+	if (res < 0 || scsi_read_capacity16_parse(ei->cap_probe.buf, (size_t)res, &cap) < 0) {
 		elog(ei, "LUN %u: the capacity could not be read again: %s", ei->lun,
 		     res < 0 ? strerror(-res) : "bad READ CAPACITY(16) data");
 		return;
@@ -95,29 +99,72 @@ static void probe_done(struct iscsi_cmd *cmd, int res)
 		     ei->lun, ei->size_now, ei->e.info.size);
 }
 
+static void mode_probe_done(struct iscsi_cmd *cmd, int res)
+{
+	struct engine_iscsi *ei = cmd->arg;
+	const struct lb_volume_info *vi = &ei->e.info;
+	struct scsi_mode_info m;
+
+	ei->mode_probe.busy = false;
+	if (res == -ESHUTDOWN)
+		return;
+	if (res < 0 || scsi_mode_sense_parse(ei->mode_probe.buf, (size_t)res, true, &m) < 0) {
+		elog(ei, "LUN %u: the mode pages could not be read again: %s", ei->lun,
+		     res < 0 ? strerror(-res) : "bad MODE SENSE(10) data");
+		return;
+	}
+	elog(ei, "LUN %u: mode parameters now: write protect %s, write cache %s, DPOFUA %s",
+	     ei->lun, m.write_protected ? "on" : "off",
+	     m.has_caching ? (m.wce ? "on" : "off") : "unknown", m.dpofua ? "on" : "off");
+	if (m.write_protected && !vi->read_only)
+		elog(ei,
+		     "LUN %u: now write-protected: writes fail (EROFS) until the volume is "
+		     "attached again read-only",
+		     ei->lun);
+	/* the export's flags are fixed while it serves; what it promised
+	 * must hold: a new volatile cache where no FLUSH is offered means
+	 * every write is made durable here */
+	if (m.has_caching && m.wce && !vi->flush && !ei->sync_writes) {
+		ei->sync_writes = true;
+		elog(ei,
+		     "LUN %u: a write cache appeared and the export offers no FLUSH: every "
+		     "write is now followed by SYNCHRONIZE CACHE",
+		     ei->lun);
+	}
+}
+
+static void probe_start(struct engine_iscsi *ei, struct lun_probe *p, bool mode)
+{
+	if (p->busy)
+		return;
+	memset(&p->cmd, 0, sizeof(p->cmd));
+	p->cmd.lun = ei->lun;
+	p->cmd.cdb_len = (uint8_t)(mode ? scsi_cdb_mode_sense10(p->cmd.cdb, 0x08, sizeof(p->buf))
+					: scsi_cdb_read_capacity16(p->cmd.cdb, 32));
+	p->cmd.dir = ISCSI_DIR_READ;
+	p->iov = (struct iovec){p->buf, mode ? sizeof(p->buf) : 32};
+	p->cmd.iov = &p->iov;
+	p->cmd.iovcnt = 1;
+	p->cmd.length = (uint32_t)p->iov.iov_len;
+	p->cmd.done = mode ? mode_probe_done : cap_probe_done;
+	p->cmd.arg = ei;
+	if (iscsi_session_submit(ei->s, &p->cmd) == 0)
+		p->busy = true;
+}
+
 /* What a command's sense says about the LUN besides the command itself. */
 static void on_event(void *arg, enum iscsi_retry_event ev, const struct iscsi_sense *sense)
 {
 	struct engine_iscsi *ei = arg;
-	struct capacity_probe *p = &ei->probe;
 
 	(void)sense;
 	switch (ev) {
 	case ISCSI_EVENT_CAPACITY_CHANGED:
-		if (p->busy)
-			return;
-		memset(&p->cmd, 0, sizeof(p->cmd));
-		p->cmd.lun = ei->lun;
-		p->cmd.cdb_len = (uint8_t)scsi_cdb_read_capacity16(p->cmd.cdb, sizeof(p->buf));
-		p->cmd.dir = ISCSI_DIR_READ;
-		p->iov = (struct iovec){p->buf, sizeof(p->buf)};
-		p->cmd.iov = &p->iov;
-		p->cmd.iovcnt = 1;
-		p->cmd.length = sizeof(p->buf);
-		p->cmd.done = probe_done;
-		p->cmd.arg = ei;
-		if (iscsi_session_submit(ei->s, &p->cmd) == 0)
-			p->busy = true;
+		probe_start(ei, &ei->cap_probe, false);
+		return;
+	case ISCSI_EVENT_MODE_CHANGED:
+		elog(ei, "LUN %u: %s; reading them again", ei->lun, iscsi_retry_event_name(ev));
+		probe_start(ei, &ei->mode_probe, true);
 		return;
 	case ISCSI_EVENT_NONE:
 	case ISCSI_EVENT_DEFERRED_ERROR: /* the session logged it with its LBA */
@@ -214,8 +261,10 @@ static int iscsi_submit(struct lb_engine *e, struct lb_io *io)
 	p->engine = ei;
 	p->syncing = false;
 	/* UNMAP and WRITE SAME have no FUA bit: FUA is a cache flush after */
-	p->sync_after = (io->flags & LB_IO_FUA) &&
-			(io->op == LB_IO_DISCARD || io->op == LB_IO_WRITE_ZEROES);
+	p->sync_after = ((io->flags & LB_IO_FUA) &&
+			 (io->op == LB_IO_DISCARD || io->op == LB_IO_WRITE_ZEROES)) ||
+			(ei->sync_writes && (io->op == LB_IO_WRITE || io->op == LB_IO_DISCARD ||
+					     io->op == LB_IO_WRITE_ZEROES));
 	switch (io->op) {
 	case LB_IO_READ:
 	case LB_IO_WRITE:
@@ -336,7 +385,8 @@ static int iscsi_clone(struct lb_engine *base, struct lb_loop *loop, struct lb_e
 		free(ei);
 		return r;
 	}
-	ei->probe.busy = false;
+	ei->cap_probe.busy = false;
+	ei->mode_probe.busy = false;
 	ei->log_fn = NULL;
 	ei->cancel_cb = NULL;
 	iscsi_session_set_event(ei->s, on_event, ei);

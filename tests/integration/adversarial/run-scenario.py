@@ -329,6 +329,32 @@ def fua_trim_zero(t):
     no_violations(t)
 
 
+@scenario("cache-appears")
+def cache_appears(t):
+    """A LUN exported without a write cache (no FLUSH offered) turns one on and
+    says so (UA 2A/01): the bridge reads the mode pages again and follows every
+    later write with SYNCHRONIZE CACHE, since the export cannot take FLUSH back."""
+    t.start_target("cache-appears", "--wce", "no")
+    t.attach()
+    h = t.nbd()
+    t.check("no write cache at attach: the export offers no FLUSH", not h.can_flush(), "")
+    data = os.urandom(4096)
+    w = t.io(h, "write", TRIGGER_OFF, 4096, data, timeout=30)
+    t.check("the write that met the unit attention succeeds", w.ok, w.describe())
+    t.log_has("the bridge read the mode pages again", "mode parameters now", "write cache on")
+    t.log_has("the bridge makes writes durable itself", "every write is now followed by SYNCHRONIZE CACHE")
+    mark = max(e["t"] for e in t.events("cmd"))
+    w = t.io(h, "write", 0, 4096, data, timeout=30)
+    t.check("a later write succeeds", w.ok, w.describe())
+    later = [e["name"] for e in t.events("cmd") if e["t"] > mark]
+    t.check("a SYNCHRONIZE CACHE follows the later write",
+            any(n.startswith("WRITE") for n in later) and
+            any(n.startswith("SYNCHRONIZE CACHE") for n in later[[n.startswith("WRITE") for n in later].index(True):]),
+            str(later))
+    t.read_ok("the data is there", h, 0, 4096, data)
+    no_violations(t)
+
+
 @scenario("capacity-change")
 def capacity_change(t):
     grow = 8 << 20
