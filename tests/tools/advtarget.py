@@ -1384,10 +1384,12 @@ class DeferredError(Scenario):
                       what="deferred medium error, information %d" % self.info)
 
 
-class CapacityChange(Scenario):
+class OnceOnTrigger(Scenario):
+    """The first command on the trigger range changes the LUN (change()) and
+    is answered with the unit attention that says so; only once."""
+
     def __init__(self, target, arg):
         super().__init__(target, arg)
-        self.grow = int(arg) if arg else 8 << 20
         self.done = False
 
     def on_cmd(self, conn, task):
@@ -1397,6 +1399,15 @@ class CapacityChange(Scenario):
             if self.done:
                 return None
             self.done = True
+        return self.change()
+
+
+class CapacityChange(OnceOnTrigger):
+    def __init__(self, target, arg):
+        super().__init__(target, arg)
+        self.grow = int(arg) if arg else 8 << 20
+
+    def change(self):
         lun = self.t.luns[0]
         lun.grow(self.grow)
         self.t.ev("capacity", size=lun.size)
@@ -1404,22 +1415,11 @@ class CapacityChange(Scenario):
                       what="UA capacity data has changed")
 
 
-class CacheAppears(Scenario):
-    """cache-appears: the first command on the trigger range turns the write
-    cache on (the Caching page's WCE) and is answered UA 2A/01 (mode
-    parameters changed), once."""
+class CacheAppears(OnceOnTrigger):
+    """cache-appears: the write cache turns on (the Caching page's WCE),
+    answered UA 2A/01 (mode parameters changed)."""
 
-    def __init__(self, target, arg):
-        super().__init__(target, arg)
-        self.done = False
-
-    def on_cmd(self, conn, task):
-        if not self.touches_trigger(task):
-            return None
-        with self.lock:
-            if self.done:
-                return None
-            self.done = True
+    def change(self):
         self.t.args.wce = "yes"
         self.t.ev("mode", wce=True)
         return Answer("status", CHECK_CONDITION, sense_fixed(UNIT_ATTENTION, 0x2A, 0x01),
