@@ -536,7 +536,7 @@ class Conn:
                     return
                 reply.append(("AuthMethod", "None"))
             if not self.discovery and "TargetPortalGroupTag" not in self.__dict__:
-                reply.append(("TargetPortalGroupTag", "1"))
+                reply.append(("TargetPortalGroupTag", str(t.scenario.tpgt())))
                 self.__dict__["TargetPortalGroupTag"] = True
             redirect = None if self.discovery else t.scenario.login_redirect(self, isid)
             if redirect:
@@ -1272,6 +1272,9 @@ class Scenario:
     def after_login(self, conn):
         pass
 
+    def tpgt(self):
+        return 1
+
 
 class Happy(Scenario):
     pass
@@ -1478,6 +1481,35 @@ class Outage(Scenario):
         self.t.ev("outage", phase="end")
 
 
+class TpgtChange(Scenario):
+    """tpgt-change: the first WRITE on the trigger range is swallowed and its
+    connection reset; from then on logins declare portal group 2 (the LUN
+    moved to another controller's group: a new I_T nexus, which does not end
+    the old session's tasks)."""
+
+    def __init__(self, target, arg):
+        super().__init__(target, arg)
+        self.moved = False
+
+    def tpgt(self):
+        return 2 if self.moved else 1
+
+    def on_cmd(self, conn, task):
+        if not self.touches_trigger(task, WRITES):
+            return None
+        with self.lock:
+            if self.moved:
+                return None
+            self.moved = True
+        threading.Thread(target=self.drop, args=(conn,), daemon=True).start()
+        return Answer("swallow")
+
+    def drop(self, conn):
+        time.sleep(0.05)
+        self.t.ev("moved", tpgt=2)
+        conn.close("scenario: the portal group changes", rst=True)
+
+
 class Redirect(Scenario):
     """redirect[:DROPS]: logins on the first portal are redirected (0x0101) to
     the second; the first command on the trigger range drops the connection,
@@ -1664,6 +1696,7 @@ def make_scenario(target, spec):
         "deferred-error": lambda: DeferredError(target, arg),
         "capacity-change": lambda: CapacityChange(target, arg),
         "cache-appears": lambda: CacheAppears(target, arg),
+        "tpgt-change": lambda: TpgtChange(target, arg),
         "never-answer": lambda: NeverAnswer(target, arg),
         "outage": lambda: Outage(target, arg),
         "redirect": lambda: Redirect(target, arg),
@@ -1682,7 +1715,7 @@ def make_scenario(target, spec):
 SCENARIOS = ["happy", "read-underflow-once", "read-underflow-always", "read-overflow",
              "residual-too-big", "busy:N", "task-set-full:N", "becoming-ready:N",
              "alua-transition:N", "alua-standby", "alua-unavailable", "deferred-error[:LBA]",
-             "capacity-change[:BYTES]", "cache-appears", "never-answer:complete|reject|ignore",
+             "capacity-change[:BYTES]", "cache-appears", "tpgt-change", "never-answer:complete|reject|ignore",
              "outage[:SECONDS]", "redirect[:DROPS]", "redirect-loop",
              "logout-request[:T2W]", "reset-data-in", "closed-window[:SECONDS]",
              "malformed:itt|sense"]

@@ -355,6 +355,33 @@ def cache_appears(t):
     no_violations(t)
 
 
+@scenario("tpgt-change")
+def tpgt_change(t):
+    """A write is in flight when its connection dies, and the session's new
+    login lands in another portal group: reinstatement does not fence the old
+    nexus, so the LUN is reset (confirmed) before the write goes again."""
+    t.start_target("tpgt-change")
+    t.attach()
+    h = t.nbd()
+    data = os.urandom(4096)
+    w = t.io(h, "write", TRIGGER_OFF, 4096, data, timeout=60)
+    t.check("the write succeeds on the new nexus", w.ok, w.describe())
+    t.log_has("the bridge names the new nexus", "portal group changed from 1 to 2")
+    ev = t.events()
+    moved = next((e["t"] for e in ev if e["ev"] == "moved"), None)
+    reset = next((e for e in ev if e["ev"] == "tmf" and moved and e["t"] > moved and
+                  e.get("function") == "lun_reset"), None)
+    rewrite = next((e for e in ev if e["ev"] == "cmd" and moved and e["t"] > moved and
+                    e.get("lba") == TRIGGER_LBA and e["name"].startswith("WRITE")), None)
+    t.check("a LUN reset, confirmed, after the move", reset is not None and reset["answer"] == "complete",
+            str(reset))
+    t.check("the write went again only after the reset",
+            reset is not None and rewrite is not None and rewrite["t"] > reset["t"],
+            "reset %s, write %s" % (reset, rewrite))
+    t.read_ok("the data is there", h, TRIGGER_OFF, 4096, data)
+    no_violations(t)
+
+
 @scenario("capacity-change")
 def capacity_change(t):
     grow = 8 << 20
