@@ -30,10 +30,6 @@ int iface_rec_validate(const iface_rec *r, iface_validate_mode mode, lb_err *err
 		return rc;
 
 	kind = iface_transport_kind_of(transport);
-	if (kind == IFACE_TRANSPORT_TCP && iface_rec_ipaddress(r))
-		return lb_err_set(err, EINVAL,
-				  "iface.ipaddress is set on a tcp record; software iSCSI binds "
-				  "through iface.net_ifacename or iface.hwaddress, not an address");
 	if (mode == IFACE_VALIDATE_STORE)
 		return 0;
 

@@ -464,6 +464,7 @@ int cli_session_connect(const cli_session_opts *o, cli_session *cs)
 	cfg.target_name = o->target;
 	cfg.initiator_name = cs->bind.initiator_name;
 	cfg.bind_netdev = cs->bind.netdev[0] ? cs->bind.netdev : NULL;
+	cfg.bind_addr = cs->bind.source_addr[0] ? cs->bind.source_addr : NULL;
 	cfg.chap = o->chap_user ? &cs->creds : NULL;
 	cfg.chap_algs = o->chap_algs;
 	cfg.want.header_digest = o->header_digest;

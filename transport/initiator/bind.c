@@ -72,6 +72,13 @@ int iscsi_binding_resolve(const iface_rec *r, const char *initiatorname_path,
 		break;
 	}
 
+	if (iface_rec_ipaddress(r)) {
+		if (strlen(iface_rec_ipaddress(r)) >= sizeof(b.source_addr))
+			return lb_err_set(err, EINVAL, "iface '%s': iface.ipaddress is too long",
+					  name);
+		snprintf(b.source_addr, sizeof(b.source_addr), "%s", iface_rec_ipaddress(r));
+	}
+
 	if (iname && iname[0]) {
 		b.initiator_name = strdup(iname);
 		if (!b.initiator_name)

@@ -3,7 +3,9 @@
  * How a session of our own tcp initiator is bound to an iface record, the
  * way open-iscsi binds software iSCSI: iface.net_ifacename, or the netdev
  * that owns iface.hwaddress, becomes SO_BINDTODEVICE; iface.initiatorname
- * overrides /etc/iscsi/initiatorname.iscsi; `default` is unbound.  Offload
+ * overrides /etc/iscsi/initiatorname.iscsi; iface.ipaddress, if set,
+ * becomes the connection's source address (stricter than iscsid, which
+ * stores it for tcp records but does not bind it); `default` is unbound.  Offload
  * and iser records belong to the open-iscsi (kernel) engine and are
  * refused here.
  */
@@ -18,6 +20,7 @@
 struct iscsi_binding {
 	char iface[65];		  /* record name */
 	char netdev[IF_NAMESIZE]; /* "" when unbound */
+	char source_addr[64];	  /* iface.ipaddress, "" when none */
 	char *initiator_name;	  /* owned */
 };
 

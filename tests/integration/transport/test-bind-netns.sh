@@ -108,6 +108,22 @@ expect_fail_match "bind-addr not on this host: refused with the address named" \
 	"cannot bind to source address 10.91.1.99: Cannot assign requested address" \
 	ip netns exec "$INI" "$LB_ISCSI_IO" -p "$TGT_NS_ADDR_A:$TGT_PORT" -T "$IQN" -l 1 \
 	--bind-addr 10.91.1.99 read "$TMP/pattern"
+# iface.ipaddress on a tcp record is that source address: a volume
+# attached through it is seen by the target coming from it
+newrec by-addr iface.ipaddress "$SRC2"
+export LUNBRIDGE_RUN_DIR=$TMP/run
+if lb attach -p "$TGT_NS_ADDR_A:$TGT_PORT" -T "$IQN" -l 1 -I by-addr --name ba \
+	--export "nbd+unix:///ba?socket=$TMP/ba.nbd" --daemon >/dev/null 2>"$TMP/ba.err"; then
+	expect_eq "iface.ipaddress $SRC2: the target sees the volume's session come from it" "$SRC2" \
+		"$(tgt_adm --mode target --op show 2>/dev/null | sed -n 's/^ *IP Address: *//p' | head -1)"
+	lb detach ba >/dev/null || fail "detach ba"
+else
+	fail "attach through iface by-addr: $(cat "$TMP/ba.err")"
+fi
+newrec by-bad-addr iface.ipaddress 10.91.1.99
+expect_fail_match "iface.ipaddress not on this host: refused with the address named" \
+	"cannot bind to source address 10.91.1.99" \
+	lb luns -p "$TGT_NS_ADDR_A:$TGT_PORT" -T "$IQN" -I by-bad-addr --timeout 2
 
 lb iface update -I by-mac-a -n iface.hwaddress -v 02:91:00:00:09:09 >/dev/null
 expect_fail_match "bound to a MAC no NIC has" \
