@@ -159,6 +159,8 @@ lio_lun "$IQND" 1 1 dd-fs || br_abort "LIO: device-data LUN 1"
 lio_lun "$IQND" 1 2 dd-raw || br_abort "LIO: device-data LUN 2"
 lio_lun "$IQND" 1 3 dd-thin || br_abort "LIO: device-data LUN 3"
 lio_enable "$IQND" 1 || br_abort "LIO: enable the device-data target"
+# shellcheck disable=SC2034 # read by tgt_cmp_lun, for its scratch file
+TGT_DIR=$DD # (no tgtd here to set it)
 device_data "$DD" "$IQND" LIO dd-
 
 finish
