@@ -31,6 +31,9 @@ enum {
 	OPT_NO_RECOVERY,
 	OPT_ENGINE,
 	OPT_NO_FALLBACK,
+	OPT_COMMAND_TIMEOUT,
+	OPT_REQUEST_TIMEOUT,
+	OPT_REPLACEMENT_TIMEOUT,
 };
 
 static int parse_digest(const cli_session_opts *o, const char *opt, const char *v, bool *ret)
@@ -138,6 +141,9 @@ int cli_session_parse_opts(int argc, char **argv, const char *want, const char *
 		{"no-recovery", no_argument, NULL, OPT_NO_RECOVERY},
 		{"engine", required_argument, NULL, OPT_ENGINE},
 		{"no-fallback", no_argument, NULL, OPT_NO_FALLBACK},
+		{"command-timeout", required_argument, NULL, OPT_COMMAND_TIMEOUT},
+		{"request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT},
+		{"replacement-timeout", required_argument, NULL, OPT_REPLACEMENT_TIMEOUT},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -145,6 +151,9 @@ int cli_session_parse_opts(int argc, char **argv, const char *want, const char *
 	int c, rc;
 
 	o->timeout_ms = 10000;
+	o->command_timeout_s = 30;
+	o->request_timeout_s = 120;
+	o->replacement_timeout_s = 120;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":p:T:l:I:h", longopts, NULL)) != -1) {
@@ -200,6 +209,18 @@ int cli_session_parse_opts(int argc, char **argv, const char *want, const char *
 		case OPT_CHAP_ALGS:
 			rc = parse_chap_algs(o, optarg, &o->chap_algs);
 			break;
+		case OPT_COMMAND_TIMEOUT:
+			rc = parse_uint(o, "--command-timeout", optarg, 1, 3600,
+					&o->command_timeout_s);
+			break;
+		case OPT_REQUEST_TIMEOUT:
+			rc = parse_uint(o, "--request-timeout", optarg, 1, 86400,
+					&o->request_timeout_s);
+			break;
+		case OPT_REPLACEMENT_TIMEOUT:
+			rc = parse_uint(o, "--replacement-timeout", optarg, 1, 86400,
+					&o->replacement_timeout_s);
+			break;
 		case OPT_EXPORT:
 		case OPT_NAME:
 		case OPT_QUEUES:
@@ -253,6 +274,13 @@ int cli_session_parse_opts(int argc, char **argv, const char *want, const char *
 		return cli_usage_error(o->cmd, "unexpected argument '%s'", argv[optind]);
 	if (!o->portal)
 		return cli_usage_error(o->cmd, "which portal? Name it with -p IP[:PORT]");
+	/* the order of timeouts: a try ends before the request's lifetime */
+	if (o->command_timeout_s >= o->request_timeout_s)
+		return cli_usage_error(o->cmd,
+				       "--command-timeout (%u s) must be shorter than "
+				       "--request-timeout (%u s): a command is tried at least "
+				       "once within its lifetime",
+				       o->command_timeout_s, o->request_timeout_s);
 	if (strchr(want, 'T') && !o->target)
 		return cli_usage_error(o->cmd, "which target? Name it with -T IQN");
 	if (strchr(want, 'l') && !o->have_lun)
@@ -443,6 +471,9 @@ int cli_session_connect(const cli_session_opts *o, cli_session *cs)
 	cfg.connect_timeout_ms = o->timeout_ms;
 	cfg.login_timeout_ms = o->timeout_ms;
 	cfg.recover = o->recover;
+	cfg.cmd_timeout_ms = o->command_timeout_s * 1000;
+	cfg.request_timeout_ms = o->request_timeout_s * 1000;
+	cfg.replacement_timeout_ms = o->replacement_timeout_s * 1000;
 	cs->cfg = cfg;
 	r = iscsi_session_new(&cs->loop, &cs->cfg, &cs->s, &err);
 	if (r < 0) {

@@ -31,7 +31,12 @@
 	"                              sha3-256,sha256,sha1,md5\n"                                 \
 	"      --header-digest none|crc32c   (default none)\n"                                     \
 	"      --data-digest none|crc32c     (default none)\n"                                     \
-	"      --timeout SECONDS       connect and login timeout, each (default 10)\n"
+	"      --timeout SECONDS       connect and login timeout, each (default 10)\n"                \
+	"      --command-timeout SECONDS    one try of a command (default 30)\n"                  \
+	"      --request-timeout SECONDS    a command's lifetime, retries included\n"             \
+	"                              (default 120)\n"                                           \
+	"      --replacement-timeout SECONDS  I/O fails fast once a lost session\n"              \
+	"                              is not back within it (default 120)\n"
 
 typedef struct cli_session_opts {
 	const char *cmd; /* "discover", for messages */
@@ -44,6 +49,9 @@ typedef struct cli_session_opts {
 	bool header_digest, data_digest;
 	uint32_t chap_algs; /* ISCSI_CHAP_ALG_BIT() set, 0: all */
 	uint32_t timeout_ms;
+	/* our initiator's timeouts, seconds: per try, a command's lifetime,
+	 * the session's replacement (docs/ERROR-HANDLING.md) */
+	uint32_t command_timeout_s, request_timeout_s, replacement_timeout_s;
 	bool json;
 	/* attach and friends: -l LUN */
 	uint32_t lun;

@@ -120,6 +120,25 @@ static void req_sub_done(struct lb_io *io, int res)
 	struct nbd_req *req = io->arg;
 	struct nbd_conn *c = req->c;
 
+	/* a short transfer: ask the engine for the rest (it reports whole
+	 * blocks, and an error when it made no progress), so that a reply
+	 * never carries bytes that were not read */
+	if (res >= 0 && (io->op == LB_IO_READ || io->op == LB_IO_WRITE) &&
+	    (uint32_t)res < io->length) {
+		struct iovec *iov = &req->iov[io - req->io];
+
+		if (res == 0) {
+			res = -EIO;
+		} else {
+			io->offset += (uint32_t)res;
+			io->length -= (uint32_t)res;
+			iov->iov_base = (uint8_t *)iov->iov_base + res;
+			iov->iov_len -= (size_t)res;
+			res = lb_engine_submit(c->engine, io);
+			if (res == 0)
+				return;
+		}
+	}
 	c->hold++;
 	if (res < 0 && req->res == 0)
 		req->res = res;

@@ -141,7 +141,16 @@ static void tag_io_done(struct lb_io *io, int res)
 		tag_commit(t, res);
 		return;
 	}
-	t->done += io->length;
+	if (t->req.op == LB_IO_READ || t->req.op == LB_IO_WRITE) {
+		/* a short transfer: go on from where it stopped; none is an error */
+		if (res == 0 && io->length) {
+			tag_commit(t, -EIO);
+			return;
+		}
+		t->done += (uint32_t)res < io->length ? (uint32_t)res : io->length;
+	} else {
+		t->done += io->length;
+	}
 	if (t->done < t->req.length) {
 		tag_next(t);
 		return;

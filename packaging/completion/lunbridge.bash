@@ -12,7 +12,8 @@ _lunbridge_commands="iface discover luns attach list detach volume udev help"
 _lunbridge_iface_commands="list show new update delete generate check resolve"
 _lunbridge_session_opts="-p --portal -I --interface --iface-dir --chap-user
 	--chap-secret-file --chap-target-user --chap-target-secret-file
-	--chap-algorithms --header-digest --data-digest --timeout -h --help"
+	--chap-algorithms --header-digest --data-digest --timeout --command-timeout
+	--request-timeout --replacement-timeout -h --help"
 
 # The options of COMMAND (and iface SUBCOMMAND), one string.
 _lunbridge_opts()
@@ -266,6 +267,7 @@ _lunbridge()
 		return 0
 		;;
 	-p | --portal | -T | --targetname | -l | --lun | --queues | --timeout | \
+		--command-timeout | --request-timeout | --replacement-timeout | \
 		--chap-user | --chap-target-user | -v | --value)
 		return 0 # free text
 		;;
@@ -280,6 +282,7 @@ _lunbridge()
 		--export | --name | --queues | --engine | --iface-dir | --chap-user | \
 			--chap-secret-file | --chap-target-user | --chap-target-secret-file | \
 			--chap-algorithms | --header-digest | --data-digest | --timeout | \
+			--command-timeout | --request-timeout | --replacement-timeout | \
 			--portal | --targetname | --lun | --interface | --value | \
 			-p | -T | -l | -I | -n | -v)
 			((i++))

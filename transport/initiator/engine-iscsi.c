@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The engine of our own initiator: block I/O as SCSI commands on a session. */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +22,17 @@ struct engine_iscsi {
 	/* a start or stop under way */
 	lb_engine_cb cb;
 	void *cb_arg;
+	lb_engine_log_fn log_fn;
+	void *log_arg;
+	/* the LUN's capacity, asked again on a CAPACITY DATA HAS CHANGED unit
+	 * attention */
+	struct capacity_probe {
+		struct iscsi_cmd cmd;
+		struct iovec iov;
+		uint8_t buf[32];
+		bool busy;
+	} probe;
+	uint64_t size_now; /* what the LUN reported last */
 };
 
 /* An I/O's state while it is a SCSI command on the session. */
@@ -32,6 +45,80 @@ struct iscsi_io {
 LB_IO_PRIV_CHECK(struct iscsi_io);
 
 static const struct lb_engine_ops engine_iscsi_ops;
+
+static void __attribute__((format(printf, 2, 3)))
+elog(struct engine_iscsi *ei, const char *fmt, ...)
+{
+	char line[300];
+	va_list ap;
+
+	if (!ei->log_fn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	ei->log_fn(ei->log_arg, line);
+}
+
+static void probe_done(struct iscsi_cmd *cmd, int res)
+{
+	struct engine_iscsi *ei = cmd->arg;
+	struct scsi_capacity cap;
+
+	ei->probe.busy = false;
+	if (res == -ESHUTDOWN)
+		return; /* the engine is going */
+	if (res < 0 || scsi_read_capacity16_parse(ei->probe.buf, (size_t)res, &cap) < 0) {
+		elog(ei, "LUN %u: the capacity could not be read again: %s", ei->lun,
+		     res < 0 ? strerror(-res) : "bad READ CAPACITY(16) data");
+		return;
+	}
+	ei->size_now = cap.blocks * (uint64_t)cap.block_size;
+	if (cap.block_size != ei->e.info.block_size)
+		elog(ei,
+		     "LUN %u: the block size changed from %u to %u bytes; the device keeps "
+		     "%u until the volume is attached again",
+		     ei->lun, ei->e.info.block_size, cap.block_size, ei->e.info.block_size);
+	if (ei->size_now != ei->e.info.size)
+		elog(ei,
+		     "LUN %u: capacity data has changed: new size %" PRIu64 " bytes (was %" PRIu64
+		     "); the device keeps its size until the volume "
+		     "is attached again",
+		     ei->lun, ei->size_now, ei->e.info.size);
+}
+
+/* What a command's sense says about the LUN besides the command itself. */
+static void on_event(void *arg, enum iscsi_retry_event ev, const struct iscsi_sense *sense)
+{
+	struct engine_iscsi *ei = arg;
+	struct capacity_probe *p = &ei->probe;
+
+	(void)sense;
+	switch (ev) {
+	case ISCSI_EVENT_CAPACITY_CHANGED:
+		if (p->busy)
+			return;
+		memset(&p->cmd, 0, sizeof(p->cmd));
+		p->cmd.lun = ei->lun;
+		p->cmd.cdb_len = (uint8_t)scsi_cdb_read_capacity16(p->cmd.cdb, sizeof(p->buf));
+		p->cmd.dir = ISCSI_DIR_READ;
+		p->iov = (struct iovec){p->buf, sizeof(p->buf)};
+		p->cmd.iov = &p->iov;
+		p->cmd.iovcnt = 1;
+		p->cmd.length = sizeof(p->buf);
+		p->cmd.done = probe_done;
+		p->cmd.arg = ei;
+		if (iscsi_session_submit(ei->s, &p->cmd) == 0)
+			p->busy = true;
+		return;
+	case ISCSI_EVENT_NONE:
+	case ISCSI_EVENT_DEFERRED_ERROR: /* the session logged it with its LBA */
+		return;
+	default:
+		elog(ei, "LUN %u: %s", ei->lun, iscsi_retry_event_name(ev));
+		return;
+	}
+}
 
 static int build_rw(struct engine_iscsi *ei, struct lb_io *io, uint8_t *cdb)
 {
@@ -69,6 +156,13 @@ static void io_done(struct iscsi_cmd *cmd, int res)
 	}
 	if (res > 0 && io->op != LB_IO_READ && io->op != LB_IO_WRITE)
 		res = 0;
+	/* a short transfer (residual underflow) counts whole blocks only; the
+	 * frontend asks again for the rest, and nothing for none */
+	if (res > 0 && (uint32_t)res < io->length) {
+		res -= res % (int)ei->e.info.block_size;
+		if (res == 0)
+			res = -EIO;
+	}
 	io->done(io, res);
 }
 
@@ -168,6 +262,9 @@ static int iscsi_clone(struct lb_engine *base, struct lb_loop *loop, struct lb_e
 		free(ei);
 		return r;
 	}
+	ei->probe.busy = false;
+	ei->log_fn = NULL;
+	iscsi_session_set_event(ei->s, on_event, ei);
 	*ret = &ei->e;
 	return 0;
 }
@@ -244,7 +341,21 @@ static const char *iscsi_state(const struct lb_engine *e, char *buf, size_t len)
 {
 	const struct engine_iscsi *ei = (const struct engine_iscsi *)e;
 
+	(void)buf;
+	(void)len;
+	/* past the replacement timeout: I/O fails while logins go on */
+	if (iscsi_session_replacement_expired(ei->s))
+		return "FAILED_RETRYING";
 	return iscsi_session_state_name(iscsi_session_get_state(ei->s));
+}
+
+static void iscsi_describe(const struct lb_engine *e, lb_engine_field_fn add, void *arg)
+{
+	const struct engine_iscsi *ei = (const struct engine_iscsi *)e;
+
+	add(arg, "in_doubt", NULL, iscsi_session_in_doubt(ei->s));
+	if (ei->size_now && ei->size_now != e->info.size)
+		add(arg, "lun_size_now", NULL, ei->size_now);
 }
 
 static void iscsi_stats(const struct lb_engine *e, struct lb_engine_stats *ret)
@@ -260,7 +371,11 @@ static void iscsi_stats(const struct lb_engine *e, struct lb_engine_stats *ret)
 
 static void iscsi_set_log(struct lb_engine *e, lb_engine_log_fn fn, void *arg)
 {
-	iscsi_session_set_log(((struct engine_iscsi *)e)->s, fn, arg);
+	struct engine_iscsi *ei = (struct engine_iscsi *)e;
+
+	ei->log_fn = fn;
+	ei->log_arg = arg;
+	iscsi_session_set_log(ei->s, fn, arg);
 }
 
 static const char *iscsi_error(const struct lb_engine *e)
@@ -281,6 +396,7 @@ static const struct lb_engine_ops engine_iscsi_ops = {
 	.ready = iscsi_ready,
 	.state = iscsi_state,
 	.stats = iscsi_stats,
+	.describe = iscsi_describe,
 	.set_log = iscsi_set_log,
 	.error = iscsi_error,
 };
@@ -325,6 +441,7 @@ int lb_engine_iscsi_new(struct lb_loop *loop, struct iscsi_session *s,
 	ei->s = s; /* ours from here on */
 	ei->cfg = cfg;
 	ei->lun = lun;
+	iscsi_session_set_event(s, on_event, ei);
 	vi = &ei->e.info;
 	vi->size = li.size_bytes;
 	vi->block_size = bs;

@@ -18,9 +18,11 @@
 
 #define ISCSI_TX_IOV_MAX 256
 #define ISCSI_MAX_TASKS 4096
-#define ISCSI_MAX_RETRIES 5
 #define ISCSI_MAX_REDIRECTS 5
 #define ISCSI_TICK_MS 100
+/* Data-Out PDUs of one task queued at a time: memory per task does not
+ * grow with MaxBurstLength / MaxRecvDataSegmentLength. */
+#define ISCSI_DATA_OUT_INFLIGHT 64
 
 /* ITTs: tasks use (generation << 16 | slot) with the top bit clear; the
  * session's own requests (login, NOP ping, TMF, text, logout) set it. */
@@ -100,14 +102,20 @@ struct iscsi_task {
 	uint32_t exp_datasn; /* next Data-In */
 	uint32_t data_in;    /* bytes received, in order */
 	uint32_t exp_r2tsn;
-	uint64_t deadline_ms;
+	uint64_t deadline_ms; /* this try's: abort when it passes */
+	/* Data-Out bursts being sent (unsolicited, then one per R2T; with
+	 * MaxOutstandingR2T 1 at most two at once), a few PDUs at a time */
+	struct iscsi_burst {
+		uint32_t ttt, off, left, datasn;
+	} burst[2];
+	unsigned nburst;
 	struct iscsi_task *next_free;
 	/* PDUs queued or in flight that send from the command's buffer: the
 	 * caller gets its buffer back only once they are all gone */
 	uint32_t tx_refs;
 	bool done_wait; /* answered; completion held for tx_refs */
 	int done_res;
-	bool done_retry;
+	int done_delay;
 };
 
 enum iscsi_tmf_state {
@@ -179,6 +187,18 @@ struct iscsi_session {
 	bool logout_wanted;
 	uint32_t logout_itt;
 	uint64_t logout_deadline_ms;
+
+	/* fencing: commands in doubt were sent on a connection that is gone;
+	 * reinstatement in the same portal group (fence_tpgt) clears them, a
+	 * new nexus needs a LOGICAL UNIT RESET first */
+	unsigned in_doubt;
+	int32_t fence_tpgt;
+	bool fence_reset; /* the LUN reset under way is a fence */
+	bool replacement_expired;
+	iscsi_event_fn event_fn;
+	void *event_arg;
+	uint64_t sense_log_ms; /* rate limit of sense lines */
+	unsigned sense_log_dropped;
 
 	/* recovery */
 	uint64_t recovery_start_ms;
@@ -280,18 +300,35 @@ int iscsi_task_data_in_dest(struct iscsi_session *s, struct iscsi_conn *c);
 void iscsi_task_rx_data_in(struct iscsi_session *s, const union iscsi_hdr *h);
 void iscsi_task_rx_r2t(struct iscsi_session *s, const union iscsi_hdr *h);
 void iscsi_task_rx_reject(struct iscsi_session *s, const union iscsi_hdr *rejected, uint8_t reason);
-/* Every task back to the pending queue (for re-issue after recovery). */
+/* Every task back to the pending queue (for re-issue after recovery), in
+ * doubt until the next login fences them. */
 void iscsi_tasks_requeue_all(struct iscsi_session *s);
 /* Complete every task and pending command with res. */
 void iscsi_tasks_fail_all(struct iscsi_session *s, int res);
 /* A PDU that sent from task itt's buffer has left the send path. */
 void iscsi_task_tx_released(struct iscsi_session *s, uint32_t itt);
-/* The target has answered task t: drop its queued PDUs and finish it with
- * res (re-queued if retryable and tries are left) once none is in flight. */
-void iscsi_task_complete(struct iscsi_session *s, struct iscsi_task *t, int res, bool retryable);
+/* The target has answered task t (or an abort of it was confirmed): drop
+ * its queued PDUs and, once none is in flight, finish it with res, or
+ * re-queue it after retry_delay_ms (>= 0) while its lifetime lasts. */
+void iscsi_task_complete(struct iscsi_session *s, struct iscsi_task *t, int res,
+			 int retry_delay_ms);
+/* A command that will not be sent again ends: its lifetime passed, or res. */
+void iscsi_cmd_finish(struct iscsi_session *s, struct iscsi_cmd *cmd, int res);
+/* The session logged in again: fence the commands in doubt (reinstatement
+ * in the same portal group, else a LUN reset) before any is re-issued. */
+void iscsi_tasks_reinstated(struct iscsi_session *s);
+/* Fail the commands that never reached the target, for the replacement
+ * timeout; those in doubt stay until fenced. */
+void iscsi_tasks_fail_unsent(struct iscsi_session *s, int res);
+/* Lifetimes of queued commands, in any state but closed. */
+void iscsi_tasks_expire(struct iscsi_session *s, uint64_t now);
 
 /* task-management.c: command timeouts, ABORT TASK, LOGICAL UNIT RESET */
 void iscsi_task_rx_tmf_rsp(struct iscsi_session *s, const union iscsi_hdr *h);
+/* A LOGICAL UNIT RESET that fences the commands in doubt on lun; its
+ * confirmation calls iscsi_task_fence_done() (task.c). */
+void iscsi_task_fence_lun(struct iscsi_session *s, uint32_t lun);
+void iscsi_task_fence_done(struct iscsi_session *s, uint32_t lun);
 void iscsi_tasks_tick(struct iscsi_session *s, uint64_t now);
 
 #endif

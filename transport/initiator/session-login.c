@@ -161,6 +161,7 @@ static void enter_full_feature(struct iscsi_session *s)
 	}
 	s->logged_in_once = true;
 	iscsi_session_login_finished(s, 0);
+	iscsi_tasks_reinstated(s); /* fence what the old connection carried */
 	iscsi_tasks_pump(s);
 }
 

@@ -2,8 +2,10 @@
 /*
  * Connection loss and recovery: a failed connection closes, and the
  * session either gives up (first login, recovery off, discovery) or is
- * reinstated on a new connection (ErrorRecoveryLevel 0) with backoff,
- * until the replacement timeout.
+ * reinstated on a new connection (ErrorRecoveryLevel 0) with backoff, for
+ * as long as it takes; past the replacement timeout I/O fails fast
+ * meanwhile (session-tick.c).  The commands that were on the connection
+ * are in doubt until the new login fences them (task.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -83,6 +85,7 @@ void iscsi_session_conn_failed(struct iscsi_session *s, struct iscsi_conn *c, in
 		iscsi_tasks_requeue_all(s);
 		s->ping_sent_ms = 0;
 		s->tmf = ISCSI_TMF_STATE_NONE;
+		s->fence_reset = false;
 		if (s->text_active) { /* discovery does not survive */
 			iscsi_session_fail(s, res);
 			return;

@@ -2,11 +2,13 @@
 /*
  * The tick: every 100 ms while the session is active, it times out the
  * connect, the login, the logout, the Text Request and the commands
- * (task-management.c), starts the reconnect attempts of recovery, ends
- * recovery at the replacement timeout, and sends the NOP-Out ping that
- * checks an idle connection.
+ * (task-management.c) and the lifetimes of queued commands, starts the
+ * reconnect attempts of recovery, makes I/O fail fast at the replacement
+ * timeout (the attempts go on), and sends the NOP-Out ping that checks an
+ * idle connection.
  */
 #include <errno.h>
+#include <stdio.h>
 
 #include "macro.h"
 #include "session-internal.h"
@@ -25,8 +27,32 @@ static void send_ping(struct iscsi_session *s, uint64_t now)
 		s->ping_sent_ms = now;
 }
 
+/* The replacement timeout has passed: as open-iscsi does, what waits for
+ * the session fails and new I/O fails at once, but the session keeps
+ * logging in.  Commands in doubt stay until a login fences them. */
+static void replacement_timeout(struct iscsi_session *s)
+{
+	char why[sizeof(s->err.msg)];
+
+	if (s->replacement_expired)
+		return;
+	s->replacement_expired = true;
+	snprintf(why, sizeof(why), "%s", s->err.msg[0] ? s->err.msg : "no reason");
+	iscsi_session_log(s,
+			  "session to %s could not be reinstated within %u s (%s); failing I/O "
+			  "until it logs in again (%u commands in doubt wait for that)",
+			  s->portal, s->cfg.replacement_timeout_ms / 1000, why, s->in_doubt);
+	iscsi_tasks_fail_unsent(s, -EIO);
+}
+
 static void session_tick(struct iscsi_session *s, uint64_t now)
 {
+	if (s->logged_in_once && s->state != ISCSI_SESSION_FULL_FEATURE &&
+	    s->state != ISCSI_SESSION_LOGGING_OUT) {
+		if (now - s->recovery_start_ms >= s->cfg.replacement_timeout_ms)
+			replacement_timeout(s);
+		iscsi_tasks_expire(s, now);
+	}
 	switch (s->state) {
 	case ISCSI_SESSION_CONNECTING:
 	case ISCSI_SESSION_LOGGING_IN:
@@ -35,13 +61,8 @@ static void session_tick(struct iscsi_session *s, uint64_t now)
 						  s->state == ISCSI_SESSION_CONNECTING
 							  ? "connect timed out"
 							  : "login timed out");
-		else if (s->logged_in_once &&
-			 now - s->recovery_start_ms >= s->cfg.replacement_timeout_ms)
-			goto replacement_timeout;
 		break;
 	case ISCSI_SESSION_RECOVERING:
-		if (now - s->recovery_start_ms >= s->cfg.replacement_timeout_ms)
-			goto replacement_timeout;
 		if (now >= s->next_attempt_ms) {
 			int r = iscsi_session_start_attempt(s);
 
@@ -66,6 +87,10 @@ static void session_tick(struct iscsi_session *s, uint64_t now)
 		    now - s->conn->last_rx_ms >= s->cfg.nop_interval_ms)
 			send_ping(s, now);
 		iscsi_tasks_tick(s, now);
+		if (s->state == ISCSI_SESSION_FULL_FEATURE) {
+			iscsi_tasks_expire(s, now);
+			iscsi_tasks_pump(s); /* a backoff may have ended */
+		}
 		break;
 	case ISCSI_SESSION_LOGGING_OUT:
 		if (now >= s->logout_deadline_ms)
@@ -74,13 +99,6 @@ static void session_tick(struct iscsi_session *s, uint64_t now)
 	default:
 		break;
 	}
-	return;
-replacement_timeout:
-	lb_err_set(&s->err, ETIMEDOUT, "session to %s could not be reinstated within %u s: %s",
-		   s->portal, s->cfg.replacement_timeout_ms / 1000,
-		   s->err.msg[0] ? s->err.msg : "no reason");
-	iscsi_session_log(s, "%s", s->err.msg);
-	iscsi_session_fail(s, -EIO);
 }
 
 static void on_tick(struct lb_op *op, int res, uint32_t flags)

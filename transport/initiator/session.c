@@ -45,6 +45,7 @@ void iscsi_session_config_init(struct iscsi_session_config *cfg)
 	cfg->connect_timeout_ms = 10000;
 	cfg->login_timeout_ms = 15000;
 	cfg->cmd_timeout_ms = 30000;
+	cfg->request_timeout_ms = 120000;
 	cfg->replacement_timeout_ms = 120000;
 	cfg->nop_interval_ms = 5000;
 	cfg->nop_timeout_ms = 5000;
@@ -69,6 +70,22 @@ void iscsi_session_set_log(struct iscsi_session *s, iscsi_log_fn fn, void *arg)
 {
 	s->log_fn = fn;
 	s->log_arg = arg;
+}
+
+void iscsi_session_set_event(struct iscsi_session *s, iscsi_event_fn fn, void *arg)
+{
+	s->event_fn = fn;
+	s->event_arg = arg;
+}
+
+bool iscsi_session_replacement_expired(const struct iscsi_session *s)
+{
+	return s->replacement_expired;
+}
+
+unsigned iscsi_session_in_doubt(const struct iscsi_session *s)
+{
+	return s->in_doubt;
 }
 
 uint32_t iscsi_session_next_itt(struct iscsi_session *s)

@@ -12,8 +12,20 @@
  *   any -> FAILED  (login refused, replacement timeout expired)
  *
  * While RECOVERING, commands wait (callers see delay, not errors) and are
- * re-issued on the reinstated session; once the replacement timeout
- * expires they fail with -ETIMEDOUT... -EIO.
+ * re-issued on the reinstated session.  Once the replacement timeout
+ * expires, commands that never reached the target fail with -EIO and new
+ * ones fail at once, but the session keeps logging in (capped backoff) and
+ * serves again when the target returns.
+ *
+ * Every command has a lifetime (cfg.request_timeout_ms, or its own
+ * lifetime_ms) from its submission, counting every retry and every
+ * re-issue after a reconnect; each try is bounded by cfg.cmd_timeout_ms,
+ * after which it is aborted.  A command is failed only once no copy of it
+ * can still reach the LUN: the target answered it, an ABORT TASK or LOGICAL
+ * UNIT RESET covering it was confirmed, or the session that carried it was
+ * reinstated (same ISID and portal group) or logged out.  A command sent
+ * on a connection that is gone stays "in doubt" until then, whatever its
+ * lifetime (docs/ERROR-HANDLING.md).
  *
  * Commands are described by caller-owned struct iscsi_cmd; data moves
  * straight between the socket and cmd->iov.
@@ -30,6 +42,7 @@
 #include "lb-err.h"
 #include "loop.h"
 #include "negotiate.h"
+#include "retry.h"
 #include "scsi.h"
 #include "sense.h"
 
@@ -58,7 +71,8 @@ struct iscsi_session_config {
 	struct iscsi_params want;	     /* operational offer */
 	uint32_t connect_timeout_ms;	     /* per attempt; default 10 s */
 	uint32_t login_timeout_ms;	     /* per attempt; default 15 s */
-	uint32_t cmd_timeout_ms;	     /* 0: none; default 30 s */
+	uint32_t cmd_timeout_ms;	     /* per try; 0: none; default 30 s */
+	uint32_t request_timeout_ms;	     /* a command's lifetime; default 120 s */
 	uint32_t replacement_timeout_ms;     /* default 120 s; 0: fail at once */
 	uint32_t nop_interval_ms;	     /* idle ping period; 0: none; 5 s */
 	uint32_t nop_timeout_ms;	     /* default 5 s */
@@ -82,8 +96,9 @@ typedef void (*iscsi_cmd_cb)(struct iscsi_cmd *cmd, int res);
 
 /* One SCSI command.  Fill the first block, call iscsi_session_submit();
  * done(cmd, res) runs once, from the loop, with res = bytes transferred
- * (expected length minus residual) or -errno (sense mapped by
- * iscsi_scsi_status_to_errno()); status and sense are filled either way. */
+ * (expected length minus residual: less than length only when the target
+ * reported a residual underflow) or -errno (retry.h's table; -ETIMEDOUT
+ * when the lifetime ended); status and sense are filled either way. */
 struct iscsi_cmd {
 	uint32_t lun;
 	uint8_t cdb[ISCSI_CDB_MAX];
@@ -94,6 +109,7 @@ struct iscsi_cmd {
 	uint32_t length; /* expected data transfer length */
 	iscsi_cmd_cb done;
 	void *arg;
+	uint32_t lifetime_ms; /* 0: the session's request_timeout_ms */
 	/* results */
 	uint8_t status;
 	bool has_sense;
@@ -101,8 +117,11 @@ struct iscsi_cmd {
 	uint32_t residual;
 	/* private to the session */
 	struct iscsi_cmd *next;
-	uint32_t retries;
-	uint64_t queued_ms;
+	uint32_t tries;	      /* times sent, re-issues after reconnects included */
+	uint64_t deadline_ms; /* the end of its lifetime */
+	uint64_t retry_at_ms; /* a backoff: not sent before */
+	int last_err;	      /* why the last try failed */
+	bool in_doubt;	      /* sent on a connection that is gone, not yet fenced */
 };
 
 struct iscsi_session; /* opaque */
@@ -149,11 +168,23 @@ void iscsi_session_get_stats(const struct iscsi_session *s, struct iscsi_session
 int32_t iscsi_session_tpgt(const struct iscsi_session *s);
 /* The connected portal "IP:PORT" (after redirection). */
 const char *iscsi_session_portal(const struct iscsi_session *s);
+/* The replacement timeout has passed without a new login: commands fail
+ * fast while the session keeps trying to log in. */
+bool iscsi_session_replacement_expired(const struct iscsi_session *s);
+/* Commands sent on a lost connection and not yet fenced (in doubt). */
+unsigned iscsi_session_in_doubt(const struct iscsi_session *s);
 
 /* Optional log sink for reasons the session acts on (dropped connection,
  * timeout, reconnect): one line, no trailing newline. */
 typedef void (*iscsi_log_fn)(void *arg, const char *line);
 void iscsi_session_set_log(struct iscsi_session *s, iscsi_log_fn fn, void *arg);
+
+/* Optional sink for what a command's sense reports besides its own fate
+ * (retry.h's events: capacity changed, deferred error, ...); sense may be
+ * NULL.  Called from the loop, before the command is retried. */
+typedef void (*iscsi_event_fn)(void *arg, enum iscsi_retry_event ev,
+			       const struct iscsi_sense *sense);
+void iscsi_session_set_event(struct iscsi_session *s, iscsi_event_fn fn, void *arg);
 
 /* Run the loop until *done is set or timeout_ms passes (-ETIMEDOUT).
  * For synchronous callers (CLI, startup). */

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Task management (RFC 7143 §11.5): a command that times out is aborted
- * (ABORT TASK), and if the abort fails or times out its LUN is reset
- * (LOGICAL UNIT RESET); the aborted commands go again, or fail with
- * -ETIMEDOUT after too many tries.  A reset refused or timed out drops the
- * connection (session-recovery.c).  One request at a time.
+ * Task management (RFC 7143 §11.5): a command whose try times out (the
+ * per-try command timeout, or the end of its lifetime) is aborted (ABORT
+ * TASK), and if the abort fails or times out its LUN is reset (LOGICAL
+ * UNIT RESET).  Only a confirmed abort or reset lets a command go again or
+ * fail (by its lifetime): until then a copy of it may still reach the LUN.
+ * A reset refused or timed out drops the connection, and the commands stay
+ * in doubt until the session is reinstated (session-recovery.c).  The same
+ * reset fences the commands in doubt after a login into another portal
+ * group (task.c).  One request at a time.
  */
 #include <errno.h>
 
@@ -40,10 +44,15 @@ static void lun_reset(struct iscsi_session *s, uint32_t lun)
 	send_tmf(s, ISCSI_TMF_LUN_RESET, lun, NULL);
 }
 
-/* Re-issue, or fail with -ETIMEDOUT after too many tries. */
+/* Fenced: re-issue while its lifetime lasts, else fail with -ETIMEDOUT. */
 static void task_retry_after_abort(struct iscsi_session *s, struct iscsi_task *t)
 {
-	iscsi_task_complete(s, t, -ETIMEDOUT, true);
+	iscsi_task_complete(s, t, -ETIMEDOUT, 0);
+}
+
+void iscsi_task_fence_lun(struct iscsi_session *s, uint32_t lun)
+{
+	lun_reset(s, lun);
 }
 
 void iscsi_task_rx_tmf_rsp(struct iscsi_session *s, const union iscsi_hdr *h)
@@ -75,6 +84,11 @@ void iscsi_task_rx_tmf_rsp(struct iscsi_session *s, const union iscsi_hdr *h)
 		iscsi_session_conn_failed(s, s->conn, -EIO, "LUN reset refused");
 		return;
 	}
+	if (s->fence_reset) {
+		iscsi_task_fence_done(s, s->tmf_lun);
+		iscsi_tasks_pump(s);
+		return;
+	}
 	/* every task on the LUN is gone on the target's side */
 	for (uint32_t i = 0; i < s->n_tasks; i++) {
 		struct iscsi_task *t = &s->tasks[i];
@@ -97,17 +111,16 @@ void iscsi_tasks_tick(struct iscsi_session *s, uint64_t now)
 		}
 		return;
 	}
-	if (!s->cfg.cmd_timeout_ms)
-		return;
 	for (uint32_t i = 0; i < s->n_tasks; i++) {
 		struct iscsi_task *t = &s->tasks[i];
 
-		if (t->state == ISCSI_TASK_ACTIVE && !t->done_wait && t->deadline_ms &&
-		    now >= t->deadline_ms) {
-			iscsi_session_log(s,
-					  "command 0x%02x on LUN %u timed out after %u ms; "
-					  "aborting it",
-					  t->cmd->cdb[0], t->cmd->lun, s->cfg.cmd_timeout_ms);
+		if (t->state == ISCSI_TASK_ACTIVE && !t->done_wait && now >= t->deadline_ms) {
+			bool life = now >= t->cmd->deadline_ms;
+
+			iscsi_session_log(s, "command 0x%02x on LUN %u %s (try %u); aborting it",
+					  t->cmd->cdb[0], t->cmd->lun,
+					  life ? "reached the end of its lifetime" : "timed out",
+					  t->cmd->tries);
 			s->stats.timeouts++;
 			s->stats.aborts++;
 			t->state = ISCSI_TASK_ABORTING;

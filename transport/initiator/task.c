@@ -8,11 +8,17 @@
  * (ABORT TASK, LOGICAL UNIT RESET) are task-management.c's.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "macro.h"
+#include "retry.h"
 #include "serial.h"
 #include "session-internal.h"
+
+#define SENSE_LOG_BURST_MS 1000
 
 int iscsi_tasks_init(struct iscsi_session *s)
 {
@@ -63,6 +69,7 @@ static struct iscsi_cmd *task_put(struct iscsi_session *s, struct iscsi_task *t)
 	t->cmd = NULL;
 	t->state = ISCSI_TASK_FREE;
 	t->tx_refs = 0;
+	t->nburst = 0;
 	t->done_wait = false;
 	t->next_free = s->free_tasks;
 	s->free_tasks = t;
@@ -109,17 +116,39 @@ static void cmd_done(struct iscsi_cmd *cmd, int res)
 		cmd->done(cmd, res);
 }
 
-/* Finish a task: retry it when the target asks for that, else complete. */
-static void task_finish(struct iscsi_session *s, struct iscsi_task *t, int res, bool retryable)
+/* A line about a command's outcome, at most a burst per second: a failing
+ * LUN answers every command alike, and the log must stay readable. */
+static void __attribute__((format(printf, 2, 3))) log_limited(struct iscsi_session *s,
+							      const char *fmt, ...)
 {
-	struct iscsi_cmd *cmd = task_put(s, t);
+	uint64_t now = lb_now_ms();
+	char line[512];
+	va_list ap;
 
-	if (res < 0 && retryable && cmd->retries < ISCSI_MAX_RETRIES) {
-		cmd->retries++;
-		s->stats.retries++;
-		pending_push_front(s, cmd);
+	if (s->sense_log_ms && now - s->sense_log_ms < SENSE_LOG_BURST_MS) {
+		s->sense_log_dropped++;
 		return;
 	}
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (s->sense_log_dropped)
+		iscsi_session_log(s, "%s (and %u lines like it in the last second)", line,
+				  s->sense_log_dropped);
+	else
+		iscsi_session_log(s, "%s", line);
+	s->sense_log_ms = now;
+	s->sense_log_dropped = 0;
+}
+
+static const char *cmd_name(const struct iscsi_cmd *cmd, char *buf, size_t len)
+{
+	snprintf(buf, len, "command 0x%02x", cmd->cdb[0]);
+	return buf;
+}
+
+void iscsi_cmd_finish(struct iscsi_session *s, struct iscsi_cmd *cmd, int res)
+{
 	if (res >= 0) {
 		if (cmd->dir == ISCSI_DIR_READ)
 			s->stats.read_bytes += (uint64_t)res;
@@ -129,11 +158,50 @@ static void task_finish(struct iscsi_session *s, struct iscsi_task *t, int res, 
 	cmd_done(cmd, res);
 }
 
+/* The lifetime of cmd is over: it fails with -ETIMEDOUT (it is fenced:
+ * not on the wire, or answered, or its abort confirmed). */
+static void cmd_expire(struct iscsi_session *s, struct iscsi_cmd *cmd, uint64_t now)
+{
+	uint32_t life = cmd->lifetime_ms ? cmd->lifetime_ms : s->cfg.request_timeout_ms;
+	char name[32];
+
+	log_limited(s, "%s on LUN %u failed: its %u ms lifetime ended after %u tries%s%s",
+		    cmd_name(cmd, name, sizeof(name)), cmd->lun, life, cmd->tries,
+		    cmd->last_err ? "; the last: " : "",
+		    cmd->last_err ? strerror(-cmd->last_err) : "");
+	(void)now;
+	iscsi_cmd_finish(s, cmd, -ETIMEDOUT);
+}
+
+/* Finish a task: retry it after delay (>= 0) while its lifetime lasts,
+ * else complete it.  The target no longer holds it. */
+static void task_finish(struct iscsi_session *s, struct iscsi_task *t, int res, int delay)
+{
+	struct iscsi_cmd *cmd = task_put(s, t);
+	uint64_t now = lb_now_ms();
+
+	if (res < 0 && delay >= 0) {
+		cmd->last_err = res;
+		if (now >= cmd->deadline_ms || s->replacement_expired) {
+			cmd_expire(s, cmd, now);
+			return;
+		}
+		cmd->retry_at_ms = delay > 0 ? now + (uint64_t)delay : 0;
+		s->stats.retries++;
+		pending_push_front(s, cmd);
+		iscsi_session_tick_arm(s);
+		return;
+	}
+	iscsi_cmd_finish(s, cmd, res);
+}
+
 /* The target has answered: drop the task's PDUs not yet handed to the
  * kernel, and finish once none of its PDUs is in a sendmsg in flight (the
  * caller may free the buffer as soon as it completes). */
-void iscsi_task_complete(struct iscsi_session *s, struct iscsi_task *t, int res, bool retryable)
+void iscsi_task_complete(struct iscsi_session *s, struct iscsi_task *t, int res,
+			 int retry_delay_ms)
 {
+	t->nburst = 0;
 	if (t->tx_refs && s->conn) {
 		unsigned n = iscsi_conn_purge(s->conn, t->itt);
 
@@ -142,11 +210,13 @@ void iscsi_task_complete(struct iscsi_session *s, struct iscsi_task *t, int res,
 	if (t->tx_refs && s->conn) {
 		t->done_wait = true;
 		t->done_res = res;
-		t->done_retry = retryable;
+		t->done_delay = retry_delay_ms;
 		return;
 	}
-	task_finish(s, t, res, retryable);
+	task_finish(s, t, res, retry_delay_ms);
 }
+
+static void feed_data_out(struct iscsi_session *s, struct iscsi_task *t);
 
 void iscsi_task_tx_released(struct iscsi_session *s, uint32_t itt)
 {
@@ -154,8 +224,12 @@ void iscsi_task_tx_released(struct iscsi_session *s, uint32_t itt)
 
 	if (!t || !t->tx_refs)
 		return;
-	if (--t->tx_refs == 0 && t->done_wait)
-		task_finish(s, t, t->done_res, t->done_retry);
+	if (--t->tx_refs == 0 && t->done_wait) {
+		task_finish(s, t, t->done_res, t->done_delay);
+		return;
+	}
+	if (t->nburst && !t->done_wait)
+		feed_data_out(s, t);
 }
 
 /* ---- submission ----------------------------------------------------------- */
@@ -188,11 +262,20 @@ int iscsi_session_submit(struct iscsi_session *s, struct iscsi_cmd *cmd)
 	}
 	if (s->logout_wanted)
 		return -ESHUTDOWN;
+	if (s->replacement_expired)
+		return -EIO; /* fail fast until the session is back */
 	cmd->status = 0;
 	cmd->has_sense = false;
 	cmd->residual = 0;
-	cmd->retries = 0;
-	cmd->queued_ms = lb_now_ms();
+	cmd->tries = 0;
+	cmd->retry_at_ms = 0;
+	cmd->last_err = 0;
+	cmd->in_doubt = false;
+	{
+		uint32_t life = cmd->lifetime_ms ? cmd->lifetime_ms : s->cfg.request_timeout_ms;
+
+		cmd->deadline_ms = life ? lb_now_ms() + life : UINT64_MAX;
+	}
 	s->stats.cmds++;
 	pending_push_back(s, cmd);
 	if (s->state == ISCSI_SESSION_FULL_FEATURE)
@@ -230,34 +313,55 @@ static int queue_pdu(struct iscsi_session *s, const union iscsi_hdr *bhs, struct
 	return 0;
 }
 
-/* Data-Out PDUs for [off, off+len), at most MaxRecvDataSegmentLength each. */
-static int send_data_out(struct iscsi_session *s, struct iscsi_task *t, uint32_t ttt, uint32_t off,
-			 uint32_t len)
+/* Queue the next Data-Out PDUs of t's bursts (at most
+ * MaxRecvDataSegmentLength each), ISCSI_DATA_OUT_INFLIGHT PDUs of the task
+ * at a time; iscsi_task_tx_released() asks for more as they leave. */
+static int queue_data_out(struct iscsi_session *s, struct iscsi_task *t)
 {
-	uint32_t max = s->params.max_xmit_dsl, datasn = 0;
+	uint32_t max = s->params.max_xmit_dsl;
 	uint8_t lun[8];
 
 	(void)scsi_lun_encode(t->cmd->lun, lun);
-	while (len > 0) {
-		uint32_t n = len < max ? len : max;
+	while (t->nburst && t->tx_refs < ISCSI_DATA_OUT_INFLIGHT) {
+		struct iscsi_burst *b = &t->burst[0];
+		uint32_t n = b->left < max ? b->left : max;
 		union iscsi_hdr h;
 		int r;
 
-		iscsi_hdr_init(&h, ISCSI_OP_DATA_OUT, n == len ? ISCSI_FLAG_FINAL : 0);
+		iscsi_hdr_init(&h, ISCSI_OP_DATA_OUT, n == b->left ? ISCSI_FLAG_FINAL : 0);
 		memcpy(h.data_out.lun, lun, 8);
 		h.data_out.itt = htobe32(t->itt);
-		h.data_out.ttt = htobe32(ttt);
+		h.data_out.ttt = htobe32(b->ttt);
 		h.data_out.exp_statsn = htobe32(s->exp_statsn);
-		h.data_out.datasn = htobe32(datasn++);
-		h.data_out.buffer_offset = htobe32(off);
-		r = queue_pdu(s, &h, t, off, n);
+		h.data_out.datasn = htobe32(b->datasn);
+		h.data_out.buffer_offset = htobe32(b->off);
+		r = queue_pdu(s, &h, t, b->off, n);
 		if (r < 0)
 			return r;
 		s->stats.data_out_pdus++;
-		off += n;
-		len -= n;
+		b->datasn++;
+		b->off += n;
+		b->left -= n;
+		if (b->left == 0 && --t->nburst)
+			t->burst[0] = t->burst[1];
 	}
 	return 0;
+}
+
+static void feed_data_out(struct iscsi_session *s, struct iscsi_task *t)
+{
+	if (s->conn && queue_data_out(s, t) < 0)
+		iscsi_session_conn_failed(s, s->conn, -ENOMEM, "cannot queue Data-Out");
+}
+
+/* Data-Out for [off, off+len) in answer to ttt (or unsolicited). */
+static int send_data_out(struct iscsi_session *s, struct iscsi_task *t, uint32_t ttt, uint32_t off,
+			 uint32_t len)
+{
+	if (t->nburst == ARRAY_SIZE(t->burst))
+		return lb_err_set(&s->err, EPROTO, "more outstanding R2Ts than negotiated");
+	t->burst[t->nburst++] = (struct iscsi_burst){.ttt = ttt, .off = off, .left = len};
+	return queue_data_out(s, t);
 }
 
 static int send_cmd(struct iscsi_session *s, struct iscsi_task *t, struct iscsi_cmd *cmd)
@@ -273,7 +377,11 @@ static int send_cmd(struct iscsi_session *s, struct iscsi_task *t, struct iscsi_
 	t->exp_datasn = 0;
 	t->data_in = 0;
 	t->exp_r2tsn = 0;
-	t->deadline_ms = s->cfg.cmd_timeout_ms ? lb_now_ms() + s->cfg.cmd_timeout_ms : 0;
+	t->nburst = 0;
+	t->deadline_ms = cmd->deadline_ms;
+	if (s->cfg.cmd_timeout_ms && lb_now_ms() + s->cfg.cmd_timeout_ms < t->deadline_ms)
+		t->deadline_ms = lb_now_ms() + s->cfg.cmd_timeout_ms;
+	cmd->tries++;
 
 	if (cmd->dir == ISCSI_DIR_WRITE && cmd->length) {
 		uint32_t fb = s->params.first_burst;
@@ -307,12 +415,25 @@ static int send_cmd(struct iscsi_session *s, struct iscsi_task *t, struct iscsi_
 
 void iscsi_tasks_pump(struct iscsi_session *s)
 {
+	uint64_t now = lb_now_ms();
+
 	while (s->state == ISCSI_SESSION_FULL_FEATURE && s->conn && s->pending_head &&
-	       s->free_tasks && s->tmf != ISCSI_TMF_STATE_LUN_RESET &&
+	       s->free_tasks && s->tmf != ISCSI_TMF_STATE_LUN_RESET && !s->in_doubt &&
 	       iscsi_sn_window_room(s->cmdsn, s->max_cmdsn) > 0) {
-		struct iscsi_cmd *cmd = pending_pop(s);
-		struct iscsi_task *t = task_get(s);
-		int r = send_cmd(s, t, cmd);
+		struct iscsi_cmd *cmd;
+		struct iscsi_task *t;
+		int r;
+
+		/* a backoff holds the queue, as a busy device does in Linux */
+		if (s->pending_head->retry_at_ms > now)
+			break;
+		cmd = pending_pop(s);
+		if (now >= cmd->deadline_ms) {
+			cmd_expire(s, cmd, now);
+			continue;
+		}
+		t = task_get(s);
+		r = send_cmd(s, t, cmd);
 
 		if (r < 0) {
 			/* it goes again after recovery */
@@ -337,11 +458,62 @@ static struct iscsi_task *task_for(struct iscsi_session *s, uint32_t itt, const 
 	return t;
 }
 
-static uint32_t residual_of(struct iscsi_session *s, const struct iscsi_cmd *cmd, uint8_t flags,
-			    uint32_t residual)
+static bool is_rw(uint8_t op)
 {
-	if (flags & ISCSI_RSP_FLAG_UNDERFLOW)
-		return residual <= cmd->length ? residual : cmd->length;
+	switch (op) {
+	case 0x08: /* READ(6) */
+	case 0x28: /* READ(10) */
+	case 0xa8: /* READ(12) */
+	case 0x88: /* READ(16) */
+	case 0x0a: /* WRITE(6) */
+	case 0x2a: /* WRITE(10) */
+	case 0xaa: /* WRITE(12) */
+	case 0x8a: /* WRITE(16) */
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The residual of a completed command (RFC 7143 §11.4.5): an underflow
+ * is a short transfer, reported as the bytes done; an overflow, or an
+ * underflow larger than the command, fails it (Linux answers both with
+ * DID_BAD_TARGET).  Returns 0 or -EIO. */
+static int residual_of(struct iscsi_session *s, struct iscsi_cmd *cmd, uint8_t flags,
+		       uint32_t residual)
+{
+	char name[32];
+
+	cmd->residual = 0;
+	if ((flags & ISCSI_RSP_FLAG_OVERFLOW) && (flags & ISCSI_RSP_FLAG_UNDERFLOW)) {
+		log_limited(s, "%s on LUN %u: both residual overflow and underflow set",
+			    cmd_name(cmd, name, sizeof(name)), cmd->lun);
+		return -EIO;
+	}
+	if (flags & ISCSI_RSP_FLAG_OVERFLOW) {
+		log_limited(s,
+			    "%s on LUN %u: residual overflow: the target meant %u bytes more "
+			    "than the %u expected",
+			    cmd_name(cmd, name, sizeof(name)), cmd->lun, residual, cmd->length);
+		return -EIO;
+	}
+	if (!(flags & ISCSI_RSP_FLAG_UNDERFLOW) || residual == 0)
+		return 0;
+	if (residual > cmd->length) {
+		log_limited(s,
+			    "%s on LUN %u: residual underflow of %u bytes is more than the %u "
+			    "expected",
+			    cmd_name(cmd, name, sizeof(name)), cmd->lun, residual, cmd->length);
+		return -EIO;
+	}
+	cmd->residual = residual;
+	/* short answers are normal for INQUIRY, MODE SENSE and the like
+	 * (the allocation length is a maximum); for READ and WRITE they are
+	 * worth a line */
+	if (is_rw(cmd->cdb[0]))
+		log_limited(s, "%s on LUN %u: residual underflow: %u of %u bytes transferred",
+			    cmd_name(cmd, name, sizeof(name)), cmd->lun, cmd->length - residual,
+			    cmd->length);
 	return 0;
 }
 
@@ -351,11 +523,57 @@ static int check_read_coverage(struct iscsi_session *s, const struct iscsi_task 
 	const struct iscsi_cmd *cmd = t->cmd;
 
 	if (res >= 0 && cmd->dir == ISCSI_DIR_READ && t->data_in < cmd->length - cmd->residual) {
-		iscsi_session_log(s, "target reported %u bytes read but sent %u",
-				  cmd->length - cmd->residual, t->data_in);
+		log_limited(s, "target reported %u bytes read but sent %u",
+			    cmd->length - cmd->residual, t->data_in);
 		return -EIO;
 	}
 	return res;
+}
+
+/* The command's status (and sense) through the retry table: complete,
+ * retry now or after a pause, or fail; the sense reaches the log. */
+static void task_status(struct iscsi_session *s, struct iscsi_task *t, int residual_res)
+{
+	struct iscsi_cmd *cmd = t->cmd;
+	const struct iscsi_sense *sense = cmd->has_sense ? &cmd->sense : NULL;
+	struct iscsi_retry_decision d;
+	char name[32], words[256];
+
+	iscsi_retry_decide(cmd->status, sense, cmd->tries, cmd->dir == ISCSI_DIR_WRITE, &d);
+	/* every new I_T nexus starts with a power-on/reset unit attention:
+	 * retried without a line, as Linux does */
+	if (d.event == ISCSI_EVENT_RESET)
+		d.log = false;
+	if (d.log || (d.event != ISCSI_EVENT_NONE && d.event != ISCSI_EVENT_RESET)) {
+		if (sense)
+			iscsi_sense_describe(sense, words, sizeof(words));
+		else
+			snprintf(words, sizeof(words), "%s", iscsi_scsi_status_name(cmd->status));
+		log_limited(s, "%s on LUN %u: %s%s%s", cmd_name(cmd, name, sizeof(name)), cmd->lun,
+			    d.event == ISCSI_EVENT_DEFERRED_ERROR ? "deferred error: " : "", words,
+			    d.action == ISCSI_RETRY_FAIL ? "" : "; retrying");
+	}
+	if (d.event != ISCSI_EVENT_NONE && s->event_fn)
+		s->event_fn(s->event_arg, d.event, sense);
+	switch (d.action) {
+	case ISCSI_RETRY_NONE:
+		iscsi_task_complete(s, t,
+				    residual_res < 0 ? residual_res
+						     : check_read_coverage(
+							       s, t, (int)(cmd->length - cmd->residual)),
+				    -1);
+		return;
+	case ISCSI_RETRY_NOW:
+		iscsi_task_complete(s, t, d.err < 0 ? d.err : -EAGAIN, 0);
+		return;
+	case ISCSI_RETRY_BACKOFF:
+		iscsi_task_complete(s, t, d.err < 0 ? d.err : -EAGAIN, (int)d.delay_ms);
+		return;
+	case ISCSI_RETRY_FAIL:
+	default:
+		iscsi_task_complete(s, t, d.err < 0 ? d.err : -EIO, -1);
+		return;
+	}
 }
 
 void iscsi_task_rx_scsi_rsp(struct iscsi_session *s, const union iscsi_hdr *h, const uint8_t *data,
@@ -364,7 +582,6 @@ void iscsi_task_rx_scsi_rsp(struct iscsi_session *s, const union iscsi_hdr *h, c
 	const struct iscsi_scsi_rsp_hdr *rsp = &h->scsi_rsp;
 	struct iscsi_task *t = task_for(s, be32toh(rsp->itt), "SCSI Response");
 	struct iscsi_cmd *cmd;
-	bool retryable = false;
 	int res;
 
 	if (!t)
@@ -373,13 +590,13 @@ void iscsi_task_rx_scsi_rsp(struct iscsi_session *s, const union iscsi_hdr *h, c
 	iscsi_session_update_statsn(s, be32toh(rsp->statsn));
 	iscsi_session_update_window(s, be32toh(rsp->exp_cmdsn), be32toh(rsp->max_cmdsn));
 	if (rsp->response != ISCSI_RSP_COMPLETED) {
-		iscsi_session_log(s, "target failure (response 0x%02x) for a command on LUN %u",
-				  rsp->response, cmd->lun);
-		iscsi_task_complete(s, t, -EIO, true);
+		log_limited(s, "target failure (response 0x%02x) for a command on LUN %u; retrying",
+			    rsp->response, cmd->lun);
+		iscsi_task_complete(s, t, -EIO, 100);
 		return;
 	}
 	cmd->status = rsp->status;
-	cmd->residual = residual_of(s, cmd, rsp->flags, be32toh(rsp->residual));
+	res = residual_of(s, cmd, rsp->flags, be32toh(rsp->residual));
 	if (len) {
 		const uint8_t *sense;
 		size_t slen;
@@ -392,11 +609,7 @@ void iscsi_task_rx_scsi_rsp(struct iscsi_session *s, const union iscsi_hdr *h, c
 		if (sense && iscsi_sense_parse(sense, slen, &cmd->sense) == 0)
 			cmd->has_sense = true;
 	}
-	res = iscsi_scsi_status_to_errno(cmd->status, cmd->has_sense ? &cmd->sense : NULL,
-					 &retryable);
-	if (res == 0)
-		res = check_read_coverage(s, t, (int)(cmd->length - cmd->residual));
-	iscsi_task_complete(s, t, res, retryable);
+	task_status(s, t, res);
 }
 
 int iscsi_task_data_in_dest(struct iscsi_session *s, struct iscsi_conn *c)
@@ -454,15 +667,7 @@ void iscsi_task_rx_data_in(struct iscsi_session *s, const union iscsi_hdr *h)
 	}
 	iscsi_session_update_statsn(s, be32toh(d->statsn));
 	cmd->status = d->status;
-	cmd->residual = residual_of(s, cmd, d->flags, be32toh(d->residual));
-	{
-		bool retryable = false;
-		int res = iscsi_scsi_status_to_errno(cmd->status, NULL, &retryable);
-
-		if (res == 0)
-			res = check_read_coverage(s, t, (int)(cmd->length - cmd->residual));
-		iscsi_task_complete(s, t, res, retryable);
-	}
+	task_status(s, t, residual_of(s, cmd, d->flags, be32toh(d->residual)));
 }
 
 void iscsi_task_rx_r2t(struct iscsi_session *s, const union iscsi_hdr *h)
@@ -487,8 +692,9 @@ void iscsi_task_rx_r2t(struct iscsi_session *s, const union iscsi_hdr *h)
 	}
 	t->exp_r2tsn++;
 	s->stats.r2ts++;
-	if (t->state == ISCSI_TASK_ABORTING)
-		return; /* the abort answers for it */
+	/* answered even while an abort of the task is under way: the
+	 * initiator must keep responding to the TTTs it receives (RFC 7143
+	 * §11.5.1) */
 	r = send_data_out(s, t, ttt, off, len);
 	if (r < 0)
 		iscsi_session_conn_failed(s, s->conn, r, "cannot queue Data-Out");
@@ -507,7 +713,7 @@ void iscsi_task_rx_reject(struct iscsi_session *s, const union iscsi_hdr *reject
 		return;
 	}
 	/* a digest error is worth another try; anything else fails the command */
-	iscsi_task_complete(s, t, -EIO, reason == ISCSI_REJECT_DIGEST_ERROR);
+	iscsi_task_complete(s, t, -EIO, reason == ISCSI_REJECT_DIGEST_ERROR ? 0 : -1);
 }
 
 /* ---- recovery and failure --------------------------------------------------- */
@@ -529,10 +735,15 @@ void iscsi_tasks_requeue_all(struct iscsi_session *s)
 		struct iscsi_task *t = &s->tasks[i];
 
 		if (t->state != ISCSI_TASK_FREE && t->done_wait)
-			task_finish(s, t, t->done_res, t->done_retry);
+			task_finish(s, t, t->done_res, t->done_delay);
 	}
 	for (uint32_t i = 0; i < s->n_tasks; i++)
 		if (s->tasks[i].state != ISCSI_TASK_FREE) {
+			/* it reached the target, or may have: not sent again
+			 * nor failed before the next login fences it */
+			if (!s->in_doubt++)
+				s->fence_tpgt = s->tpgt;
+			s->tasks[i].cmd->in_doubt = true;
 			if (order)
 				order[n++] = &s->tasks[i];
 			else /* out of memory: order by slot */
@@ -547,6 +758,112 @@ void iscsi_tasks_requeue_all(struct iscsi_session *s)
 	free(order);
 }
 
+/* Clear the doubt of the queued commands on lun (all LUNs: UINT32_MAX). */
+static unsigned clear_doubt(struct iscsi_session *s, uint32_t lun)
+{
+	unsigned n = 0;
+
+	for (struct iscsi_cmd *c = s->pending_head; c; c = c->next)
+		if (c->in_doubt && (lun == UINT32_MAX || c->lun == lun)) {
+			c->in_doubt = false;
+			s->in_doubt--;
+			n++;
+		}
+	return n;
+}
+
+void iscsi_tasks_reinstated(struct iscsi_session *s)
+{
+	s->replacement_expired = false;
+	if (!s->in_doubt) {
+		s->fence_reset = false;
+		return;
+	}
+	if (s->tpgt == s->fence_tpgt && !s->fence_reset) {
+		unsigned n = clear_doubt(s, UINT32_MAX);
+
+		iscsi_session_log(s,
+				  "reinstatement ended the old session's tasks: %u commands go "
+				  "again or fail by their lifetime",
+				  n);
+		return;
+	}
+	if (s->tmf != ISCSI_TMF_STATE_NONE)
+		return; /* the fence under way calls again */
+	for (struct iscsi_cmd *c = s->pending_head; c; c = c->next)
+		if (c->in_doubt) {
+			iscsi_session_log(s,
+					  "target portal group changed from %d to %d: a new I_T "
+					  "nexus does not end the old session's tasks; resetting "
+					  "LUN %u before its %u commands in doubt go again",
+					  (int)s->fence_tpgt, (int)s->tpgt, c->lun, s->in_doubt);
+			s->fence_reset = true;
+			iscsi_task_fence_lun(s, c->lun);
+			return;
+		}
+}
+
+void iscsi_task_fence_done(struct iscsi_session *s, uint32_t lun)
+{
+	clear_doubt(s, lun);
+	iscsi_tasks_reinstated(s);
+}
+
+/* Remove from the pending queue the commands pred selects, finishing each
+ * with res (or by its lifetime). */
+static void pending_sweep(struct iscsi_session *s, bool (*pred)(const struct iscsi_cmd *, uint64_t),
+			  uint64_t now, int res)
+{
+	struct iscsi_cmd *keep_head = NULL, *keep_tail = NULL, *done_head = NULL, **done_tail = &done_head;
+	struct iscsi_cmd *c;
+
+	while ((c = pending_pop(s))) {
+		if (pred(c, now)) {
+			*done_tail = c;
+			done_tail = &c->next;
+			continue;
+		}
+		if (keep_tail)
+			keep_tail->next = c;
+		else
+			keep_head = c;
+		keep_tail = c;
+	}
+	s->pending_head = keep_head;
+	s->pending_tail = keep_tail;
+	*done_tail = NULL;
+	/* callbacks last: they may submit */
+	while ((c = done_head)) {
+		done_head = c->next;
+		c->next = NULL;
+		if (res)
+			iscsi_cmd_finish(s, c, res);
+		else
+			cmd_expire(s, c, now);
+	}
+}
+
+static bool unsent(const struct iscsi_cmd *c, uint64_t now)
+{
+	(void)now;
+	return !c->in_doubt;
+}
+
+static bool expired(const struct iscsi_cmd *c, uint64_t now)
+{
+	return !c->in_doubt && now >= c->deadline_ms;
+}
+
+void iscsi_tasks_fail_unsent(struct iscsi_session *s, int res)
+{
+	pending_sweep(s, unsent, lb_now_ms(), res);
+}
+
+void iscsi_tasks_expire(struct iscsi_session *s, uint64_t now)
+{
+	pending_sweep(s, expired, now, 0);
+}
+
 void iscsi_tasks_fail_all(struct iscsi_session *s, int res)
 {
 	struct iscsi_cmd *cmd;
@@ -555,11 +872,13 @@ void iscsi_tasks_fail_all(struct iscsi_session *s, int res)
 		struct iscsi_task *t = &s->tasks[i];
 
 		if (t->state != ISCSI_TASK_FREE && t->done_wait)
-			task_finish(s, t, t->done_res, false);
+			task_finish(s, t, t->done_res, -1);
 	}
 	for (uint32_t i = 0; i < s->n_tasks; i++)
 		if (s->tasks[i].state != ISCSI_TASK_FREE)
 			pending_push_back(s, task_put(s, &s->tasks[i]));
+	s->in_doubt = 0;
+	s->fence_reset = false;
 	while ((cmd = pending_pop(s)))
 		cmd_done(cmd, res);
 }
