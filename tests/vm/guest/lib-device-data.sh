@@ -20,7 +20,7 @@
 # and PREFIXq2.  Needs fio mkfs.ext4 e2fsck blkdiscard blockdev sha256sum
 # qemu-img (br_require them).
 device_data() {
-	local dir=$1 iqn=$2 label=$3 p=${4:-} mnt=$1/mnt D f0 f1 out dmax a0 a1
+	local dir=$1 iqn=$2 label=$3 p=${4:-} mnt=$1/mnt D f0 f1 out dmax a0 a1 t0=$SECONDS
 	MiB=1048576
 	mkdir -p "$mnt"
 	vm_on_exit "umount '$mnt' 2>/dev/null"
@@ -138,4 +138,5 @@ device_data() {
 		--rw=randrw --bsrange=4k-256k --iodepth=16 --numjobs=2 --size=24m --offset_increment=32m
 	expect_eq "list --json: no errors counted" 0 "$(br_field "${p}q2" .stats.errors)"
 	vm_detach "${p}q2" "$D"
+	echo "device data against $label: $((SECONDS - t0)) s"
 }

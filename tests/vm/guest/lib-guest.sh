@@ -171,7 +171,7 @@ vm_attach_pidns() {
 # (PROC host: /proc/self/status's NSpid) and its namespace's 1 where it
 # cannot (PROC own), `detach` ends it and the namespace with it.
 vm_pidns_scenario() {
-	local proc=$1 name=$2 nspid want
+	local proc=$1 name=$2 nspid want t0=$SECONDS
 	vm_attach_pidns "$@" || { fail "attach $name inside a PID namespace ($proc /proc)"; return 1; }
 	pass "attach $name inside a PID namespace ($proc /proc): $VM_DEV"
 	nspid=$(sed -n 's/^NSpid:[[:space:]]*//p' "/proc/$VM_PIDNS_PID/status" | tr -s '\t ' ' ')
@@ -187,6 +187,7 @@ vm_pidns_scenario() {
 	vm_detach "$name" "$VM_DEV"
 	br_wait_exit "$VM_PIDNS_UNSHARE"
 	expect_eq "$name: after detach from outside, unshare (and the bridge in it) exit 0" 0 "$BR_RC"
+	echo "$name, a bridge in a PID namespace ($proc /proc): $((SECONDS - t0)) s"
 }
 
 # vm_detach NAME DEV: `lunbridge detach NAME` exits 0 and says so, DEV is

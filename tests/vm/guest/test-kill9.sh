@@ -100,8 +100,6 @@ expect_eq "detach k1: exits 0" 0 $?
 
 # ---- nbd: a bridge inside a PID namespace --------------------------------------------
 
-if [ "$KIND" = nbd ]; then
-	vm_pidns_scenario own ns1 "$IQN" 1
-	vm_pidns_scenario host ns2 "$IQN" 1
-fi
+# (own /proc here; test-ublk-lifecycle.sh does both, own and the host's)
+[ "$KIND" != nbd ] || vm_pidns_scenario own ns1 "$IQN" 1
 finish
