@@ -140,7 +140,7 @@ vm_attach alua "$IQN" 0 || br_abort "attach the LUN through $A2 as $KIND"
 D=$VM_DEV
 expect_eq "$D: the LUN's size" $((64 * MiB)) "$(blockdev --getsize64 "$D")"
 vm_fio "through tpgt_2: randrw 4k-256k, QD16, crc32c" --filename="$D" "${VM_VERIFY[@]}" \
-	--rw=randrw --bsrange=4k-256k --iodepth=16 --size=32M
+	--rw=randrw --bsrange=4k-256k --iodepth=16 --size=16M
 vm_detach alua "$D"
 
 finish
