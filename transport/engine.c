@@ -29,6 +29,11 @@ int lb_engine_stop(struct lb_engine *e, lb_engine_cb cb, void *arg)
 	return e->ops->stop ? e->ops->stop(e, cb, arg) : -EALREADY;
 }
 
+int lb_engine_cancel(struct lb_engine *e, lb_engine_cb cb, void *arg)
+{
+	return e->ops->cancel ? e->ops->cancel(e, cb, arg) : -EOPNOTSUPP;
+}
+
 /* An engine with start and stop gives their waited-for forms too (with
  * its own deadlines); without them there is nothing to wait for. */
 int lb_engine_start_sync(struct lb_engine *e, lb_err *err)

@@ -35,6 +35,9 @@ struct lb_volume_info {
 	bool fua;		   /* the FUA bit is honoured */
 	bool flush;		   /* SYNCHRONIZE CACHE */
 	bool read_only;
+	/* how long the engine may try one I/O (its lifetime, retries and
+	 * re-issues included; fencing can add to it); 0: not bounded by us */
+	uint32_t request_timeout_ms;
 	char vendor[9], product[17], serial[256], id[256];
 };
 
@@ -191,6 +194,14 @@ struct lb_engine_ops {
 	/* optional: where the engine reports what it acts on (a dropped
 	 * connection, a timeout, a reconnect): one line each */
 	void (*set_log)(struct lb_engine *e, lb_engine_log_fn fn, void *arg);
+	/* optional: give up every I/O submitted so far (its issuer has
+	 * gone): none is sent again, each completes as usual (-ECANCELED
+	 * unless the LUN already answered it), and cb runs once none of them
+	 * can still reach the LUN: fenced by a confirmed abort or LUN reset,
+	 * or by the end of the session that carried it.  Without cancel the
+	 * I/O in flight simply completes, bounded by the engine's own
+	 * timeouts (the kernel's SCSI error handling, say). */
+	int (*cancel)(struct lb_engine *e, lb_engine_cb cb, void *arg);
 	/* optional: the reason the last start failed, for a log line */
 	const char *(*error)(const struct lb_engine *e);
 };
@@ -214,6 +225,8 @@ int lb_engine_clone(struct lb_engine *base, struct lb_loop *loop, struct lb_engi
 int lb_engine_start(struct lb_engine *e, lb_engine_cb cb, void *arg);
 /* Without a stop op: -EALREADY. */
 int lb_engine_stop(struct lb_engine *e, lb_engine_cb cb, void *arg);
+/* Without a cancel op: -EOPNOTSUPP. */
+int lb_engine_cancel(struct lb_engine *e, lb_engine_cb cb, void *arg);
 /* start and stop, waited for on the engine's own loop (a thread's). */
 int lb_engine_start_sync(struct lb_engine *e, lb_err *err);
 void lb_engine_stop_sync(struct lb_engine *e);

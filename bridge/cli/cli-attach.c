@@ -290,6 +290,7 @@ int cli_attach(int argc, char **argv)
 	}
 	o.recover = true;
 	o.ring_entries = 1024;
+	o.isid_key = name; /* a restart reinstates the dead bridge's sessions */
 	rc = cli_session_resolve(&o, &cs);
 	if (rc == 0)
 		rc = cli_session_loop(&o, &cs);

@@ -10,6 +10,7 @@
 #include "macro.h"
 #include "cli.h"
 #include "export-uri.h"
+#include "holders.h"
 #include "kernel-login.h"
 #include "nbd-netlink.h"
 #include "route.h"
@@ -17,7 +18,7 @@
 #include "ublk-dev.h"
 
 static const char detach_help[] =
-	"Usage: lunbridge detach NAME|DEVICE|EXPORT [--timeout SECONDS]\n"
+	"Usage: lunbridge detach NAME|DEVICE|EXPORT [--timeout SECONDS] [--force]\n"
 	"\n"
 	"End a volume's bridge: stop serving, answer the requests in flight,\n"
 	"flush the LUN's cache (SYNCHRONIZE CACHE), log out and remove the device.\n"
@@ -25,9 +26,12 @@ static const char detach_help[] =
 	"The device a dead bridge left waiting for its successor (a ublk device, or\n"
 	"a kernel NBD device still bound to the volume) is removed by the volume's\n"
 	"name: the I/O waiting on it fails.\n"
+	"A device that is mounted, held by a stacked device or open by a process\n"
+	"is not detached (the holder is named) unless --force.\n"
 	"\n"
 	"Options:\n"
 	"      --timeout SECONDS   how long to wait (default 300)\n"
+	"      --force             detach even while the device is in use\n"
 	"  -h, --help              this text\n";
 
 /* The live volume NAME, or the one whose device or export is arg. */
@@ -82,6 +86,33 @@ static const char *json_str(json_object *o, const char *key)
 	json_object *v;
 
 	return json_object_object_get_ex(o, key, &v) && v ? json_object_get_string(v) : NULL;
+}
+
+/* Whether the live volume name's device is in use: 1 (said), 0, or 0 when
+ * it has no block device (an NBD socket export) or it cannot be told. */
+static int device_in_use(const char *dir, const char *name)
+{
+	static const struct lb_holders_root root = {"/proc", "/sys"};
+	_cleanup_free_ char *text = NULL;
+	const char *dev;
+	json_object *o, *v;
+	char why[600];
+	pid_t pid = 0;
+	lb_err err = {{0}};
+	int r = 0;
+
+	if (lb_runtime_read_state(dir, name, &text, &err) < 0 || !(o = json_tokener_parse(text)))
+		return 0;
+	dev = json_str(o, "device");
+	if (json_object_object_get_ex(o, "pid", &v) && v)
+		pid = (pid_t)json_object_get_int64(v);
+	if (dev && strncmp(dev, "/dev/", 5) == 0 &&
+	    lb_device_holder(&root, dev + 5, pid, why, sizeof(why)) == 1) {
+		cli_error("volume %s: %s; not detached (--force to detach anyway)", name, why);
+		r = 1;
+	}
+	json_object_put(o);
+	return r;
 }
 
 static void log_stderr(void *arg, const char *line)
@@ -171,6 +202,7 @@ int cli_detach(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"timeout", required_argument, NULL, 't'},
+		{"force", no_argument, NULL, 'f'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -178,6 +210,7 @@ int cli_detach(int argc, char **argv)
 	_cleanup_free_ char *answer = NULL;
 	char name[LB_VOLUME_NAME_MAX + 1], *end;
 	unsigned long secs = 300;
+	bool force = false;
 	lb_err err = {{0}};
 	int c, r;
 
@@ -194,6 +227,9 @@ int cli_detach(int argc, char **argv)
 						       "--timeout: '%s' is not a number from 1 to "
 						       "86400",
 						       optarg);
+			break;
+		case 'f':
+			force = true;
 			break;
 		case 'h':
 			fputs(detach_help, stdout);
@@ -217,6 +253,8 @@ int cli_detach(int argc, char **argv)
 			  argv[optind]);
 		return CLI_EXIT_FAILURE;
 	}
+	if (!force && device_in_use(dir, name))
+		return CLI_EXIT_FAILURE;
 	r = lb_runtime_request(dir, name, "detach", (uint32_t)secs * 1000, &answer, &err);
 	if (r < 0) {
 		cli_error("%s", lb_err_msg(&err, r));

@@ -48,6 +48,14 @@ static json_object *lun_json(const struct iscsi_lun_info *l)
 	json_object_object_add(o, "unmap", json_object_new_boolean(l->unmap));
 	json_object_object_add(o, "write_same", json_object_new_boolean(l->write_same));
 	json_object_object_add(o, "thin", json_object_new_boolean(l->has_capacity && l->cap.lbpme));
+	/* MODE SENSE: null where the LUN did not say */
+	json_object_object_add(o, "write_protected",
+			       l->has_mode ? json_object_new_boolean(l->write_protected) : NULL);
+	json_object_object_add(o, "dpofua",
+			       l->has_mode ? json_object_new_boolean(l->dpofua) : NULL);
+	json_object_object_add(o, "wce",
+			       l->mode.has_caching ? json_object_new_boolean(l->mode.wce) : NULL);
+	json_object_object_add(o, "lbprz", json_object_new_boolean(l->lbprz));
 	return o;
 }
 

@@ -474,6 +474,10 @@ int cli_session_connect(const cli_session_opts *o, cli_session *cs)
 	cfg.cmd_timeout_ms = o->command_timeout_s * 1000;
 	cfg.request_timeout_ms = o->request_timeout_s * 1000;
 	cfg.replacement_timeout_ms = o->replacement_timeout_s * 1000;
+	if (o->isid_key) {
+		cfg.isid_set = true;
+		iscsi_isid_for(o->isid_key, 0, cfg.isid);
+	}
 	cs->cfg = cfg;
 	r = iscsi_session_new(&cs->loop, &cs->cfg, &cs->s, &err);
 	if (r < 0) {

@@ -68,6 +68,7 @@ typedef struct cli_session_opts {
 	bool no_fallback;
 	/* set by the command, not by options */
 	bool recover;	       /* reconnect when the link drops */
+	const char *isid_key;  /* the volume's name: stable ISIDs; NULL: random */
 	unsigned ring_entries; /* io_uring size; 0: 256 */
 } cli_session_opts;
 

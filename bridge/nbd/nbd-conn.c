@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "macro.h"
 #include "nbd-server-internal.h"
 
 void nbd_conn_close(struct nbd_conn *c, const char *why)
@@ -22,6 +23,9 @@ void nbd_conn_close(struct nbd_conn *c, const char *why)
 	c->rx = RX_STOPPED;
 	/* wake the receive and send in flight: they end with 0 or -EPIPE */
 	(void)shutdown(c->fd, SHUT_RDWR);
+	if (c->inflight && c->opened && !c->draining && !c->srv->shutdown &&
+	    c->srv->ops->conn_cancel)
+		c->srv->ops->conn_cancel(c->srv->arg, c);
 }
 
 void nbd_conn_abort(struct nbd_conn *c, const char *why)
@@ -71,7 +75,7 @@ static void conn_try_free(struct nbd_conn *c)
 {
 	struct nbd_server *srv = c->srv;
 
-	if (c->rx_op.busy || c->tx_op.busy)
+	if (c->rx_op.busy || c->tx_op.busy || c->hs_timeout_op.busy)
 		return;
 	/* replies still queued will never go out */
 	nbd_conn_tx_drop(c);
@@ -142,6 +146,15 @@ void nbd_conn_unhold(struct nbd_conn *c)
 		server_resume(srv);
 }
 
+static void hs_timeout_done(struct lb_op *op, int res, uint32_t flags)
+{
+	struct nbd_conn *c = container_of(op, struct nbd_conn, hs_timeout_op);
+
+	/* the receive it guards ends too (-ECANCELED if this fired) */
+	c->hold++;
+	nbd_conn_unhold(c);
+}
+
 struct nbd_conn *nbd_conn_new(struct nbd_server *srv, int fd)
 {
 	struct nbd_conn *c = calloc(1, sizeof(*c));
@@ -157,6 +170,7 @@ struct nbd_conn *nbd_conn_new(struct nbd_server *srv, int fd)
 	c->fd = fd;
 	lb_op_init(&c->rx_op, nbd_conn_rx_done);
 	lb_op_init(&c->tx_op, nbd_conn_tx_done);
+	lb_op_init(&c->hs_timeout_op, hs_timeout_done);
 	nbd_negotiate_init(&c->neg, srv->x);
 	c->next = srv->conns;
 	if (c->next)

@@ -70,6 +70,11 @@ static void conn_close(void *arg, struct nbd_conn *c)
 	lb_volume_channel_close(nbd_conn_get_priv(c));
 }
 
+static void conn_cancel(void *arg, struct nbd_conn *c)
+{
+	lb_volume_channel_cancel(nbd_conn_get_priv(c));
+}
+
 static void server_log(void *arg, const char *line)
 {
 	struct nbd_frontend *f = arg;
@@ -80,6 +85,7 @@ static void server_log(void *arg, const char *line)
 static const struct nbd_server_ops server_ops = {
 	.conn_open = conn_open,
 	.conn_close = conn_close,
+	.conn_cancel = conn_cancel,
 	.log = server_log,
 };
 

@@ -17,7 +17,11 @@
 #include "nbd-netlink.h"
 #include "nbd-proto.h"
 
-#define KERNEL_NBD_TIMEOUT_S 180   /* a request's deadline in the kernel */
+/* a request's deadline in the kernel: past the engine's own bound (the
+ * request timeout) with room for the fence (ABORT TASK, LUN RESET, a
+ * reconnect), never under 180 s */
+#define KERNEL_NBD_TIMEOUT_S 180
+#define KERNEL_NBD_FENCE_ROOM_S 60
 #define KERNEL_NBD_DEAD_CONN_S 120 /* how long the kernel waits for a new socket */
 #define KERNEL_QUEUES_MAX 16
 
@@ -83,6 +87,7 @@ static int kernel_start(struct lb_volume *v, struct lb_frontend **ret, lb_err *e
 	struct nbd_frontend *f;
 	int fds[KERNEL_QUEUES_MAX];
 	struct lb_nbd_netlink_config nc = {0};
+	uint64_t req_s;
 	char backend[128];
 	uint32_t index = 0;
 	unsigned n = 0;
@@ -130,6 +135,9 @@ static int kernel_start(struct lb_volume *v, struct lb_frontend **ret, lb_err *e
 		nc.block_size = f->desc.min_block;
 		nc.server_flags = f->desc.eflags;
 		nc.timeout_s = KERNEL_NBD_TIMEOUT_S;
+		req_s = lb_volume_engine(v)->info.request_timeout_ms / 1000;
+		if (req_s + KERNEL_NBD_FENCE_ROOM_S > nc.timeout_s)
+			nc.timeout_s = req_s + KERNEL_NBD_FENCE_ROOM_S;
 		nc.dead_conn_timeout_s = KERNEL_NBD_DEAD_CONN_S;
 		nc.backend_id = backend;
 		nc.fds = fds;

@@ -17,14 +17,35 @@
 
 static void conn_post_recv(struct nbd_conn *c, void *buf, size_t len)
 {
-	struct io_uring_sqe *sqe;
-	int r = lb_loop_sqe(c->srv->loop, &c->rx_op, &sqe);
+	struct lb_loop *l = c->srv->loop;
+	struct io_uring_sqe *sqe, *lt;
+	bool negotiating = c->rx < RX_WAIT_ENGINE && c->hs_deadline_ms;
+	uint64_t now = lb_now_ms();
+	int r;
 
+	if (negotiating && now >= c->hs_deadline_ms) {
+		nbd_conn_close(c, "handshake not finished in time");
+		return;
+	}
+	/* the receive and its timeout: both SQEs or neither */
+	if (negotiating && io_uring_sq_space_left(&l->ring) < 2)
+		(void)io_uring_submit(&l->ring);
+	r = lb_loop_sqe(l, &c->rx_op, &sqe);
 	if (r < 0) {
 		nbd_conn_close(c, "cannot queue a receive");
 		return;
 	}
 	io_uring_prep_recv(sqe, c->fd, buf, len, 0);
+	if (!negotiating || c->hs_timeout_op.busy)
+		return;
+	sqe->flags |= IOSQE_IO_LINK;
+	if (lb_loop_sqe(l, &c->hs_timeout_op, &lt) < 0) {
+		sqe->flags &= (uint8_t)~IOSQE_IO_LINK;
+		return;
+	}
+	c->hs_ts.tv_sec = (long long)((c->hs_deadline_ms - now) / 1000);
+	c->hs_ts.tv_nsec = (long long)((c->hs_deadline_ms - now) % 1000) * 1000000;
+	io_uring_prep_link_timeout(lt, &c->hs_ts, 0);
 }
 
 /* Read more into the receive buffer, keeping what is unconsumed. */
@@ -171,7 +192,9 @@ void nbd_conn_rx_done(struct lb_op *op, int res, uint32_t cqe_flags)
 	struct nbd_conn *c = container_of(op, struct nbd_conn, rx_op);
 
 	c->hold++;
-	if (c->closing || c->rx == RX_STOPPED || res == -ECANCELED) {
+	if (res == -ECANCELED && !c->closing && c->rx < RX_WAIT_ENGINE && c->hs_deadline_ms) {
+		nbd_conn_close(c, "handshake not finished in time");
+	} else if (c->closing || c->rx == RX_STOPPED || res == -ECANCELED) {
 		/* closing, or a read that shutdown cancelled: nothing to do */
 	} else if (res == 0 || res == -ECONNRESET) {
 		nbd_conn_close(c, c->rx == RX_REQ_HDR && c->rx_off == c->rx_len

@@ -23,6 +23,8 @@
 #include "nbd-server.h"
 
 #define RXBUF_SIZE (NBD_MAX_OPTION_DATA + 64 * 1024)
+/* From accept to the transmission phase, at most (option haggling included). */
+#define NBD_HANDSHAKE_TIMEOUT_MS 10000
 #define TX_IOV_MAX 64
 #define BUFCACHE_MAX_SHIFT 25
 #define BUFCACHE_PER_BUCKET 64
@@ -78,6 +80,11 @@ struct nbd_conn {
 	uint64_t inflight_bytes; /* their payload buffers */
 	/* receive */
 	struct lb_op rx_op;
+	/* the handshake's deadline (NBD_HANDSHAKE_TIMEOUT_MS from accept),
+	 * a timeout linked to each receive while negotiating */
+	uint64_t hs_deadline_ms;
+	struct lb_op hs_timeout_op;
+	struct __kernel_timespec hs_ts;
 	uint8_t *rxbuf;
 	size_t rx_off, rx_len;
 	struct nbd_option opt; /* host order fields */

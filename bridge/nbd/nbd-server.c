@@ -75,6 +75,23 @@ static void socket_buffers(int fd)
 
 static void accept_arm(struct nbd_server *srv);
 
+/* At the connection limit: the oldest client still in its handshake
+ * gives way to the new one, so that clients that connect and say nothing
+ * cannot lock the others out.  False if every slot serves a client. */
+static bool make_room(struct nbd_server *srv)
+{
+	struct nbd_conn *oldest = NULL;
+
+	for (struct nbd_conn *c = srv->conns; c; c = c->next) /* newest first */
+		if (!c->closing && c->rx < RX_WAIT_ENGINE)
+			oldest = c;
+	if (!oldest)
+		return false;
+	nbd_conn_abort(oldest,
+		       "closed to make room: still in its handshake at the connection limit");
+	return true;
+}
+
 static void accept_done(struct lb_op *op, int res, uint32_t cqe_flags)
 {
 	struct nbd_server *srv = container_of(op, struct nbd_server, accept_op);
@@ -92,7 +109,7 @@ static void accept_done(struct lb_op *op, int res, uint32_t cqe_flags)
 		accept_arm(srv);
 		return;
 	}
-	if (srv->st.connections >= SERVER_MAX_CONNS) {
+	if (srv->st.connections >= SERVER_MAX_CONNS && !make_room(srv)) {
 		nbd_server_log(srv, "refusing a client: %u connections already",
 			       srv->st.connections);
 		close(res);
@@ -109,6 +126,9 @@ static void accept_done(struct lb_op *op, int res, uint32_t cqe_flags)
 	}
 	peer_name(res, c->peer, sizeof(c->peer));
 	c->rx = RX_CFLAGS;
+	/* a client that does not finish the handshake does not hold a
+	 * connection slot for ever (qemu-nbd's limit is 10 s too) */
+	c->hs_deadline_ms = lb_now_ms() + NBD_HANDSHAKE_TIMEOUT_MS;
 	c->hold++;
 	if (nbd_negotiate_greeting(&out) < 0) {
 		nbd_buf_free(&out);

@@ -33,6 +33,12 @@ struct nbd_server_ops {
 	/* required: conn is gone and has nothing in flight; release what
 	 * conn_open gave it.  Called only for connections conn_open accepted. */
 	void (*conn_close)(void *arg, struct nbd_conn *c);
+	/* optional: conn's client has gone (or broke the protocol) with
+	 * requests in flight, whose replies nobody will read: give them up so
+	 * that none reaches the LUN later (the engine fences them); their
+	 * completions still come back.  Not called when the server drains
+	 * (shutdown answers every request). */
+	void (*conn_cancel)(void *arg, struct nbd_conn *c);
 	/* optional: one line about a connection (refused, dropped, broken) */
 	void (*log)(void *arg, const char *line);
 };

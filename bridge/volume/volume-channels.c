@@ -133,6 +133,30 @@ void lb_volume_channel_close(struct lb_channel *ch)
 	/* CH_LOGIN: channel_started() retires it; CH_DEAD: reaped */
 }
 
+static void channel_cancelled(struct lb_engine *e, void *arg, int res)
+{
+	struct lb_channel *ch = arg;
+
+	lb_volume_log(ch->v,
+		      "session %u: the requests of the client that left are fenced: none "
+		      "can reach the LUN any more",
+		      ch->id);
+}
+
+void lb_volume_channel_cancel(struct lb_channel *ch)
+{
+	int r;
+
+	if (!ch || ch->st != CH_READY)
+		return;
+	lb_volume_log(ch->v, "session %u: its client left with requests in flight: aborting them",
+		      ch->id);
+	r = lb_engine_cancel(ch->e, channel_cancelled, ch);
+	if (r < 0 && r != -EOPNOTSUPP)
+		lb_volume_log(ch->v, "session %u: cannot cancel its requests: %s", ch->id,
+			      strerror(-r));
+}
+
 void volume_channels_retire(struct lb_volume *v)
 {
 	for (struct lb_channel *ch = v->channels; ch; ch = ch->next)

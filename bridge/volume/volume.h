@@ -107,5 +107,10 @@ int lb_volume_channel_open(struct lb_volume *v, void (*ready)(void *arg, struct 
 			   void *arg, struct lb_channel **ret);
 /* The client is gone and has nothing in flight on the channel's engine. */
 void lb_volume_channel_close(struct lb_channel *ch);
+/* The channel's client has gone with requests in flight: have its engine
+ * give them up and fence them (lb_engine_cancel); their completions come
+ * back as usual.  NULL, or a channel on the shared first engine: nothing
+ * (the first engine serves other clients too). */
+void lb_volume_channel_cancel(struct lb_channel *ch);
 
 #endif

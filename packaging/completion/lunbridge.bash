@@ -26,7 +26,7 @@ _lunbridge_opts()
 			"--no-recovery --engine --no-fallback $_lunbridge_session_opts"
 		;;
 	list) echo "--json -h --help" ;;
-	detach) echo "--timeout -h --help" ;;
+	detach) echo "--timeout --force -h --help" ;;
 	volume | udev) echo "-h --help" ;;
 	iface)
 		case $2 in

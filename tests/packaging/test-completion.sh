@@ -169,7 +169,7 @@ for mode in $modes; do
 	expect "$mode" "lunbridge list " --json -h --help
 	expect "$mode" "lunbridge detach " vm42-root
 	expect "$mode" "lunbridge detach /dev/ub" /dev/ublkb7
-	expect "$mode" "lunbridge detach vm42-root " --timeout -h --help
+	expect "$mode" "lunbridge detach vm42-root " --timeout --force -h --help
 	expect "$mode" "lunbridge discover -p 192.0.2.1 -I storage0 --j" --json
 done
 

@@ -14,8 +14,8 @@
  * Options: --qd N (16), --bs BYTES (65536), --header-digest, --data-digest,
  * --replacement-timeout SECONDS (120), --max-recv-dsl BYTES (our
  * MaxRecvDataSegmentLength), --iov N (split each buffer into N
- * iovecs, 1), --length BYTES.  CHAP from $LUNBRIDGE_CHAP_USER and
- * $LUNBRIDGE_CHAP_SECRET.  Prints session counters at the end.
+ * iovecs, 1), --length BYTES, --bind-addr IP (the source address).  CHAP from $LUNBRIDGE_CHAP_USER
+ * and $LUNBRIDGE_CHAP_SECRET.  Prints session counters at the end.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -173,6 +173,7 @@ int main(int argc, char **argv)
 		{"data-digest", no_argument, NULL, 'D'},
 		{"replacement-timeout", required_argument, NULL, 'R'},
 		{"max-recv-dsl", required_argument, NULL, 'M'},
+		{"bind-addr", required_argument, NULL, 'B'},
 		{NULL, 0, NULL, 0},
 	};
 	struct iscsi_session_config cfg;
@@ -224,6 +225,9 @@ int main(int argc, char **argv)
 			break;
 		case 'M':
 			cfg.want.max_recv_dsl = (uint32_t)atoi(optarg);
+			break;
+		case 'B':
+			cfg.bind_addr = optarg;
 			break;
 		default:
 			die("bad option");

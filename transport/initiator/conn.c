@@ -5,6 +5,7 @@
  * the data segment: into our buffer, or straight into a task's buffers for
  * Data-In) and a send queue flushed as one sendmsg per batch.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -196,6 +197,48 @@ static void on_connect(struct lb_op *op, int res, uint32_t flags)
 	conn_put(c);
 }
 
+int iscsi_conn_source_addr(const char *ip, struct sockaddr_storage *ret, socklen_t *ret_len)
+{
+	struct sockaddr_in *in4 = (struct sockaddr_in *)ret;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ret;
+
+	memset(ret, 0, sizeof(*ret));
+	if (inet_pton(AF_INET, ip, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		*ret_len = sizeof(*in4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, ip, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		*ret_len = sizeof(*in6);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* iface.ipaddress: the connection leaves from that address (as open-iscsi's
+ * iscsid binds its software iSCSI socket), port chosen by the kernel. */
+static int bind_source(struct iscsi_session *s, int fd, int family)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int r;
+
+	if (!s->cfg.bind_addr || !s->cfg.bind_addr[0])
+		return 0;
+	r = iscsi_conn_source_addr(s->cfg.bind_addr, &ss, &len);
+	if (r == 0 && ss.ss_family != family)
+		return lb_err_set(&s->err, EAFNOSUPPORT,
+				  "source address %s and portal %s are not of one address family",
+				  s->cfg.bind_addr, s->portal);
+	if (r == 0 && bind(fd, (struct sockaddr *)&ss, len) < 0)
+		r = -errno;
+	if (r < 0)
+		return lb_err_set(&s->err, -r, "cannot bind to source address %s: %s",
+				  s->cfg.bind_addr, strerror(-r));
+	return 0;
+}
+
 int iscsi_conn_new(struct iscsi_session *s, const struct sockaddr *addr, socklen_t addrlen,
 		   struct iscsi_conn **ret)
 {
@@ -240,6 +283,17 @@ int iscsi_conn_new(struct iscsi_session *s, const struct sockaddr *addr, socklen
 			free(c);
 			return lb_err_set(&s->err, r, "cannot bind to network device '%s': %s", dev,
 					  strerror(-r));
+		}
+	}
+	{
+		int r = bind_source(s, c->fd, addr->sa_family);
+
+		if (r < 0) {
+			close(c->fd);
+			free(c->rxs);
+			free(c->rx_buf);
+			free(c);
+			return r;
 		}
 	}
 	lb_op_init(&c->connect_op, on_connect);

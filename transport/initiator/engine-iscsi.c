@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,15 +25,22 @@ struct engine_iscsi {
 	void *cb_arg;
 	lb_engine_log_fn log_fn;
 	void *log_arg;
-	/* the LUN's capacity, asked again on a CAPACITY DATA HAS CHANGED unit
-	 * attention */
-	struct capacity_probe {
+	int slot;		/* its ISID's (clones), or -1 */
+	lb_engine_cb cancel_cb; /* a cancel under way */
+	void *cancel_arg;
+	/* what the LUN is, asked again on a unit attention: its capacity
+	 * (CAPACITY DATA HAS CHANGED), its mode pages (MODE PARAMETERS
+	 * CHANGED) */
+	struct lun_probe {
 		struct iscsi_cmd cmd;
 		struct iovec iov;
-		uint8_t buf[32];
+		uint8_t buf[64];
 		bool busy;
-	} probe;
+	} cap_probe, mode_probe;
 	uint64_t size_now; /* what the LUN reported last */
+	/* a write cache appeared where the export offers no FLUSH: every
+	 * write is followed by SYNCHRONIZE CACHE */
+	bool sync_writes;
 };
 
 /* An I/O's state while it is a SCSI command on the session. */
@@ -41,6 +49,10 @@ struct iscsi_io {
 	struct iscsi_cmd cmd;
 	struct iovec iov; /* WRITE SAME's block, UNMAP's parameters */
 	uint8_t param[SCSI_UNMAP_PARAM_LEN];
+	/* FUA the command itself cannot carry (UNMAP, WRITE SAME): a
+	 * SYNCHRONIZE CACHE after it, and only then the completion */
+	bool sync_after, syncing;
+	int saved_res;
 };
 LB_IO_PRIV_CHECK(struct iscsi_io);
 
@@ -60,15 +72,15 @@ elog(struct engine_iscsi *ei, const char *fmt, ...)
 	ei->log_fn(ei->log_arg, line);
 }
 
-static void probe_done(struct iscsi_cmd *cmd, int res)
+static void cap_probe_done(struct iscsi_cmd *cmd, int res)
 {
 	struct engine_iscsi *ei = cmd->arg;
 	struct scsi_capacity cap;
 
-	ei->probe.busy = false;
+	ei->cap_probe.busy = false;
 	if (res == -ESHUTDOWN)
 		return; /* the engine is going */
-	if (res < 0 || scsi_read_capacity16_parse(ei->probe.buf, (size_t)res, &cap) < 0) {
+	if (res < 0 || scsi_read_capacity16_parse(ei->cap_probe.buf, (size_t)res, &cap) < 0) {
 		elog(ei, "LUN %u: the capacity could not be read again: %s", ei->lun,
 		     res < 0 ? strerror(-res) : "bad READ CAPACITY(16) data");
 		return;
@@ -87,29 +99,72 @@ static void probe_done(struct iscsi_cmd *cmd, int res)
 		     ei->lun, ei->size_now, ei->e.info.size);
 }
 
+static void mode_probe_done(struct iscsi_cmd *cmd, int res)
+{
+	struct engine_iscsi *ei = cmd->arg;
+	const struct lb_volume_info *vi = &ei->e.info;
+	struct scsi_mode_info m;
+
+	ei->mode_probe.busy = false;
+	if (res == -ESHUTDOWN)
+		return;
+	if (res < 0 || scsi_mode_sense_parse(ei->mode_probe.buf, (size_t)res, true, &m) < 0) {
+		elog(ei, "LUN %u: the mode pages could not be read again: %s", ei->lun,
+		     res < 0 ? strerror(-res) : "bad MODE SENSE(10) data");
+		return;
+	}
+	elog(ei, "LUN %u: mode parameters now: write protect %s, write cache %s, DPOFUA %s",
+	     ei->lun, m.write_protected ? "on" : "off",
+	     m.has_caching ? (m.wce ? "on" : "off") : "unknown", m.dpofua ? "on" : "off");
+	if (m.write_protected && !vi->read_only)
+		elog(ei,
+		     "LUN %u: now write-protected: writes fail (EROFS) until the volume is "
+		     "attached again read-only",
+		     ei->lun);
+	/* the export's flags are fixed while it serves; what it promised
+	 * must hold: a new volatile cache where no FLUSH is offered means
+	 * every write is made durable here */
+	if (m.has_caching && m.wce && !vi->flush && !ei->sync_writes) {
+		ei->sync_writes = true;
+		elog(ei,
+		     "LUN %u: a write cache appeared and the export offers no FLUSH: every "
+		     "write is now followed by SYNCHRONIZE CACHE",
+		     ei->lun);
+	}
+}
+
+static void probe_start(struct engine_iscsi *ei, struct lun_probe *p, bool mode)
+{
+	if (p->busy)
+		return;
+	memset(&p->cmd, 0, sizeof(p->cmd));
+	p->cmd.lun = ei->lun;
+	p->cmd.cdb_len = (uint8_t)(mode ? scsi_cdb_mode_sense10(p->cmd.cdb, 0x08, sizeof(p->buf))
+					: scsi_cdb_read_capacity16(p->cmd.cdb, 32));
+	p->cmd.dir = ISCSI_DIR_READ;
+	p->iov = (struct iovec){p->buf, mode ? sizeof(p->buf) : 32};
+	p->cmd.iov = &p->iov;
+	p->cmd.iovcnt = 1;
+	p->cmd.length = (uint32_t)p->iov.iov_len;
+	p->cmd.done = mode ? mode_probe_done : cap_probe_done;
+	p->cmd.arg = ei;
+	if (iscsi_session_submit(ei->s, &p->cmd) == 0)
+		p->busy = true;
+}
+
 /* What a command's sense says about the LUN besides the command itself. */
 static void on_event(void *arg, enum iscsi_retry_event ev, const struct iscsi_sense *sense)
 {
 	struct engine_iscsi *ei = arg;
-	struct capacity_probe *p = &ei->probe;
 
 	(void)sense;
 	switch (ev) {
 	case ISCSI_EVENT_CAPACITY_CHANGED:
-		if (p->busy)
-			return;
-		memset(&p->cmd, 0, sizeof(p->cmd));
-		p->cmd.lun = ei->lun;
-		p->cmd.cdb_len = (uint8_t)scsi_cdb_read_capacity16(p->cmd.cdb, sizeof(p->buf));
-		p->cmd.dir = ISCSI_DIR_READ;
-		p->iov = (struct iovec){p->buf, sizeof(p->buf)};
-		p->cmd.iov = &p->iov;
-		p->cmd.iovcnt = 1;
-		p->cmd.length = sizeof(p->buf);
-		p->cmd.done = probe_done;
-		p->cmd.arg = ei;
-		if (iscsi_session_submit(ei->s, &p->cmd) == 0)
-			p->busy = true;
+		probe_start(ei, &ei->cap_probe, false);
+		return;
+	case ISCSI_EVENT_MODE_CHANGED:
+		elog(ei, "LUN %u: %s; reading them again", ei->lun, iscsi_retry_event_name(ev));
+		probe_start(ei, &ei->mode_probe, true);
 		return;
 	case ISCSI_EVENT_NONE:
 	case ISCSI_EVENT_DEFERRED_ERROR: /* the session logged it with its LBA */
@@ -140,7 +195,14 @@ static int build_rw(struct engine_iscsi *ei, struct lb_io *io, uint8_t *cdb)
 static void io_done(struct iscsi_cmd *cmd, int res)
 {
 	struct lb_io *io = cmd->arg;
-	struct engine_iscsi *ei = lb_io_priv(io, struct iscsi_io)->engine;
+	struct iscsi_io *p = lb_io_priv(io, struct iscsi_io);
+	struct engine_iscsi *ei = p->engine;
+
+	if (p->syncing) { /* the SYNCHRONIZE CACHE that makes it durable */
+		p->syncing = false;
+		io->done(io, res < 0 ? res : p->saved_res);
+		return;
+	}
 
 	/* a LUN that does not know the 16-byte forms: try again with 10 */
 	if (res == -EOPNOTSUPP && !ei->use10 && (io->op == LB_IO_READ || io->op == LB_IO_WRITE) &&
@@ -163,6 +225,22 @@ static void io_done(struct iscsi_cmd *cmd, int res)
 		if (res == 0)
 			res = -EIO;
 	}
+	if (p->sync_after && res >= 0) {
+		struct iscsi_cmd *c = &p->cmd;
+
+		p->sync_after = false;
+		p->syncing = true;
+		p->saved_res = res;
+		memset(c, 0, sizeof(*c));
+		c->lun = ei->lun;
+		c->done = io_done;
+		c->arg = io;
+		c->cdb_len = (uint8_t)scsi_cdb_sync_cache10(c->cdb);
+		res = iscsi_session_submit(ei->s, c);
+		if (res == 0)
+			return;
+		p->syncing = false;
+	}
 	io->done(io, res);
 }
 
@@ -181,6 +259,12 @@ static int iscsi_submit(struct lb_engine *e, struct lb_io *io)
 	cmd->done = io_done;
 	cmd->arg = io;
 	p->engine = ei;
+	p->syncing = false;
+	/* UNMAP and WRITE SAME have no FUA bit: FUA is a cache flush after */
+	p->sync_after = ((io->flags & LB_IO_FUA) &&
+			 (io->op == LB_IO_DISCARD || io->op == LB_IO_WRITE_ZEROES)) ||
+			(ei->sync_writes && (io->op == LB_IO_WRITE || io->op == LB_IO_DISCARD ||
+					     io->op == LB_IO_WRITE_ZEROES));
 	switch (io->op) {
 	case LB_IO_READ:
 	case LB_IO_WRITE:
@@ -227,11 +311,39 @@ static int iscsi_submit(struct lb_engine *e, struct lb_io *io)
 	return iscsi_session_submit(ei->s, cmd);
 }
 
+/* The ISID slots of this process's clones (one volume per process): a
+ * clone takes the lowest free one, so that a restarted bridge's queues and
+ * first clients reinstate the sessions the dead one had in those slots.
+ * Slot 0 is the first session's; past 63, clones get random ISIDs. */
+static _Atomic uint64_t isid_slots = 1;
+
+static int slot_take(void)
+{
+	uint64_t m = atomic_load(&isid_slots);
+
+	for (;;) {
+		int i;
+
+		if (m == UINT64_MAX)
+			return -1;
+		i = __builtin_ctzll(~m);
+		if (atomic_compare_exchange_weak(&isid_slots, &m, m | 1ull << i))
+			return i;
+	}
+}
+
+static void slot_put(int slot)
+{
+	if (slot > 0)
+		atomic_fetch_and(&isid_slots, ~(1ull << slot));
+}
+
 static void iscsi_free(struct lb_engine *e)
 {
 	struct engine_iscsi *ei = (struct engine_iscsi *)e;
 
 	iscsi_session_free(ei->s);
+	slot_put(ei->slot);
 	free(ei->zero_block);
 	free(ei);
 }
@@ -256,14 +368,27 @@ static int iscsi_clone(struct lb_engine *base, struct lb_loop *loop, struct lb_e
 		free(ei);
 		return lb_err_set(err, ENOMEM, "out of memory");
 	}
-	r = iscsi_session_new(loop, b->cfg, &ei->s, err);
+	ei->slot = -1;
+	if (b->cfg->isid_set) {
+		struct iscsi_session_config c = *b->cfg;
+
+		ei->slot = slot_take();
+		c.isid_set = ei->slot > 0;
+		c.isid[5] = (uint8_t)ei->slot;
+		r = iscsi_session_new(loop, &c, &ei->s, err);
+	} else {
+		r = iscsi_session_new(loop, b->cfg, &ei->s, err);
+	}
 	if (r < 0) {
+		slot_put(ei->slot);
 		free(ei->zero_block);
 		free(ei);
 		return r;
 	}
-	ei->probe.busy = false;
+	ei->cap_probe.busy = false;
+	ei->mode_probe.busy = false;
 	ei->log_fn = NULL;
+	ei->cancel_cb = NULL;
 	iscsi_session_set_event(ei->s, on_event, ei);
 	*ret = &ei->e;
 	return 0;
@@ -330,6 +455,30 @@ static void iscsi_stop_sync(struct lb_engine *e)
 		(void)iscsi_session_logout_sync(ei->s);
 }
 
+static void session_cancelled(struct iscsi_session *s, void *arg, int res)
+{
+	struct engine_iscsi *ei = arg;
+	lb_engine_cb cb = ei->cancel_cb;
+
+	ei->cancel_cb = NULL;
+	cb(&ei->e, ei->cancel_arg, res);
+}
+
+static int iscsi_cancel(struct lb_engine *e, lb_engine_cb cb, void *arg)
+{
+	struct engine_iscsi *ei = (struct engine_iscsi *)e;
+	int r;
+
+	if (ei->cancel_cb)
+		return -EBUSY;
+	ei->cancel_cb = cb;
+	ei->cancel_arg = arg;
+	r = iscsi_session_cancel(ei->s, session_cancelled, ei);
+	if (r < 0)
+		ei->cancel_cb = NULL;
+	return r;
+}
+
 static bool iscsi_ready(const struct lb_engine *e)
 {
 	const struct engine_iscsi *ei = (const struct engine_iscsi *)e;
@@ -345,7 +494,7 @@ static const char *iscsi_state(const struct lb_engine *e, char *buf, size_t len)
 	(void)len;
 	/* past the replacement timeout: I/O fails while logins go on */
 	if (iscsi_session_replacement_expired(ei->s))
-		return "FAILED_RETRYING";
+		return "failed, logging in again";
 	return iscsi_session_state_name(iscsi_session_get_state(ei->s));
 }
 
@@ -397,6 +546,7 @@ static const struct lb_engine_ops engine_iscsi_ops = {
 	.state = iscsi_state,
 	.stats = iscsi_stats,
 	.describe = iscsi_describe,
+	.cancel = iscsi_cancel,
 	.set_log = iscsi_set_log,
 	.error = iscsi_error,
 };
@@ -407,6 +557,18 @@ static uint32_t bytes_cap(uint64_t blocks, uint32_t bs)
 	uint64_t b = blocks * bs, max = UINT32_MAX / bs * bs;
 
 	return (uint32_t)(b > max ? max : b);
+}
+
+/* Flush, FUA and write protection from the mode parameters: FLUSH where
+ * a volatile cache holds writes (WCE); FUA as the FUA bit only where the
+ * LUN says it honours it (DPOFUA), else not offered, so that the
+ * frontends' clients (the block layer, an NBD client) follow a write with
+ * a FLUSH; a write-protected LUN is exported read-only. */
+static void volume_info_cache(struct lb_volume_info *vi, const struct iscsi_lun_info *li)
+{
+	vi->flush = li->wce;
+	vi->fua = li->wce && li->dpofua;
+	vi->read_only = li->write_protected;
 }
 
 int lb_engine_iscsi_new(struct lb_loop *loop, struct iscsi_session *s,
@@ -427,6 +589,9 @@ int lb_engine_iscsi_new(struct lb_loop *loop, struct iscsi_session *s,
 				  scsi_device_type_name(li.inq.device_type));
 	if (!li.has_capacity || li.cap.block_size == 0)
 		return lb_err_set(err, EIO, "LUN %u reports no capacity", lun);
+	/* A cache the LUN cannot flush is no cache to us (20/xx): flush is
+	 * then not offered.  Another failure leaves the cache assumed. */
+	(void)iscsi_inventory_probe_sync_cache(s, &li, NULL);
 	ei = calloc(1, sizeof(*ei));
 	if (!ei)
 		return lb_err_set(err, ENOMEM, "out of memory");
@@ -444,6 +609,7 @@ int lb_engine_iscsi_new(struct lb_loop *loop, struct iscsi_session *s,
 	iscsi_session_set_event(s, on_event, ei);
 	vi = &ei->e.info;
 	vi->size = li.size_bytes;
+	vi->request_timeout_ms = cfg ? cfg->request_timeout_ms : 0;
 	vi->block_size = bs;
 	vi->physical_block_size = li.cap.physical_block_size ? li.cap.physical_block_size : bs;
 	/* what a command may carry: the LUN's limit, else 8 MiB as a sane cap
@@ -454,8 +620,7 @@ int lb_engine_iscsi_new(struct lb_loop *loop, struct iscsi_session *s,
 	vi->max_transfer -= vi->max_transfer % bs;
 	if (vi->max_transfer < bs)
 		vi->max_transfer = bs;
-	vi->flush = true;
-	vi->fua = true;
+	volume_info_cache(vi, &li);
 	if (li.unmap) {
 		vi->discard = true;
 		vi->max_discard = bytes_cap(li.limits.max_unmap_blocks, bs);
@@ -466,12 +631,14 @@ int lb_engine_iscsi_new(struct lb_loop *loop, struct iscsi_session *s,
 			li.limits.max_write_same_blocks ? li.limits.max_write_same_blocks : 65535,
 			bs);
 	}
-	ei->ws_unmap_ok = li.write_same_unmap;
+	/* Zeroes may leave a hole only where a hole reads zeroes (Linux's sd
+	 * zeroes with WRITE SAME(16) UNMAP only when LBPRZ, too). */
+	ei->ws_unmap_ok = li.write_same_unmap && li.lbprz;
 	if (li.write_same) {
 		vi->write_zeroes = true;
 		vi->max_write_zeroes = bytes_cap(li.limits.max_write_same_blocks, bs);
 	}
-	vi->discard_zeroes = li.cap.lbprz;
+	vi->discard_zeroes = li.lbprz;
 	snprintf(vi->vendor, sizeof(vi->vendor), "%s", li.inq.vendor);
 	snprintf(vi->product, sizeof(vi->product), "%s", li.inq.product);
 	snprintf(vi->serial, sizeof(vi->serial), "%s", li.serial);

@@ -17,6 +17,7 @@ static int run(struct iscsi_session *s, uint32_t lun, const uint8_t *cdb, int cd
 		.iov = &iov,
 		.iovcnt = len ? 1 : 0,
 		.length = len,
+		.quiet = true, /* the caller tells what a refusal means */
 	};
 	int r;
 
@@ -109,6 +110,91 @@ static void target_device_id(const uint8_t *page, size_t len, uint32_t lun, char
 		out[0] = '\0';
 }
 
+/* Device types made of logical blocks, READ CAPACITY's (SBC, MMC, RBC,
+ * ZBC): disk, write-once, cd/dvd, optical memory, rbc, zbc. */
+static bool has_blocks(uint8_t device_type)
+{
+	switch (device_type) {
+	case 0x00:
+	case 0x04:
+	case 0x05:
+	case 0x07:
+	case 0x0e:
+	case 0x14:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* READ CAPACITY(16), READ CAPACITY(10) from a LUN that refuses it. */
+static void read_capacity(struct iscsi_session *s, uint32_t lun, struct iscsi_lun_info *info)
+{
+	uint8_t cdb[ISCSI_CDB_MAX], buf[32];
+	size_t got = 0;
+	int len;
+
+	len = scsi_cdb_read_capacity16(cdb, sizeof(buf));
+	if (run(s, lun, cdb, len, buf, sizeof(buf), &got) == 0 &&
+	    scsi_read_capacity16_parse(buf, got, &info->cap) == 0) {
+		info->has_capacity = true;
+		return;
+	}
+	len = scsi_cdb_read_capacity10(cdb);
+	if (run(s, lun, cdb, len, buf, 8, &got) == 0 &&
+	    scsi_read_capacity10_parse(buf, got, &info->cap) == 0)
+		info->has_capacity = true;
+}
+
+/* MODE SENSE for the Caching page: the 10-byte form first, the 6-byte one
+ * for a LUN that refuses it (as Linux's sd does).  A LUN that answers
+ * without the Caching page is asked for every page, which some return
+ * instead. */
+static void mode_sense(struct iscsi_session *s, uint32_t lun, struct iscsi_lun_info *info)
+{
+	uint8_t cdb[ISCSI_CDB_MAX], buf[255];
+	size_t got = 0;
+	bool ten = true;
+	int len, r;
+
+	len = scsi_cdb_mode_sense10(cdb, SCSI_MODE_PAGE_CACHING, sizeof(buf));
+	r = run(s, lun, cdb, len, buf, sizeof(buf), &got);
+	if (r < 0 || scsi_mode_sense_parse(buf, got, true, &info->mode) < 0) {
+		ten = false;
+		len = scsi_cdb_mode_sense6(cdb, SCSI_MODE_PAGE_CACHING, sizeof(buf));
+		r = run(s, lun, cdb, len, buf, sizeof(buf), &got);
+		if (r < 0 || scsi_mode_sense_parse(buf, got, false, &info->mode) < 0)
+			return;
+	}
+	info->has_mode = true;
+	if (info->mode.has_caching)
+		return;
+	len = ten ? scsi_cdb_mode_sense10(cdb, SCSI_MODE_PAGE_ALL, sizeof(buf))
+		  : scsi_cdb_mode_sense6(cdb, SCSI_MODE_PAGE_ALL, sizeof(buf));
+	if (run(s, lun, cdb, len, buf, sizeof(buf), &got) == 0)
+		(void)scsi_mode_sense_parse(buf, got, ten, &info->mode);
+}
+
+int iscsi_inventory_probe_sync_cache(struct iscsi_session *s, struct iscsi_lun_info *info,
+				     lb_err *err)
+{
+	uint8_t cdb[ISCSI_CDB_MAX];
+	int len, r;
+
+	if (!info->wce)
+		return 0;
+	len = scsi_cdb_sync_cache10(cdb);
+	r = run(s, info->lun, cdb, len, NULL, 0, NULL);
+	if (r == -EOPNOTSUPP) {
+		info->wce = false;
+		return 0;
+	}
+	if (r < 0)
+		return lb_err_set(err, r, "SYNCHRONIZE CACHE of LUN %u failed: %s", info->lun,
+				  strerror(-r));
+	return 0;
+}
+
 int iscsi_inventory_lun(struct iscsi_session *s, uint32_t lun, struct iscsi_lun_info *ret,
 			lb_err *err)
 {
@@ -118,6 +204,9 @@ int iscsi_inventory_lun(struct iscsi_session *s, uint32_t lun, struct iscsi_lun_
 	bool probe_all;
 	int r, len;
 
+	if (lun > SCSI_LUN_MAX)
+		return lb_err_set(err, ERANGE, "LUN %u: LUNs above %u are not addressable", lun,
+				  SCSI_LUN_MAX);
 	len = scsi_cdb_inquiry(cdb, false, 0, 96);
 	r = run(s, lun, cdb, len, buf, 96, &got);
 	if (r == -ENXIO || r == -EINVAL)
@@ -127,8 +216,11 @@ int iscsi_inventory_lun(struct iscsi_session *s, uint32_t lun, struct iscsi_lun_
 	r = scsi_inquiry_parse(buf, got, &info.inq);
 	if (r < 0)
 		return lb_err_set(err, r, "LUN %u: malformed INQUIRY data", lun);
-	if (info.inq.qualifier == 3)
-		return lb_err_set(err, ENXIO, "LUN %u does not exist", lun);
+	if (scsi_inquiry_no_lun(&info.inq))
+		return lb_err_set(
+			err, ENXIO,
+			"LUN %u does not exist (peripheral qualifier %u, device type 0x%02x)", lun,
+			info.inq.qualifier, info.inq.device_type);
 
 	if (vpd(s, lun, 0x00, buf, sizeof(buf), &got) == 0)
 		(void)scsi_vpd_supported_parse(buf, got, pages, sizeof(pages), &n_pages);
@@ -149,16 +241,11 @@ int iscsi_inventory_lun(struct iscsi_session *s, uint32_t lun, struct iscsi_lun_
 	    scsi_vpd_lbp_parse(buf, got, &info.lbp) == 0)
 		info.has_lbp = true;
 
-	len = scsi_cdb_read_capacity16(cdb, 32);
-	r = run(s, lun, cdb, len, buf, 32, &got);
-	if (r == 0 && scsi_read_capacity16_parse(buf, got, &info.cap) == 0) {
-		info.has_capacity = true;
-	} else {
-		len = scsi_cdb_read_capacity10(cdb);
-		r = run(s, lun, cdb, len, buf, 8, &got);
-		if (r == 0 && scsi_read_capacity10_parse(buf, got, &info.cap) == 0)
-			info.has_capacity = true;
-	}
+	/* Only a device of logical blocks has a capacity to ask for: a
+	 * controller would refuse READ CAPACITY, and the session logs every
+	 * refusal. */
+	if (has_blocks(info.inq.device_type))
+		read_capacity(s, lun, &info);
 	if (info.has_capacity)
 		info.size_bytes = info.cap.blocks * info.cap.block_size;
 	if (info.has_limits && info.has_capacity && info.limits.max_xfer_blocks) {
@@ -173,6 +260,14 @@ int iscsi_inventory_lun(struct iscsi_session *s, uint32_t lun, struct iscsi_lun_
 	/* WRITE SAME(16) itself is mandatory for SBC-3 devices that report the
 	 * Block Limits page with a maximum length */
 	info.write_same = info.has_limits && info.limits.max_write_same_blocks > 0;
+	info.lbprz = (info.has_lbp && info.lbp.lbprz) || (info.has_capacity && info.cap.lbprz);
+
+	/* Mode parameters matter for disks only (a controller has none). */
+	if (info.inq.device_type == 0x00)
+		mode_sense(s, lun, &info);
+	info.write_protected = info.has_mode && info.mode.write_protected;
+	info.dpofua = info.has_mode && info.mode.dpofua;
+	info.wce = !info.mode.has_caching || info.mode.wce;
 	*ret = info;
 	return 0;
 }

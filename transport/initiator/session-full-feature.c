@@ -23,8 +23,33 @@ void iscsi_session_update_window(struct iscsi_session *s, uint32_t exp_cmdsn, ui
 		return;
 	if (iscsi_sn_gt(exp_cmdsn, s->exp_cmdsn))
 		s->exp_cmdsn = exp_cmdsn;
-	if (iscsi_sn_gt(max_cmdsn, s->max_cmdsn))
+	/* the target asked us to log out: the window stays closed to new
+	 * commands (see hold_new_commands()) */
+	if (iscsi_sn_gt(max_cmdsn, s->max_cmdsn) && !s->async_logout)
 		s->max_cmdsn = max_cmdsn;
+}
+
+/* After "target requests logout" no new command may start on this
+ * session: the task pump starts commands only while the CmdSN window has
+ * room, so close our view of it (MaxCmdSN = CmdSN - 1, an empty window as
+ * RFC 7143 §4.2.2.1 allows a target to set).  The login of the next
+ * session sets a fresh window from its Login Response. */
+static void hold_new_commands(struct iscsi_session *s)
+{
+	s->max_cmdsn = s->cmdsn - 1;
+}
+
+bool iscsi_reject_retryable(uint8_t reason)
+{
+	switch (reason) {
+	case ISCSI_REJECT_DIGEST_ERROR:	      /* the PDU was damaged, not executed */
+	case ISCSI_REJECT_IMM_CMD_REJECT:     /* too many immediate commands */
+	case ISCSI_REJECT_LONG_OP_REJECT:     /* out of resources for a transfer tag */
+	case ISCSI_REJECT_WAITING_FOR_LOGOUT: /* it asked for a logout: after it */
+		return true;
+	default:
+		return false;
+	}
 }
 
 int iscsi_session_send_small(struct iscsi_session *s, const union iscsi_hdr *bhs, const void *data,
@@ -91,10 +116,50 @@ static void rx_nop_in(struct iscsi_session *s, const union iscsi_hdr *h, const u
 	(void)iscsi_session_send_small(s, &out, data, len);
 }
 
+/* AsyncEvent 1: the target wants the session to log out within
+ * Parameter3 seconds.  No new command starts; the ones in flight may
+ * finish until shortly before that deadline; then the Logout (close the
+ * session) goes, and after its response the session logs in again, as a
+ * new session with the same ISID, no sooner than Time2Wait
+ * (session-logout.c).  Commands queued meanwhile wait for it. */
+static void async_logout_requested(struct iscsi_session *s, uint16_t within_s)
+{
+	uint64_t now = lb_now_ms();
+	/* leave a second of the target's time for the Logout itself */
+	uint64_t drain_ms = within_s > 1 ? (uint64_t)(within_s - 1) * 1000 : 0;
+
+	iscsi_session_log(s, "target requests logout in %u s", within_s);
+	if (s->async_logout)
+		return; /* asked again: the first deadline stands */
+	s->async_logout = true;
+	s->async_logout_sent = false;
+	s->async_logout_by_ms = now + drain_ms;
+	hold_new_commands(s);
+	iscsi_session_maybe_logout(s);
+}
+
+/* AsyncEvent 2 and 3: the target will drop the connection (or all of the
+ * session's).  As open-iscsi's iscsid does, the connection stays until the
+ * target drops it (the commands in flight may still finish), and the
+ * reconnect then waits Parameter2 (Time2Wait) seconds instead of the
+ * negotiated DefaultTime2Wait.  Parameter3 (Time2Retain) is how long the
+ * target keeps the old session's tasks; at ErrorRecoveryLevel 0 the
+ * reinstatement ends them in any case, so it is only logged. */
+static void async_drop(struct iscsi_session *s, const char *what, uint16_t time2wait,
+		       uint16_t time2retain)
+{
+	iscsi_session_log(s,
+			  "target will drop %s; reconnecting after Time2Wait %u s "
+			  "(Time2Retain %u s)",
+			  what, time2wait, time2retain);
+	s->time2wait_ms = (uint32_t)time2wait * 1000;
+}
+
 static void rx_async(struct iscsi_session *s, const union iscsi_hdr *h, const uint8_t *data,
 		     uint32_t len)
 {
 	uint8_t event = h->async.async_event;
+	uint16_t param2 = be16toh(h->async.param2), param3 = be16toh(h->async.param3);
 
 	iscsi_session_update_statsn(s, be32toh(h->async.statsn));
 	iscsi_session_update_window(s, be32toh(h->async.exp_cmdsn), be32toh(h->async.max_cmdsn));
@@ -112,17 +177,21 @@ static void rx_async(struct iscsi_session *s, const union iscsi_hdr *h, const ui
 		break;
 	}
 	case ISCSI_ASYNC_LOGOUT_REQUEST:
-		/* the target wants this connection gone: drop it and let
-		 * recovery reinstate the session (ERL 0) */
-		iscsi_session_conn_failed(s, s->conn, 0, "target requested logout");
+		async_logout_requested(s, param3);
 		break;
 	case ISCSI_ASYNC_DROP_CONNECTION:
+		async_drop(s, "the connection", param2, param3);
+		break;
 	case ISCSI_ASYNC_DROP_ALL_CONNECTIONS:
-		iscsi_session_conn_failed(s, s->conn, 0, "target is dropping the connection");
+		async_drop(s, "all connections", param2, param3);
 		break;
 	case ISCSI_ASYNC_RENEGOTIATE:
-		iscsi_session_log(s, "target asks for parameter renegotiation; keeping the "
-				     "current parameters");
+		/* As iscsid does ("Received async event param negotiation,
+		 * dropping session"): drop the connection; the reinstatement's
+		 * login negotiates every parameter afresh.  Text-based
+		 * renegotiation in the full feature phase is not done. */
+		iscsi_session_conn_failed(
+			s, s->conn, 0, "target asks to renegotiate parameters; logging in again");
 		break;
 	default:
 		iscsi_session_log(s, "ignoring asynchronous event %u", event);

@@ -195,6 +195,8 @@ struct iscsi_session {
 	int32_t fence_tpgt;
 	bool fence_reset; /* the LUN reset under way is a fence */
 	bool replacement_expired;
+	iscsi_session_cb cancel_cb; /* iscsi_session_cancel() under way */
+	void *cancel_arg;
 	iscsi_event_fn event_fn;
 	void *event_arg;
 	uint64_t sense_log_ms; /* rate limit of sense lines */
@@ -208,6 +210,35 @@ struct iscsi_session {
 	/* the tick */
 	struct lb_op tick_op;
 	struct __kernel_timespec tick_ts;
+
+	/* Logins and async events (session-login.c, session-full-feature.c,
+	 * session-logout.c).  A fresh attempt (first login, each reconnect)
+	 * starts at home: the configured portal, or where a permanent
+	 * redirection (0102) sent us; home_addr is resolved once, at the
+	 * first login, so that no reconnect blocks on name resolution. */
+	char home_host[256];
+	uint16_t home_port;
+	bool home_moved;    /* home is a permanent redirection */
+	bool home_resolved; /* home_addr (and cfg_addr) are valid */
+	struct sockaddr_storage home_addr, cfg_addr;
+	socklen_t home_addrlen, cfg_addrlen;
+	bool attempt_from_moved_home; /* this attempt started at a moved home */
+	bool attempt_connected;	      /* this attempt's TCP connect succeeded */
+	char redirect_path[512];      /* "A -> B -> C" of this attempt */
+	unsigned login_busy_retries;  /* first login: 0301/0302 retried so far */
+	uint64_t first_attempt_ms;    /* first login: when it began */
+	/* Time2Wait before a reconnect: DefaultTime2Wait as negotiated, or
+	 * Parameter2 of the target's last "will drop" Async Message */
+	uint32_t time2wait_ms;
+	/* Async Message "target requests logout" (AsyncEvent 1) */
+	bool async_logout;	     /* asked: no new commands, logout once drained */
+	bool async_logout_sent;	     /* our Logout Request is out */
+	uint64_t async_logout_by_ms; /* Parameter3: the Logout goes by then */
+	/* The target portal group of the previous login; nexus_changed is set
+	 * on each reinstatement whose TPGT differs from it: the old session's
+	 * commands were not fenced by the reinstatement (a new I_T nexus). */
+	int32_t prev_tpgt;
+	bool nexus_changed;
 };
 
 /* session.c: construction, state, log, accessors */
@@ -224,6 +255,14 @@ int iscsi_session_start_attempt(struct iscsi_session *s);
 /* The connect of c has completed: start the login on it (ignored unless c
  * is still s->conn). */
 void iscsi_session_connected(struct iscsi_session *s, struct iscsi_conn *c);
+/* Append portal to path ("A -> B"), the portals one attempt has visited:
+ * -ELOOP if it is already there (a redirection loop; path then names the
+ * loop, ending in portal), -EMSGSIZE if it does not fit. */
+int iscsi_redirect_path_add(char *path, size_t cap, const char *portal);
+/* Resolve the configured portal now, if not yet done: the first login does
+ * it in its caller's context (a host name may block there, once); every
+ * later attempt reuses the address.  -errno with the reason in s->err. */
+int iscsi_session_resolve_home(struct iscsi_session *s);
 /* Call the login callback, if one waits, with res, and forget it. */
 void iscsi_session_login_finished(struct iscsi_session *s, int res);
 /* A PDU while logging in: feed login.c, then send the next request, follow
@@ -239,6 +278,11 @@ void iscsi_session_conn_failed(struct iscsi_session *s, struct iscsi_conn *c, in
 void iscsi_session_fail(struct iscsi_session *s, int res);
 /* How long to wait before reconnect attempt number attempt (200 ms to 8 s). */
 uint32_t iscsi_session_backoff_ms(unsigned attempt);
+/* Reconnect no sooner than delay_ms from now (Time2Wait after a logout the
+ * target asked for, a busy target): the connection closes, the tasks are
+ * requeued as on a lost connection, and the tick starts the next attempt.
+ * reason (may be NULL) is logged with the delay. */
+void iscsi_session_reconnect_after(struct iscsi_session *s, uint32_t delay_ms, const char *reason);
 
 /* session-full-feature.c: PDUs that are not SCSI, and the dispatch */
 /* A complete PDU: data is rx_buf (or NULL when it went to a task). */
@@ -250,6 +294,12 @@ void iscsi_session_update_statsn(struct iscsi_session *s, uint32_t statsn);
 void iscsi_session_update_window(struct iscsi_session *s, uint32_t exp_cmdsn, uint32_t max_cmdsn);
 int iscsi_session_send_small(struct iscsi_session *s, const union iscsi_hdr *bhs, const void *data,
 			     size_t len);
+/* A Reject with this reason (RFC 7143 §11.17.1) leaves the rejected
+ * command unexecuted for a passing reason: retry it later rather than fail
+ * it.  True for 0x02 data digest error, 0x06 immediate command reject (too
+ * many immediate commands), 0x0a long operation reject (out of resources)
+ * and 0x0c waiting for logout. */
+bool iscsi_reject_retryable(uint8_t reason);
 
 /* session-logout.c */
 /* A Logout Response: an unexpected one fails the connection; else close
@@ -268,6 +318,9 @@ void iscsi_session_tick_arm(struct iscsi_session *s);
 /* conn.c */
 int iscsi_conn_new(struct iscsi_session *s, const struct sockaddr *addr, socklen_t addrlen,
 		   struct iscsi_conn **ret);
+/* A numeric source address (cfg.bind_addr) as a sockaddr, port 0:
+ * -EINVAL if it is not one. */
+int iscsi_conn_source_addr(const char *ip, struct sockaddr_storage *ret, socklen_t *ret_len);
 /* Start the connect (with timeout); completion calls
  * iscsi_session_connected() or iscsi_session_conn_failed(). */
 int iscsi_conn_connect(struct iscsi_conn *c, uint32_t timeout_ms);
@@ -320,6 +373,8 @@ void iscsi_tasks_reinstated(struct iscsi_session *s);
 /* Fail the commands that never reached the target, for the replacement
  * timeout; those in doubt stay until fenced. */
 void iscsi_tasks_fail_unsent(struct iscsi_session *s, int res);
+/* A cancel under way ends once no command is left. */
+void iscsi_tasks_cancel_check(struct iscsi_session *s);
 /* Lifetimes of queued commands, in any state but closed. */
 void iscsi_tasks_expire(struct iscsi_session *s, uint64_t now);
 

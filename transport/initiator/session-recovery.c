@@ -43,6 +43,18 @@ uint32_t iscsi_session_backoff_ms(unsigned attempt)
 	return steps[attempt < 5 ? attempt : 4];
 }
 
+/* The connection that carried the session is gone: its commands are in
+ * doubt (requeued, to be fenced by the next login), recovery starts. */
+static void begin_recovery(struct iscsi_session *s, uint64_t now)
+{
+	s->recovery_start_ms = now;
+	s->attempt = 0;
+	iscsi_tasks_requeue_all(s);
+	s->ping_sent_ms = 0;
+	s->tmf = ISCSI_TMF_STATE_NONE;
+	s->fence_reset = false;
+}
+
 void iscsi_session_conn_failed(struct iscsi_session *s, struct iscsi_conn *c, int res,
 			       const char *reason)
 {
@@ -50,9 +62,14 @@ void iscsi_session_conn_failed(struct iscsi_session *s, struct iscsi_conn *c, in
 
 	if (c && c != s->conn)
 		return;
-	if (reason)
-		lb_err_set(&s->err, res, "connection to %s: %s%s%s", s->portal, reason,
+	if (reason) {
+		/* reason may be s->err's own text (conn.c passes it on) */
+		char why[sizeof(s->err.msg)];
+
+		snprintf(why, sizeof(why), "%s", reason);
+		lb_err_set(&s->err, res, "connection to %s: %s%s%s", s->portal, why,
 			   res < 0 ? ": " : "", res < 0 ? strerror(-res) : "");
+	}
 	if (s->conn) {
 		iscsi_conn_close(s->conn);
 		s->conn = NULL;
@@ -80,12 +97,7 @@ void iscsi_session_conn_failed(struct iscsi_session *s, struct iscsi_conn *c, in
 			return;
 		}
 		iscsi_session_log(s, "%s; recovering", lb_err_msg(&s->err, res));
-		s->recovery_start_ms = now;
-		s->attempt = 0;
-		iscsi_tasks_requeue_all(s);
-		s->ping_sent_ms = 0;
-		s->tmf = ISCSI_TMF_STATE_NONE;
-		s->fence_reset = false;
+		begin_recovery(s, now);
 		if (s->text_active) { /* discovery does not survive */
 			iscsi_session_fail(s, res);
 			return;
@@ -106,5 +118,35 @@ void iscsi_session_conn_failed(struct iscsi_session *s, struct iscsi_conn *c, in
 	snprintf(s->host, sizeof(s->host), "%s", s->cfg.host);
 	s->port = s->cfg.port;
 	s->next_attempt_ms = now + iscsi_session_backoff_ms(s->attempt++);
+	iscsi_session_tick_arm(s);
+}
+
+/* A reconnect no sooner than delay_ms (Time2Wait, a logout the target
+ * asked for).  From
+ * the full feature phase (or a logout the target asked for) this starts a
+ * recovery as iscsi_session_conn_failed() does; during a login it
+ * schedules the next attempt (a first login is bounded by its caller). */
+void iscsi_session_reconnect_after(struct iscsi_session *s, uint32_t delay_ms, const char *reason)
+{
+	uint64_t now = lb_now_ms();
+
+	if (reason)
+		iscsi_session_log(s, "%s; reconnecting in %u.%u s", reason, delay_ms / 1000,
+				  delay_ms % 1000 / 100);
+	if (s->conn) {
+		iscsi_conn_close(s->conn);
+		s->conn = NULL;
+	}
+	if (s->state == ISCSI_SESSION_FULL_FEATURE || s->state == ISCSI_SESSION_LOGGING_OUT) {
+		if (!s->cfg.recover || s->cfg.replacement_timeout_ms == 0 || s->text_active) {
+			iscsi_session_fail(s, -EIO);
+			return;
+		}
+		begin_recovery(s, now);
+	} else if (!s->logged_in_once) {
+		s->recovery_start_ms = now; /* the replacement timeout is not a first login's */
+	}
+	iscsi_session_set_state(s, ISCSI_SESSION_RECOVERING);
+	s->next_attempt_ms = now + delay_ms;
 	iscsi_session_tick_arm(s);
 }

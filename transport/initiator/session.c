@@ -88,6 +88,22 @@ unsigned iscsi_session_in_doubt(const struct iscsi_session *s)
 	return s->in_doubt;
 }
 
+void iscsi_isid_for(const char *key, uint8_t slot, uint8_t isid[6])
+{
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+
+	for (const char *p = key; *p; p++) {
+		h ^= (uint8_t)*p;
+		h *= 0x100000001b3ull;
+	}
+	isid[0] = (uint8_t)(0x80 | ((h >> 32) & 0x3f));
+	isid[1] = (uint8_t)(h >> 24);
+	isid[2] = (uint8_t)(h >> 16);
+	isid[3] = (uint8_t)(h >> 8);
+	isid[4] = (uint8_t)h;
+	isid[5] = slot;
+}
+
 uint32_t iscsi_session_next_itt(struct iscsi_session *s)
 {
 	s->itt_seq = (s->itt_seq + 1) & 0x7fffffffu;
@@ -111,6 +127,16 @@ int iscsi_session_new(struct lb_loop *loop, const struct iscsi_session_config *c
 
 	if (!cfg->host || !cfg->host[0] || strlen(cfg->host) >= sizeof(s->host))
 		return lb_err_set(err, EINVAL, "no portal address");
+	if (cfg->bind_addr && cfg->bind_addr[0]) {
+		struct sockaddr_storage ss;
+		socklen_t len;
+
+		r = iscsi_conn_source_addr(cfg->bind_addr, &ss, &len);
+		if (r < 0)
+			return lb_err_set(err, -r,
+					  "source address '%s' is not a numeric IP address",
+					  cfg->bind_addr);
+	}
 	if (!cfg->initiator_name || !cfg->initiator_name[0])
 		return lb_err_set(err, EINVAL, "no initiator name");
 	if (cfg->max_tasks == 0 || cfg->max_tasks > ISCSI_MAX_TASKS)
@@ -128,16 +154,24 @@ int iscsi_session_new(struct lb_loop *loop, const struct iscsi_session_config *c
 	s->cfg = *cfg;
 	snprintf(s->host, sizeof(s->host), "%s", cfg->host);
 	s->port = cfg->port;
+	snprintf(s->home_host, sizeof(s->home_host), "%s", cfg->host);
+	s->home_port = cfg->port;
 	s->tpgt = -1;
+	s->prev_tpgt = -1;
+	s->time2wait_ms = 2000; /* DefaultTime2Wait's default, until a login says */
 	s->state = ISCSI_SESSION_IDLE;
 	iscsi_text_seq_init(&s->text_seq, 1u << 20);
 	iscsi_session_tick_init(s);
 	/* ISID type 0x80 (random, RFC 7143 §11.12.5): fixed for the session's
-	 * life, so that a reconnect reinstates it */
-	r = iscsi_random_bytes(s->isid, sizeof(s->isid));
-	if (r < 0) {
-		free(s);
-		return lb_err_set(err, r, "no random ISID");
+	 * life, so that a reconnect reinstates it; the caller's, if given */
+	if (cfg->isid_set) {
+		memcpy(s->isid, cfg->isid, sizeof(s->isid));
+	} else {
+		r = iscsi_random_bytes(s->isid, sizeof(s->isid));
+		if (r < 0) {
+			free(s);
+			return lb_err_set(err, r, "no random ISID");
+		}
 	}
 	s->isid[0] = (uint8_t)(0x80 | (s->isid[0] & 0x3f));
 	r = iscsi_random_bytes(&s->cmdsn, sizeof(s->cmdsn));

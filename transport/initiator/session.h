@@ -66,6 +66,7 @@ struct iscsi_session_config {
 	const char *initiator_name;	     /* required */
 	const char *initiator_alias;	     /* optional */
 	const char *bind_netdev;	     /* SO_BINDTODEVICE; NULL: unbound */
+	const char *bind_addr;		     /* numeric source IP bound before connect; NULL: any */
 	const struct iscsi_chap_creds *chap; /* NULL: AuthMethod=None */
 	uint32_t chap_algs;		     /* 0: all */
 	struct iscsi_params want;	     /* operational offer */
@@ -78,7 +79,18 @@ struct iscsi_session_config {
 	uint32_t nop_timeout_ms;	     /* default 5 s */
 	uint32_t max_tasks;		     /* commands in flight; default 128 */
 	bool recover;			     /* reconnect when the link drops */
+	/* the ISID (RFC 7143 §11.12.5); without it a random one.  A volume's
+	 * sessions derive theirs from its name (iscsi_isid_for()), so that a
+	 * restarted bridge reinstates the dead one's sessions, which makes
+	 * the target end their tasks before anything is re-issued */
+	bool isid_set;
+	uint8_t isid[6];
 };
+
+/* A stable ISID for key (a volume's name) and slot (0: its first session,
+ * then one per queue or client), of the random type (0x80): five bytes
+ * from a hash of key, the last the slot. */
+void iscsi_isid_for(const char *key, uint8_t slot, uint8_t isid[6]);
 
 /* Defaults above, iscsi_params_init() offer with ImmediateData etc. */
 void iscsi_session_config_init(struct iscsi_session_config *cfg);
@@ -110,6 +122,7 @@ struct iscsi_cmd {
 	iscsi_cmd_cb done;
 	void *arg;
 	uint32_t lifetime_ms; /* 0: the session's request_timeout_ms */
+	bool quiet;	      /* a probe: a final refusal is not logged */
 	/* results */
 	uint8_t status;
 	bool has_sense;
@@ -122,6 +135,7 @@ struct iscsi_cmd {
 	uint64_t retry_at_ms; /* a backoff: not sent before */
 	int last_err;	      /* why the last try failed */
 	bool in_doubt;	      /* sent on a connection that is gone, not yet fenced */
+	bool cancelled;	      /* iscsi_session_cancel(): never sent again */
 };
 
 struct iscsi_session; /* opaque */
@@ -151,6 +165,14 @@ int iscsi_session_login(struct iscsi_session *s, iscsi_session_cb cb, void *arg)
 int iscsi_session_logout(struct iscsi_session *s, iscsi_session_cb cb, void *arg);
 
 int iscsi_session_submit(struct iscsi_session *s, struct iscsi_cmd *cmd);
+
+/* Give up every command submitted so far (their issuer has gone): none is
+ * sent again; each completes, with -ECANCELED unless the target had
+ * already answered it, and only once no copy of it can still reach the
+ * LUN (its ABORT TASK or a LOGICAL UNIT RESET confirmed, or the session
+ * that carried it reinstated).  cb(s, arg, 0) when the last has completed;
+ * new commands meanwhile get -ECANCELED.  -EBUSY if a cancel is under way. */
+int iscsi_session_cancel(struct iscsi_session *s, iscsi_session_cb cb, void *arg);
 
 /* Discovery: send a Text Request (key=value\0 ...) and collect the whole
  * answer (C bit continuation).  cb(s, arg, res) then text/len are valid

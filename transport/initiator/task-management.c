@@ -75,6 +75,9 @@ void iscsi_task_rx_tmf_rsp(struct iscsi_session *s, const union iscsi_hdr *h)
 		    rsp->response == ISCSI_TMF_RSP_NO_TASK) {
 			if (t && t->state == ISCSI_TASK_ABORTING && !t->done_wait)
 				task_retry_after_abort(s, t);
+			/* the next one due (a cancel aborts many) */
+			if (s->state == ISCSI_SESSION_FULL_FEATURE)
+				iscsi_tasks_tick(s, lb_now_ms());
 			return;
 		}
 		lun_reset(s, s->tmf_lun);

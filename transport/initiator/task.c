@@ -143,7 +143,12 @@ static void __attribute__((format(printf, 2, 3))) log_limited(struct iscsi_sessi
 
 static const char *cmd_name(const struct iscsi_cmd *cmd, char *buf, size_t len)
 {
-	snprintf(buf, len, "command 0x%02x", cmd->cdb[0]);
+	const char *n = iscsi_scsi_cdb_name(cmd->cdb[0]);
+
+	if (n)
+		snprintf(buf, len, "%s", n);
+	else
+		snprintf(buf, len, "command 0x%02x", cmd->cdb[0]);
 	return buf;
 }
 
@@ -156,6 +161,17 @@ void iscsi_cmd_finish(struct iscsi_session *s, struct iscsi_cmd *cmd, int res)
 			s->stats.write_bytes += (uint64_t)res;
 	}
 	cmd_done(cmd, res);
+	iscsi_tasks_cancel_check(s);
+}
+
+void iscsi_tasks_cancel_check(struct iscsi_session *s)
+{
+	iscsi_session_cb cb = s->cancel_cb;
+
+	if (!cb || s->active || s->pending_head)
+		return;
+	s->cancel_cb = NULL;
+	cb(s, s->cancel_arg, 0);
 }
 
 /* The lifetime of cmd is over: it fails with -ETIMEDOUT (it is fenced:
@@ -182,6 +198,10 @@ static void task_finish(struct iscsi_session *s, struct iscsi_task *t, int res, 
 
 	if (res < 0 && delay >= 0) {
 		cmd->last_err = res;
+		if (cmd->cancelled) { /* fenced: its issuer has gone */
+			iscsi_cmd_finish(s, cmd, -ECANCELED);
+			return;
+		}
 		if (now >= cmd->deadline_ms || s->replacement_expired) {
 			cmd_expire(s, cmd, now);
 			return;
@@ -238,7 +258,8 @@ int iscsi_session_submit(struct iscsi_session *s, struct iscsi_cmd *cmd)
 {
 	size_t total = 0;
 
-	if (cmd->cdb_len == 0 || cmd->cdb_len > ISCSI_CDB_MAX || cmd->iovcnt > ISCSI_CMD_MAX_IOV)
+	if (cmd->cdb_len == 0 || cmd->cdb_len > ISCSI_CDB_MAX || cmd->iovcnt > ISCSI_CMD_MAX_IOV ||
+	    cmd->lun > SCSI_LUN_MAX)
 		return -EINVAL;
 	for (unsigned i = 0; i < cmd->iovcnt; i++)
 		total += cmd->iov[i].iov_len;
@@ -264,6 +285,8 @@ int iscsi_session_submit(struct iscsi_session *s, struct iscsi_cmd *cmd)
 		return -ESHUTDOWN;
 	if (s->replacement_expired)
 		return -EIO; /* fail fast until the session is back */
+	if (s->cancel_cb)
+		return -ECANCELED;
 	cmd->status = 0;
 	cmd->has_sense = false;
 	cmd->residual = 0;
@@ -271,6 +294,7 @@ int iscsi_session_submit(struct iscsi_session *s, struct iscsi_cmd *cmd)
 	cmd->retry_at_ms = 0;
 	cmd->last_err = 0;
 	cmd->in_doubt = false;
+	cmd->cancelled = false;
 	{
 		uint32_t life = cmd->lifetime_ms ? cmd->lifetime_ms : s->cfg.request_timeout_ms;
 
@@ -428,6 +452,10 @@ void iscsi_tasks_pump(struct iscsi_session *s)
 		if (s->pending_head->retry_at_ms > now)
 			break;
 		cmd = pending_pop(s);
+		if (cmd->cancelled) { /* fenced by the login that got here */
+			iscsi_cmd_finish(s, cmd, -ECANCELED);
+			continue;
+		}
 		if (now >= cmd->deadline_ms) {
 			cmd_expire(s, cmd, now);
 			continue;
@@ -544,14 +572,16 @@ static void task_status(struct iscsi_session *s, struct iscsi_task *t, int resid
 	 * retried without a line, as Linux does */
 	if (d.event == ISCSI_EVENT_RESET)
 		d.log = false;
+	/* a probe's expected refusals (a VPD page the LUN lacks) are no news */
+	if (cmd->quiet && d.action == ISCSI_RETRY_FAIL)
+		d.log = false;
 	if (d.log || (d.event != ISCSI_EVENT_NONE && d.event != ISCSI_EVENT_RESET)) {
 		if (sense)
 			iscsi_sense_describe(sense, words, sizeof(words));
 		else
 			snprintf(words, sizeof(words), "%s", iscsi_scsi_status_name(cmd->status));
-		log_limited(s, "%s on LUN %u: %s%s%s", cmd_name(cmd, name, sizeof(name)), cmd->lun,
-			    d.event == ISCSI_EVENT_DEFERRED_ERROR ? "deferred error: " : "", words,
-			    d.action == ISCSI_RETRY_FAIL ? "" : "; retrying");
+		log_limited(s, "%s on LUN %u: %s%s", cmd_name(cmd, name, sizeof(name)), cmd->lun,
+			    words, d.action == ISCSI_RETRY_FAIL ? "" : "; retrying");
 	}
 	if (d.event != ISCSI_EVENT_NONE && s->event_fn)
 		s->event_fn(s->event_arg, d.event, sense);
@@ -627,7 +657,11 @@ int iscsi_task_data_in_dest(struct iscsi_session *s, struct iscsi_conn *c)
 	if (be32toh(d->datasn) != t->exp_datasn)
 		return lb_err_set(&s->err, EPROTO, "Data-In DataSN %u, expected %u",
 				  be32toh(d->datasn), t->exp_datasn);
-	if (s->params.data_pdu_in_order && off != t->data_in)
+	/* in order even where DataPDUInOrder=No was negotiated (we offer Yes,
+	 * and the key is an OR, so only a caller that offers No gets there):
+	 * the count of bytes received is what says a READ is complete, and
+	 * overlapping PDUs must not make up for missing ones */
+	if (off != t->data_in)
 		return lb_err_set(&s->err, EPROTO, "Data-In at offset %u, expected %u", off,
 				  t->data_in);
 	if (off > t->cmd->length || len > t->cmd->length - off)
@@ -712,8 +746,10 @@ void iscsi_task_rx_reject(struct iscsi_session *s, const union iscsi_hdr *reject
 		iscsi_session_conn_failed(s, s->conn, -EPROTO, "target rejected a Data-Out PDU");
 		return;
 	}
-	/* a digest error is worth another try; anything else fails the command */
-	iscsi_task_complete(s, t, -EIO, reason == ISCSI_REJECT_DIGEST_ERROR ? 0 : -1);
+	/* a digest error, a long operation, a target waiting for our logout:
+	 * worth another try (after a pause, within the lifetime); anything
+	 * else fails the command */
+	iscsi_task_complete(s, t, -EIO, iscsi_reject_retryable(reason) ? 500 : -1);
 }
 
 /* ---- recovery and failure --------------------------------------------------- */
@@ -783,7 +819,7 @@ void iscsi_tasks_reinstated(struct iscsi_session *s)
 		unsigned n = clear_doubt(s, UINT32_MAX);
 
 		iscsi_session_log(s,
-				  "reinstatement ended the old session's tasks: %u commands go "
+				  "reinstatement ended the old session's tasks: its %u commands go "
 				  "again or fail by their lifetime",
 				  n);
 		return;
@@ -881,4 +917,34 @@ void iscsi_tasks_fail_all(struct iscsi_session *s, int res)
 	s->fence_reset = false;
 	while ((cmd = pending_pop(s)))
 		cmd_done(cmd, res);
+	iscsi_tasks_cancel_check(s);
+}
+
+int iscsi_session_cancel(struct iscsi_session *s, iscsi_session_cb cb, void *arg)
+{
+	uint64_t now = lb_now_ms();
+
+	if (s->cancel_cb)
+		return -EBUSY;
+	s->cancel_cb = cb;
+	s->cancel_arg = arg;
+	for (struct iscsi_cmd *c = s->pending_head; c; c = c->next)
+		c->cancelled = true;
+	for (uint32_t i = 0; i < s->n_tasks; i++) {
+		struct iscsi_task *t = &s->tasks[i];
+
+		if (t->state == ISCSI_TASK_FREE)
+			continue;
+		t->cmd->cancelled = true;
+		/* the tick aborts it (task-management.c): only a confirmed
+		 * abort, LUN reset or reinstatement ends it */
+		if (t->state == ISCSI_TASK_ACTIVE && !t->done_wait)
+			t->deadline_ms = now;
+	}
+	/* what never reached the target ends now */
+	iscsi_tasks_fail_unsent(s, -ECANCELED);
+	iscsi_tasks_cancel_check(s);
+	if (s->cancel_cb)
+		iscsi_session_tick_arm(s);
+	return 0;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -239,6 +240,50 @@ int iscsi_chap_check_creds(const struct iscsi_chap_creds *creds, lb_err *err)
 	return 0;
 }
 
+/* Reflection (RFC 1994 §5 and RFC 7143 §12.1.3).  A target that sends us,
+ * as its own challenge, one we issued gets from us the answer to it, which
+ * it could replay where that challenge came from: a connection to a target
+ * whose secret for us is the secret we answer with.  Within one login the
+ * target always challenges first, so our challenge of the same login can
+ * never be the one reflected; what can be is a challenge of another login:
+ * an earlier connection of the session, another session of this process.
+ * So every challenge we issue is remembered process-wide (sessions run on
+ * several threads, hence the lock), the last CHAP_ISSUED_MAX of them, and a
+ * target challenge equal to one of them is refused.  The opposite rule,
+ * that our challenge must differ from the target's, is kept when we draw
+ * ours (iscsi_chap_respond()). */
+#define CHAP_ISSUED_MAX 64
+
+static struct {
+	uint8_t challenge[ISCSI_CHAP_DIGEST_MAX];
+	size_t len;
+} chap_issued_ring[CHAP_ISSUED_MAX];
+static unsigned chap_issued_next;
+static pthread_mutex_t chap_issued_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void chap_remember_issued(const uint8_t *challenge, size_t len)
+{
+	if (len > ISCSI_CHAP_DIGEST_MAX)
+		return;
+	pthread_mutex_lock(&chap_issued_lock);
+	memcpy(chap_issued_ring[chap_issued_next].challenge, challenge, len);
+	chap_issued_ring[chap_issued_next].len = len;
+	chap_issued_next = (chap_issued_next + 1) % CHAP_ISSUED_MAX;
+	pthread_mutex_unlock(&chap_issued_lock);
+}
+
+static bool chap_issued(const uint8_t *challenge, size_t len)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&chap_issued_lock);
+	for (unsigned i = 0; i < CHAP_ISSUED_MAX && !found; i++)
+		found = chap_issued_ring[i].len == len &&
+			!memcmp(chap_issued_ring[i].challenge, challenge, len);
+	pthread_mutex_unlock(&chap_issued_lock);
+	return found;
+}
+
 int iscsi_chap_offer(const struct iscsi_chap *c, struct iscsi_text_builder *b)
 {
 	char list[32] = "";
@@ -282,10 +327,9 @@ int iscsi_chap_respond(struct iscsi_chap *c, const struct iscsi_chap_creds *cred
 	if (clen < ISCSI_CHAP_CHALLENGE_MIN)
 		return lb_err_set(err, EACCES, "CHAP_C of %zu bytes is shorter than %d", clen,
 				  ISCSI_CHAP_CHALLENGE_MIN);
-	/* Reflection: a target replaying a challenge we issued gets from us
-	 * the answer it would need for our challenge. */
-	if (c->challenge_len && clen == c->challenge_len && !memcmp(challenge, c->challenge, clen))
-		return lb_err_set(err, EACCES, "target reflected our CHAP challenge");
+	if (chap_issued(challenge, clen))
+		return lb_err_set(err, EACCES,
+				  "target sent back a CHAP challenge we issued (a reflection)");
 
 	c->alg = (enum iscsi_chap_alg)alg;
 	r = iscsi_chap_compute(c->alg, (uint8_t)id, creds->secret, creds->secret_len, challenge,
@@ -314,6 +358,7 @@ int iscsi_chap_respond(struct iscsi_chap *c, const struct iscsi_chap_creds *cred
 			return lb_err_set(err, r, "getrandom failed");
 		}
 	} while (clen == c->challenge_len && !memcmp(challenge, c->challenge, clen));
+	chap_remember_issued(c->challenge, c->challenge_len);
 
 	(void)iscsi_binary_encode_hex(c->challenge, c->challenge_len, hex, sizeof(hex));
 	r = iscsi_text_add_u32(b, "CHAP_I", c->id);

@@ -98,9 +98,10 @@ int iscsi_chap_check_creds(const struct iscsi_chap_creds *creds, lb_err *err);
 int iscsi_chap_offer(const struct iscsi_chap *c, struct iscsi_text_builder *b);
 
 /* Answer the target's CHAP_A/CHAP_I/CHAP_C: adds CHAP_N and CHAP_R, and
- * for mutual CHAP our CHAP_I and CHAP_C.  -EPROTO for an algorithm we did
- * not offer or a malformed value, -EACCES for a challenge that is too
- * short or reflects ours. */
+ * for mutual CHAP our CHAP_I and CHAP_C (never equal to the target's; it
+ * is remembered).  -EPROTO for an algorithm we did not offer or a
+ * malformed value, -EACCES for a challenge that is too short or is one
+ * this process issued (a reflection: see chap.c). */
 int iscsi_chap_respond(struct iscsi_chap *c, const struct iscsi_chap_creds *creds,
 		       const char *chap_a, const char *chap_i, const char *chap_c,
 		       struct iscsi_text_builder *b, lb_err *err);

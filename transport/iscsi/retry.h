@@ -7,14 +7,25 @@
  * Retries are bounded by the command's lifetime (a deadline the session
  * keeps from the first submission), not by a count; the table only says
  * whether to retry, after what pause, and which errno ends it.
+ *
+ * Backoff: ISCSI_RETRY_BACKOFF_MIN_MS after the first answer, doubling
+ * with each try, capped at ISCSI_RETRY_BACKOFF_MAX_MS.  NOW is immediate
+ * for the first ISCSI_RETRY_NOW_MAX tries only; past them it turns into
+ * BACKOFF, so that a target answering every try with a unit attention
+ * cannot make the session spin.
  */
 #ifndef LUNBRIDGE_ISCSI_RETRY_H
 #define LUNBRIDGE_ISCSI_RETRY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sense.h"
+
+#define ISCSI_RETRY_BACKOFF_MIN_MS 100u
+#define ISCSI_RETRY_BACKOFF_MAX_MS 2000u
+#define ISCSI_RETRY_NOW_MAX 4u
 
 enum iscsi_retry_action {
 	ISCSI_RETRY_NONE,    /* success (GOOD, CONDITION MET, RECOVERED ERROR) */
@@ -39,12 +50,16 @@ enum iscsi_retry_event {
 
 struct iscsi_retry_decision {
 	enum iscsi_retry_action action;
-	/* -errno: the final error for FAIL, and the one to report if the
-	 * command's lifetime ends while it is still being retried */
+	/* -errno: the final error for FAIL; for a retry, the error the
+	 * session keeps as the last one (named when the command's lifetime
+	 * ends while it is still being retried) */
 	int err;
 	uint32_t delay_ms; /* BACKOFF: pause before the next try */
 	enum iscsi_retry_event event;
 	bool log; /* the sense should reach the log (rate-limited there) */
+	/* The table row that decided, from 1 as docs/ERROR-HANDLING.md
+	 * numbers them; 0 for deferred sense, decided before the table. */
+	uint16_t row;
 };
 
 /* Decide for a command that completed with status (and sense, or NULL).
@@ -55,5 +70,9 @@ void iscsi_retry_decide(uint8_t status, const struct iscsi_sense *sense, unsigne
 			bool is_write, struct iscsi_retry_decision *ret);
 
 const char *iscsi_retry_event_name(enum iscsi_retry_event ev);
+/* "success", "fail", "retry now", "retry after backoff". */
+const char *iscsi_retry_action_name(enum iscsi_retry_action a);
+/* The number of rows in the table (the tests check each is reached). */
+size_t iscsi_retry_table_size(void);
 
 #endif

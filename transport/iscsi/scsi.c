@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "iscsi-spec.h"
@@ -36,7 +37,13 @@ enum {
 #define SCSI_READ_CAPACITY16_LEN 32u
 #define SCSI_READ_CAPACITY10_LEN 8u
 #define SCSI_BLOCK_SIZE_MAX (1u << 20)
-#define SCSI_LUN_FLAT_MAX 0x3fffu
+#define SCSI_MODE_DBD 0x08u
+#define SCSI_MODE6_HDR_LEN 4u
+#define SCSI_MODE10_HDR_LEN 8u
+#define SCSI_MODE_WP 0x80u
+#define SCSI_MODE_DPOFUA 0x10u
+#define SCSI_CACHING_WCE 0x04u
+#define SCSI_CACHING_RCD 0x01u
 
 /* ---- CDB builders ------------------------------------------------------- */
 
@@ -161,6 +168,26 @@ int scsi_cdb_test_unit_ready(uint8_t cdb[ISCSI_CDB_MAX])
 	return 6;
 }
 
+int scsi_cdb_mode_sense6(uint8_t cdb[ISCSI_CDB_MAX], uint8_t page, uint8_t alloc_len)
+{
+	memset(cdb, 0, ISCSI_CDB_MAX);
+	cdb[0] = SCSI_OP_MODE_SENSE6;
+	cdb[1] = SCSI_MODE_DBD;
+	cdb[2] = page & 0x3f; /* PC 0: current values */
+	cdb[4] = alloc_len;
+	return 6;
+}
+
+int scsi_cdb_mode_sense10(uint8_t cdb[ISCSI_CDB_MAX], uint8_t page, uint16_t alloc_len)
+{
+	memset(cdb, 0, ISCSI_CDB_MAX);
+	cdb[0] = SCSI_OP_MODE_SENSE10;
+	cdb[1] = SCSI_MODE_DBD;
+	cdb[2] = page & 0x3f;
+	iscsi_put_be16(cdb + 7, alloc_len);
+	return 10;
+}
+
 void scsi_unmap_param(uint8_t out[SCSI_UNMAP_PARAM_LEN], uint64_t lba, uint32_t blocks)
 {
 	memset(out, 0, SCSI_UNMAP_PARAM_LEN);
@@ -174,7 +201,7 @@ void scsi_unmap_param(uint8_t out[SCSI_UNMAP_PARAM_LEN], uint64_t lba, uint32_t 
 
 int scsi_lun_encode(uint32_t n, uint8_t out[8])
 {
-	if (n > SCSI_LUN_FLAT_MAX)
+	if (n > SCSI_LUN_MAX)
 		return -ERANGE;
 	memset(out, 0, 8);
 	if (n < 256) {
@@ -188,21 +215,128 @@ int scsi_lun_encode(uint32_t n, uint8_t out[8])
 
 int scsi_lun_decode(const uint8_t in[8], uint32_t *ret)
 {
-	/* A single-level LUN leaves the second to fourth levels zero. */
-	for (size_t i = 2; i < 8; i++)
-		if (in[i])
-			return -EOPNOTSUPP;
-	switch (in[0] >> 6) {
-	case 0: /* peripheral device addressing: bus 0 only */
-		if (in[0] & 0x3f)
-			return -EOPNOTSUPP;
-		*ret = in[1];
-		return 0;
-	case 1: /* flat space addressing */
-		*ret = (uint32_t)(in[0] & 0x3f) << 8 | in[1];
-		return 0;
-	default: /* logical unit or extended addressing */
+	struct scsi_lun_addr a;
+
+	if (scsi_lun_addr_decode(in, &a) < 0 || a.multi_level)
 		return -EOPNOTSUPP;
+	switch (a.method) {
+	case SCSI_LUN_PERIPHERAL:
+		/* bus 0 only: another bus is a device behind this LU */
+		if (a.bus != 0)
+			return -EOPNOTSUPP;
+		*ret = (uint32_t)a.lun;
+		return 0;
+	case SCSI_LUN_FLAT:
+		*ret = (uint32_t)a.lun;
+		return 0;
+	default:
+		/* logical unit or extended addressing: scsi_lun_encode()
+		 * would give the number another address, so it has none */
+		return -EOPNOTSUPP;
+	}
+}
+
+/* Whether bytes from..7 are all zero: no further level. */
+static bool rest_zero(const uint8_t in[8], size_t from)
+{
+	for (size_t i = from; i < 8; i++)
+		if (in[i])
+			return false;
+	return true;
+}
+
+static uint64_t get_be(const uint8_t *p, size_t n)
+{
+	uint64_t v = 0;
+
+	for (size_t i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+int scsi_lun_addr_decode(const uint8_t in[8], struct scsi_lun_addr *ret)
+{
+	struct scsi_lun_addr a = {.method = (enum scsi_lun_method)(in[0] >> 6)};
+	size_t level_len = 2;
+
+	switch (a.method) {
+	case SCSI_LUN_PERIPHERAL:
+		a.bus = in[0] & 0x3f;
+		a.lun = in[1];
+		break;
+	case SCSI_LUN_FLAT:
+		a.lun = (uint64_t)(in[0] & 0x3f) << 8 | in[1];
+		break;
+	case SCSI_LUN_LOGICAL_UNIT:
+		/* 10b, TARGET (6 bits); BUS NUMBER (3 bits), LUN (5 bits) */
+		a.target = in[0] & 0x3f;
+		a.bus = in[1] >> 5;
+		a.lun = in[1] & 0x1f;
+		break;
+	case SCSI_LUN_EXTENDED: {
+		uint8_t length = (in[0] >> 4) & 0x03, method = in[0] & 0x0f;
+
+		level_len = 2 + 2 * (size_t)length;
+		if (length == 0 && method == 1) {
+			a.extended = SCSI_LUN_EXT_WELL_KNOWN;
+			a.lun = in[1];
+		} else if (length == 1 && method == 2) {
+			a.extended = SCSI_LUN_EXT_FLAT;
+			a.lun = get_be(in + 1, 3);
+		} else if (length == 2 && method == 2) {
+			a.extended = SCSI_LUN_EXT_LONG_FLAT;
+			a.lun = get_be(in + 1, 5);
+		} else if (length == 3 && method == 0x0f && in[1] == 0xff) {
+			/* every byte 0xff: it names no logical unit */
+			for (size_t i = 2; i < 8; i++)
+				if (in[i] != 0xff)
+					return -EBADMSG;
+			a.extended = SCSI_LUN_EXT_NOT_SPECIFIED;
+		} else {
+			return -EBADMSG; /* reserved */
+		}
+		break;
+	}
+	}
+	a.multi_level = level_len < 8 && !rest_zero(in, level_len);
+	*ret = a;
+	return 0;
+}
+
+void scsi_lun_addr_format(const struct scsi_lun_addr *a, char *buf, size_t len)
+{
+	const char *multi = a->multi_level ? ", multi-level" : "";
+	unsigned long long lun = (unsigned long long)a->lun;
+
+	if (len == 0)
+		return;
+	switch (a->method) {
+	case SCSI_LUN_PERIPHERAL:
+		(void)snprintf(buf, len, "peripheral bus %u lun %llu%s", a->bus, lun, multi);
+		return;
+	case SCSI_LUN_FLAT:
+		(void)snprintf(buf, len, "flat lun %llu%s", lun, multi);
+		return;
+	case SCSI_LUN_LOGICAL_UNIT:
+		(void)snprintf(buf, len, "logical unit target %u bus %u lun %llu%s", a->target,
+			       a->bus, lun, multi);
+		return;
+	case SCSI_LUN_EXTENDED:
+		break;
+	}
+	switch (a->extended) {
+	case SCSI_LUN_EXT_WELL_KNOWN:
+		(void)snprintf(buf, len, "well-known lun 0x%02llx%s", lun, multi);
+		return;
+	case SCSI_LUN_EXT_FLAT:
+		(void)snprintf(buf, len, "extended flat lun %llu%s", lun, multi);
+		return;
+	case SCSI_LUN_EXT_LONG_FLAT:
+		(void)snprintf(buf, len, "long extended flat lun %llu%s", lun, multi);
+		return;
+	default:
+		(void)snprintf(buf, len, "not specified");
+		return;
 	}
 }
 
@@ -274,6 +408,11 @@ int scsi_inquiry_parse(const uint8_t *buf, size_t len, struct scsi_inquiry *ret)
 	copy_text(q.revision, buf + 32, trim_end(buf + 32, 4));
 	*ret = q;
 	return 0;
+}
+
+bool scsi_inquiry_no_lun(const struct scsi_inquiry *q)
+{
+	return q->qualifier != 0 || q->device_type == 0x1f;
 }
 
 const char *scsi_device_type_name(uint8_t type)
@@ -537,6 +676,45 @@ int scsi_vpd_lbp_parse(const uint8_t *buf, size_t len, struct scsi_lbp *ret)
 	lbp.lbprz = flags & 0x1c; /* SBC-3: bit 2; SBC-4: a 3-bit field, bits 2..4 */
 	lbp.provisioning_type = type & 0x07;
 	*ret = lbp;
+	return 0;
+}
+
+/* ---- MODE SENSE --------------------------------------------------------- */
+
+int scsi_mode_sense_parse(const uint8_t *buf, size_t len, bool ten, struct scsi_mode_info *ret)
+{
+	struct scsi_mode_info m = {0};
+	size_t hdr = ten ? SCSI_MODE10_HDR_LEN : SCSI_MODE6_HDR_LEN;
+	size_t end, off;
+	uint8_t dsp;
+
+	if (len < hdr)
+		return -EBADMSG;
+	/* MODE DATA LENGTH counts the bytes after itself. */
+	end = ten ? (size_t)iscsi_get_be16(buf) + 2 : (size_t)buf[0] + 1;
+	if (end > len)
+		end = len;
+	dsp = ten ? buf[3] : buf[2];
+	m.write_protected = dsp & SCSI_MODE_WP;
+	m.dpofua = dsp & SCSI_MODE_DPOFUA;
+	off = hdr + (ten ? iscsi_get_be16(buf + 6) : buf[3]); /* past the block descriptors */
+	while (off < end && end - off >= 2) {
+		bool spf = buf[off] & 0x40; /* SUBPAGE FORMAT: a 4-byte page header */
+		uint8_t page = buf[off] & 0x3f;
+		size_t head = spf ? 4 : 2, plen;
+
+		if (end - off < head)
+			break;
+		plen = spf ? iscsi_get_be16(buf + off + 2) : buf[off + 1];
+		if (!spf && page == SCSI_MODE_PAGE_CACHING && plen >= 1 && end - off > head) {
+			m.has_caching = true;
+			m.wce = buf[off + 2] & SCSI_CACHING_WCE;
+			m.rcd = buf[off + 2] & SCSI_CACHING_RCD;
+			break;
+		}
+		off += head + plen;
+	}
+	*ret = m;
 	return 0;
 }
 

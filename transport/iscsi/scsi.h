@@ -18,12 +18,14 @@
 enum {
 	SCSI_OP_TEST_UNIT_READY = 0x00,
 	SCSI_OP_INQUIRY = 0x12,
+	SCSI_OP_MODE_SENSE6 = 0x1a,
 	SCSI_OP_READ_CAPACITY10 = 0x25,
 	SCSI_OP_READ10 = 0x28,
 	SCSI_OP_WRITE10 = 0x2a,
 	SCSI_OP_SYNCHRONIZE_CACHE10 = 0x35,
 	SCSI_OP_WRITE_SAME10 = 0x41,
 	SCSI_OP_UNMAP = 0x42,
+	SCSI_OP_MODE_SENSE10 = 0x5a,
 	SCSI_OP_READ16 = 0x88,
 	SCSI_OP_WRITE16 = 0x8a,
 	SCSI_OP_SYNCHRONIZE_CACHE16 = 0x91,
@@ -57,6 +59,10 @@ int scsi_cdb_report_luns(uint8_t cdb[ISCSI_CDB_MAX], uint32_t alloc_len);
 int scsi_cdb_read_capacity16(uint8_t cdb[ISCSI_CDB_MAX], uint32_t alloc_len);
 int scsi_cdb_read_capacity10(uint8_t cdb[ISCSI_CDB_MAX]);
 int scsi_cdb_test_unit_ready(uint8_t cdb[ISCSI_CDB_MAX]);
+/* MODE SENSE(6)/(10) of one page (SCSI_MODE_PAGE_ALL: every page), current
+ * values, no block descriptors (DBD). */
+int scsi_cdb_mode_sense6(uint8_t cdb[ISCSI_CDB_MAX], uint8_t page, uint8_t alloc_len);
+int scsi_cdb_mode_sense10(uint8_t cdb[ISCSI_CDB_MAX], uint8_t page, uint16_t alloc_len);
 
 /* UNMAP parameter list with one block descriptor (SBC-3 §5.28.2): 24 bytes
  * written to out. */
@@ -65,17 +71,58 @@ void scsi_unmap_param(uint8_t out[SCSI_UNMAP_PARAM_LEN], uint64_t lba, uint32_t 
 
 /* ---- LUNs (SAM-5 §4.7) --------------------------------------------------- */
 
+/* The LUN numbers lunbridge addresses: 0 to 16383, the flat space. */
+#define SCSI_LUN_MAX 16383u
+
 /* The 8-byte LUN field for LUN number n: peripheral addressing below 256,
- * flat space addressing up to 16383.  -ERANGE beyond. */
+ * flat space addressing up to SCSI_LUN_MAX.  -ERANGE beyond (out
+ * untouched): no command may go out for such a LUN. */
 int scsi_lun_encode(uint32_t n, uint8_t out[8]);
-/* The LUN number of an 8-byte REPORT LUNS entry (peripheral or flat,
- * single level); -EOPNOTSUPP for other addressing methods. */
+/* The LUN number of an 8-byte REPORT LUNS entry that scsi_lun_encode()
+ * can address again (peripheral on bus 0, or flat; single level);
+ * -EOPNOTSUPP for any other address (scsi_lun_addr_decode() names it). */
 int scsi_lun_decode(const uint8_t in[8], uint32_t *ret);
+
+/* SAM-5's four addressing methods (byte 0, bits 7-6). */
+enum scsi_lun_method {
+	SCSI_LUN_PERIPHERAL = 0,
+	SCSI_LUN_FLAT = 1,
+	SCSI_LUN_LOGICAL_UNIT = 2,
+	SCSI_LUN_EXTENDED = 3,
+};
+
+/* Extended addressing (SAM-5 §4.7.8): the forms SAM defines. */
+enum scsi_lun_extended {
+	SCSI_LUN_EXT_NONE,	    /* not extended addressing */
+	SCSI_LUN_EXT_WELL_KNOWN,    /* length 0, method 1: a well-known LU */
+	SCSI_LUN_EXT_FLAT,	    /* length 1, method 2: 24-bit extended flat space */
+	SCSI_LUN_EXT_LONG_FLAT,	    /* length 2, method 2: 40-bit long extended flat space */
+	SCSI_LUN_EXT_NOT_SPECIFIED, /* 0xff...: logical unit not specified */
+};
+
+/* The first level of an 8-byte LUN, whatever its method. */
+struct scsi_lun_addr {
+	enum scsi_lun_method method;
+	enum scsi_lun_extended extended;
+	uint8_t bus;	  /* peripheral: BUS IDENTIFIER; logical unit: BUS NUMBER */
+	uint8_t target;	  /* logical unit: TARGET */
+	uint64_t lun;	  /* peripheral: 8 bits; flat: 14; logical unit: 5; extended flat:
+			   * 24 or 40; well-known: the W-LUN */
+	bool multi_level; /* more levels follow (a hierarchical address) */
+};
+/* Decode any of the four methods.  -EBADMSG for a reserved extended form. */
+int scsi_lun_addr_decode(const uint8_t in[8], struct scsi_lun_addr *ret);
+/* "peripheral bus 0 lun 5", "flat lun 300", "logical unit target 2 bus 1
+ * lun 3", "extended flat lun 70000", "long extended flat lun N",
+ * "well-known lun 0x01", "not specified"; ", multi-level" appended for a
+ * hierarchical address.  Truncated to len. */
+void scsi_lun_addr_format(const struct scsi_lun_addr *a, char *buf, size_t len);
 
 /* REPORT LUNS data: fills up to cap entries, *ret_n the number stored,
  * *ret_total the number the target has (may exceed the buffer given:
- * retry with a bigger allocation).  -EBADMSG if len < 8.  Entries whose
- * addressing is not decodable are skipped. */
+ * retry with a bigger allocation).  -EBADMSG if len < 8.  Entries that
+ * scsi_lun_decode() cannot give a number (other methods, other buses,
+ * several levels, well-known LUs) are skipped. */
 int scsi_report_luns_parse(const uint8_t *buf, size_t len, uint32_t *luns, size_t cap,
 			   size_t *ret_n, size_t *ret_total);
 
@@ -93,6 +140,10 @@ struct scsi_inquiry {
 };
 /* Standard INQUIRY data: -EBADMSG if shorter than 36 bytes. */
 int scsi_inquiry_parse(const uint8_t *buf, size_t len, struct scsi_inquiry *ret);
+/* Whether the answer says there is no logical unit here: a peripheral
+ * qualifier other than 0 (1: none connected now; 3: none possible) or
+ * device type 0x1f (unknown or no device type), as Linux's scan reads it. */
+bool scsi_inquiry_no_lun(const struct scsi_inquiry *q);
 /* "disk", "cd/dvd", "controller", "enclosure", ..., "type 0xNN" for a
  * reserved code, "unknown" above 0x1f (the field has 5 bits).  Static. */
 const char *scsi_device_type_name(uint8_t type);
@@ -145,6 +196,25 @@ struct scsi_lbp {
 	uint8_t provisioning_type; /* 0 full, 1 resource, 2 thin */
 };
 int scsi_vpd_lbp_parse(const uint8_t *buf, size_t len, struct scsi_lbp *ret);
+
+/* ---- MODE SENSE (SPC-4 §7.5) -------------------------------------------- */
+
+#define SCSI_MODE_PAGE_CACHING 0x08
+#define SCSI_MODE_PAGE_ALL 0x3f
+
+/* What lunbridge reads of the mode parameters of a disk (SBC-3 §6.5). */
+struct scsi_mode_info {
+	bool write_protected; /* header, device-specific parameter: WP */
+	bool dpofua;	      /* header, device-specific parameter: DPOFUA */
+	bool has_caching;     /* the Caching page was among the pages */
+	bool wce;	      /* Caching page: WCE, a volatile write cache */
+	bool rcd;	      /* Caching page: READ CACHE DISABLE */
+};
+/* MODE SENSE(6) (ten false) or MODE SENSE(10) parameter data, bounded by
+ * both len and the header's MODE DATA LENGTH: the header's device-specific
+ * parameter, and the Caching page if one of the pages (after the block
+ * descriptors) is it.  -EBADMSG when shorter than the header. */
+int scsi_mode_sense_parse(const uint8_t *buf, size_t len, bool ten, struct scsi_mode_info *ret);
 
 /* ---- READ CAPACITY ------------------------------------------------------ */
 

@@ -3,6 +3,8 @@
 #include <stdio.h>
 
 #include "iscsi-spec.h"
+#include "retry.h"
+#include "scsi.h"
 #include "sense.h"
 
 static size_t sense_effective_len(const uint8_t *buf, size_t len)
@@ -96,94 +98,15 @@ int iscsi_sense_from_segment(const uint8_t *seg, size_t seg_len, const uint8_t *
 	return 0;
 }
 
-static int check_condition_errno(const struct iscsi_sense *s, bool *retry)
-{
-	if (!s)
-		return -EIO;
-	switch (s->key) {
-	case ISCSI_SENSE_RECOVERED_ERROR:
-	case ISCSI_SENSE_COMPLETED:
-		return 0;
-	case ISCSI_SENSE_NOT_READY:
-		if (s->asc == 0x3a)
-			return -ENOMEDIUM;
-		if (s->asc == 0x04 && (s->ascq == 0x01 || s->ascq == 0x0a)) {
-			*retry = true; /* becoming ready; ALUA transition */
-			return -EAGAIN;
-		}
-		return -EIO;
-	case ISCSI_SENSE_ILLEGAL_REQUEST:
-		switch (s->asc) {
-		case 0x20:
-			return -EOPNOTSUPP;
-		case 0x21:
-			return -ENOSPC;
-		case 0x25:
-			return -ENXIO;
-		default:
-			return -EINVAL;
-		}
-	case ISCSI_SENSE_UNIT_ATTENTION:
-		*retry = true;
-		return -EAGAIN;
-	case ISCSI_SENSE_DATA_PROTECT:
-		if (s->asc == 0x27 && s->ascq == 0x07)
-			return -ENOSPC; /* thin pool out of space */
-		if (s->asc == 0x27)
-			return -EROFS;
-		return -EPERM;
-	case ISCSI_SENSE_ABORTED_COMMAND:
-		if (s->asc == 0x10)
-			return -EILSEQ; /* protection information check */
-		*retry = true;
-		return -EAGAIN;
-	case ISCSI_SENSE_VOLUME_OVERFLOW:
-		return -ENOSPC;
-	case ISCSI_SENSE_MISCOMPARE:
-		return -EILSEQ;
-	case ISCSI_SENSE_BLANK_CHECK:
-		return -ENODATA;
-	case ISCSI_SENSE_NO_SENSE:
-	case ISCSI_SENSE_MEDIUM_ERROR:
-	case ISCSI_SENSE_HARDWARE_ERROR:
-	default:
-		return -EIO;
-	}
-}
-
 int iscsi_scsi_status_to_errno(uint8_t status, const struct iscsi_sense *sense, bool *retryable)
 {
-	bool retry = false;
-	int r;
+	struct iscsi_retry_decision d;
 
-	switch (status) {
-	case ISCSI_SCSI_GOOD:
-	case ISCSI_SCSI_CONDITION_MET:
-		r = 0;
-		break;
-	case ISCSI_SCSI_CHECK_CONDITION:
-		r = check_condition_errno(sense, &retry);
-		break;
-	case ISCSI_SCSI_BUSY:
-	case ISCSI_SCSI_TASK_SET_FULL:
-		retry = true;
-		r = -EAGAIN;
-		break;
-	case ISCSI_SCSI_RESERVATION_CONFLICT:
-		r = -EBADE;
-		break;
-	case ISCSI_SCSI_TASK_ABORTED:
-		retry = true;
-		r = -ECANCELED;
-		break;
-	case ISCSI_SCSI_ACA_ACTIVE:
-	default:
-		r = -EIO;
-		break;
-	}
+	/* One table decides (retry.c); this is its first-try answer. */
+	iscsi_retry_decide(status, sense, 1, false, &d);
 	if (retryable)
-		*retryable = retry;
-	return r;
+		*retryable = d.action == ISCSI_RETRY_NOW || d.action == ISCSI_RETRY_BACKOFF;
+	return d.action == ISCSI_RETRY_NONE ? 0 : d.err;
 }
 
 const char *iscsi_scsi_status_name(uint8_t status)
@@ -229,35 +152,77 @@ struct asc_name {
 	const char *name;
 };
 
+/* SPC-4 Annex D's words for the pairs the retry table (retry.c) names,
+ * and a few more an array is likely to send.  Specific ASCQs first: the
+ * first match wins. */
 static const struct asc_name asc_names[] = {
+	{0x00, 0x00, false, "no additional sense information"},
+	{0x04, 0x00, false, "logical unit not ready, cause not reportable"},
 	{0x04, 0x01, false, "logical unit is in process of becoming ready"},
 	{0x04, 0x02, false, "logical unit not ready, initializing command required"},
 	{0x04, 0x03, false, "logical unit not ready, manual intervention required"},
+	{0x04, 0x04, false, "logical unit not ready, format in progress"},
+	{0x04, 0x05, false, "logical unit not ready, rebuild in progress"},
+	{0x04, 0x06, false, "logical unit not ready, recalculation in progress"},
+	{0x04, 0x07, false, "logical unit not ready, operation in progress"},
+	{0x04, 0x08, false, "logical unit not ready, long write in progress"},
+	{0x04, 0x09, false, "logical unit not ready, self-test in progress"},
 	{0x04, 0x0a, false, "logical unit not accessible, asymmetric access state transition"},
 	{0x04, 0x0b, false, "logical unit not accessible, target port in standby state"},
 	{0x04, 0x0c, false, "logical unit not accessible, target port in unavailable state"},
+	{0x04, 0x11, false, "logical unit not ready, notify (enable spinup) required"},
+	{0x04, 0x14, false, "logical unit not ready, space allocation in progress"},
+	{0x04, 0x1a, false, "logical unit not ready, start stop unit command in progress"},
+	{0x04, 0x1b, false, "logical unit not ready, sanitize in progress"},
+	{0x04, 0x1d, false, "logical unit not ready, additional power use not yet granted"},
+	{0x04, 0x24, false, "depopulation in progress"},
+	{0x04, 0x25, false, "depopulation restoration in progress"},
 	{0x04, 0x00, true, "logical unit not ready"},
+	{0x08, 0x00, true, "logical unit communication failure"},
 	{0x0c, 0x00, true, "write error"},
+	{0x10, 0x01, false, "logical block guard check failed"},
+	{0x10, 0x02, false, "logical block application tag check failed"},
+	{0x10, 0x03, false, "logical block reference tag check failed"},
 	{0x10, 0x00, true, "protection information check failed"},
 	{0x11, 0x00, true, "unrecovered read error"},
+	{0x13, 0x00, true, "address mark not found for data field"},
+	{0x14, 0x00, true, "recorded entity not found"},
 	{0x1a, 0x00, false, "parameter list length error"},
 	{0x1d, 0x00, false, "miscompare during verify operation"},
-	{0x20, 0x00, false, "invalid command operation code"},
+	{0x20, 0x00, true, "invalid command operation code"},
 	{0x21, 0x00, false, "logical block address out of range"},
-	{0x24, 0x00, false, "invalid field in cdb"},
-	{0x25, 0x00, false, "logical unit not supported"},
-	{0x26, 0x00, false, "invalid field in parameter list"},
+	{0x21, 0x01, false, "invalid element address"},
+	{0x24, 0x00, true, "invalid field in cdb"},
+	{0x25, 0x00, true, "logical unit not supported"},
+	{0x26, 0x00, true, "invalid field in parameter list"},
 	{0x27, 0x07, false, "space allocation failed write protect"},
 	{0x27, 0x00, true, "write protected"},
-	{0x28, 0x00, false, "not ready to ready change, medium may have changed"},
+	{0x28, 0x00, true, "not ready to ready change, medium may have changed"},
+	{0x29, 0x01, false, "power on occurred"},
+	{0x29, 0x02, false, "scsi bus reset occurred"},
+	{0x29, 0x03, false, "bus device reset function occurred"},
+	{0x29, 0x04, false, "device internal reset"},
+	{0x29, 0x07, false, "i_t nexus loss occurred"},
 	{0x29, 0x00, true, "power on, reset, or bus device reset occurred"},
 	{0x2a, 0x01, false, "mode parameters changed"},
+	{0x2a, 0x03, false, "reservations preempted"},
+	{0x2a, 0x04, false, "reservations released"},
+	{0x2a, 0x05, false, "registrations preempted"},
 	{0x2a, 0x06, false, "asymmetric access state changed"},
+	{0x2a, 0x07, false, "implicit asymmetric access state transition failed"},
 	{0x2a, 0x09, false, "capacity data has changed"},
+	{0x2a, 0x00, true, "parameters changed"},
+	{0x2e, 0x00, true, "insufficient time for operation"},
 	{0x38, 0x07, false, "thin provisioning soft threshold reached"},
 	{0x3a, 0x00, true, "medium not present"},
+	{0x3f, 0x01, false, "microcode has been changed"},
+	{0x3f, 0x03, false, "inquiry data has changed"},
 	{0x3f, 0x0e, false, "reported luns data has changed"},
-	{0x44, 0x00, false, "internal target failure"},
+	{0x3f, 0x00, true, "target operating conditions have changed"},
+	{0x44, 0x00, true, "internal target failure"},
+	{0x47, 0x00, true, "scsi parity error"},
+	{0x4b, 0x00, true, "data phase error"},
+	{0x55, 0x00, true, "system resource failure"},
 };
 
 const char *iscsi_sense_asc_name(uint8_t asc, uint8_t ascq)
@@ -278,9 +243,74 @@ void iscsi_sense_describe(const struct iscsi_sense *s, char *buf, size_t len)
 
 	if (len == 0)
 		return;
+	/* INFORMATION is the failing LBA for the block commands we issue. */
 	if (s->info_valid)
 		(void)snprintf(lba, sizeof(lba), ", lba %llu", (unsigned long long)s->info);
 	(void)snprintf(buf, len, "%s%s: %s (asc 0x%02x ascq 0x%02x%s)",
-		       s->deferred ? "deferred " : "", iscsi_sense_key_name(s->key),
+		       s->deferred ? "deferred error: " : "", iscsi_sense_key_name(s->key),
 		       what ? what : "unknown additional sense", s->asc, s->ascq, lba);
+}
+
+const char *iscsi_scsi_cdb_name(uint8_t opcode)
+{
+	switch (opcode) {
+	case SCSI_OP_TEST_UNIT_READY:
+		return "TEST UNIT READY";
+	case 0x03:
+		return "REQUEST SENSE";
+	case 0x08:
+		return "READ(6)";
+	case 0x0a:
+		return "WRITE(6)";
+	case SCSI_OP_INQUIRY:
+		return "INQUIRY";
+	case SCSI_OP_MODE_SENSE6:
+		return "MODE SENSE(6)";
+	case 0x1b:
+		return "START STOP UNIT";
+	case SCSI_OP_READ_CAPACITY10:
+		return "READ CAPACITY(10)";
+	case SCSI_OP_READ10:
+		return "READ(10)";
+	case SCSI_OP_WRITE10:
+		return "WRITE(10)";
+	case 0x2f:
+		return "VERIFY(10)";
+	case SCSI_OP_SYNCHRONIZE_CACHE10:
+		return "SYNCHRONIZE CACHE(10)";
+	case SCSI_OP_WRITE_SAME10:
+		return "WRITE SAME(10)";
+	case SCSI_OP_UNMAP:
+		return "UNMAP";
+	case SCSI_OP_MODE_SENSE10:
+		return "MODE SENSE(10)";
+	case 0x5e:
+		return "PERSISTENT RESERVE IN";
+	case 0x5f:
+		return "PERSISTENT RESERVE OUT";
+	case SCSI_OP_READ16:
+		return "READ(16)";
+	case 0x89:
+		return "COMPARE AND WRITE";
+	case SCSI_OP_WRITE16:
+		return "WRITE(16)";
+	case 0x8f:
+		return "VERIFY(16)";
+	case SCSI_OP_SYNCHRONIZE_CACHE16:
+		return "SYNCHRONIZE CACHE(16)";
+	case SCSI_OP_WRITE_SAME16:
+		return "WRITE SAME(16)";
+	case SCSI_OP_SERVICE_ACTION_IN16:
+		return "SERVICE ACTION IN(16)";
+	case SCSI_OP_REPORT_LUNS:
+		return "REPORT LUNS";
+	case 0xa3:
+		return "MAINTENANCE IN";
+	case 0xa8:
+		return "READ(12)";
+	case 0xaa:
+		return "WRITE(12)";
+	default:
+		return "unknown command";
+	}
 }

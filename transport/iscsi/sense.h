@@ -65,7 +65,9 @@ int iscsi_sense_from_segment(const uint8_t *seg, size_t seg_len, const uint8_t *
 
 /* Map a completed command to 0 or -errno.  sense may be NULL.  *retryable
  * (if non-NULL) says whether re-issuing the command may succeed (BUSY,
- * TASK SET FULL, UNIT ATTENTION, becoming ready, ABORTED COMMAND). */
+ * TASK SET FULL, UNIT ATTENTION, becoming ready, ABORTED COMMAND, deferred
+ * errors).  The first-try answer of the retry table, iscsi_retry_decide()
+ * in retry.h, which says more (backoff, events). */
 int iscsi_scsi_status_to_errno(uint8_t status, const struct iscsi_sense *sense, bool *retryable);
 
 const char *iscsi_scsi_status_name(uint8_t status);
@@ -73,7 +75,13 @@ const char *iscsi_sense_key_name(uint8_t key);
 /* Text for common ASC/ASCQ pairs, or NULL. */
 const char *iscsi_sense_asc_name(uint8_t asc, uint8_t ascq);
 
-/* "MEDIUM ERROR: unrecovered read error (asc 0x11 ascq 0x00, lba 1234)". */
+/* "MEDIUM ERROR: unrecovered read error (asc 0x11 ascq 0x00, lba 1234)";
+ * deferred sense (an earlier command's) begins "deferred error: ".  The
+ * lba is INFORMATION, when the target marked it valid.  Truncated to len. */
 void iscsi_sense_describe(const struct iscsi_sense *sense, char *buf, size_t len);
+
+/* The command an opcode names, for the log: "READ(16)", "WRITE(10)",
+ * "SYNCHRONIZE CACHE(10)", ...; "unknown command" for the others.  Static. */
+const char *iscsi_scsi_cdb_name(uint8_t opcode);
 
 #endif

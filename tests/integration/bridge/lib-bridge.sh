@@ -69,6 +69,18 @@ br_setup() {
 	trap 'exit 1' INT TERM
 }
 
+# br_wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds (0)
+# or SECONDS pass (1): a hang guard, not a measurement.
+br_wait_for() {
+	local n=$(($1 * 10)) i
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # br_track PID: a bridge the cleanup must end (br_attach does this).
 br_track() { _br_pids+=("$1"); }
 

@@ -3,7 +3,8 @@
 # two veth links, A (directly) and B (a host route that the kernel prefers
 # when unbound).  A session bound to an iface moves its bytes over that
 # iface's link only (interface counters show it), by net_ifacename or by
-# hwaddress; the record's initiatorname is the name the target sees; an
+# hwaddress; the record's initiatorname is the name the target sees; a
+# session with a source address is seen by the target coming from it; an
 # iface bound to a netdev with no path fails clearly.
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -77,6 +78,37 @@ ip -n "$INI" link set veth-b down
 expect_fail_match "bound to a link that is down" \
 	"^lunbridge: connection to $TGT_NS_ADDR_A:$TGT_PORT: connect failed: (Network is unreachable|Connection timed out)$" \
 	timeout 60 ip netns exec "$INI" "$LUNBRIDGE" luns -p "$TGT_NS_ADDR_A:$TGT_PORT" -T "$IQN" -I by-netdev-b --timeout 2
+# a source address (the session config's bind_addr, iface.ipaddress's
+# place): a second address on veth-a; the target sees the connection come
+# from it, and from the primary one without it
+SRC2=10.91.1.50
+ip -n "$INI" addr add "$SRC2/24" dev veth-a
+tgt_bind_initiator 1 iqn.2026-11.invalid.lunbridge:test-io
+head -c 65536 /dev/urandom >"$TMP/pattern"
+# the target's view while a session is up: the workload runs until stopped
+conn_from() { # [--bind-addr IP]: the IP Address tgtd shows for the session
+	local i ip=
+	rm -f "$TMP/stop" "$TMP/progress"
+	ip netns exec "$INI" "$LB_ISCSI_IO" -p "$TGT_NS_ADDR_A:$TGT_PORT" -T "$IQN" -l 1 "$@" \
+		workload "$TMP/pattern" "$TMP/stop" "$TMP/progress" >"$TMP/io.out" 2>&1 &
+	local pid=$!
+	for i in $(seq 100); do
+		[ -s "$TMP/progress" ] && break
+		sleep 0.1
+	done
+	ip=$(tgt_adm --mode target --op show 2>/dev/null | sed -n 's/^ *IP Address: *//p' | head -1)
+	touch "$TMP/stop"
+	wait "$pid" || { cat "$TMP/io.out" >&2; ip=failed; }
+	echo "$ip"
+}
+expect_eq "bind-addr $SRC2: the target sees the session come from it" "$SRC2" \
+	"$(conn_from --bind-addr "$SRC2")"
+expect_eq "no bind-addr: the target sees the primary address" "$TGT_NS_SRC_A" "$(conn_from)"
+expect_fail_match "bind-addr not on this host: refused with the address named" \
+	"cannot bind to source address 10.91.1.99: Cannot assign requested address" \
+	ip netns exec "$INI" "$LB_ISCSI_IO" -p "$TGT_NS_ADDR_A:$TGT_PORT" -T "$IQN" -l 1 \
+	--bind-addr 10.91.1.99 read "$TMP/pattern"
+
 lb iface update -I by-mac-a -n iface.hwaddress -v 02:91:00:00:09:09 >/dev/null
 expect_fail_match "bound to a MAC no NIC has" \
 	"^lunbridge: iface 'by-mac-a': no network device with MAC 02:91:00:00:09:09$" \

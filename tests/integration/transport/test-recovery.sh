@@ -2,7 +2,8 @@
 # Recovery (ErrorRecoveryLevel 0) against a real tgtd: a write/read/verify
 # workload keeps running while tgtd is killed and restarted with the same
 # configuration, and while it is frozen (SIGSTOP) long enough for the NOP
-# ping to declare the connection dead.  The workload must finish with no
+# ping to declare the connection dead, and once more with the target's
+# DefaultTime2Wait raised, which the reconnect waits for.  The workload must finish with no
 # error, the session must have been reinstated, and the data must verify,
 # through our initiator (each pass compares) and through libiscsi.
 set -uo pipefail
@@ -59,6 +60,29 @@ sleep 4
 tgt_thaw
 wait_passes $((n + 2)) && pass "workload continues after tgtd froze" ||
 	fail "workload stuck after tgtd froze"
+
+# 3. Time2Wait: the target's DefaultTime2Wait (4 s, above our 2) is what
+# the next login negotiates; after a drop on that session the reconnect
+# waits for it (ErrorRecoveryLevel 0, RFC 7143 §6.1.2)
+tgt_set_param 1 DefaultTime2Wait 4 || fail "tgtd does not take DefaultTime2Wait"
+n=$(passes)
+tgt_stop
+tgt_restart || fail "tgtd did not restart"
+wait_passes $((n + 1)) || fail "workload stuck after the restart with Time2Wait 4"
+reinstated() { grep -c "reinstated" "$TMP/wl.err"; }
+r0=$(reinstated)
+t0=$(date +%s%N)
+tgt_stop
+tgt_restart || fail "tgtd did not restart"
+for i in $(seq 200); do
+	[ "$(reinstated)" -gt "$r0" ] && break
+	sleep 0.05
+done
+t1=$(date +%s%N)
+expect_eq "reinstated no sooner than Time2Wait (4 s) after the drop" yes \
+	"$([ $(((t1 - t0) / 1000000)) -ge 4000 ] && echo yes || echo no)"
+expect_eq "the wait is logged" yes \
+	"$(grep -q "waiting Time2Wait (4 s) before reconnecting" "$TMP/wl.err" && echo yes || echo no)"
 
 touch "$TMP/stop"
 wait "$WL"

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Data-In of the SCSI commands the initiator issues.  Byte 0 sizes the
- * caller's buffers (bits 0-5: the text buffer for the serial number and
- * the device id, 1..64 bytes; bits 0-3: the REPORT LUNS array); the rest
- * goes, as one buffer, through every parser in scsi.h.  Whatever the
- * input, what a parser accepts must obey its contract: strings fit and are
- * printable, counts are within the buffers, capacities are sane, and every
- * decoded LUN encodes back to itself.
+ * caller's buffers (bits 0-5: the text buffer for the serial number, the
+ * device id and a LUN address's text, 1..64 bytes; bits 0-3: the REPORT
+ * LUNS array); the rest goes, as one buffer, through every parser in
+ * scsi.h.  Whatever the input, what a parser accepts must obey its
+ * contract: strings fit and are printable, counts are within the buffers,
+ * capacities are sane, every decoded LUN encodes back to itself and agrees
+ * with its address, and MODE SENSE data of header length always parses.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -51,6 +52,45 @@ static void fuzz_luns(const uint8_t *buf, size_t len, size_t cap)
 	for (size_t i = 0; i < n; i++)
 		if (luns[i] > 16383)
 			abort();
+}
+
+static void fuzz_lun_addr(const uint8_t *buf, size_t len, size_t text_cap)
+{
+	struct scsi_lun_addr a;
+	uint32_t n;
+	char *text;
+
+	if (len < 8 || scsi_lun_addr_decode(buf, &a) < 0) {
+		if (len >= 8 && scsi_lun_decode(buf, &n) == 0)
+			abort(); /* a number without an address */
+		return;
+	}
+	if ((unsigned)a.method > SCSI_LUN_EXTENDED ||
+	    (a.method == SCSI_LUN_EXTENDED) != (a.extended != SCSI_LUN_EXT_NONE))
+		abort();
+	if (scsi_lun_decode(buf, &n) == 0 &&
+	    ((a.method != SCSI_LUN_PERIPHERAL && a.method != SCSI_LUN_FLAT) || a.lun != n ||
+	     a.multi_level || a.bus != 0 || n > SCSI_LUN_MAX))
+		abort();
+	text = malloc(text_cap);
+	if (!text)
+		return;
+	scsi_lun_addr_format(&a, text, text_cap);
+	check_text(text, text_cap);
+	free(text);
+}
+
+static void fuzz_mode_sense(const uint8_t *buf, size_t len)
+{
+	for (int ten = 0; ten <= 1; ten++) {
+		struct scsi_mode_info m;
+		int r = scsi_mode_sense_parse(buf, len, ten, &m);
+
+		if (r < 0 && len >= (ten ? 8u : 4u))
+			abort();
+		if (r == 0 && !m.has_caching && (m.wce || m.rcd))
+			abort();
+	}
 }
 
 static void fuzz_inquiry(const uint8_t *buf, size_t len)
@@ -145,6 +185,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf = data + 1;
 	len = size - 1;
 	fuzz_luns(buf, len, data[0] & 0x0f);
+	fuzz_lun_addr(buf, len, 1 + (size_t)(data[0] & 0x3f));
+	fuzz_mode_sense(buf, len);
 	fuzz_inquiry(buf, len);
 	fuzz_vpd(buf, len, 1 + (size_t)(data[0] & 0x3f));
 	fuzz_capacity(buf, len);

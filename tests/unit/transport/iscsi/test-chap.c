@@ -224,17 +224,48 @@ static void test_respond_rejects_oversized_challenge(void **state)
 	iscsi_text_builder_free(&b);
 }
 
+/* A challenge we issued in one login (mutual CHAP), sent back by a target
+ * in another, is refused: within one login ours comes after the target's,
+ * so a reflection always crosses logins. */
 static void test_respond_rejects_reflected_challenge(void **state)
 {
+	struct iscsi_chap first, second;
+	struct iscsi_chap_creds cr = creds(true);
+	struct iscsi_text_builder b;
+	char ours[2 + 2 * ISCSI_CHAP_DIGEST_MAX + 1];
+	lb_err err;
+
+	iscsi_text_builder_init(&b, 0);
+	assert_int_equal(iscsi_chap_init(&first, 0), 0);
+	assert_int_equal(iscsi_chap_respond(&first, &cr, "5", "1", CHAL16_HEX, &b, NULL), 0);
+	hexify(first.challenge, first.challenge_len, ours);
+
+	b.len = 0;
+	assert_int_equal(iscsi_chap_init(&second, 0), 0);
+	assert_int_equal(iscsi_chap_respond(&second, &cr, "5", "2", ours, &b, &err), -EACCES);
+	assert_string_equal(err.msg, "target sent back a CHAP challenge we issued (a reflection)");
+	/* one-way CHAP too: the answer would be just as useful to the reflector */
+	cr = creds(false);
+	assert_int_equal(iscsi_chap_respond(&second, &cr, "5", "2", ours, &b, NULL), -EACCES);
+	iscsi_text_builder_free(&b);
+}
+
+/* A challenge nobody issued is answered, again and again (a target may
+ * send the same one twice; only ours are refused). */
+static void test_respond_accepts_foreign_challenge_twice(void **state)
+{
 	struct iscsi_chap c;
-	struct iscsi_chap_creds cr = creds(false);
+	struct iscsi_chap_creds cr = creds(true);
 	struct iscsi_text_builder b;
 
 	iscsi_text_builder_init(&b, 0);
-	assert_int_equal(iscsi_chap_init(&c, 0), 0);
-	memcpy(c.challenge, chal16, 16); /* a challenge we issued earlier */
-	c.challenge_len = 16;
-	assert_int_equal(iscsi_chap_respond(&c, &cr, "5", "1", CHAL16_HEX, &b, NULL), -EACCES);
+	for (int i = 0; i < 2; i++) {
+		b.len = 0;
+		assert_int_equal(iscsi_chap_init(&c, 0), 0);
+		assert_int_equal(iscsi_chap_respond(&c, &cr, "5", "1", CHAL16_HEX, &b, NULL), 0);
+		/* and ours is never the target's */
+		assert_false(c.challenge_len == 16 && !memcmp(c.challenge, chal16, 16));
+	}
 	iscsi_text_builder_free(&b);
 }
 
@@ -344,6 +375,7 @@ int main(void)
 		cmocka_unit_test(test_respond_rejects_bad_identifier),
 		cmocka_unit_test(test_respond_rejects_oversized_challenge),
 		cmocka_unit_test(test_respond_rejects_reflected_challenge),
+		cmocka_unit_test(test_respond_accepts_foreign_challenge_twice),
 		cmocka_unit_test(test_mutual_roundtrip),
 		cmocka_unit_test(test_verify_md5_known_answer),
 		cmocka_unit_test(test_verify_wrong_name),

@@ -227,6 +227,131 @@ static void test_lun_decode_unsupported(void **state)
 	assert_int_equal(n, 42);
 }
 
+static void test_lun_encode_refuses_above_max(void **state)
+{
+	uint8_t out[8];
+
+	memset(out, 0xee, sizeof(out));
+	assert_int_equal(scsi_lun_encode(SCSI_LUN_MAX + 1, out), -ERANGE);
+	assert_int_equal(scsi_lun_encode(UINT32_MAX, out), -ERANGE);
+	assert_int_equal(out[0], 0xee); /* nothing to send for it */
+	assert_int_equal(scsi_lun_encode(SCSI_LUN_MAX, out), 0);
+}
+
+static struct scsi_lun_addr addr_of(const uint8_t lun[8])
+{
+	struct scsi_lun_addr a;
+
+	assert_int_equal(scsi_lun_addr_decode(lun, &a), 0);
+	return a;
+}
+
+static void assert_addr_text(const uint8_t lun[8], const char *want)
+{
+	struct scsi_lun_addr a = addr_of(lun);
+	char buf[80];
+
+	scsi_lun_addr_format(&a, buf, sizeof(buf));
+	assert_string_equal(buf, want);
+}
+
+static void test_lun_addr_peripheral(void **state)
+{
+	static const uint8_t bus0[8] = {0x00, 0x05}, bus3[8] = {0x03, 0x07};
+	struct scsi_lun_addr a = addr_of(bus3);
+
+	assert_int_equal(a.method, SCSI_LUN_PERIPHERAL);
+	assert_int_equal(a.bus, 3);
+	assert_int_equal(a.lun, 7);
+	assert_false(a.multi_level);
+	assert_addr_text(bus0, "peripheral bus 0 lun 5");
+	assert_addr_text(bus3, "peripheral bus 3 lun 7");
+}
+
+static void test_lun_addr_flat(void **state)
+{
+	static const uint8_t lun[8] = {0x7f, 0xfe};
+	struct scsi_lun_addr a = addr_of(lun);
+
+	assert_int_equal(a.method, SCSI_LUN_FLAT);
+	assert_int_equal(a.lun, 16382);
+	assert_addr_text(lun, "flat lun 16382");
+}
+
+static void test_lun_addr_logical_unit(void **state)
+{
+	/* 10b TARGET=2; BUS NUMBER=5, LUN=9 */
+	static const uint8_t lun[8] = {0x82, 0xa9};
+	struct scsi_lun_addr a = addr_of(lun);
+	uint32_t n = 42;
+
+	assert_int_equal(a.method, SCSI_LUN_LOGICAL_UNIT);
+	assert_int_equal(a.target, 2);
+	assert_int_equal(a.bus, 5);
+	assert_int_equal(a.lun, 9);
+	assert_addr_text(lun, "logical unit target 2 bus 5 lun 9");
+	/* no number: scsi_lun_encode() would address another LU */
+	assert_int_equal(scsi_lun_decode(lun, &n), -EOPNOTSUPP);
+	assert_int_equal(n, 42);
+}
+
+static void test_lun_addr_extended(void **state)
+{
+	static const uint8_t wlun[8] = {0xc1, 0x01};
+	static const uint8_t flat[8] = {0xd2, 0x01, 0x11, 0x70};
+	static const uint8_t long_flat[8] = {0xe2, 0x01, 0x02, 0x03, 0x04, 0x05};
+	static const uint8_t none[8] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	struct scsi_lun_addr a = addr_of(flat);
+	uint32_t n;
+
+	assert_int_equal(a.method, SCSI_LUN_EXTENDED);
+	assert_int_equal(a.extended, SCSI_LUN_EXT_FLAT);
+	assert_int_equal(a.lun, 0x11170);
+	assert_false(a.multi_level);
+	assert_addr_text(flat, "extended flat lun 70000");
+	assert_int_equal(addr_of(long_flat).lun, 0x0102030405ull);
+	assert_addr_text(long_flat, "long extended flat lun 4328719365");
+	assert_int_equal(addr_of(wlun).extended, SCSI_LUN_EXT_WELL_KNOWN);
+	assert_addr_text(wlun, "well-known lun 0x01");
+	assert_int_equal(addr_of(none).extended, SCSI_LUN_EXT_NOT_SPECIFIED);
+	assert_addr_text(none, "not specified");
+	assert_int_equal(scsi_lun_decode(flat, &n), -EOPNOTSUPP);
+	assert_int_equal(scsi_lun_decode(wlun, &n), -EOPNOTSUPP);
+}
+
+static void test_lun_addr_extended_reserved(void **state)
+{
+	static const uint8_t reserved[8] = {0xc3, 0x01};	    /* length 0, method 3 */
+	static const uint8_t half_ff[8] = {0xff, 0xff, 0xff, 0x00}; /* not all 0xff */
+	struct scsi_lun_addr a;
+
+	assert_int_equal(scsi_lun_addr_decode(reserved, &a), -EBADMSG);
+	assert_int_equal(scsi_lun_addr_decode(half_ff, &a), -EBADMSG);
+}
+
+static void test_lun_addr_multi_level(void **state)
+{
+	static const uint8_t two[8] = {0x00, 0x01, 0x00, 0x02};
+	/* extended flat spans 4 bytes: the next level starts at byte 4 */
+	static const uint8_t ext_one[8] = {0xd2, 0x00, 0x00, 0x01};
+	static const uint8_t ext_two[8] = {0xd2, 0x00, 0x00, 0x01, 0x40, 0x01};
+
+	assert_true(addr_of(two).multi_level);
+	assert_addr_text(two, "peripheral bus 0 lun 1, multi-level");
+	assert_false(addr_of(ext_one).multi_level);
+	assert_true(addr_of(ext_two).multi_level);
+}
+
+static void test_lun_addr_format_truncates(void **state)
+{
+	static const uint8_t lun[8] = {0x82, 0xa9};
+	struct scsi_lun_addr a = addr_of(lun);
+	char buf[8];
+
+	scsi_lun_addr_format(&a, buf, sizeof(buf));
+	assert_string_equal(buf, "logical");
+}
+
 /* ---- REPORT LUNS -------------------------------------------------------- */
 
 /* Three entries: LUN 0, the REPORT LUNS well-known LU, flat LUN 300. */
@@ -719,6 +844,127 @@ static void test_lbp_short_page(void **state)
 	assert_int_equal(lbp.provisioning_type, 0);
 }
 
+/* ---- MODE SENSE --------------------------------------------------------- */
+
+static void test_cdb_mode_sense(void **state)
+{
+	static const uint8_t want6[6] = {0x1a, 0x08, 0x08, 0x00, 0xff, 0x00};
+	static const uint8_t want10[10] = {0x5a, 0x08, 0x3f, 0, 0, 0, 0, 0x01, 0x00, 0};
+	uint8_t cdb[ISCSI_CDB_MAX];
+
+	assert_int_equal(scsi_cdb_mode_sense6(cdb, SCSI_MODE_PAGE_CACHING, 255), 6);
+	assert_memory_equal(cdb, want6, sizeof(want6));
+	assert_int_equal(scsi_cdb_mode_sense10(cdb, SCSI_MODE_PAGE_ALL, 256), 10);
+	assert_memory_equal(cdb, want10, sizeof(want10));
+}
+
+/* MODE SENSE(10), DBD: header (WP|DPOFUA), then the Caching page with
+ * WCE, as tgtd answers for a read-only LUN. */
+static const uint8_t mode10_caching[28] = {
+	0x00, 0x1a, 0x00, 0x90, 0x00, 0x00, 0x00, 0x00, /* header: 26 more bytes */
+	0x08, 0x12, 0x14, 0x00, 0xff, 0xff, 0x00, 0x00, 0xff, 0xff,
+	0xff, 0xff, 0x80, 0x14, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+};
+
+static void test_mode_sense10_caching(void **state)
+{
+	struct scsi_mode_info m;
+
+	assert_int_equal(scsi_mode_sense_parse(mode10_caching, sizeof(mode10_caching), true, &m),
+			 0);
+	assert_true(m.write_protected);
+	assert_true(m.dpofua);
+	assert_true(m.has_caching);
+	assert_true(m.wce);
+	assert_false(m.rcd);
+}
+
+static void test_mode_sense6_no_cache_after_block_descriptor(void **state)
+{
+	/* MODE SENSE(6): one 8-byte block descriptor before the pages, a
+	 * Control page (0x0a), then Caching with WCE clear and RCD set */
+	static const uint8_t b[4 + 8 + 4 + 6] = {
+		21,   0x00, 0x00, 0x08, 0,    0,    0,	  0,
+		0,    0,    0x02, 0x00, 0x0a, 0x02, 0x00, 0x00, /* Control page, 2 bytes */
+		0x88, 0x04, 0x01, 0x00, 0,    0,		/* Caching, PS set, 4 bytes */
+	};
+	struct scsi_mode_info m;
+
+	assert_int_equal(scsi_mode_sense_parse(b, sizeof(b), false, &m), 0);
+	assert_false(m.write_protected);
+	assert_false(m.dpofua);
+	assert_true(m.has_caching);
+	assert_false(m.wce);
+	assert_true(m.rcd);
+}
+
+static void test_mode_sense_subpage_skipped(void **state)
+{
+	/* a page in SUBPAGE format (4-byte header) that carries code 8 is
+	 * not the Caching page; the real one follows it */
+	static const uint8_t b[8 + 8 + 4] = {
+		0x00, 18,   0x00, 0x00, 0, 0, 0,    0,	  0x48, 0x01,
+		0x00, 0x04, 0x04, 0,	0, 0, 0x08, 0x02, 0x04, 0x00,
+	};
+	struct scsi_mode_info m;
+
+	assert_int_equal(scsi_mode_sense_parse(b, sizeof(b), true, &m), 0);
+	assert_true(m.has_caching);
+	assert_true(m.wce);
+}
+
+static void test_mode_sense_bounded_by_mode_data_length(void **state)
+{
+	/* MODE DATA LENGTH stops before the Caching page the buffer holds */
+	uint8_t b[sizeof(mode10_caching)];
+	struct scsi_mode_info m;
+
+	memcpy(b, mode10_caching, sizeof(b));
+	b[1] = 6; /* the header only */
+	assert_int_equal(scsi_mode_sense_parse(b, sizeof(b), true, &m), 0);
+	assert_true(m.write_protected);
+	assert_false(m.has_caching);
+	assert_false(m.wce);
+}
+
+static void test_mode_sense_truncated(void **state)
+{
+	struct scsi_mode_info m = {.wce = true};
+
+	/* shorter than the header */
+	assert_int_equal(scsi_mode_sense_parse(mode10_caching, 7, true, &m), -EBADMSG);
+	assert_int_equal(scsi_mode_sense_parse(mode10_caching, 3, false, &m), -EBADMSG);
+	assert_true(m.wce); /* untouched */
+	/* the page header is there, its byte 2 is not */
+	assert_int_equal(scsi_mode_sense_parse(mode10_caching, 10, true, &m), 0);
+	assert_false(m.has_caching);
+	/* a block descriptor length past the data */
+	{
+		uint8_t b[sizeof(mode10_caching)];
+
+		memcpy(b, mode10_caching, sizeof(b));
+		b[7] = 0xf0;
+		assert_int_equal(scsi_mode_sense_parse(b, sizeof(b), true, &m), 0);
+		assert_false(m.has_caching);
+	}
+}
+
+static void test_inquiry_no_lun(void **state)
+{
+	struct scsi_inquiry q = {0};
+
+	assert_false(scsi_inquiry_no_lun(&q)); /* connected disk */
+	q.qualifier = 1;		       /* none connected now */
+	assert_true(scsi_inquiry_no_lun(&q));
+	q.qualifier = 3; /* none possible */
+	assert_true(scsi_inquiry_no_lun(&q));
+	q.qualifier = 0;
+	q.device_type = 0x1f; /* unknown or no device type */
+	assert_true(scsi_inquiry_no_lun(&q));
+	q.device_type = 0x0c; /* a controller is a LU */
+	assert_false(scsi_inquiry_no_lun(&q));
+}
+
 /* ---- READ CAPACITY ------------------------------------------------------ */
 
 static void fill_capacity16(uint8_t b[32], uint64_t last, uint32_t bs)
@@ -870,6 +1116,14 @@ int main(void)
 		cmocka_unit_test(test_lun_round_trip),
 		cmocka_unit_test(test_lun_decode_flat_small),
 		cmocka_unit_test(test_lun_decode_unsupported),
+		cmocka_unit_test(test_lun_encode_refuses_above_max),
+		cmocka_unit_test(test_lun_addr_peripheral),
+		cmocka_unit_test(test_lun_addr_flat),
+		cmocka_unit_test(test_lun_addr_logical_unit),
+		cmocka_unit_test(test_lun_addr_extended),
+		cmocka_unit_test(test_lun_addr_extended_reserved),
+		cmocka_unit_test(test_lun_addr_multi_level),
+		cmocka_unit_test(test_lun_addr_format_truncates),
 		cmocka_unit_test(test_report_luns),
 		cmocka_unit_test(test_report_luns_short_header),
 		cmocka_unit_test(test_report_luns_truncated),
@@ -909,6 +1163,13 @@ int main(void)
 		cmocka_unit_test(test_capacity10),
 		cmocka_unit_test(test_capacity10_wants_16),
 		cmocka_unit_test(test_capacity10_bad),
+		cmocka_unit_test(test_cdb_mode_sense),
+		cmocka_unit_test(test_mode_sense10_caching),
+		cmocka_unit_test(test_mode_sense6_no_cache_after_block_descriptor),
+		cmocka_unit_test(test_mode_sense_subpage_skipped),
+		cmocka_unit_test(test_mode_sense_bounded_by_mode_data_length),
+		cmocka_unit_test(test_mode_sense_truncated),
+		cmocka_unit_test(test_inquiry_no_lun),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -124,10 +124,10 @@ static void test_status_busy_retryable(void **state)
 {
 	bool retry;
 
-	assert_int_equal(iscsi_scsi_status_to_errno(ISCSI_SCSI_BUSY, NULL, &retry), -EAGAIN);
+	/* the error that ends it if the command's lifetime runs out */
+	assert_int_equal(iscsi_scsi_status_to_errno(ISCSI_SCSI_BUSY, NULL, &retry), -EIO);
 	assert_true(retry);
-	assert_int_equal(iscsi_scsi_status_to_errno(ISCSI_SCSI_TASK_SET_FULL, NULL, &retry),
-			 -EAGAIN);
+	assert_int_equal(iscsi_scsi_status_to_errno(ISCSI_SCSI_TASK_SET_FULL, NULL, &retry), -EIO);
 	assert_true(retry);
 }
 
@@ -149,7 +149,7 @@ static void test_not_ready(void **state)
 {
 	bool retry;
 
-	assert_int_equal(map(ISCSI_SENSE_NOT_READY, 0x04, 0x01, &retry), -EAGAIN);
+	assert_int_equal(map(ISCSI_SENSE_NOT_READY, 0x04, 0x01, &retry), -EIO);
 	assert_true(retry);
 	assert_int_equal(map(ISCSI_SENSE_NOT_READY, 0x04, 0x03, &retry), -EIO);
 	assert_false(retry);
@@ -168,7 +168,7 @@ static void test_illegal_request(void **state)
 {
 	bool retry;
 
-	assert_int_equal(map(ISCSI_SENSE_ILLEGAL_REQUEST, 0x21, 0x00, &retry), -ENOSPC);
+	assert_int_equal(map(ISCSI_SENSE_ILLEGAL_REQUEST, 0x21, 0x00, &retry), -EINVAL);
 	assert_int_equal(map(ISCSI_SENSE_ILLEGAL_REQUEST, 0x24, 0x00, &retry), -EINVAL);
 	assert_int_equal(map(ISCSI_SENSE_ILLEGAL_REQUEST, 0x20, 0x00, &retry), -EOPNOTSUPP);
 }
@@ -186,7 +186,7 @@ static void test_unit_attention_retryable(void **state)
 {
 	bool retry;
 
-	assert_int_equal(map(ISCSI_SENSE_UNIT_ATTENTION, 0x29, 0x00, &retry), -EAGAIN);
+	assert_int_equal(map(ISCSI_SENSE_UNIT_ATTENTION, 0x29, 0x00, &retry), -EIO);
 	assert_true(retry);
 }
 
@@ -201,10 +201,96 @@ static void test_aborted_command(void **state)
 {
 	bool retry;
 
-	assert_int_equal(map(ISCSI_SENSE_ABORTED_COMMAND, 0x47, 0x00, &retry), -EAGAIN);
+	assert_int_equal(map(ISCSI_SENSE_ABORTED_COMMAND, 0x47, 0x00, &retry), -EIO);
 	assert_true(retry);
 	assert_int_equal(map(ISCSI_SENSE_ABORTED_COMMAND, 0x10, 0x01, &retry), -EILSEQ);
 	assert_false(retry);
+}
+
+static void test_deferred_error_retryable(void **state)
+{
+	/* 0x71: an earlier command's error; this one was not executed */
+	static const uint8_t b[18] = {0xf1, 0, 0x03, 0, 0, 0x10, 0x00, 10, 0, 0, 0, 0, 0x0c, 0x00};
+	struct iscsi_sense s;
+	bool retry = false;
+
+	assert_int_equal(iscsi_sense_parse(b, sizeof(b), &s), 0);
+	assert_true(s.deferred);
+	assert_int_equal(iscsi_scsi_status_to_errno(ISCSI_SCSI_CHECK_CONDITION, &s, &retry), -EIO);
+	assert_true(retry);
+}
+
+static void test_describe_deferred(void **state)
+{
+	static const uint8_t b[18] = {0xf1, 0, 0x03, 0, 0, 0x10, 0x00, 10, 0, 0, 0, 0, 0x0c, 0x00};
+	struct iscsi_sense s;
+	char buf[128];
+
+	assert_int_equal(iscsi_sense_parse(b, sizeof(b), &s), 0);
+	iscsi_sense_describe(&s, buf, sizeof(buf));
+	assert_string_equal(buf, "deferred error: MEDIUM ERROR: write error (asc 0x0c ascq 0x00, "
+				 "lba 4096)");
+}
+
+static void test_describe_descriptor_lba(void **state)
+{
+	/* descriptor format: the Information descriptor's 64-bit LBA */
+	static const uint8_t b[20] = {0x72, 0x03, 0x11, 0x00, 0, 0,    0, 12, 0x00, 0x0a,
+				      0x80, 0,	  0,	0,    0, 0x01, 0, 0,  0,    0x02};
+	struct iscsi_sense s;
+	char buf[128];
+
+	assert_int_equal(iscsi_sense_parse(b, sizeof(b), &s), 0);
+	iscsi_sense_describe(&s, buf, sizeof(buf));
+	assert_string_equal(buf, "MEDIUM ERROR: unrecovered read error (asc 0x11 ascq 0x00, "
+				 "lba 4294967298)");
+}
+
+static void test_describe_no_lba_when_invalid(void **state)
+{
+	struct iscsi_sense s = fixed(ISCSI_SENSE_NOT_READY, 0x04, 0x0a);
+	char buf[128];
+
+	iscsi_sense_describe(&s, buf, sizeof(buf));
+	assert_string_equal(buf, "NOT READY: logical unit not accessible, asymmetric access state "
+				 "transition (asc 0x04 ascq 0x0a)");
+}
+
+/* Every ASC/ASCQ the retry table (retry.c) names has words. */
+static void test_asc_names_of_the_retry_table(void **state)
+{
+	static const uint8_t pairs[][2] = {
+		{0x04, 0x01}, {0x04, 0x04}, {0x04, 0x05}, {0x04, 0x06}, {0x04, 0x07}, {0x04, 0x08},
+		{0x04, 0x09}, {0x04, 0x0a}, {0x04, 0x0b}, {0x04, 0x0c}, {0x04, 0x11}, {0x04, 0x14},
+		{0x04, 0x1a}, {0x04, 0x1b}, {0x04, 0x1d}, {0x04, 0x24}, {0x04, 0x25}, {0x3a, 0x00},
+		{0x10, 0x01}, {0x20, 0x00}, {0x21, 0x00}, {0x24, 0x00}, {0x25, 0x00}, {0x27, 0x00},
+		{0x29, 0x00}, {0x2a, 0x01}, {0x2a, 0x06}, {0x2a, 0x07}, {0x2a, 0x09}, {0x38, 0x07},
+		{0x3f, 0x03}, {0x3f, 0x0e}, {0x27, 0x07},
+	};
+
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
+		assert_non_null(iscsi_sense_asc_name(pairs[i][0], pairs[i][1]));
+	assert_string_equal(iscsi_sense_asc_name(0x2a, 0x09), "capacity data has changed");
+	assert_string_equal(iscsi_sense_asc_name(0x04, 0x0b),
+			    "logical unit not accessible, target port in standby state");
+	assert_string_equal(iscsi_sense_asc_name(0x29, 0x07), "i_t nexus loss occurred");
+	assert_string_equal(iscsi_sense_asc_name(0x29, 0x42),
+			    "power on, reset, or bus device reset occurred");
+}
+
+static void test_cdb_names(void **state)
+{
+	assert_string_equal(iscsi_scsi_cdb_name(0x88), "READ(16)");
+	assert_string_equal(iscsi_scsi_cdb_name(0x8a), "WRITE(16)");
+	assert_string_equal(iscsi_scsi_cdb_name(0x28), "READ(10)");
+	assert_string_equal(iscsi_scsi_cdb_name(0x2a), "WRITE(10)");
+	assert_string_equal(iscsi_scsi_cdb_name(0x35), "SYNCHRONIZE CACHE(10)");
+	assert_string_equal(iscsi_scsi_cdb_name(0x93), "WRITE SAME(16)");
+	assert_string_equal(iscsi_scsi_cdb_name(0x42), "UNMAP");
+	assert_string_equal(iscsi_scsi_cdb_name(0x5a), "MODE SENSE(10)");
+	assert_string_equal(iscsi_scsi_cdb_name(0x1a), "MODE SENSE(6)");
+	assert_string_equal(iscsi_scsi_cdb_name(0xa0), "REPORT LUNS");
+	assert_string_equal(iscsi_scsi_cdb_name(0xff), "unknown command");
 }
 
 static void test_describe(void **state)
@@ -257,7 +343,13 @@ int main(void)
 		cmocka_unit_test(test_unit_attention_retryable),
 		cmocka_unit_test(test_recovered_error_is_success),
 		cmocka_unit_test(test_aborted_command),
+		cmocka_unit_test(test_deferred_error_retryable),
 		cmocka_unit_test(test_describe),
+		cmocka_unit_test(test_describe_deferred),
+		cmocka_unit_test(test_describe_descriptor_lba),
+		cmocka_unit_test(test_describe_no_lba_when_invalid),
+		cmocka_unit_test(test_asc_names_of_the_retry_table),
+		cmocka_unit_test(test_cdb_names),
 		cmocka_unit_test(test_describe_unknown_asc),
 		cmocka_unit_test(test_names),
 	};

@@ -1,0 +1,91 @@
+#!/bin/bash
+# A write whose client has gone must never land later over a newer one
+# (issues 17 and 18).  Client A's session runs through a proxy that
+# stalls it; A writes 'O' to block 0 and is killed with the write stuck.
+# The bridge cancels A's requests: their copy on the stalled connection is
+# fenced (abort, LUN reset or the session's reinstatement) and never sent
+# again.  Client B writes 'N' to block 0 (FUA, FLUSH) and reads it back;
+# once the bridge says A's requests are fenced, the proxy lets the stalled
+# connection go, and block 0 must still read 'N' seconds later.
+set -uo pipefail
+. "$(dirname "$0")/lib-bridge.sh"
+br_require nbdsh
+br_setup
+IQN=iqn.2026-12.org.lunbridge.test:orphan
+HERE=$(cd "$(dirname "$0")" && pwd)
+
+br_start_target 1 "$IQN" || exit 1
+tgt_mkimg "$TMP/lun1" 16M || exit 1
+tgt_add_lun 1 1 "$TMP/lun1" || exit 1
+
+PP=$(br_free_port)
+"$BR_PY" -u "$HERE/stall-proxy.py" "$PP" "${TGT_PORTAL%:*}" "${TGT_PORTAL##*:}" >"$TMP/proxy.out" 2>&1 &
+PROXY=$!
+br_track "$PROXY"
+for i in $(seq 100); do grep -q listening "$TMP/proxy.out" && break; sleep 0.1; done
+
+logged() { grep -q "$1" "$TMP/v.err"; }
+conns() { grep -c '^conn ' "$TMP/proxy.out"; }
+
+U=$(br_unix_export v)
+TGT_PORTAL=127.0.0.1:$PP br_attach_fg "$TMP/v" v "$IQN" 1 "$U" || br_abort "attach through the proxy"
+
+# client A: its own session (a proxy connection of its own), then stalled
+mkfifo "$TMP/a.go"
+"$BR_PY" - "$U" "$TMP/a.go" >"$TMP/a.out" 2>&1 <<'PY' &
+import os, sys, time, nbd
+h = nbd.NBD()
+h.connect_uri(sys.argv[1])
+h.pread(4096, 0)
+print("ready", flush=True)
+open(sys.argv[2]).read()          # the test stalls our connection meanwhile
+h.aio_pwrite(b"O" * 4096, 0, flags=nbd.CMD_FLAG_FUA)
+h.poll(0)
+time.sleep(0.5)                   # the write is out, stuck in the proxy
+os._exit(0)                       # killed with it in flight
+PY
+A=$!
+br_wait_for 30 grep -q ready "$TMP/a.out" || br_abort "client A did not start"
+n=$(conns)
+kill -USR1 "$PROXY"
+br_wait_for 10 grep -q "stalled conn $n" "$TMP/proxy.out" || br_abort "the proxy did not stall"
+echo go >"$TMP/a.go"
+wait "$A"
+
+# client B, at once: a newer write to the same block, made durable, read back
+B=$("$BR_PY" - "$U" <<'PY'
+import sys, nbd
+h = nbd.NBD()
+h.connect_uri(sys.argv[1])
+h.pwrite(b"N" * 4096, 0, flags=nbd.CMD_FLAG_FUA)
+h.flush()
+print(h.pread(4096, 0) == b"N" * 4096)
+PY
+)
+expect_eq "client B's write reads back" True "$B"
+br_wait_for 10 logged "its client left with requests in flight" &&
+	pass "the bridge notices A left with a request in flight" ||
+	fail "no line about A's requests in flight"
+
+# A's request is fenced, not re-sent; only then is the stall released
+if br_wait_for 90 logged "none can reach the LUN any more"; then
+	pass "the bridge fenced A's requests"
+else
+	fail "A's requests were not fenced within 90 s"
+fi
+kill -USR2 "$PROXY"
+sleep 5 # what the stalled connection held now has its chance to land
+R=$("$BR_PY" - "$U" <<'PY'
+import sys, nbd
+h = nbd.NBD()
+h.connect_uri(sys.argv[1])
+print(h.pread(4096, 0)[:1].decode())
+PY
+)
+expect_eq "block 0 still holds B's newer write" N "$R"
+if tgt_read_lun "$(tgt_url "$IQN" 1)" "$TMP/after" 2>/dev/null; then
+	expect_eq "libiscsi reads B's write at block 0" N "$(head -c 1 "$TMP/after")"
+fi
+grep -E "abort|reinstat|reset|fenced|left" "$TMP/v.err" | sed 's/^/    | /'
+"$LUNBRIDGE" detach v >/dev/null 2>&1 || fail "detach"
+finish
