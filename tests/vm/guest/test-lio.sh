@@ -144,11 +144,11 @@ lio_fileio dd-raw "$DD/raw" $((64 * MiB)) || br_abort "LIO: fileio dd-raw"
 lio_fileio dd-thin "$DD/thin" $((32 * MiB)) || br_abort "LIO: fileio dd-thin"
 lio_attrib dd-thin emulate_tpu 1 || br_abort "LIO: emulate_tpu of dd-thin"
 lio_attrib dd-thin emulate_tpws 1 || br_abort "LIO: emulate_tpws of dd-thin"
-# LIO refuses a write with FUA (ext4's superblock, journal commits) with
-# CHECK CONDITION unless the LUN has a write cache (emulate_write_cache,
-# off by default: "device does not advertise support for FUA write"),
-# and lunbridge's own initiator sends FUA whatever the LUN's caching mode
-# page says; so these LUNs have one, as arrays do.
+# A write cache (emulate_write_cache, off by default), as arrays have:
+# then LIO's caching mode page has WCE and DPOFUA, the device gets FLUSH
+# and FUA, and the flush check below has a FLUSH to count.  (LIO refuses
+# a FUA write to a LUN without one: "device does not advertise support
+# for FUA write".)
 for f in dd-fs dd-raw dd-thin; do
 	lio_attrib "$f" emulate_write_cache 1 || br_abort "LIO: emulate_write_cache of $f"
 done
