@@ -8,11 +8,14 @@
 # and io_uring on both block devices.  See bench/README.md, "The kernel
 # lab".  Not part of the tests.
 #
-#   bench/lab.sh [--kind nbd|ublk] [--runtime S] [--ramp S] [--workloads LIST]
+#   bench/lab.sh [--kind nbd|ublk] [--kernel 6.1|6.12] [--rounds N]
+#                [--runtime S] [--ramp S] [--workloads LIST]
 #                [--size SIZE] [--out DIR] [--lunbridge PATH]
 #
 # The guest runs under TCG: absolute figures mean nothing, only the
-# ratio of the two devices in the same guest does.  Prints the table and
+# ratio of the two devices in the same guest does.  Every workload runs
+# on both devices in each of N rounds (3 by default, in one boot); the
+# table gives the medians of the rounds and each round's ratio.  Prints the table and
 # writes results.md, results.csv, meta.txt and raw/ (fio JSON) to the out
 # dir.  Internally the same script runs in the guest with --in-guest.
 # shellcheck source-path=SCRIPTDIR
@@ -28,6 +31,7 @@ IQN=iqn.2024-01.org.lunbridge.bench:lab
 
 KIND=nbd
 KERNEL=6.1
+ROUNDS=3
 RUNTIME=10
 RAMP=2
 REGION=8g
@@ -43,12 +47,13 @@ die() { echo "lab: $*" >&2; exit 2; }
 
 # ---- in the guest ------------------------------------------------------------------
 
-# in_guest KIND RUNTIME RAMP REGION OUT WORKLOAD...: tgtd, both devices,
-# every workload on each device in turn; fio's JSON to OUT/raw.
+# in_guest KIND ROUNDS RUNTIME RAMP REGION OUT WORKLOAD...: tgtd, both
+# devices, ROUNDS times every workload on each device in turn; fio's JSON
+# to OUT/raw/WORKLOAD.DEVICE.rROUND.json.
 in_guest() {
-	local kind=$1 dev sd c w f
-	RUNTIME=$2 RAMP=$3 REGION=$4 OUT=$5
-	shift 5
+	local kind=$1 rounds=$2 dev sd c w f r
+	RUNTIME=$3 RAMP=$4 REGION=$5 OUT=$6
+	shift 6
 	# lib-bridge's helpers and its exit trap report failures by status:
 	# no errexit from here on
 	set +e
@@ -78,18 +83,20 @@ in_guest() {
 	# each workload on both devices before the next; who goes first
 	# alternates, so that neither always runs on a warmer or cooler guest
 	local order=("${CONTENDERS[@]}") i=0
-	for w in "$@"; do
-		workload "$w" || br_abort "workload '$w'"
-		if [ $((i++ % 2)) -eq 0 ]; then order=(lunbridge kernel); else order=(kernel lunbridge); fi
-		for c in "${order[@]}"; do
-			echo "lab: $w on $c"
-			[ "$c" = lunbridge ] && f=$dev || f=$sd
-			fio --name=lab --filename="$f" --ioengine=io_uring --direct=1 \
-				--rw="$WL_RW" --bs="$WL_BS" --iodepth="$WL_QD" --numjobs=1 \
-				--size="$REGION" --time_based --runtime="$RUNTIME" --ramp_time="$RAMP" \
-				--randrepeat=0 --norandommap \
-				--output-format=json --output="$OUT/raw/$w.$c.json" --eta=never </dev/null ||
-				br_abort "fio $w on $f"
+	for r in $(seq "$rounds"); do
+		for w in "$@"; do
+			workload "$w" || br_abort "workload '$w'"
+			if [ $((i++ % 2)) -eq 0 ]; then order=(lunbridge kernel); else order=(kernel lunbridge); fi
+			for c in "${order[@]}"; do
+				echo "lab: round $r/$rounds: $w on $c"
+				[ "$c" = lunbridge ] && f=$dev || f=$sd
+				fio --name=lab --filename="$f" --ioengine=io_uring --direct=1 \
+					--rw="$WL_RW" --bs="$WL_BS" --iodepth="$WL_QD" --numjobs=1 \
+					--size="$REGION" --time_based --runtime="$RUNTIME" --ramp_time="$RAMP" \
+					--randrepeat=0 --norandommap \
+					--output-format=json --output="$OUT/raw/$w.$c.r$r.json" --eta=never </dev/null ||
+					br_abort "fio $w on $f"
+			done
 		done
 	done
 	"$LUNBRIDGE" list --json >"$OUT/raw/lunbridge-list.json"
@@ -111,6 +118,8 @@ usage: bench/lab.sh [options]
 
   --kind nbd|ublk    lunbridge's device (default $KIND)
   --kernel 6.1|6.12  the guest's Debian kernel (default $KERNEL)
+  --rounds N         every workload N times on each device, in one boot;
+                     the table gives medians (default $ROUNDS)
   --runtime S        measured seconds per workload and device (default $RUNTIME)
   --ramp S           fio warm-up seconds, not measured (default $RAMP)
   --workloads LIST   comma separated, each RW-BS-qdN with RW one of randread,
@@ -125,6 +134,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--kind) KIND=${2:?}; shift 2 ;;
 	--kernel) KERNEL=${2:?}; shift 2 ;;
+	--rounds) ROUNDS=${2:?}; shift 2 ;;
 	--runtime) RUNTIME=${2:?}; shift 2 ;;
 	--ramp) RAMP=${2:?}; shift 2 ;;
 	--workloads) IFS=', ' read -ra WORKLOADS <<<"${2:?}"; shift 2 ;;
@@ -137,6 +147,7 @@ while [ $# -gt 0 ]; do
 done
 case $KIND in nbd | ublk) ;; *) die "--kind: '$KIND' is not nbd or ublk" ;; esac
 case $KERNEL in 6.1 | 6.12) ;; *) die "--kernel: '$KERNEL' is not 6.1 or 6.12" ;; esac
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "--rounds: '$ROUNDS' is not a positive number"
 [[ $RUNTIME =~ ^[1-9][0-9]*$ ]] || die "--runtime: '$RUNTIME' is not a positive number of seconds"
 [[ $RAMP =~ ^[0-9]+$ ]] || die "--ramp: '$RAMP' is not a number of seconds"
 [[ $REGION =~ ^[1-9][0-9]*[kKmMgG]?$ ]] || die "--size: '$REGION' is not a size (e.g. 8g)"
@@ -162,14 +173,15 @@ rm -f "$OUT"/raw/*.json
 	echo "fio: $(fio --version)"
 	echo "tgt: $(dpkg-query -W -f '${Version}' tgt 2>/dev/null || echo unknown)"
 	echo "open-iscsi: $(dpkg-query -W -f '${Version}' open-iscsi 2>/dev/null || echo unknown)"
+	echo "rounds: $ROUNDS (every workload on both devices in each, one boot; medians)"
 	echo "each run: fio --ioengine=io_uring --direct=1 --numjobs=1 --size=$REGION --time_based --runtime=$RUNTIME --ramp_time=$RAMP --randrepeat=0 --norandommap"
 } >"$OUT/meta.txt"
 
-# boot, tgtd, attach, log in, and 2 x runtime+ramp per workload
-timeout=$((300 + ${#WORKLOADS[@]} * 2 * (RUNTIME + RAMP + 15)))
+# boot, tgtd, attach, log in, and rounds x 2 x runtime+ramp per workload
+timeout=$((300 + ROUNDS * ${#WORKLOADS[@]} * 2 * (RUNTIME + RAMP + 15)))
 rc=0
 "$ROOT/tests/vm/run-vm.sh" --kernel "$KERNEL" --timeout "$timeout" --rw "$OUT" "$0" --in-guest "$KIND" \
-	"$RUNTIME" "$RAMP" "$REGION" "$OUT" "${WORKLOADS[@]}" || rc=$?
+	"$ROUNDS" "$RUNTIME" "$RAMP" "$REGION" "$OUT" "${WORKLOADS[@]}" || rc=$?
 [ $rc -eq 0 ] || die "the guest run failed (exit status $rc); see its output above"
 cat "$OUT/raw/devices.txt" >>"$OUT/meta.txt"
 
@@ -185,28 +197,46 @@ figures() {
 		"\($iops) \($mib) \($p99)"'
 }
 
+# median V...: the median of numbers (the mean of the middle two of an
+# even count)
+median() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+		END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 csv=$OUT/results.csv
 md=$OUT/results.md
-echo "workload,lunbridge_iops,lunbridge_mib_s,lunbridge_p99_us,kernel_iops,kernel_mib_s,kernel_p99_us,iops_ratio,p99_ratio" >"$csv"
+echo "workload,lunbridge_iops,lunbridge_mib_s,lunbridge_p99_us,kernel_iops,kernel_mib_s,kernel_p99_us,iops_ratio,p99_ratio,iops_ratio_rounds,p99_ratio_rounds" >"$csv"
 {
 	echo "# lunbridge ($KIND) vs the kernel's iSCSI initiator, in the kernel lab"
 	echo
 	echo "TCG guest: only the ratios mean something. \`iops ratio\` = lunbridge / kernel"
 	echo "(above 1: lunbridge moves more); \`p99 ratio\` = lunbridge / kernel (below 1:"
-	echo "lunbridge's tail is shorter)."
+	echo "lunbridge's tail is shorter).  Medians of $ROUNDS rounds: each figure is the"
+	echo "median of its rounds, each ratio the median of the rounds' ratios (both devices"
+	echo "measured in the same round); the last columns give every round's ratio."
 	echo
-	echo "| workload | lunbridge IOPS | MiB/s | p99 µs | kernel IOPS | MiB/s | p99 µs | iops ratio | p99 ratio |"
-	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+	echo "| workload | lunbridge IOPS | MiB/s | p99 µs | kernel IOPS | MiB/s | p99 µs | iops ratio | p99 ratio | iops ratio by round | p99 ratio by round |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 } >"$md"
 for w in "${WORKLOADS[@]}"; do
-	read -r li lm lp < <(figures "$OUT/raw/$w.lunbridge.json") || die "no figures for $w on lunbridge"
-	read -r ki km kp < <(figures "$OUT/raw/$w.kernel.json") || die "no figures for $w on the kernel"
-	awk -v w="$w" -v li="$li" -v lm="$lm" -v lp="$lp" -v ki="$ki" -v km="$km" -v kp="$kp" \
-		-v csv="$csv" -v md="$md" 'BEGIN {
-			ir = ki > 0 ? sprintf("%.2f", li / ki) : "n/a"
-			pr = kp > 0 ? sprintf("%.2f", lp / kp) : "n/a"
-			printf "%s,%.0f,%.1f,%.0f,%.0f,%.1f,%.0f,%s,%s\n", w, li, lm, lp, ki, km, kp, ir, pr >>csv
-			printf "| %s | %.0f | %.1f | %.0f | %.0f | %.1f | %.0f | %s | %s |\n", w, li, lm, lp, ki, km, kp, ir, pr >>md
+	LI=() LM=() LP=() KI=() KM=() KP=() IR=() PR=()
+	for r in $(seq "$ROUNDS"); do
+		read -r li lm lp < <(figures "$OUT/raw/$w.lunbridge.r$r.json") ||
+			die "no figures for $w on lunbridge, round $r"
+		read -r ki km kp < <(figures "$OUT/raw/$w.kernel.r$r.json") ||
+			die "no figures for $w on the kernel, round $r"
+		LI+=("$li") LM+=("$lm") LP+=("$lp") KI+=("$ki") KM+=("$km") KP+=("$kp")
+		IR+=("$(awk -v a="$li" -v b="$ki" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')")
+		PR+=("$(awk -v a="$lp" -v b="$kp" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')")
+	done
+	awk -v w="$w" -v li="$(median "${LI[@]}")" -v lm="$(median "${LM[@]}")" -v lp="$(median "${LP[@]}")" \
+		-v ki="$(median "${KI[@]}")" -v km="$(median "${KM[@]}")" -v kp="$(median "${KP[@]}")" \
+		-v ir="$(median "${IR[@]}")" -v pr="$(median "${PR[@]}")" \
+		-v irs="${IR[*]}" -v prs="${PR[*]}" -v csv="$csv" -v md="$md" 'BEGIN {
+			ir = sprintf("%.2f", ir); pr = sprintf("%.2f", pr)
+			printf "%s,%.0f,%.1f,%.0f,%.0f,%.1f,%.0f,%s,%s,%s,%s\n", w, li, lm, lp, ki, km, kp, ir, pr, irs, prs >>csv
+			printf "| %s | %.0f | %.1f | %.0f | %.0f | %.1f | %.0f | %s | %s | %s | %s |\n", w, li, lm, lp, ki, km, kp, ir, pr, irs, prs >>md
 		}'
 done
 {

@@ -45,6 +45,20 @@ const char *lb_runtime_dir(void)
 	return d && *d ? d : LB_RUN_DIR_DEFAULT;
 }
 
+long lb_runtime_pid(void)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	long pid;
+
+	while (f && fgets(line, sizeof(line), f))
+		/* "NSpid:\t4711\t1": from /proc's namespace down to ours */
+		if (strncmp(line, "NSpid:", 6) == 0 && sscanf(line + 6, "%ld", &pid) == 1 &&
+		    pid > 0)
+			return pid;
+	return (long)getpid();
+}
+
 bool lb_runtime_name_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -143,7 +157,7 @@ int lb_runtime_lock(const char *dir, const char *name, struct lb_runtime_lock *r
 		if (fstat(fd, &a) < 0 || stat(path, &b) < 0 || a.st_ino != b.st_ino ||
 		    a.st_dev != b.st_dev)
 			continue;
-		snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+		snprintf(pid, sizeof(pid), "%ld\n", lb_runtime_pid());
 		if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, strlen(pid), 0) < 0)
 			return lb_err_set(err, errno, "cannot write %s: %m", path);
 		ret->fd = TAKE_FD(fd);

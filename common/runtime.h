@@ -5,6 +5,7 @@
  *
  *   NAME.lock   held (flock) by the volume's bridge for its whole life:
  *               the name is taken while it is held; holds the pid
+ *               (lb_runtime_pid); liveness is the lock, never the pid
  *   NAME.json   what the volume is (written atomically when it changes)
  *   NAME.sock   the bridge's control socket (status, detach)
  *
@@ -26,6 +27,14 @@
 
 /* $LUNBRIDGE_RUN_DIR, else /run/lunbridge. */
 const char *lb_runtime_dir(void);
+
+/* This process's pid as the outermost PID namespace it can see numbers
+ * it: the first of /proc/self/status's NSpid, i.e. the pid in the
+ * namespace of the /proc mounted here (a bridge started by `unshare
+ * --pid --fork` is pid 1 to getpid() but has its host pid there); else
+ * getpid().  Under a /proc of its own namespace (--mount-proc) that is
+ * getpid() again: nothing inside can know the pid outside. */
+long lb_runtime_pid(void);
 
 /* Names are 1-64 of [A-Za-z0-9_.:-], not starting with '.' or '-'. */
 int lb_runtime_name_check(const char *name, lb_err *err);

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runtime.h"
 #include "ublk-ctrl.h"
 #include "ublk-dev.h"
 
@@ -128,6 +129,25 @@ static bool dev_teardown(struct lb_ublk_dev *d, bool del, void (*log)(void *, co
 	return clean;
 }
 
+/* START_DEV and END_USER_RECOVERY name the server's pid.  6.1 and 6.12
+ * store whatever they are given.  6.16.1 and 6.17 ("ublk: validate ublk
+ * server pid") compare it with the opener's tgid in the initial PID
+ * namespace, so getpid() inside a PID namespace gets EINVAL; the fix for
+ * that (2026) translates getpid() from the caller's namespace.  So
+ * getpid() first, and after EINVAL the pid /proc numbers this process by
+ * (lb_runtime_pid), which is that tgid where /proc is the host's.  The
+ * refused call changed nothing on those kernels. */
+static int ctrl_with_pid(int (*op)(struct lb_ublk_ctrl *, uint32_t, int32_t),
+			 struct lb_ublk_ctrl *c, uint32_t dev_id)
+{
+	long outer = lb_runtime_pid();
+	int r = op(c, dev_id, (int32_t)getpid());
+
+	if (r == -EINVAL && outer != (long)getpid())
+		r = op(c, dev_id, (int32_t)outer);
+	return r;
+}
+
 /* ADD_DEV's EACCES: not root, or ublk_drv's device limit (ublks_max, 64
  * by default; on 6.12 it counts unprivileged devices only). */
 static void devices_limit_error(lb_err *err)
@@ -202,7 +222,7 @@ int lb_ublk_dev_create(const struct lb_ublk_dev_config *cfg, struct lb_ublk_dev 
 	r = queues_start(d, cfg, err);
 	if (r < 0)
 		goto fail;
-	r = lb_ublk_ctrl_start(&d->ctrl, d->info.dev_id, (int32_t)getpid());
+	r = ctrl_with_pid(lb_ublk_ctrl_start, &d->ctrl, d->info.dev_id);
 	if (r < 0) {
 		lb_err_set(err, -r, "ublk START_DEV: %s", strerror(-r));
 		goto fail;
@@ -291,7 +311,7 @@ int lb_ublk_dev_recover(const struct lb_ublk_dev_config *cfg, uint32_t dev_id,
 	}
 	r = queues_start(d, cfg, err);
 	if (r == 0) {
-		r = lb_ublk_ctrl_end_recovery(&d->ctrl, dev_id, (int32_t)getpid());
+		r = ctrl_with_pid(lb_ublk_ctrl_end_recovery, &d->ctrl, dev_id);
 		if (r < 0)
 			lb_err_set(err, -r, "ublk END_USER_RECOVERY of device %u: %s", dev_id,
 				   strerror(-r));

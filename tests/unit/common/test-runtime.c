@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,6 +208,52 @@ static void test_wait_released_times_out(void **state)
 	close(p[0]);
 }
 
+/* The pid a lock file records is the one /proc's namespace gives: here
+ * getpid(); in a new PID namespace under this /proc (unshare --pid
+ * --fork without --mount-proc), the pid outside, not 1. */
+static void test_pid_outside_a_pid_namespace(void **state)
+{
+	long got[2];
+	pid_t child, inner;
+	int p[2], status;
+
+	assert_int_equal(lb_runtime_pid(), (long)getpid());
+	assert_int_equal(pipe(p), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		long r[2] = {-1, -1};
+
+		close(p[0]);
+		if (unshare(CLONE_NEWPID) < 0) /* not root: nothing to see */
+			_exit(write(p[1], r, sizeof(r)) == sizeof(r) ? 0 : 1);
+		inner = fork();
+		if (inner == 0) { /* pid 1 of the new namespace */
+			r[0] = getpid();
+			r[1] = lb_runtime_pid();
+			_exit(write(p[1], r, sizeof(r)) == sizeof(r) ? 0 : 1);
+		}
+		_exit(inner > 0 && waitpid(inner, &status, 0) == inner &&
+				      write(p[1], &(long){inner}, sizeof(long)) == sizeof(long)
+			      ? 0
+			      : 1);
+	}
+	close(p[1]);
+	assert_int_equal(read(p[0], got, sizeof(got)), sizeof(got));
+	if (got[0] == -1) {
+		print_message("no PID namespace (not root): only getpid() checked\n");
+	} else {
+		long outer = 0;
+
+		assert_int_equal(read(p[0], &outer, sizeof(outer)), sizeof(outer));
+		assert_int_equal(got[0], 1);
+		assert_int_equal(got[1], outer);
+	}
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(p[0]);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -217,6 +264,7 @@ int main(void)
 		T(test_state_and_list),
 		T(test_stale_files_ignored_and_replaced),
 		T(test_wait_released_times_out),
+		T(test_pid_outside_a_pid_namespace),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

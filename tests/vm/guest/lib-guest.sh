@@ -124,6 +124,72 @@ vm_attach() {
 	VM_DEV=$BR_WHERE
 }
 
+# vm_attach_pidns PROC NAME IQN LUN [ARGS...]: attach LUN as a KIND device
+# from inside a new PID namespace, as a container runtime would run it:
+# `unshare --pid --fork [--mount-proc] lunbridge attach ...` in the
+# foreground, in the background of this shell (--daemon would end with
+# the namespace's init, whose exit kills the namespace).  PROC: own (the
+# namespace mounts its own /proc, --mount-proc) or host (it sees this
+# /proc).  The bridge is the namespace's pid 1.  0 once it printed its
+# device: VM_DEV, and VM_PIDNS_PID = the bridge's pid as this (the
+# initial) namespace numbers it (tracked for the cleanup).  Output in
+# $TMP/NAME.pidns.{out,err}.  Call it from the main shell.
+VM_PIDNS_PID=
+VM_PIDNS_UNSHARE=
+vm_attach_pidns() {
+	local proc=$1 name=$2 iqn=$3 lun=$4 out=$TMP/$2.pidns i up mp=()
+	shift 4
+	[ "$proc" = host ] || mp=(--mount-proc)
+	VM_DEV=
+	VM_PIDNS_PID=
+	: >"$out.out"
+	unshare --pid --fork "${mp[@]}" --kill-child \
+		"$LUNBRIDGE" attach -p "$TGT_PORTAL" -T "$iqn" -l "$lun" --export "$KIND" \
+		--name "$name" "$@" >"$out.out" 2>"$out.err" &
+	up=$!
+	VM_PIDNS_UNSHARE=$up
+	br_track "$up"
+	for i in $(seq $((BR_TIMEOUT * 20))); do
+		[ -n "$VM_PIDNS_PID" ] || read -r VM_PIDNS_PID _ <"/proc/$up/task/$up/children" 2>/dev/null
+		VM_DEV=$(head -n 1 "$out.out")
+		[ -z "$VM_DEV" ] || break
+		kill -0 "$up" 2>/dev/null || break
+		sleep 0.05
+	done
+	[ -z "$VM_PIDNS_PID" ] || br_track "$VM_PIDNS_PID"
+	if [ -z "$VM_DEV" ] || [ ! -b "$VM_DEV" ]; then
+		echo "vm_attach_pidns $name: no device ('$VM_DEV'); its stderr:" >&2
+		sed 's/^/    | /' "$out.err" >&2
+		return 1
+	fi
+}
+
+# vm_pidns_scenario PROC NAME IQN LUN: a bridge in its own PID namespace
+# (vm_attach_pidns PROC), checked from outside it: the device serves (fio
+# verified), `list` shows the volume (liveness is NAME.lock's lock, not a
+# pid), NAME.lock records the pid outside where the bridge can know it
+# (PROC host: /proc/self/status's NSpid) and its namespace's 1 where it
+# cannot (PROC own), `detach` ends it and the namespace with it.
+vm_pidns_scenario() {
+	local proc=$1 name=$2 nspid want t0=$SECONDS
+	vm_attach_pidns "$@" || { fail "attach $name inside a PID namespace ($proc /proc)"; return 1; }
+	pass "attach $name inside a PID namespace ($proc /proc): $VM_DEV"
+	nspid=$(sed -n 's/^NSpid:[[:space:]]*//p' "/proc/$VM_PIDNS_PID/status" | tr -s '\t ' ' ')
+	expect_eq "$name: the bridge is its namespace's pid 1 (NSpid here)" "$VM_PIDNS_PID 1" "$nspid"
+	vm_fio "$name, bridge in a PID namespace: randwrite 4k-64k, crc32c" --filename="$VM_DEV" \
+		"${VM_VERIFY[@]}" --rw=randwrite --bsrange=4k-64k --iodepth=8 --size=8M
+	expect_eq "list from outside the namespace: $name, serving $VM_DEV" "$name $VM_DEV" \
+		"$(br_json "$name" | jq -r '"\(.name) \(.device)"')"
+	[ "$proc" = host ] && want=$VM_PIDNS_PID || want=1
+	expect_eq "$name.lock: the pid outside where the bridge can know it, else 1 ($proc /proc)" \
+		"$want" "$(br_lock_pid "$name")"
+	echo "$name: list --json gives pid $(br_field "$name" .pid) (the bridge's getpid())"
+	vm_detach "$name" "$VM_DEV"
+	br_wait_exit "$VM_PIDNS_UNSHARE"
+	expect_eq "$name: after detach from outside, unshare (and the bridge in it) exit 0" 0 "$BR_RC"
+	echo "$name, a bridge in a PID namespace ($proc /proc): $((SECONDS - t0)) s"
+}
+
 # vm_detach NAME DEV: `lunbridge detach NAME` exits 0 and says so, DEV is
 # released and the volume left nothing in the run directory.
 vm_detach() {

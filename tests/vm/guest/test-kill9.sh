@@ -14,6 +14,9 @@
 # Then, both kinds: `lunbridge list` answers and does not show the volume
 # as ready, the same name attaches again, and the data written and flushed
 # before the kill is on the LUN.
+# nbd: a bridge started inside its own PID namespace (unshare --pid
+# --fork --mount-proc), seen and detached from outside it
+# (vm_pidns_scenario; test-ublk-lifecycle.sh does it for ublk).
 set -uo pipefail
 # shellcheck source=lib-guest.sh
 . "$(dirname "$0")/lib-guest.sh"
@@ -94,4 +97,9 @@ else
 fi
 "$LUNBRIDGE" detach k1 >/dev/null
 expect_eq "detach k1: exits 0" 0 $?
+
+# ---- nbd: a bridge inside a PID namespace --------------------------------------------
+
+# (own /proc here; test-ublk-lifecycle.sh does both, own and the host's)
+[ "$KIND" != nbd ] || vm_pidns_scenario own ns1 "$IQN" 1
 finish

@@ -10,21 +10,28 @@
 #     reports them (LIO lists no VPD pages without a unit serial, but
 #     serves them), an id for both (the one without a serial named by its
 #     target and number);
-#   - data: fio verified on both, through the KIND device;
+#   - data: fio verified on the 4096-byte LUN, the thin one written whole
+#     (verified I/O on LUNs like it: the device-data part below);
 #   - discard: blkdiscard reaches LIO as UNMAP and punches the range out
 #     of the backing file;
 #   - CHAP: one-way and mutual, with lunbridge's default digest list
 #     (LIO picks from it); a wrong secret fails with one line.
+#   - device data: test-device-data.sh's scenario (lib-device-data.sh:
+#     ext4 across detach and attach, fio verified, flush, discard on a
+#     thin LUN, --queues 2) against three LIO fileio LUNs.
 set -uo pipefail
 # shellcheck source=lib-guest.sh
 . "$(dirname "$0")/lib-guest.sh"
 # shellcheck source=lib-lio.sh
 . "$(dirname "$0")/lib-lio.sh"
+# shellcheck source=lib-device-data.sh
+. "$(dirname "$0")/lib-device-data.sh"
 vm_init "$@"
-br_require fio blkdiscard blockdev jq
+br_require fio blkdiscard blockdev jq mkfs.ext4 e2fsck sha256sum qemu-img
 lio_require
 IQN=iqn.2026-11.org.lunbridge.test:lio
 IQNC=iqn.2026-11.org.lunbridge.test:lio-chap
+IQND=iqn.2026-11.org.lunbridge.test:lio-data
 PORT=$(br_free_port)
 TGT_PORTAL=127.0.0.1:$PORT # what br_attach logs in to
 MiB=1048576
@@ -62,8 +69,6 @@ vm_attach thin "$IQN" 0 || br_abort "attach LIO LUN 0 as $KIND"
 D=$VM_DEV
 expect_eq "$D: LIO LUN 0's size and block size" "$((64 * MiB)) 512" \
 	"$(blockdev --getsize64 "$D") $(blockdev --getss "$D")"
-vm_fio "LIO LUN 0: randrw 4k-1m, QD16, crc32c" --filename="$D" "${VM_VERIFY[@]}" \
-	--rw=randrw --bsrange=4k-1m --iodepth=16 --size=48M
 vm_fio "LIO LUN 0: write 1m over the whole LUN" --filename="$D" --rw=write --bs=1m \
 	--iodepth=4 --size=64M
 sync
@@ -125,5 +130,36 @@ expect_fail_match "LIO, mutual CHAP, the target's secret wrong on our side: one 
 	"^lunbridge: login to $TGT_PORTAL failed: target CHAP response is wrong" \
 	"$LUNBRIDGE" luns -p "$TGT_PORTAL" -T "$IQNC" --chap-user alice --chap-secret-file "$TMP/secret" \
 	--chap-target-user lio-target --chap-target-secret-file "$TMP/wrong"
+
+# ---- device data (lib-device-data.sh) against LIO -----------------------------------
+
+echo "---- device data against LIO"
+DD=$TMP/dd
+mkdir -p "$DD"
+for f in fs:64M raw:64M thin:32M; do
+	tgt_mkimg "$DD/${f%:*}" "${f#*:}" || br_abort "backing file $f for device data"
+done
+lio_fileio dd-fs "$DD/fs" $((64 * MiB)) || br_abort "LIO: fileio dd-fs"
+lio_fileio dd-raw "$DD/raw" $((64 * MiB)) || br_abort "LIO: fileio dd-raw"
+lio_fileio dd-thin "$DD/thin" $((32 * MiB)) || br_abort "LIO: fileio dd-thin"
+lio_attrib dd-thin emulate_tpu 1 || br_abort "LIO: emulate_tpu of dd-thin"
+lio_attrib dd-thin emulate_tpws 1 || br_abort "LIO: emulate_tpws of dd-thin"
+# A write cache (emulate_write_cache, off by default), as arrays have:
+# then LIO's caching mode page has WCE and DPOFUA, the device gets FLUSH
+# and FUA, and the flush check below has a FLUSH to count.  (LIO refuses
+# a FUA write to a LUN without one: "device does not advertise support
+# for FUA write".)
+for f in dd-fs dd-raw dd-thin; do
+	lio_attrib "$f" emulate_write_cache 1 || br_abort "LIO: emulate_write_cache of $f"
+done
+lio_target "$IQND" 1 || br_abort "LIO: device-data target"
+lio_portal "$IQND" 1 127.0.0.1 "$PORT" || br_abort "LIO: device-data portal"
+lio_lun "$IQND" 1 1 dd-fs || br_abort "LIO: device-data LUN 1"
+lio_lun "$IQND" 1 2 dd-raw || br_abort "LIO: device-data LUN 2"
+lio_lun "$IQND" 1 3 dd-thin || br_abort "LIO: device-data LUN 3"
+lio_enable "$IQND" 1 || br_abort "LIO: enable the device-data target"
+# shellcheck disable=SC2034 # read by tgt_cmp_lun, for its scratch file
+TGT_DIR=$DD # (no tgtd here to set it)
+device_data "$DD" "$IQND" LIO dd-
 
 finish

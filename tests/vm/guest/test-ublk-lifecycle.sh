@@ -12,6 +12,9 @@
 #    a successor: test-kill9.sh.)
 #  - With --no-recovery: the kernel fails the I/O and removes the disk by
 #    itself; the next attach of the volume frees the id it left.
+#  - A bridge inside its own PID namespace (unshare --pid --fork
+#    --mount-proc; vm_pidns_scenario): the device serves, list and detach
+#    work from outside, the pid recorded is the one outside.
 . "$(dirname "$0")/lib-guest.sh"
 vm_init ublk
 
@@ -132,6 +135,16 @@ grep -q "removing ublk device" "$TMP/r3.reattach.err" &&
 	fail "no 'removing ublk device' line: $(cat "$TMP/r3.reattach.err")"
 "$LUNBRIDGE" detach r3 >/dev/null || fail "detach r3"
 expect_eq "no ublk device left" "" "$(ls /dev/ublkb* /dev/ublkc* 2>/dev/null)"
+
+# ---- a bridge inside a PID namespace ----------------------------------------------------
+#
+# The kernel records the pid START_DEV names (the bridge's getpid(), 1
+# inside the namespace): 6.1 and 6.12 store it as given; 6.16.1 and 6.17
+# compare it with the opener's tgid in the initial namespace and refuse
+# another (EINVAL), later kernels translate it from the caller's namespace.
+
+vm_pidns_scenario own ns1 "$IQN" 1
+vm_pidns_scenario host ns2 "$IQN" 1
 
 # ---- the driver's device limit ---------------------------------------------------------
 #
