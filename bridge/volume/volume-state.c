@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "devlink.h"
+#include "runtime.h"
 #include "volume-internal.h"
 
 #define DEVLINK_TIMEOUT_MS 10000u /* how long udev may take to make the links */
@@ -72,7 +73,7 @@ static struct json_object *volume_json(struct lb_volume *v, bool live)
 	char state[32];
 
 	add_str(o, "name", cfg->name);
-	add_u64(o, "pid", (uint64_t)getpid());
+	add_u64(o, "pid", (uint64_t)lb_runtime_pid());
 	add_str(o, "portal", cfg->portal);
 	add_str(o, "target", cfg->target);
 	add_u64(o, "lun", cfg->lun);

@@ -1576,9 +1576,10 @@ class LogoutRequest(Scenario):
         conn.send(h)
 
         def later():
-            self.t.ev("answer", itt=task.itt, how="delayed 1 s after the logout request")
+            self.t.ev("answer", itt=task.itt, how="delayed 0.5 s after the logout request")
             conn.run_scsi(task)
-        threading.Timer(1.0, later).start()
+        # well inside Parameter3 - 1 s, when the initiator logs out anyway
+        threading.Timer(0.5, later).start()
 
 
 class ResetInDataIn(Scenario):

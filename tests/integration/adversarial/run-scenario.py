@@ -603,7 +603,10 @@ def logout_request(t):
             "\n".join(m.describe() for m in bad))
     ev = t.events()
     answered = [e for e in ev if e["ev"] == "answer" and e["how"].startswith("delayed")]
-    logouts = [e for e in ev if e["ev"] == "logout" and e["isid"] == isid]
+    # after the request: a session of the same slot earlier (attach's own
+    # check) had the same ISID, since a volume's ISIDs are stable
+    logouts = [e for e in ev if e["ev"] == "logout" and e["isid"] == isid and
+               e["t"] >= asked["t"]]
     t.check("logout request: the bridge sent a Logout Request", bool(logouts), str(ev[-10:]))
     if logouts and answered:
         t.check("logout request: after its in-flight command completed",

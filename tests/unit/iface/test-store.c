@@ -239,7 +239,7 @@ static void failed_update_changes_nothing(void **state)
 
 	create_tcp(fx, "r1");
 	before = read_back(fx, "r1");
-	assert_int_equal(iface_store_update(fx->s, "r1", "iface.ipaddress", "10.0.0.1", &err),
+	assert_int_equal(iface_store_update(fx->s, "r1", "iface.ipaddress", "10.0.0.256", &err),
 			 -EINVAL);
 	assert_int_equal(iface_store_update(fx->s, "r1", "iface.hwaddress", "nope", &err),
 			 -EINVAL);

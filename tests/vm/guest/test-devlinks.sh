@@ -138,6 +138,13 @@ expect_eq "the waiting writes completed" 0 "$(cat "$TMP/dd.rc" 2>/dev/null)"
 expect_eq "files written before the crash are intact" "$(cat "$TMP/sums")" \
 	"$(cd "$MNT" && sha256sum f1 f2 f3)"
 expect_eq "the file written across the crash is whole" $((160 * 65536)) "$(stat -c %s "$MNT/after")"
+# a mounted device is not pulled from under its filesystem
+out=$("$LUNBRIDGE" detach v1 2>&1)
+expect_match "detach while mounted: refused (exit 1), one line naming the mount" \
+	"^1 lunbridge: volume v1: ${D1#/dev/} is mounted on [^ ]+ \(ext4\); not detached \(--force to detach anyway\)$" \
+	"$? $out"
+expect_eq "after the refused detach the files are still there" "$(cat "$TMP/sums")" \
+	"$(cd "$MNT" && sha256sum f1 f2 f3)"
 umount "$MNT" || fail "umount"
 fsck.ext4 -fn "$D1" >"$TMP/fsck" 2>&1
 expect_eq "fsck after the crash and the restart: clean" 0 $?
