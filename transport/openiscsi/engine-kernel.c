@@ -59,10 +59,11 @@ static void kernel_done(struct lb_op *op, int res, uint32_t cqe_flags)
 		if (kernel_prep(ek, io) == 0)
 			return;
 	}
+	/* READ and WRITE report their bytes (engine.h), the rest 0 */
 	if (res >= 0 && (io->op == LB_IO_READ || io->op == LB_IO_WRITE) &&
 	    (uint32_t)res != io->length)
 		res = -EIO; /* O_DIRECT on a disk is never short inside it */
-	else if (res > 0)
+	else if (res > 0 && io->op != LB_IO_READ && io->op != LB_IO_WRITE)
 		res = 0;
 	io->done(io, res);
 }
