@@ -24,6 +24,9 @@ struct dev {
 	char devno[32]; /* "43:0" */
 };
 
+/* snprintf into a path buffer; false when it does not fit (skipped) */
+#define PATHF(buf, ...) (snprintf(buf, sizeof(buf), __VA_ARGS__) < (int)sizeof(buf))
+
 static int read_line(const char *path, char *buf, size_t len)
 {
 	FILE *f = fopen(path, "re");
@@ -48,14 +51,16 @@ static int list_devs(const struct lb_holders_root *root, const char *name, struc
 	DIR *d;
 	int r;
 
-	snprintf(path, sizeof(path), "%s/class/block/%s/dev", root->sys, name);
 	*n = 0;
+	if (!PATHF(path, "%s/class/block/%s/dev", root->sys, name))
+		return -ENAMETOOLONG;
 	r = read_line(path, devs[0].devno, sizeof(devs[0].devno));
 	if (r < 0)
 		return r;
 	snprintf(devs[0].name, sizeof(devs[0].name), "%s", name);
 	*n = 1;
-	snprintf(path, sizeof(path), "%s/class/block/%s", root->sys, name);
+	if (!PATHF(path, "%s/class/block/%s", root->sys, name))
+		return 0;
 	d = opendir(path);
 	if (!d)
 		return 0;
@@ -64,9 +69,8 @@ static int list_devs(const struct lb_holders_root *root, const char *name, struc
 
 		if (strncmp(de->d_name, name, strlen(name)) != 0 || !de->d_name[strlen(name)])
 			continue;
-		snprintf(path, sizeof(path), "%s/class/block/%s/%s/dev", root->sys, name,
-			 de->d_name);
-		if (read_line(path, p->devno, sizeof(p->devno)) < 0)
+		if (!PATHF(path, "%s/class/block/%s/%s/dev", root->sys, name, de->d_name) ||
+		    read_line(path, p->devno, sizeof(p->devno)) < 0)
 			continue;
 		snprintf(p->name, sizeof(p->name), "%s", de->d_name);
 		(*n)++;
@@ -85,7 +89,8 @@ static bool find_mount(const struct lb_holders_root *root, const struct dev *dev
 	bool found = false;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/self/mountinfo", root->proc);
+	if (!PATHF(path, "%s/self/mountinfo", root->proc))
+		return false;
 	f = fopen(path, "re");
 	if (!f)
 		return false;
@@ -120,11 +125,12 @@ static bool find_stacked(const struct lb_holders_root *root, const struct dev *d
 		struct dirent *de;
 		DIR *d;
 
-		if (i == 0)
-			snprintf(path, sizeof(path), "%s/class/block/%s/holders", root->sys, name);
-		else
-			snprintf(path, sizeof(path), "%s/class/block/%s/%s/holders", root->sys,
-				 name, devs[i].name);
+		bool fits = i == 0 ? PATHF(path, "%s/class/block/%s/holders", root->sys, name)
+				   : PATHF(path, "%s/class/block/%s/%s/holders", root->sys, name,
+					   devs[i].name);
+
+		if (!fits)
+			continue;
 		d = opendir(path);
 		if (!d)
 			continue;
@@ -160,7 +166,8 @@ static bool find_opener(const struct lb_holders_root *root, const struct dev *de
 		pid = (pid_t)strtol(pe->d_name, NULL, 10);
 		if (pid == ignore || pid == getpid())
 			continue;
-		snprintf(path, sizeof(path), "%s/%s/fd", root->proc, pe->d_name);
+		if (!PATHF(path, "%s/%s/fd", root->proc, pe->d_name))
+			continue;
 		fd = opendir(path);
 		if (!fd)
 			continue;
@@ -170,7 +177,8 @@ static bool find_opener(const struct lb_holders_root *root, const struct dev *de
 
 			if (fe->d_name[0] == '.')
 				continue;
-			snprintf(link, sizeof(link), "%s/%s", path, fe->d_name);
+			if (!PATHF(link, "%s/%s", path, fe->d_name))
+				continue;
 			k = readlink(link, target, sizeof(target) - 1);
 			if (k <= 0)
 				continue;
@@ -178,9 +186,8 @@ static bool find_opener(const struct lb_holders_root *root, const struct dev *de
 			for (unsigned i = 0; i < n; i++)
 				if (strncmp(target, "/dev/", 5) == 0 &&
 				    strcmp(target + 5, devs[i].name) == 0) {
-					snprintf(path, sizeof(path), "%s/%s/comm", root->proc,
-						 pe->d_name);
-					(void)read_line(path, comm, sizeof(comm));
+					if (PATHF(path, "%s/%s/comm", root->proc, pe->d_name))
+						(void)read_line(path, comm, sizeof(comm));
 					snprintf(buf, len, "%s is open by process %d (%s)",
 						 devs[i].name, (int)pid, comm);
 					found = true;
