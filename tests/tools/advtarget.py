@@ -1251,6 +1251,17 @@ class Scenario:
         lo, n = self.t.args.trigger_lba, self.t.args.trigger_blocks
         return task.lba < lo + n and lo < task.lba + task.blocks
 
+    def first_on_trigger(self, task, kinds=READS + WRITES, flag="done"):
+        """Whether task is the first command on the trigger range (of kinds)
+        this scenario sees: once, under the lock, remembered in self.<flag>."""
+        if not self.touches_trigger(task, kinds):
+            return False
+        with self.lock:
+            if getattr(self, flag, False):
+                return False
+            setattr(self, flag, True)
+            return True
+
     def on_cmd(self, conn, task):
         return None
 
@@ -1376,12 +1387,8 @@ class DeferredError(Scenario):
         self.done = False
 
     def on_cmd(self, conn, task):
-        if not self.touches_trigger(task, WRITES):
+        if not self.first_on_trigger(task, WRITES, flag='done'):
             return None
-        with self.lock:
-            if self.done:
-                return None
-            self.done = True
         return Answer("status", CHECK_CONDITION,
                       sense_fixed(MEDIUM_ERROR, 0x0C, 0x00, self.info, deferred=True),
                       what="deferred medium error, information %d" % self.info)
@@ -1396,12 +1403,8 @@ class OnceOnTrigger(Scenario):
         self.done = False
 
     def on_cmd(self, conn, task):
-        if not self.touches_trigger(task):
+        if not self.first_on_trigger(task, flag='done'):
             return None
-        with self.lock:
-            if self.done:
-                return None
-            self.done = True
         return self.change()
 
 
@@ -1462,12 +1465,8 @@ class Outage(Scenario):
         self.started = False
 
     def on_cmd(self, conn, task):
-        if not self.touches_trigger(task, WRITES):
+        if not self.first_on_trigger(task, WRITES, flag='started'):
             return None
-        with self.lock:
-            if self.started:
-                return None
-            self.started = True
         threading.Thread(target=self.outage, daemon=True).start()
         return Answer("swallow")
 
@@ -1495,12 +1494,8 @@ class TpgtChange(Scenario):
         return 2 if self.moved else 1
 
     def on_cmd(self, conn, task):
-        if not self.touches_trigger(task, WRITES):
+        if not self.first_on_trigger(task, WRITES, flag='moved'):
             return None
-        with self.lock:
-            if self.moved:
-                return None
-            self.moved = True
         threading.Thread(target=self.drop, args=(conn,), daemon=True).start()
         return Answer("swallow")
 
@@ -1556,12 +1551,8 @@ class LogoutRequest(Scenario):
         return self.t2w
 
     def on_cmd(self, conn, task):
-        if not self.touches_trigger(task, READS):
+        if not self.first_on_trigger(task, READS, flag='done'):
             return None
-        with self.lock:
-            if self.done:
-                return None
-            self.done = True
         return Answer("raw", fn=self.ask)
 
     def ask(self, conn, task):
@@ -1591,12 +1582,8 @@ class ResetInDataIn(Scenario):
         self.done = False
 
     def on_cmd(self, conn, task):
-        if not self.touches_trigger(task, READS):
+        if not self.first_on_trigger(task, READS, flag='done'):
             return None
-        with self.lock:
-            if self.done:
-                return None
-            self.done = True
         return Answer("raw", fn=self.cut)
 
     def cut(self, conn, task):
@@ -1619,12 +1606,8 @@ class ClosedWindow(Scenario):
         self.done = False
 
     def on_cmd(self, conn, task):
-        if not self.touches_trigger(task):
+        if not self.first_on_trigger(task, flag='done'):
             return None
-        with self.lock:
-            if self.done:
-                return None
-            self.done = True
         self.t.window_closed_until = time.monotonic() + self.seconds
         self.t.ev("window", state="closed", seconds=self.seconds)
 
@@ -1647,12 +1630,8 @@ class Malformed(Scenario):
         self.done = False
 
     def on_cmd(self, conn, task):
-        if not self.touches_trigger(task):
+        if not self.first_on_trigger(task, flag='done'):
             return None
-        with self.lock:
-            if self.done:
-                return None
-            self.done = True
         return Answer("raw", fn=self.bad)
 
     def bad(self, conn, task):
