@@ -57,6 +57,26 @@ expect_eq "list --json: the counters" \
 	"$(br_json fg | jq -r '.stats | keys_unsorted | join(" ")')"
 expect_eq "list --json: one iSCSI session, logged in" "1 logged in" \
 	"$(br_json fg | jq -r '"\(.stats.sessions) \(.session)"')"
+# An idle bridge sleeps: no periodic timer, one wake for the NOP-Out
+# ping every 5 s and its answer (a handful of loop wake-ups).  Counted as
+# the context switches of all its threads over 6 s: the 100 ms tick and
+# the 1 s loop timeout it had before made that 66 or more.
+wakes() {
+	local t n=0
+	for t in /proc/"$1"/task/*/status; do
+		n=$((n + $(awk '/^voluntary_ctxt_switches:/ { print $2 }' "$t" 2>/dev/null || echo 0)))
+	done
+	echo "$n"
+}
+sleep 1
+w0=$(wakes "$fgpid")
+sleep 6
+w=$(($(wakes "$fgpid") - w0))
+if [ "$w" -lt 20 ]; then
+	pass "an idle bridge woke $w times in 6 s (no periodic timer)"
+else
+	fail "an idle bridge woke $w times in 6 s: a periodic timer runs"
+fi
 # the text table, its columns found by their headings
 expect_eq "list: the volume's line" "fg ready iscsi $UF 1 $IQN $TGT_PORTAL default" \
 	"$("$L" list | awk 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
