@@ -7,7 +7,8 @@
 # phase (idle after attach, idle after every volume copied SIZE):
 #
 #   attach time per volume and in all, resident and locked memory, threads
-#   and descriptors per bridge, the CPU time all bridges used and the
+#   and descriptors per bridge (2 s after attach; after the copies, at the
+#   end of the idle time), the CPU time all bridges used and the
 #   number of times they were woken (context switches) over --idle S
 #   seconds of doing nothing, the sessions tgtd holds, detach time.
 #
@@ -178,10 +179,9 @@ for i in "${!PIDS[@]}"; do
 		die "nbdcopy into volume s$i failed"
 done
 SESS_COPY=$(sessions)
-sleep 2
-snapshot copied
 echo "scale: idle for ${IDLE} s after the copies"
 idle copied
+snapshot copied # after the idle time: what an idle volume keeps
 
 : >"$OUT/detach-ms.txt"
 t_all=$(now_ms)
