@@ -107,9 +107,9 @@ struct nbd_buf_pool {
 	unsigned n[BUFCACHE_MAX_SHIFT + 1];
 	size_t bytes;
 	struct lb_loop *loop;
-	bool idle;		/* no buffer out since idle_since_ms */
+	bool idle; /* no buffer out since idle_since_ms */
 	uint64_t idle_since_ms;
-	struct lb_op trim_op;	/* one-shot: armed when the pool goes idle */
+	struct lb_op trim_op; /* one-shot: armed when the pool goes idle */
 	struct __kernel_timespec trim_ts;
 };
 
