@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli-attach-result.h"
 #include "cli.h"
@@ -97,18 +98,45 @@ static bool same_export(json_object *o, const struct lb_export *exp)
 	return false;
 }
 
-int cli_attach_existing(const cli_session_opts *o, const struct lb_export *exp, const char *name)
+/* How long an attach waits for a bridge of the same name that is still
+ * starting (an orchestrator's retry racing its first attempt): a login and
+ * the LUN's inventory take seconds, a target being slow more. */
+#define STARTING_WAIT_MS 60000
+
+/* The status of NAME's live bridge once it is past starting; NULL when it
+ * is not alive (any more) or still starting after STARTING_WAIT_MS. */
+static json_object *started_status(const char *dir, const char *name)
+{
+	const struct timespec tick = {.tv_nsec = 200 * 1000 * 1000};
+	json_object *st;
+	const char *state;
+
+	for (unsigned waited = 0;; waited += 200) {
+		if (!lb_runtime_live(dir, name))
+			return NULL;
+		st = live_status(dir, name);
+		state = st ? json_str(st, "state") : NULL;
+		if (state && strcmp(state, "starting") != 0)
+			return st;
+		json_object_put(st);
+		if (waited >= STARTING_WAIT_MS)
+			return NULL;
+		(void)nanosleep(&tick, NULL);
+	}
+}
+
+char *cli_attach_existing(const cli_session_opts *o, const struct lb_export *exp, const char *name)
 {
 	const char *dir = lb_runtime_dir(), *state, *target, *where;
-	_cleanup_free_ char *text = NULL;
+	char *text;
 	json_object *st, *v;
 	bool same;
 
-	if (!lb_runtime_live(dir, name))
-		return -1;
-	st = live_status(dir, name);
+	/* not attached (or still starting after a minute: the lock says it
+	 * is taken) */
+	st = started_status(dir, name);
 	if (!st)
-		return -1; /* still starting: the lock says it is taken */
+		return NULL;
 	state = json_str(st, "state");
 	target = json_str(st, "target");
 	/* the same LUN (target and number) on the same export; the portal
@@ -118,17 +146,12 @@ int cli_attach_existing(const cli_session_opts *o, const struct lb_export *exp, 
 	       json_object_get_uint64(v) == o->lun && same_export(st, exp);
 	if (!same) {
 		json_object_put(st);
-		return -1; /* the lock refuses it, naming the bridge */
+		return NULL; /* the lock refuses it, naming the bridge */
 	}
 	where = json_str(st, "device") ? json_str(st, "device") : json_str(st, "export");
 	text = cli_attach_result_from(st, where, o->json, true);
 	json_object_put(st);
-	if (!text) {
-		cli_error("out of memory");
-		return CLI_EXIT_FAILURE;
-	}
-	fputs(text, stdout);
-	return CLI_EXIT_OK;
+	return text;
 }
 
 /* The LUN's identifier as scsi_id(8) prints it (ID_SERIAL, what os-brick

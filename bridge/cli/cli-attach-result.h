@@ -21,13 +21,14 @@
 int cli_attach_auto_iface(cli_session_opts *o, char *buf, size_t len,
 			  void (*log)(void *arg, const char *line), void *log_arg);
 
-/* Volume name is already served (its bridge alive and ready) with the
- * same target, LUN and export (a kernel device of the kind asked for, the
- * index too if one is asked; an NBD server at the same URI): print what
- * attach prints (its device or URI, or the --json object) and return 0.
- * -1 otherwise: the caller goes on, and a bridge serving anything else
- * under the name makes the attach fail as before. */
-int cli_attach_existing(const cli_session_opts *o, const struct lb_export *exp, const char *name);
+/* Volume name is already served (its bridge alive and past starting,
+ * waited for up to a minute) with the same target, LUN and export (a
+ * kernel device of the kind asked for, the index too if one is asked; an
+ * NBD server at the same URI): what attach prints (its device or URI, or
+ * the --json object), malloc'd.  NULL otherwise (or out of memory): the
+ * caller goes on, and a bridge serving anything else under the name makes
+ * the attach fail as before. */
+char *cli_attach_existing(const cli_session_opts *o, const struct lb_export *exp, const char *name);
 
 /* The text attach prints once serving, newline-terminated, malloc'd (NULL
  * when out of memory): where, or with json the volume's state (read from

@@ -277,6 +277,7 @@ int cli_attach(int argc, char **argv)
 	struct lb_export exp;
 	char name[LB_VOLUME_NAME_MAX + 1], auto_iface[256];
 	struct cli_attach_kernel ka = {0};
+	_cleanup_free_ char *existing = NULL;
 	iface_transport_kind kind;
 	bool hw = false, kernel = false;
 	lb_err err = {{0}};
@@ -292,9 +293,11 @@ int cli_attach(int argc, char **argv)
 	a.daemon = o.daemon;
 	a.json = o.json;
 	/* what already serves: said again, for orchestrators that retry */
-	rc = cli_attach_existing(&o, &exp, name);
-	if (rc >= 0)
-		return rc;
+	existing = cli_attach_existing(&o, &exp, name);
+	if (existing) {
+		fputs(existing, stdout);
+		return CLI_EXIT_OK;
+	}
 	if (o.daemon) {
 		rc = daemonize(&a);
 		if (rc >= 0)
@@ -302,6 +305,14 @@ int cli_attach(int argc, char **argv)
 	}
 
 	r = lb_runtime_lock(lb_runtime_dir(), name, &lock, &err);
+	/* the same attach, started by someone else just now */
+	if (r == -EEXIST && (existing = cli_attach_existing(&o, &exp, name))) {
+		if (a.daemon)
+			dprintf(a.ready_fd, "%s", existing);
+		else
+			fputs(existing, stdout);
+		return CLI_EXIT_OK;
+	}
 	if (r < 0) {
 		cli_error("%s", lb_err_msg(&err, r));
 		return CLI_EXIT_FAILURE;

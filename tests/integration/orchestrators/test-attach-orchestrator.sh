@@ -90,6 +90,25 @@ expect_eq "attach v1 with another export: exit 1" \
 br_expect_alive "after the refused attaches" v1
 expect_eq "still one session on tgtd" 1 "$(br_sessions 1)"
 
+# ---- the same attach twice at once: one bridge, both exit 0 ------------------
+
+U3=$(br_unix_export v3)
+for i in 1 2; do
+	lb attach -p "$PA" -T "$IQN" -l 2 --export "$U3" --name v3 --daemon \
+		>"$TMP/v3.$i.out" 2>"$TMP/v3.$i.err" &
+	pids[i]=$!
+done
+wait "${pids[1]}"
+rc1=$?
+wait "${pids[2]}"
+rc2=$?
+[ -z "$(br_lock_pid v3)" ] || br_track "$(br_lock_pid v3)"
+expect_eq "two attaches of v3 at once: both exit 0 with the URI" "0 $U3 0 $U3" \
+	"$rc1 $(cat "$TMP/v3.1.out") $rc2 $(cat "$TMP/v3.2.out")"
+expect_eq "... one bridge, one session more" "1 2" \
+	"$("$L" list --json | jq '[.[] | select(.name == "v3")] | length') $(br_sessions 1)"
+expect_match "detach v3" "^detached" "$("$L" detach v3 2>&1)"
+
 # ---- iface = auto in NAME.conf ----------------------------------------------
 
 U2=$(br_unix_export v2)

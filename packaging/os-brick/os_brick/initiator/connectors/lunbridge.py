@@ -21,6 +21,7 @@ from oslo_log import log as logging
 
 from os_brick import exception
 from os_brick import initiator
+from os_brick import utils
 from os_brick.initiator.connectors import base
 from os_brick.privileged import lunbridge as priv
 
@@ -259,6 +260,9 @@ class LunbridgeConnector(base.BaseLinuxConnector):
 
     # -- the contract
 
+    # encrypted volumes: the symlink the encryptor owns, as the stock
+    # connectors do
+    @utils.connect_volume_prepare_result
     def connect_volume(self, connection_properties):
         props = connection_properties
         if not props.get('target_iqn') and not props.get('target_iqns'):
@@ -294,6 +298,7 @@ class LunbridgeConnector(base.BaseLinuxConnector):
             info.update(type='nbd', path=res.get('uri'))
         return info
 
+    @utils.connect_volume_undo_prepare_result(unlink_after=True)
     def disconnect_volume(self, connection_properties, device_info, force=False,
                           ignore_errors=False):
         """Detach (flush, logout, device removed).  force: even while the
@@ -321,6 +326,7 @@ class LunbridgeConnector(base.BaseLinuxConnector):
             return [v.get('device') or v['export']]  # an NBD server: its URI
         return []
 
+    @utils.connect_volume_undo_prepare_result
     def extend_volume(self, connection_properties):
         """The size the volume serves.  lunbridge reads a LUN's capacity at
         attach; a LUN grown since is refused until it is attached again."""
