@@ -204,6 +204,24 @@ class Connector(unittest.TestCase):
         self.assertEqual(self.conn().get_search_path(), '/dev/disk/by-lunbridge')
 
 
+class Privileged(unittest.TestCase):
+    def test_no_lunbridge_is_an_answer(self):
+        with mock.patch.object(priv, 'LUNBRIDGE', '/nonexistent/lunbridge'):
+            rc, out, err = priv.run(['list', '--json'])
+        self.assertEqual((rc, out), (127, ''))
+        self.assertIn('/nonexistent/lunbridge', err)
+
+    def test_secret_by_descriptor(self):
+        """The secret reaches the child as a file it may open, mode 0600,
+        and only its /dev/fd path is in argv."""
+        with mock.patch.object(priv, 'LUNBRIDGE', '/bin/sh'):
+            rc, out, _ = priv.run(['-c', 'echo "$@"; stat -L -c %a "$2"; cat "$2"', 'sh'],
+                                  {'chap': 'S3cr3t'})
+        argv, mode, value = out.split('\n')[:3]
+        self.assertRegex(argv, r'^--chap-secret-file /dev/fd/[0-9]+$')
+        self.assertEqual((rc, mode, value), (0, '600', 'S3cr3t'))
+
+
 class Wiring(unittest.TestCase):
     """packaging/os-brick's patch applies to the installed os-brick, and the
     patched connector map builds this connector for ISCSI (what Nova's

@@ -49,6 +49,10 @@ def run(args, secrets=None, timeout=None):
                 argv += [option, '/dev/fd/%d' % fd]
         p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
                            pass_fds=fds, timeout=timeout, check=False)
+    except OSError as e:
+        # no lunbridge here: an answer, not an exception that would take
+        # get_connector_properties (every protocol's) down with it
+        return 127, '', 'lunbridge: %s: %s' % (argv[0], e.strerror)
     finally:
         for fd in fds:
             os.close(fd)
