@@ -11,6 +11,7 @@ import io
 import json
 import logging
 import os
+import stat
 import subprocess
 import unittest
 
@@ -62,10 +63,11 @@ class Live(unittest.TestCase):
         logging.getLogger().addHandler(handler)
         logging.getLogger().setLevel(logging.DEBUG)
         self.addCleanup(logging.getLogger().removeHandler, handler)
-        # a kernel NBD device when this host has one, else an NBD server
-        # (the bridge tests decide the same way)
-        export = ('nbd' if os.path.exists('/dev/nbd0') else
-                  'nbd+unix:///{name}?socket=%s/{name}.sock' % E['TMP'])
+        # OSB_EXPORT (the kernel lab: nbd or ublk); else a kernel NBD
+        # device when this host has one, else an NBD server
+        export = E.get('OSB_EXPORT') or (
+            'nbd' if os.path.exists('/dev/nbd0') else
+            'nbd+unix:///{name}?socket=%s/{name}.sock' % E['TMP'])
         self.c = lunbridge.LunbridgeConnector(None, export=export, chap_algorithms='md5')
 
     def test_connect_disconnect(self):
@@ -73,6 +75,12 @@ class Live(unittest.TestCase):
         info = self.c.connect_volume(PROPS)
         self.assertEqual(info['lunbridge_name'], name)
         self.assertIn(info['type'], ('block', 'nbd'))
+        if E.get('OSB_EXPORT'):
+            # a kernel device, named as udev's rules name it
+            self.assertEqual(info['type'], 'block')
+            self.assertEqual(info['path'], '/dev/disk/by-lunbridge/' + name)
+            self.assertTrue(stat.S_ISBLK(os.stat(info['path']).st_mode), info['path'])
+            self.assertTrue(self.c.check_valid_device(info['path']))
         self.assertRegex(info['scsi_wwn'] or '', r'^3[0-9a-f]+$')
         with open(E['OSB_IMAGE'], 'rb') as f:
             want = f.read(1 << 20)
@@ -92,6 +100,7 @@ class Live(unittest.TestCase):
         self.c.disconnect_volume(PROPS, info)
         self.assertEqual(lunbridge_list(), {}, 'disconnect_volume detached it')
         self.assertEqual(self.c.get_volume_paths(PROPS), [])
+        self.assertFalse(os.path.exists('/dev/disk/by-lunbridge/' + name), 'the link is gone')
         self.c.disconnect_volume(PROPS, info)  # nothing there: harmless
 
         wrong = dict(PROPS, auth_password='Wr0ng-' + SECRET)
