@@ -110,7 +110,10 @@ static void ready(void *arg, const char *where)
 	int null;
 
 	if (!a->daemon) {
-		printf("%s", text ? text : "\n");
+		if (text)
+			fputs(text, stdout);
+		else /* out of memory for the JSON: where, at least */
+			printf("%s\n", where);
 		fflush(stdout);
 		/* under systemd (Type=notify): ready once the device exists */
 		(void)sd_notifyf(0, "READY=1\nSTATUS=serving %s on %s", a->name, where);
@@ -126,7 +129,10 @@ static void ready(void *arg, const char *where)
 		(void)dup2(null, STDERR_FILENO);
 		close(null);
 	}
-	dprintf(a->ready_fd, "%s", text ? text : "\n");
+	if (text)
+		dprintf(a->ready_fd, "%s", text);
+	else
+		dprintf(a->ready_fd, "%s\n", where);
 	close(a->ready_fd);
 	a->ready_fd = -1;
 }
