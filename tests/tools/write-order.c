@@ -305,11 +305,12 @@ static int cmd_write(const struct wo_opts *o)
 			issued++;
 			fill_block(s->buf, h, b, s->seq, writer);
 			s->t0 = now();
+			/* not sent (a dead connection): issue nothing more until reaped */
 			if (ops->submit(d, WO_WRITE, h->offset + b * h->bsize, s->buf, h->bsize,
 					i) < 0) {
 				failed++;
 				h->failed++;
-				continue;
+				break;
 			}
 			s->busy = true;
 			busy_blk[b] = 1;
