@@ -252,7 +252,7 @@ static int cmd_write(const struct wo_opts *o)
 	unsigned inflight = 0, printed = 0;
 	int first_err = 0;
 	bool stopping = false, said_writing = false;
-	double t_end, t_drain = 0;
+	double t_end, t_drain = 0, t_pause = 0;
 
 	if (state_open(&st, o, true) < 0)
 		return 2;
@@ -286,7 +286,8 @@ static int cmd_write(const struct wo_opts *o)
 			printf("write-order: connected again\n");
 			fflush(stdout);
 		}
-		for (unsigned i = 0; !stopping && i < qd && inflight < qd; i++) {
+		/* a failing device fails at once: no hot loop of doomed writes */
+		for (unsigned i = 0; !stopping && now() >= t_pause && i < qd && inflight < qd; i++) {
 			struct wo_slot *s = &slots[i];
 			uint64_t b;
 			int tries = 0;
@@ -356,6 +357,7 @@ static int cmd_write(const struct wo_opts *o)
 		}
 		failed++;
 		h->failed++;
+		t_pause = now() + 0.01;
 		if (!first_err)
 			first_err = res < 0 ? -res : EIO;
 		if (printed++ < 5)
