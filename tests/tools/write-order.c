@@ -94,6 +94,20 @@ struct wo_opts {
 
 static volatile sig_atomic_t stop_signal;
 
+/*
+ * What a writer or verify holds until exit, at file scope: a device may
+ * still hold requests into these buffers when the process exits (a stuck
+ * write is left in flight, never freed under it).
+ */
+static struct wo_slot {
+	uint8_t *buf;
+	uint64_t block, seq;
+	double t0;
+	bool busy;
+} slots[WO_MAX_QD];
+static uint8_t *busy_blk;
+static struct wo_dev *dev;
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -221,13 +235,6 @@ static int dev_open(const struct wo_ops *ops, struct wo_dev **d, const struct wo
 	return 0;
 }
 
-struct wo_slot {
-	uint8_t *buf;
-	uint64_t block, seq;
-	double t0;
-	bool busy;
-};
-
 static uint8_t *alloc_buf(uint32_t bsize)
 {
 	void *p;
@@ -245,8 +252,6 @@ static int cmd_write(const struct wo_opts *o)
 {
 	const struct wo_ops *ops = front_door(o->target);
 	struct wo_state st;
-	struct wo_slot slots[WO_MAX_QD] = {0};
-	uint8_t *busy_blk;
 	struct wo_dev *d = NULL;
 	uint64_t rnd, issued = 0, acked = 0, failed = 0, reconnects = 0, longest_ns = 0;
 	unsigned inflight = 0, printed = 0;
@@ -372,9 +377,11 @@ static int cmd_write(const struct wo_opts *o)
 	       writer, issued, acked, failed, first_err ? " (first: " : "",
 	       first_err ? strerror(first_err) : "", first_err ? ")" : "", reconnects,
 	       longest_ns / 1000000, inflight);
-	/* what is still in flight stays issued, unacknowledged */
+	/* what is still in flight stays issued, unacknowledged, its buffers kept */
 	if (inflight == 0)
 		ops->close(d);
+	else
+		dev = d;
 	munmap(h, st.maplen);
 	return 0;
 }
@@ -429,7 +436,6 @@ static int cmd_verify(const struct wo_opts *o)
 	const struct wo_ops *ops = front_door(o->target);
 	struct wo_state st;
 	struct wo_dev *d = NULL;
-	uint8_t *bufs[WO_MAX_QD];
 	uint64_t slot_blk[WO_MAX_QD], next = 0, count[4] = {0};
 	unsigned inflight = 0;
 
@@ -438,13 +444,13 @@ static int cmd_verify(const struct wo_opts *o)
 	const struct wo_state_hdr *h = st.hdr;
 	unsigned qd = o->qd < h->nblocks ? o->qd : (unsigned)h->nblocks;
 	for (unsigned i = 0; i < qd; i++)
-		if (!(bufs[i] = alloc_buf(h->bsize)))
+		if (!(slots[i].buf = alloc_buf(h->bsize)))
 			return 2;
 	if (dev_open(ops, &d, o, h) < 0)
 		return 2;
 	for (unsigned i = 0; i < qd && next < h->nblocks; i++, next++) {
 		slot_blk[i] = next;
-		if (ops->submit(d, WO_READ, h->offset + next * h->bsize, bufs[i], h->bsize, i) < 0)
+		if (ops->submit(d, WO_READ, h->offset + next * h->bsize, slots[i].buf, h->bsize, i) < 0)
 			return 2;
 		inflight++;
 	}
@@ -463,11 +469,11 @@ static int cmd_verify(const struct wo_opts *o)
 			       res < 0 ? strerror(-res) : "short read");
 			count[V_BAD]++;
 		} else {
-			count[check_block(&st, slot_blk[si], bufs[si])]++;
+			count[check_block(&st, slot_blk[si], slots[si].buf)]++;
 		}
 		if (next < h->nblocks) {
 			slot_blk[si] = next;
-			if (ops->submit(d, WO_READ, h->offset + next * h->bsize, bufs[si], h->bsize,
+			if (ops->submit(d, WO_READ, h->offset + next * h->bsize, slots[si].buf, h->bsize,
 					si) < 0)
 				return 2;
 			next++;
