@@ -35,13 +35,15 @@ wo_start() {
 # wo_stat FIELD: a counter of the run so far (write-order stat)
 wo_stat() { "$WRITE_ORDER" stat --state "$WO_STATE" | jq -r ".$1"; }
 
-_wo_acked_from() { [ "$(wo_stat acked)" -ge "$1" ]; }
-
-# wo_more N [SECONDS]: wait until N more writes are acknowledged (60 s)
+# wo_more N [SECONDS]: wait until N more writes are acknowledged (60 s of
+# wall time: a slow guest polls less often, it does not wait longer)
 wo_more() {
-	local want
+	local want end=$((SECONDS + ${2:-60}))
 	want=$(($(wo_stat acked) + $1))
-	br_wait_for "${2:-60}" _wo_acked_from "$want"
+	while [ "$(wo_stat acked)" -lt "$want" ]; do
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.1
+	done
 }
 
 # wo_stop NAME: stop the writer; WO_LINE = its summary, printed
@@ -72,10 +74,11 @@ wo_failed() { sed -nE 's/.*failed ([0-9]+).*/\1/p' <<<"$1"; }
 # wo_reconnects LINE
 wo_reconnects() { sed -nE 's/.*reconnects ([0-9]+).*/\1/p' <<<"$1"; }
 
-# wo_hit LINE: "yes" when the writer felt the fault: a write failed, or
-# one waited a second or more (the mark of a stall, not a performance figure)
+# wo_hit LINE: "yes" when the writer felt the fault: a write failed, one
+# waited a second or more (the mark of a stall, not a performance figure),
+# or some were still in flight when it stopped
 wo_hit() {
-	if [ "$(wo_failed "$1")" -gt 0 ] || grep -qE 'longest write [0-9]{4,} ms' <<<"$1"; then
+	if [ "$(wo_failed "$1")" -gt 0 ] || grep -qE 'longest write [0-9]{4,} ms|in flight at exit [1-9]' <<<"$1"; then
 		echo yes
 	else
 		echo no
