@@ -146,8 +146,8 @@ static void socket_lost(void *arg, unsigned inflight, const char *why)
 	struct kernel_socket *ks = arg;
 	struct kernel_frontend *k = ks->k;
 
-	if (k->stopping || ks->state != KS_LIVE)
-		return;
+	if (k->stopping || k->f.nbd_index < 0 || ks->state != KS_LIVE)
+		return; /* not (or no longer) the device's */
 	ks->state = KS_FENCING;
 	lb_volume_log(k->f.v, "kernel NBD socket %u of %s died (%s): fencing %u request%s", ks->n,
 		      k->f.where, why ? why : "the kernel shut it down: a request timed out there",
@@ -440,6 +440,14 @@ static const char *kernel_device(const struct lb_frontend *fe)
 	return f->nbd_index >= 0 ? f->where : NULL;
 }
 
+static void kernel_stats_json(const struct lb_frontend *fe, struct json_object *st)
+{
+	const struct kernel_frontend *k = (const struct kernel_frontend *)fe;
+
+	/* sockets the kernel gave up and we gave it anew */
+	json_object_object_add(st, "sockets_replaced", json_object_new_int64((int64_t)k->replaced));
+}
+
 const struct lb_frontend_ops lb_frontend_nbd_kernel = {
 	.name = "nbd-kernel",
 	.start = kernel_start,
@@ -449,4 +457,5 @@ const struct lb_frontend_ops lb_frontend_nbd_kernel = {
 	.export_name = kernel_export_name,
 	.device = kernel_device,
 	.stats = nbd_frontend_stats,
+	.stats_json = kernel_stats_json,
 };

@@ -109,7 +109,8 @@ if vm_write_dev "$TMP/mb" "$D" seek=1 && vm_read_dev "$D" "$TMP/mb.back" skip=1 
 else
 	fail "$D does not serve after the replacement"
 fi
-expect_eq "list: k1 is ready on $D" "ready $D" "$(br_field k1 '"\(.state) \(.device)"')"
+expect_eq "list: k1 is ready on $D, one socket replaced" "ready $D 1" \
+	"$(br_field k1 '"\(.state) \(.device) \(.stats.sockets_replaced)"')"
 grep -E "kernel NBD socket|fenced|aborting|reinstat|reset" "$TMP/v.err" | sed 's/^/    | /'
 out=$("$LUNBRIDGE" detach k1 2>&1)
 expect_eq "detach k1: exits 0" 0 $?
