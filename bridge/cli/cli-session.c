@@ -226,8 +226,7 @@ int cli_session_parse_opts(int argc, char **argv, const char *want, const char *
 			break;
 		case OPT_DEVICE_TIMEOUT: /* attach's; checked by cli_attach_parse() */
 			if (!strchr(want, 'a'))
-				return cli_usage_error(o->cmd, "unknown option '%s'",
-						       argv[optind - 1]);
+				return cli_usage_error(o->cmd, "unknown option '--device-timeout'");
 			rc = parse_uint(o, "--device-timeout", optarg, 1, 86400 + 60,
 					&o->device_timeout_s);
 			break;
