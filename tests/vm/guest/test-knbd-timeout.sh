@@ -41,7 +41,7 @@ br_wait_for 20 grep -q listening "$TMP/proxy.out" || br_abort "the stall proxy d
 logged() { grep -q "$1" "$TMP/v.err"; }
 pattern() { head -c 4096 /dev/zero | tr '\0' "$1" >"$TMP/$1"; }
 # block 0's first byte, read around the page cache
-block0() { dd if="$D" bs=4096 count=1 iflag=direct status=none | head -c 1; }
+block0() { timeout 150 dd if="$D" bs=4096 count=1 iflag=direct status=none | head -c 1; }
 for p in A O N; do pattern $p; done
 
 TGT_PORTAL=127.0.0.1:$PP br_attach_fg "$TMP/v" k1 "$IQN" 1 nbd || br_abort "attach through the proxy"
@@ -52,7 +52,8 @@ vm_write_dev "$TMP/A" "$D" bs=4096 || br_abort "a first write to $D"
 expect_eq "block 0 reads 'A'" A "$(block0)"
 n=$(grep -c '^conn ' "$TMP/proxy.out")
 
-out=$("$SET_TIMEOUT" "$D" "$KTIMEOUT" 2>&1) || br_abort "nbd-set-timeout: $out"
+out=$(timeout 30 "$SET_TIMEOUT" "$D" "$KTIMEOUT" 2>&1) || br_abort "nbd-set-timeout: $out"
+echo "- $out; stalling the queue session (proxy connection $n), writing 'O'"
 kill -USR1 "$PROXY"
 br_wait_for 10 grep -q "stalled conn $n" "$TMP/proxy.out" || br_abort "the proxy did not stall"
 dd if="$TMP/O" of="$D" bs=4096 count=1 oflag=direct status=none 2>"$TMP/o.err" &
@@ -70,7 +71,8 @@ else
 fi
 # what the kernel sends from now on waits long again (the re-sent 'O' keeps
 # its own KTIMEOUT s, from when it goes out on the new socket)
-out=$("$SET_TIMEOUT" "$D" 180 2>&1) || fail "nbd-set-timeout back to 180 s: $out"
+out=$(timeout 30 "$SET_TIMEOUT" "$D" 180 2>&1) || fail "nbd-set-timeout back to 180 s: $out"
+echo "- $out; waiting for the fence and the new socket"
 
 # fenced first (abort, LUN reset or reinstatement through the proxy's next
 # connection), then replaced: within the kernel's 120 s wait for a socket
@@ -93,7 +95,7 @@ else
 fi
 
 # a newer write to the same block, made durable
-vm_write_dev "$TMP/N" "$D" bs=4096
+timeout 150 dd if="$TMP/N" of="$D" bs=4096 oflag=direct conv=fsync,notrunc status=none
 expect_eq "the newer write of 'N' (O_DIRECT, fsync) succeeds" 0 $?
 expect_eq "block 0 reads 'N'" N "$(block0)"
 kill -USR2 "$PROXY"
