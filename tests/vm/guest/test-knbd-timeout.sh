@@ -22,7 +22,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib-guest.sh"
 vm_init "$@"
 [ "$KIND" = nbd ] || skip "the kernel NBD device's own timeout (KIND nbd only)"
-br_require
+br_require jq
 SET_TIMEOUT=${LB_NBD_SET_TIMEOUT:?set LB_NBD_SET_TIMEOUT to the nbd-set-timeout binary}
 HERE=$(cd "$(dirname "$0")" && pwd)
 IQN=iqn.2026-12.org.lunbridge.test:vm-knbd-timeout
