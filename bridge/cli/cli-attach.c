@@ -16,6 +16,7 @@
 #include "engine-iscsi.h"
 #include "cli.h"
 #include "export-uri.h"
+#include "nbd-timeouts.h"
 #include "runtime.h"
 #include "volume-conf.h"
 #include "volume.h"
@@ -25,7 +26,7 @@ static const char attach_help[] =
 	"       lunbridge attach -p IP[:PORT] -T IQN -l LUN --export EXPORT [--name NAME]\n"
 	"                        [--queues N] [--daemon] [--no-recovery] [-I IFACE]\n"
 	"                        [--engine iscsi|kernel] [--no-fallback] [--json]\n"
-	"                        [CHAP options]\n"
+	"                        [--device-timeout SECONDS] [CHAP options]\n"
 	"\n"
 	"The first form runs the volume configured in " LB_CONF_DIR_DEFAULT "/NAME.conf\n"
 	"(see lunbridge-volume.conf(5); check it with `lunbridge volume check NAME`).\n"
@@ -71,7 +72,11 @@ static const char attach_help[] =
 	"                              back to tcp on the 'default' iface\n"
 	"      --json                  print the result as one line of JSON (name,\n"
 	"                              device, uri, link, export, iface, portal,\n"
-	"                              target, lun, id, wwn, already_attached)\n" CLI_SESSION_HELP
+	"                              target, lun, id, wwn, already_attached)\n"
+	"      --device-timeout SECONDS  kernel NBD: a request's timeout in the kernel\n"
+	"                              (default: the request timeout + 60, at least\n"
+	"                              180); alone, the request timeout follows it\n"
+	"                              (60 less)\n" CLI_SESSION_HELP
 	"  -h, --help                  this text\n"
 	"\n"
 	"Runtime state: $LUNBRIDGE_RUN_DIR, else " LB_RUN_DIR_DEFAULT ".\n";
@@ -223,6 +228,13 @@ int cli_attach_parse(int argc, char **argv, cli_session_opts *o, struct lb_expor
 					       "clients open one connection (and session) each");
 	if (o->no_recovery && exp->kind != LB_EXPORT_UBLK)
 		return cli_usage_error(o->cmd, "--no-recovery is for the ublk export");
+	if (o->device_timeout_s && exp->kind != LB_EXPORT_NBD_KERNEL)
+		return cli_usage_error(o->cmd, "--device-timeout is for the kernel NBD device "
+					       "(--export nbd or /dev/nbdN)");
+	r = lb_nbd_kernel_timeouts_settle(o->device_timeout_s, &o->request_timeout_s,
+					  o->request_timeout_given, o->command_timeout_s, &err);
+	if (r < 0)
+		return cli_usage_error(o->cmd, "%s", lb_err_msg(&err, r));
 	if (o->name) {
 		snprintf(name, len, "%s", o->name);
 		r = lb_runtime_name_check(o->name, &err);
@@ -378,6 +390,7 @@ int cli_attach(int argc, char **argv)
 	vc.export = &exp;
 	vc.lun = o.lun;
 	vc.queues = o.queues;
+	vc.device_timeout_s = o.device_timeout_s;
 	vc.ublk_recovery = !o.no_recovery;
 	if (kernel) {
 		vc.engine = ka.engine;

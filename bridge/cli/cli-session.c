@@ -34,6 +34,7 @@ enum {
 	OPT_COMMAND_TIMEOUT,
 	OPT_REQUEST_TIMEOUT,
 	OPT_REPLACEMENT_TIMEOUT,
+	OPT_DEVICE_TIMEOUT,
 };
 
 static int parse_digest(const cli_session_opts *o, const char *opt, const char *v, bool *ret)
@@ -144,6 +145,7 @@ int cli_session_parse_opts(int argc, char **argv, const char *want, const char *
 		{"command-timeout", required_argument, NULL, OPT_COMMAND_TIMEOUT},
 		{"request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT},
 		{"replacement-timeout", required_argument, NULL, OPT_REPLACEMENT_TIMEOUT},
+		{"device-timeout", required_argument, NULL, OPT_DEVICE_TIMEOUT},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -216,10 +218,17 @@ int cli_session_parse_opts(int argc, char **argv, const char *want, const char *
 		case OPT_REQUEST_TIMEOUT:
 			rc = parse_uint(o, "--request-timeout", optarg, 1, 86400,
 					&o->request_timeout_s);
+			o->request_timeout_given = true;
 			break;
 		case OPT_REPLACEMENT_TIMEOUT:
 			rc = parse_uint(o, "--replacement-timeout", optarg, 1, 86400,
 					&o->replacement_timeout_s);
+			break;
+		case OPT_DEVICE_TIMEOUT: /* attach's; checked by cli_attach_parse() */
+			if (!strchr(want, 'a'))
+				return cli_usage_error(o->cmd, "unknown option '--device-timeout'");
+			rc = parse_uint(o, "--device-timeout", optarg, 1, 86400 + 60,
+					&o->device_timeout_s);
 			break;
 		case OPT_EXPORT:
 		case OPT_NAME:

@@ -52,6 +52,9 @@ typedef struct cli_session_opts {
 	/* our initiator's timeouts, seconds: per try, a command's lifetime,
 	 * the session's replacement (docs/ERROR-HANDLING.md) */
 	uint32_t command_timeout_s, request_timeout_s, replacement_timeout_s;
+	bool request_timeout_given;
+	/* attach: --device-timeout, the kernel NBD device's (0: by the request timeout) */
+	uint32_t device_timeout_s;
 	bool json;
 	/* attach and friends: -l LUN */
 	uint32_t lun;

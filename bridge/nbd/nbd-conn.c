@@ -15,17 +15,26 @@
 
 void nbd_conn_close(struct nbd_conn *c, const char *why)
 {
+	struct nbd_server *srv = c->srv;
+	bool lost = !c->draining && !srv->shutdown;
+
 	if (c->closing)
 		return;
-	if (why)
-		nbd_server_log(c->srv, "nbd client %s: %s", c->peer, why);
+	/* a handed-over socket's owner says it in its own words */
+	if (c->sops && lost)
+		c->sops->lost(c->sarg, c->inflight, why);
+	else if (why)
+		nbd_server_log(srv, "nbd client %s: %s", c->peer, why);
 	c->closing = true;
 	c->rx = RX_STOPPED;
 	/* wake the receive and send in flight: they end with 0 or -EPIPE */
 	(void)shutdown(c->fd, SHUT_RDWR);
-	if (c->inflight && c->opened && !c->draining && !c->srv->shutdown &&
-	    c->srv->ops->conn_cancel)
-		c->srv->ops->conn_cancel(c->srv->arg, c);
+	if (c->mem_op.busy)
+		lb_loop_cancel(srv->loop, &c->mem_op);
+	/* nobody reads their replies: fence them (the kernel re-sends a dead
+	 * socket's requests on another, which must not race this copy) */
+	if (c->inflight && c->opened && lost && srv->ops->conn_cancel)
+		srv->ops->conn_cancel(srv->arg, c);
 }
 
 void nbd_conn_abort(struct nbd_conn *c, const char *why)
@@ -75,7 +84,7 @@ static void conn_try_free(struct nbd_conn *c)
 {
 	struct nbd_server *srv = c->srv;
 
-	if (c->rx_op.busy || c->tx_op.busy || c->hs_timeout_op.busy)
+	if (c->rx_op.busy || c->tx_op.busy || c->hs_timeout_op.busy || c->mem_op.busy)
 		return;
 	/* replies still queued will never go out */
 	nbd_conn_tx_drop(c);
@@ -95,6 +104,9 @@ static void conn_try_free(struct nbd_conn *c)
 		c->next->prev = c->prev;
 	srv->st.connections--;
 	close(c->fd);
+	/* every request answered or fenced: its owner may replace it */
+	if (c->sops)
+		c->sops->gone(c->sarg);
 	free(c->rxbuf);
 	free(c);
 }
@@ -106,7 +118,16 @@ static void server_resume(struct nbd_server *srv)
 	srv->resume = false;
 	for (struct nbd_conn *c = srv->conns, *next; c; c = next) {
 		next = c->next;
-		if (c->hold || c->closing || c->rx != RX_REQ_HDR || c->rx_op.busy)
+		if (c->hold || c->closing || c->rx_op.busy || c->mem_op.busy)
+			continue;
+		if (c->mem_wait) { /* its retry could not be queued */
+			c->mem_wait = false;
+			c->hold++;
+			nbd_conn_rx_process(c);
+			nbd_conn_unhold(c);
+			continue;
+		}
+		if (c->rx != RX_REQ_HDR)
 			continue;
 		c->hold++;
 		nbd_conn_unhold(c); /* reads if it has room */
@@ -131,12 +152,13 @@ void nbd_conn_unhold(struct nbd_conn *c)
 			nbd_conn_close(c, NULL); /* DISC, ABORT or shutdown: all answered */
 			continue;
 		}
-		if (c->rx == RX_REQ_HDR && !c->draining && !c->rx_op.busy && nbd_conn_has_room(c)) {
+		if (c->rx == RX_REQ_HDR && !c->draining && !c->rx_op.busy && !c->mem_wait &&
+		    nbd_conn_has_room(c)) {
 			c->hold++;
 			nbd_conn_rx_process(c); /* posts a read or stops at a limit */
 			c->hold--;
 			if (!c->closing && (c->rx_op.busy || c->rx != RX_REQ_HDR ||
-					    !nbd_conn_has_room(c) || c->draining))
+					    !nbd_conn_has_room(c) || c->draining || c->mem_wait))
 				break;
 			continue;
 		}
@@ -155,6 +177,39 @@ static void hs_timeout_done(struct lb_op *op, int res, uint32_t flags)
 	nbd_conn_unhold(c);
 }
 
+static void mem_retry_done(struct lb_op *op, int res, uint32_t flags)
+{
+	struct nbd_conn *c = container_of(op, struct nbd_conn, mem_op);
+
+	c->hold++;
+	if (c->mem_wait && !c->closing) {
+		c->mem_wait = false;
+		nbd_conn_rx_process(c); /* the request that found no memory, again */
+	}
+	nbd_conn_unhold(c);
+}
+
+void nbd_conn_wait_memory(struct nbd_conn *c)
+{
+	struct nbd_server *srv = c->srv;
+	struct io_uring_sqe *sqe;
+
+	if (!srv->mem_short)
+		nbd_server_log(srv,
+			       "nbd client %s: out of memory for a request: it waits (reading "
+			       "stops) until memory is back",
+			       c->peer);
+	srv->mem_short = true;
+	c->mem_wait = true;
+	if (c->mem_op.busy)
+		return;
+	if (lb_loop_sqe(srv->loop, &c->mem_op, &sqe) < 0)
+		return; /* no SQE either: the next request freed resumes it */
+	c->mem_ts.tv_sec = 0;
+	c->mem_ts.tv_nsec = NBD_MEM_RETRY_MS * 1000000LL;
+	io_uring_prep_timeout(sqe, &c->mem_ts, 0, 0);
+}
+
 struct nbd_conn *nbd_conn_new(struct nbd_server *srv, int fd)
 {
 	struct nbd_conn *c = calloc(1, sizeof(*c));
@@ -171,6 +226,7 @@ struct nbd_conn *nbd_conn_new(struct nbd_server *srv, int fd)
 	lb_op_init(&c->rx_op, nbd_conn_rx_done);
 	lb_op_init(&c->tx_op, nbd_conn_tx_done);
 	lb_op_init(&c->hs_timeout_op, hs_timeout_done);
+	lb_op_init(&c->mem_op, mem_retry_done);
 	nbd_negotiate_init(&c->neg, srv->x);
 	c->next = srv->conns;
 	if (c->next)

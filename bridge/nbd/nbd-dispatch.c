@@ -38,6 +38,7 @@ static struct nbd_req *req_new(struct nbd_conn *c, const struct nbd_req_hdr *h, 
 			return NULL;
 		}
 	}
+	c->srv->mem_short = false; /* the next shortage is told again */
 	req->c = c;
 	req->h = *h;
 	req->buflen = buflen;
@@ -54,8 +55,9 @@ void nbd_req_free(struct nbd_req *req)
 
 	struct nbd_server *srv = c->srv;
 
-	if (srv->inflight_bytes >= SERVER_MAX_BYTES &&
-	    srv->inflight_bytes - req->buflen < SERVER_MAX_BYTES)
+	if ((srv->inflight_bytes >= SERVER_MAX_BYTES &&
+	     srv->inflight_bytes - req->buflen < SERVER_MAX_BYTES) ||
+	    srv->mem_short)
 		srv->resume = true;
 	srv->inflight_bytes -= req->buflen;
 	c->inflight_bytes -= req->buflen;
@@ -131,6 +133,9 @@ static void req_sub_done(struct lb_io *io, int res)
 
 		if (res == 0) {
 			res = -EIO;
+		} else if (c->closing) {
+			/* given up (fenced): nothing more may reach the LUN */
+			res = -ECANCELED;
 		} else {
 			io->offset += (uint32_t)res;
 			io->length -= (uint32_t)res;
@@ -200,7 +205,7 @@ static unsigned req_nsub(const struct nbd_conn *c, const struct nbd_req_hdr *h)
 	return (unsigned)((h->count + (uint64_t)max - 1) / max);
 }
 
-void nbd_conn_request(struct nbd_conn *c, const struct nbd_req_hdr *h)
+int nbd_conn_request(struct nbd_conn *c, const struct nbd_req_hdr *h)
 {
 	uint32_t err = nbd_request_check(h, c->srv->x, c->structured);
 	struct nbd_req *req;
@@ -209,7 +214,7 @@ void nbd_conn_request(struct nbd_conn *c, const struct nbd_req_hdr *h)
 	if (h->type == NBD_CMD_DISC) {
 		c->rx = RX_STOPPED;
 		c->draining = true; /* answer what is in flight, then close */
-		return;
+		return 0;
 	}
 	if (err == NBD_SUCCESS) {
 		nsub = req_nsub(c, h);
@@ -221,16 +226,14 @@ void nbd_conn_request(struct nbd_conn *c, const struct nbd_req_hdr *h)
 		c->discard_hdr = *h;
 		c->discard_left = h->count;
 		c->rx = RX_DISCARD;
-		return;
+		return 0;
 	}
 	req = req_new(c, h, err ? 0 : nsub,
 		      err == NBD_SUCCESS && (h->type == NBD_CMD_READ || h->type == NBD_CMD_WRITE)
 			      ? h->count
 			      : 0);
-	if (!req) {
-		nbd_conn_close(c, "out of memory");
-		return;
-	}
+	if (!req)
+		return -ENOMEM; /* the caller waits for memory, never closes */
 	req->nbd_err = err;
 	if (err) {
 		nbd_req_reply(req);
@@ -240,19 +243,19 @@ void nbd_conn_request(struct nbd_conn *c, const struct nbd_req_hdr *h)
 	} else {
 		nbd_req_dispatch(req);
 	}
+	return 0;
 }
 
-void nbd_conn_discarded(struct nbd_conn *c)
+int nbd_conn_discarded(struct nbd_conn *c)
 {
 	const struct nbd_req_hdr *h = &c->discard_hdr;
 	uint32_t err = nbd_request_check(h, c->srv->x, c->structured);
 	struct nbd_req *req = req_new(c, h, 0, 0);
 
+	if (!req)
+		return -ENOMEM; /* stays in RX_DISCARD, all read: tried again */
 	c->rx = RX_REQ_HDR;
-	if (!req) {
-		nbd_conn_close(c, "out of memory");
-		return;
-	}
 	req->nbd_err = err ? err : NBD_EINVAL; /* too large to take */
 	nbd_req_reply(req);
+	return 0;
 }

@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <linux/nbd-netlink.h>
@@ -539,6 +540,115 @@ bool lb_nbd_netlink_bound_to(unsigned index, const char *name)
 		return false;
 	have[strcspn(have, "\n")] = '\0';
 	return strcmp(have, want) == 0;
+}
+
+int lb_nbd_netlink_parse_link_dead(struct nlmsghdr *nlh, uint32_t *ret_index, lb_err *err)
+{
+	static struct nla_policy policy[NBD_ATTR_MAX + 1] = {
+		[NBD_ATTR_INDEX] = {.type = NLA_U32},
+	};
+	struct nlattr *tb[NBD_ATTR_MAX + 1];
+	int rc;
+
+	if (!genlmsg_valid_hdr(nlh, 0))
+		return lb_err_set(err, EPROTO, "an NBD event shorter than its header");
+	if (genlmsg_hdr(nlh)->cmd != NBD_CMD_LINK_DEAD)
+		return -ENOMSG;
+	rc = genlmsg_parse(nlh, 0, tb, NBD_ATTR_MAX, policy);
+	if (rc < 0)
+		return lb_err_set(err, EPROTO, "the kernel's LINK_DEAD event is malformed: %s",
+				  nl_geterror(rc));
+	if (!tb[NBD_ATTR_INDEX])
+		return lb_err_set(err, EPROTO, "the kernel's LINK_DEAD event names no device");
+	*ret_index = nla_get_u32(tb[NBD_ATTR_INDEX]);
+	return 0;
+}
+
+struct lb_nbd_netlink_monitor {
+	struct nl_sock *sk;
+	struct nl_cb *cb;
+	void (*dead)(void *arg, uint32_t index);
+	void *arg;
+};
+
+static int monitor_valid(struct nl_msg *msg, void *arg)
+{
+	struct lb_nbd_netlink_monitor *m = arg;
+	uint32_t index;
+
+	if (lb_nbd_netlink_parse_link_dead(nlmsg_hdr(msg), &index, NULL) == 0 && m->dead)
+		m->dead(m->arg, index);
+	return NL_OK;
+}
+
+void lb_nbd_netlink_monitor_free(struct lb_nbd_netlink_monitor *m)
+{
+	if (!m)
+		return;
+	nl_cb_put(m->cb);
+	nl_socket_free(m->sk);
+	free(m);
+}
+
+int lb_nbd_netlink_monitor_open(struct lb_nbd_netlink_monitor **ret, lb_err *err)
+{
+	struct lb_nbd_netlink_monitor *m = calloc(1, sizeof(*m));
+	int rc, family = 0, grp;
+
+	if (!m)
+		return lb_err_set(err, ENOMEM, "out of memory");
+	rc = nbd_nl_open(&m->sk, &family, err);
+	if (rc < 0)
+		goto fail;
+	grp = genl_ctrl_resolve_grp(m->sk, NBD_GENL_FAMILY_NAME, NBD_GENL_MCAST_GROUP_NAME);
+	if (grp < 0) {
+		rc = lb_err_set(err, nlerr_to_errno(grp),
+				"the kernel's NBD has no event group '%s': %s",
+				NBD_GENL_MCAST_GROUP_NAME, nl_geterror(grp));
+		goto fail;
+	}
+	/* events come unasked: no sequence numbers to check */
+	nl_socket_disable_seq_check(m->sk);
+	rc = nl_socket_add_membership(m->sk, grp);
+	if (rc < 0) {
+		rc = lb_err_set(err, nlerr_to_errno(rc), "cannot join the NBD event group: %s",
+				nl_geterror(rc));
+		goto fail;
+	}
+	rc = nl_socket_set_nonblocking(m->sk);
+	m->cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (rc < 0 || !m->cb) {
+		rc = lb_err_set(err, ENOMEM, "cannot set up the NBD event socket");
+		goto fail;
+	}
+	nl_cb_set(m->cb, NL_CB_VALID, NL_CB_CUSTOM, monitor_valid, m);
+	*ret = m;
+	return 0;
+fail:
+	lb_nbd_netlink_monitor_free(m);
+	return rc;
+}
+
+int lb_nbd_netlink_monitor_fd(const struct lb_nbd_netlink_monitor *m)
+{
+	return nl_socket_get_fd(m->sk);
+}
+
+int lb_nbd_netlink_monitor_read(struct lb_nbd_netlink_monitor *m,
+				void (*dead)(void *arg, uint32_t index), void *arg, lb_err *err)
+{
+	int rc;
+
+	m->dead = dead;
+	m->arg = arg;
+	for (;;) {
+		rc = nl_recvmsgs(m->sk, m->cb);
+		if (rc == -NLE_AGAIN)
+			return 0;
+		if (rc < 0)
+			return lb_err_set(err, nlerr_to_errno(rc), "cannot read NBD events: %s",
+					  nl_geterror(rc));
+	}
 }
 
 int lb_nbd_netlink_probe(lb_err *err)

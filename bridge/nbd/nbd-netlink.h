@@ -96,4 +96,26 @@ int lb_nbd_netlink_disconnect(uint32_t index, lb_err *err);
 int lb_nbd_netlink_reconfigure(uint32_t index, const char *backend_id, const int *fds,
 			       unsigned nfds, lb_err *err);
 
+/* ---- the kernel's word that a device lost a socket ----
+ * The kernel multicasts NBD_CMD_LINK_DEAD (NBD_ATTR_INDEX: the device) to
+ * the family's group "nbd_mc_group" when it marks one of a device's
+ * sockets dead: a request timed out on it, or sending or receiving
+ * failed.  It does not say which socket. */
+
+/* A LINK_DEAD message: its device index.  -ENOMSG for another command of
+ * the family (not an error: skip it), -EPROTO when it is malformed. */
+int lb_nbd_netlink_parse_link_dead(struct nlmsghdr *nlh, uint32_t *ret_index, lb_err *err);
+
+/* A netlink socket subscribed to the group, non-blocking: poll its fd
+ * for POLLIN, then read. */
+struct lb_nbd_netlink_monitor;
+int lb_nbd_netlink_monitor_open(struct lb_nbd_netlink_monitor **ret, lb_err *err);
+int lb_nbd_netlink_monitor_fd(const struct lb_nbd_netlink_monitor *m);
+/* Take what the socket holds: dead(arg, index) for each LINK_DEAD.
+ * 0 once nothing more is queued; -errno with a sentence when reading
+ * failed (events may have been lost: the socket's buffer overran, say). */
+int lb_nbd_netlink_monitor_read(struct lb_nbd_netlink_monitor *m,
+				void (*dead)(void *arg, uint32_t index), void *arg, lb_err *err);
+void lb_nbd_netlink_monitor_free(struct lb_nbd_netlink_monitor *m); /* NULL ok */
+
 #endif

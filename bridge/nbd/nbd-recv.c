@@ -95,7 +95,7 @@ void nbd_conn_rx_process(struct nbd_conn *c)
 		size_t avail = c->rx_len - c->rx_off;
 		uint8_t *p = c->rxbuf + c->rx_off;
 
-		if (c->closing || c->rx_op.busy || c->tx_reaping)
+		if (c->closing || c->rx_op.busy || c->tx_reaping || c->mem_wait)
 			return;
 		switch (c->rx) {
 		case RX_CFLAGS: {
@@ -145,8 +145,12 @@ void nbd_conn_rx_process(struct nbd_conn *c)
 				nbd_conn_close(c, "bad request magic");
 				return;
 			}
+			/* the header is consumed only once the request is taken */
+			if (nbd_conn_request(c, &h) < 0) {
+				nbd_conn_wait_memory(c);
+				return;
+			}
 			c->rx_off += sizeof(struct nbd_request);
-			nbd_conn_request(c, &h);
 			break;
 		}
 		case RX_PAYLOAD: {
@@ -175,7 +179,10 @@ void nbd_conn_rx_process(struct nbd_conn *c)
 			c->discard_left -= n;
 			if (c->discard_left)
 				goto need;
-			nbd_conn_discarded(c);
+			if (nbd_conn_discarded(c) < 0) {
+				nbd_conn_wait_memory(c);
+				return;
+			}
 			break;
 		}
 		case RX_WAIT_ENGINE:
@@ -197,7 +204,9 @@ void nbd_conn_rx_done(struct lb_op *op, int res, uint32_t cqe_flags)
 	} else if (c->closing || c->rx == RX_STOPPED || res == -ECANCELED) {
 		/* closing, or a read that shutdown cancelled: nothing to do */
 	} else if (res == 0 || res == -ECONNRESET) {
-		nbd_conn_close(c, c->rx == RX_REQ_HDR && c->rx_off == c->rx_len
+		/* the kernel shuts its socket down when a request timed out,
+		 * mid-request or not: its owner words that */
+		nbd_conn_close(c, c->sops || (c->rx == RX_REQ_HDR && c->rx_off == c->rx_len)
 					  ? NULL /* a clean end between requests */
 					  : "disconnected mid-request");
 	} else if (res < 0) {

@@ -25,6 +25,10 @@
 #define RXBUF_SIZE (NBD_MAX_OPTION_DATA + 64 * 1024)
 /* From accept to the transmission phase, at most (option haggling included). */
 #define NBD_HANDSHAKE_TIMEOUT_MS 10000
+/* Out of memory for a request: read it again after this long.  A
+ * connection never closes for want of memory (the kernel would take a
+ * closed socket as dead): it stops reading until memory comes back. */
+#define NBD_MEM_RETRY_MS 100
 #define TX_IOV_MAX 64
 #define BUFCACHE_MAX_SHIFT 25
 #define BUFCACHE_PER_BUCKET 64
@@ -74,9 +78,13 @@ struct nbd_conn {
 	bool closing;	 /* no more I/O on the socket */
 	bool draining;	 /* DISC, ABORT, shutdown: close once replies are out */
 	bool tx_reaping; /* nbd_conn_tx_done() is walking the queue */
+	bool mem_wait;	 /* out of memory for a request: reading waits for mem_op */
 	unsigned hold;	 /* entry points in progress: not freed meanwhile */
 	struct lb_engine *engine;
 	void *priv;
+	/* a handed-over socket's owner (nbd_server_add_socket), else NULL */
+	const struct nbd_socket_ops *sops;
+	void *sarg;
 	unsigned inflight;	 /* requests not yet released */
 	uint64_t inflight_bytes; /* their payload buffers */
 	/* receive */
@@ -86,6 +94,9 @@ struct nbd_conn {
 	uint64_t hs_deadline_ms;
 	struct lb_op hs_timeout_op;
 	struct __kernel_timespec hs_ts;
+	/* out of memory for a request: the retry's timer (NBD_MEM_RETRY_MS) */
+	struct lb_op mem_op;
+	struct __kernel_timespec mem_ts;
 	uint8_t *rxbuf;
 	size_t rx_off, rx_len;
 	struct nbd_option opt; /* host order fields */
@@ -122,6 +133,7 @@ struct nbd_server {
 	struct lb_op accept_op;
 	bool shutdown;
 	bool resume; /* memory came back under SERVER_MAX_BYTES: read again */
+	bool mem_short; /* a connection waits for memory (said once in the log) */
 	uint64_t inflight_bytes;
 	struct nbd_conn *conns;
 	struct nbd_server_stats st;
@@ -146,6 +158,10 @@ void nbd_conn_start_transmission(struct nbd_conn *c);
  * progress, close, read or free as c's state says; c may be gone after. */
 void nbd_conn_unhold(struct nbd_conn *c);
 
+/* Out of memory for c's next request: stop reading and try again in
+ * NBD_MEM_RETRY_MS (the request stays unread). */
+void nbd_conn_wait_memory(struct nbd_conn *c);
+
 /* nbd-recv.c */
 /* Take what the receive buffer holds, state by state, then post a RECV
  * for more; returns early when closing, a RECV is in flight, or a limit is
@@ -158,10 +174,12 @@ void nbd_conn_rx_done(struct lb_op *op, int res, uint32_t cqe_flags);
 /* May c take another request: under its own and the server's limits? */
 bool nbd_conn_has_room(const struct nbd_conn *c);
 /* A decoded request header: DISC drains c; otherwise check it, then
- * discard or receive its payload, answer its error, or dispatch it. */
-void nbd_conn_request(struct nbd_conn *c, const struct nbd_req_hdr *h);
-/* A discarded payload is all read: answer its request with its error. */
-void nbd_conn_discarded(struct nbd_conn *c);
+ * discard or receive its payload, answer its error, or dispatch it.
+ * -ENOMEM: not taken (no memory for it), to be tried again. */
+int nbd_conn_request(struct nbd_conn *c, const struct nbd_req_hdr *h);
+/* A discarded payload is all read: answer its request with its error.
+ * -ENOMEM: not answered yet, to be tried again. */
+int nbd_conn_discarded(struct nbd_conn *c);
 /* Split a checked request (payload in) at the engine's limits and start
  * every piece; the last completion answers it (nbd_req_reply()). */
 void nbd_req_dispatch(struct nbd_req *req);

@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,18 +182,43 @@ int nbd_server_listen(struct nbd_server *srv, int fd)
 	return srv->accept_op.busy ? 0 : -EAGAIN;
 }
 
-int nbd_server_add_socket(struct nbd_server *srv, int fd)
+int nbd_server_add_socket(struct nbd_server *srv, int fd, const struct nbd_socket_ops *sops,
+			  void *arg)
 {
 	struct nbd_conn *c = nbd_conn_new(srv, fd);
 
 	if (!c)
 		return -ENOMEM;
+	c->sops = sops;
+	c->sarg = arg;
 	snprintf(c->peer, sizeof(c->peer), "kernel socket %d", fd);
 	socket_buffers(fd);
 	c->hold++;
 	nbd_conn_start_transmission(c);
 	nbd_conn_unhold(c); /* reads once the engine is there */
 	return 0;
+}
+
+unsigned nbd_server_check_sockets(struct nbd_server *srv)
+{
+	unsigned n = 0;
+
+	/* new connections go in at the head: next stays valid */
+	for (struct nbd_conn *c = srv->conns, *next; c; c = next) {
+		struct pollfd p;
+
+		next = c->next;
+		if (!c->sops || c->closing)
+			continue;
+		p = (struct pollfd){.fd = c->fd, .events = POLLRDHUP};
+		/* the peer's shutdown shows as RDHUP at once, whatever is
+		 * still unread before it */
+		if (poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+			nbd_conn_abort(c, NULL);
+			n++;
+		}
+	}
+	return n;
 }
 
 void nbd_server_shutdown(struct nbd_server *srv)

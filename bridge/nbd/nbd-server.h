@@ -43,6 +43,21 @@ struct nbd_server_ops {
 	void (*log)(void *arg, const char *line);
 };
 
+/* What the owner of a handed-over socket (a kernel NBD device's) hears
+ * of it, with the arg it gave nbd_server_add_socket(). */
+struct nbd_socket_ops {
+	/* required: the socket ended while the server runs (the peer shut it
+	 * down, an error, or nbd_server_check_sockets() found it hung up).
+	 * Its requests in flight (inflight) are given up (ops->conn_cancel):
+	 * they end once fenced.  why: NULL when the peer shut it down (the
+	 * kernel does when one of its requests timed out). */
+	void (*lost)(void *arg, unsigned inflight, const char *why);
+	/* required: the socket is closed and none of its requests is in
+	 * flight any more: each was answered or fenced.  Also after a
+	 * shutdown, and after a DISC (then without lost). */
+	void (*gone)(void *arg);
+};
+
 struct nbd_server_stats {
 	struct lb_io_stats io;
 	uint64_t accepted; /* connections, ever */
@@ -55,8 +70,14 @@ int nbd_server_new(struct lb_loop *loop, const struct nbd_export_desc *x,
 /* Accept clients on a bound, listening socket (the server owns fd). */
 int nbd_server_listen(struct nbd_server *srv, int fd);
 /* Serve a connected socket in the transmission phase with simple replies,
- * as the kernel's NBD client speaks (the server owns fd). */
-int nbd_server_add_socket(struct nbd_server *srv, int fd);
+ * as the kernel's NBD client speaks (the server owns fd); sops (arg) hear
+ * when it ends.  -ENOMEM: fd is still the caller's. */
+int nbd_server_add_socket(struct nbd_server *srv, int fd, const struct nbd_socket_ops *sops,
+			  void *arg);
+/* Close every handed-over socket whose peer has shut it down, even one we
+ * are not reading now (at a limit, or waiting for memory): each is lost
+ * as above.  Returns how many. */
+unsigned nbd_server_check_sockets(struct nbd_server *srv);
 /* Stop accepting and reading; requests in flight finish and are
  * answered, then every connection closes. */
 void nbd_server_shutdown(struct nbd_server *srv);

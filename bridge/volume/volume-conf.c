@@ -37,6 +37,7 @@ static const struct conf_key {
 	{"command_timeout", "--command-timeout", KEY_VALUE, false},
 	{"request_timeout", "--request-timeout", KEY_VALUE, false},
 	{"replacement_timeout", "--replacement-timeout", KEY_VALUE, false},
+	{"device_timeout", "--device-timeout", KEY_VALUE, false},
 	{"header_digest", "--header-digest", KEY_VALUE, false},
 	{"data_digest", "--data-digest", KEY_VALUE, false},
 	{"chap_user", "--chap-user", KEY_VALUE, false},

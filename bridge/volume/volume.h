@@ -30,6 +30,7 @@ struct lb_volume_config {
 	const struct lb_export *export;
 	uint32_t lun;
 	unsigned queues;    /* kernel NBD sockets or ublk queues (and sessions); 0: 1 */
+	uint32_t device_timeout_s; /* kernel NBD: a request's timeout there; 0: nbd-timeouts.h */
 	bool ublk_recovery; /* ublk: keep the device for a restarted bridge */
 	/* the LUN's first engine, up (logged in, or its disk open) on the
 	 * volume's loop; the volume takes it, and clones it for clients and

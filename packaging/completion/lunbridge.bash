@@ -23,7 +23,8 @@ _lunbridge_opts()
 	luns) echo "-T --targetname $_lunbridge_session_opts --json" ;;
 	attach)
 		echo "-T --targetname -l --lun --export --name --queues --daemon" \
-			"--no-recovery --engine --no-fallback --json $_lunbridge_session_opts"
+			"--no-recovery --engine --no-fallback --json --device-timeout" \
+			"$_lunbridge_session_opts"
 		;;
 	list) echo "--json -h --help" ;;
 	detach) echo "--timeout --force --if-attached -h --help" ;;
@@ -271,7 +272,7 @@ _lunbridge()
 		;;
 	-p | --portal | -T | --targetname | -l | --lun | --queues | --timeout | \
 		--command-timeout | --request-timeout | --replacement-timeout | \
-		--chap-user | --chap-target-user | -v | --value)
+		--device-timeout | --chap-user | --chap-target-user | -v | --value)
 		return 0 # free text
 		;;
 	esac
@@ -286,7 +287,7 @@ _lunbridge()
 			--chap-secret-file | --chap-target-user | --chap-target-secret-file | \
 			--chap-algorithms | --header-digest | --data-digest | --timeout | \
 			--command-timeout | --request-timeout | --replacement-timeout | \
-			--portal | --targetname | --lun | --interface | --value | \
+			--device-timeout | --portal | --targetname | --lun | --interface | --value | \
 			-p | -T | -l | -I | -n | -v)
 			((i++))
 			;;

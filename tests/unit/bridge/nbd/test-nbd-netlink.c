@@ -458,6 +458,68 @@ static struct nl_msg *reply(uint8_t cmd)
 	return msg;
 }
 
+/* LINK_DEAD, as nbd_mcast_index() multicasts it */
+
+static void test_link_dead_gives_index(void **state)
+{
+	struct nl_msg *msg = reply(NBD_CMD_LINK_DEAD);
+	uint32_t index = 99;
+
+	assert_int_equal(nla_put_u32(msg, NBD_ATTR_INDEX, 3), 0);
+	assert_int_equal(lb_nbd_netlink_parse_link_dead(nlmsg_hdr(msg), &index, NULL), 0);
+	assert_int_equal(index, 3);
+	nlmsg_free(msg);
+}
+
+static void test_link_dead_other_command_skipped(void **state)
+{
+	struct nl_msg *msg = reply(NBD_CMD_STATUS);
+	uint32_t index = 99;
+
+	assert_int_equal(nla_put_u32(msg, NBD_ATTR_INDEX, 3), 0);
+	assert_int_equal(lb_nbd_netlink_parse_link_dead(nlmsg_hdr(msg), &index, NULL), -ENOMSG);
+	assert_int_equal(index, 99);
+	nlmsg_free(msg);
+}
+
+static void test_link_dead_without_index(void **state)
+{
+	struct nl_msg *msg = reply(NBD_CMD_LINK_DEAD);
+	uint32_t index = 99;
+	lb_err err;
+
+	assert_int_equal(lb_nbd_netlink_parse_link_dead(nlmsg_hdr(msg), &index, &err), -EPROTO);
+	assert_string_equal(err.msg, "the kernel's LINK_DEAD event names no device");
+	assert_int_equal(index, 99);
+	nlmsg_free(msg);
+}
+
+static void test_link_dead_short_index(void **state)
+{
+	struct nl_msg *msg = reply(NBD_CMD_LINK_DEAD);
+	const uint8_t one = 3;
+	uint32_t index = 99;
+	lb_err err;
+
+	assert_int_equal(nla_put(msg, NBD_ATTR_INDEX, sizeof(one), &one), 0);
+	assert_int_equal(lb_nbd_netlink_parse_link_dead(nlmsg_hdr(msg), &index, &err), -EPROTO);
+	assert_non_null(strstr(err.msg, "the kernel's LINK_DEAD event is malformed: "));
+	assert_int_equal(index, 99);
+	nlmsg_free(msg);
+}
+
+static void test_link_dead_without_genl_header(void **state)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+	uint32_t index = 99;
+	lb_err err;
+
+	assert_non_null(nlmsg_put(msg, 0, 0, FAMILY, 0, 0));
+	assert_int_equal(lb_nbd_netlink_parse_link_dead(nlmsg_hdr(msg), &index, &err), -EPROTO);
+	assert_string_equal(err.msg, "an NBD event shorter than its header");
+	nlmsg_free(msg);
+}
+
 static void test_reply_gives_index(void **state)
 {
 	struct nl_msg *msg = reply(NBD_CMD_CONNECT);
@@ -626,6 +688,19 @@ static void test_disconnect_without_kernel_nbd(void **state)
 	assert_string_equal(err.msg, no_nbd);
 }
 
+static void test_monitor_without_kernel_nbd(void **state)
+{
+	struct lb_nbd_netlink_monitor *m = NULL;
+	lb_err err = {{0}};
+
+	if (kernel_has_nbd())
+		skip();
+	assert_int_equal(lb_nbd_netlink_monitor_open(&m, &err), -ENODEV);
+	assert_string_equal(err.msg, no_nbd);
+	assert_null(m);
+	lb_nbd_netlink_monitor_free(NULL);
+}
+
 static void test_connect_checks_before_the_kernel(void **state)
 {
 	struct lb_nbd_netlink_config c = good_config();
@@ -738,6 +813,11 @@ int main(void)
 		cmocka_unit_test(test_reconfigure_message),
 		cmocka_unit_test(test_reconfigure_without_backend_id),
 		cmocka_unit_test(test_reconfigure_refuses_no_sockets),
+		cmocka_unit_test(test_link_dead_gives_index),
+		cmocka_unit_test(test_link_dead_other_command_skipped),
+		cmocka_unit_test(test_link_dead_without_index),
+		cmocka_unit_test(test_link_dead_short_index),
+		cmocka_unit_test(test_link_dead_without_genl_header),
 		cmocka_unit_test(test_reply_gives_index),
 		cmocka_unit_test(test_reply_without_index),
 		cmocka_unit_test(test_reply_short_index),
@@ -748,6 +828,7 @@ int main(void)
 		cmocka_unit_test(test_transact_refuses_non_genl_message),
 		cmocka_unit_test(test_connect_without_kernel_nbd),
 		cmocka_unit_test(test_disconnect_without_kernel_nbd),
+		cmocka_unit_test(test_monitor_without_kernel_nbd),
 		cmocka_unit_test(test_connect_checks_before_the_kernel),
 		cmocka_unit_test(test_oom_score_adj_written),
 		cmocka_unit_test(test_oom_score_adj_failure_warns),
