@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "attach-kernel.h"
+#include "attach-multipath.h"
 #include "cli-session.h"
 #include "engine-iscsi.h"
 #include "cli.h"
@@ -24,6 +25,9 @@ static const char attach_help[] =
 	"       lunbridge attach -p IP[:PORT] -T IQN -l LUN --export EXPORT [--name NAME]\n"
 	"                        [--queues N] [--daemon] [--no-recovery] [-I IFACE]\n"
 	"                        [--engine iscsi|kernel] [--no-fallback] [CHAP options]\n"
+	"                        [--path PORTAL[,IQN[,LUN[,IFACE]]]]... [--all-portals]\n"
+	"                        [--path-policy POLICY] [--failback immediate|SECONDS]\n"
+	"                        [--no-path-timeout SECONDS]\n"
 	"\n"
 	"The first form runs the volume configured in " LB_CONF_DIR_DEFAULT "/NAME.conf\n"
 	"(see lunbridge-volume.conf(5); check it with `lunbridge volume check NAME`).\n"
@@ -60,8 +64,8 @@ static const char attach_help[] =
 	"                              SCSI disk is then served through io_uring.\n"
 	"      --no-fallback           offload and iser: fail when the hardware is\n"
 	"                              missing or the login fails, rather than fall\n"
-	"                              back to tcp on the 'default' iface\n" CLI_SESSION_HELP
-	"  -h, --help                  this text\n"
+	"                              back to tcp on the 'default' iface\n" CLI_MPATH_HELP
+		CLI_SESSION_HELP "  -h, --help                  this text\n"
 	"\n"
 	"Runtime state: $LUNBRIDGE_RUN_DIR, else " LB_RUN_DIR_DEFAULT ".\n";
 
@@ -190,9 +194,19 @@ int cli_attach_parse(int argc, char **argv, cli_session_opts *o, struct lb_expor
 	lb_err err = {{0}};
 	int rc, r;
 
+	if (o->mpath) { /* more paths: docs/MULTIPATH.md */
+		rc = cli_mpath_take_opts(o->cmd, &argc, argv, o->mpath);
+		if (rc >= 0)
+			return rc;
+	}
 	rc = cli_session_parse_opts(argc, argv, "Tla", attach_help, o);
 	if (rc >= 0)
 		return rc;
+	if (o->mpath) {
+		rc = cli_mpath_check(o, o->mpath);
+		if (rc >= 0)
+			return rc;
+	}
 	if (!o->export)
 		return cli_usage_error(o->cmd, "where to? Name the export with --export");
 	r = lb_export_parse(o->export, exp, &err);
@@ -257,7 +271,8 @@ static int attach_failed(const struct attach *a, const char *name, int r, const 
 
 int cli_attach(int argc, char **argv)
 {
-	cli_session_opts o = {.cmd = "attach"};
+	static struct cli_mpath mp; /* large: the further paths' sessions */
+	cli_session_opts o = {.cmd = "attach", .mpath = &mp};
 	struct attach a = {.ready_fd = -1};
 	struct lb_volume_config vc = {0};
 	struct lb_runtime_lock lock = {.fd = -1};
@@ -304,6 +319,13 @@ int cli_attach(int argc, char **argv)
 			rc = CLI_EXIT_USAGE;
 		}
 		kernel = hw || (o.engine && strcmp(o.engine, "kernel") == 0);
+		if (kernel && mp.wanted) {
+			/* the kernel's sessions cannot be paths yet: docs/MULTIPATH.md */
+			cli_error("iface '%s': multipath runs on lunbridge's own tcp initiator; "
+				  "a kernel (offload, iSER) session cannot be a path yet",
+				  iface_rec_name(cs.rec));
+			rc = CLI_EXIT_USAGE;
+		}
 	}
 	if (rc == 0 && kernel) {
 		r = cli_attach_kernel(&o, &cs, name, &ka, log_line, &a, &err);
@@ -353,6 +375,15 @@ int cli_attach(int argc, char **argv)
 			return attach_failed(&a, name, r, &err);
 		}
 		cs.s = NULL; /* the engine's */
+		/* further paths: the multipath engine takes the first */
+		r = cli_mpath_build(&o, &cs, name, &mp, &vc.engine, &err);
+		if (r < 0) {
+			lb_engine_stop_sync(vc.engine);
+			lb_engine_free(vc.engine);
+			cli_session_close(&cs);
+			lb_runtime_unlock(&lock);
+			return attach_failed(&a, name, r, &err);
+		}
 	}
 	vc.portal = o.portal;
 	vc.target = o.target;
@@ -366,6 +397,7 @@ int cli_attach(int argc, char **argv)
 	if (kernel) /* the disk is closed: leave the login */
 		cli_attach_kernel_release(&ka, name, log_line, &a);
 	lb_runtime_unlock(&lock);
+	cli_mpath_close(&mp);
 	cli_session_close(&cs);
 	if (r < 0)
 		return attach_failed(&a, name, r, &err);

@@ -2,6 +2,7 @@
 /* The multipath engine: its operations, and each I/O down a path. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,13 +162,13 @@ static void child_done(struct lb_io *cio, int res)
 	free(child);
 	if (res >= 0) {
 		if (io->op == LB_IO_READ)
-			p->reads++;
+			p->counts->reads++;
 		else if (io->op == LB_IO_WRITE)
-			p->writes++;
+			p->counts->writes++;
 		io->done(io, res);
 		return;
 	}
-	p->errors++;
+	p->counts->errors++;
 	if (!path_error(m, p, res) ||
 	    (m->e.info.request_timeout_ms && now - q->start_ms >= limit)) {
 		io->done(io, res);
@@ -176,7 +177,7 @@ static void child_done(struct lb_io *cio, int res)
 	mp_path_failed_io(p, res);
 	/* fenced on p (above): another path may carry it without a copy
 	 * landing after it */
-	p->moved++;
+	p->counts->moved++;
 	m->moved++;
 	r = mp_dispatch(m, io);
 	if (r < 0)
@@ -292,21 +293,37 @@ static void mp_free(struct lb_engine *e)
 	/* the paths' sessions end their commands (children) as they go */
 	for (size_t i = 0; i < m->n; i++)
 		lb_engine_free(m->paths[i].e);
+	if (m->shared && atomic_fetch_sub(&m->shared->refs, 1) == 1)
+		free(m->shared);
 	free(m->paths);
 	free(m);
 }
 
-static struct mpath *mpath_alloc(struct lb_loop *loop, const struct lb_mpath_config *cfg, size_t n)
+static struct mpath *mpath_alloc(struct lb_loop *loop, const struct lb_mpath_config *cfg, size_t n,
+				 struct mp_shared *shared)
 {
 	struct mpath *m = calloc(1, sizeof(*m));
 
 	if (!m)
 		return NULL;
 	m->paths = calloc(n, sizeof(*m->paths));
-	if (!m->paths) {
+	if (shared) {
+		atomic_fetch_add(&shared->refs, 1);
+	} else {
+		shared = calloc(1, sizeof(*shared));
+		if (shared)
+			atomic_store(&shared->refs, 1);
+	}
+	m->shared = shared;
+	if (!m->paths || !shared) {
+		if (shared && atomic_fetch_sub(&shared->refs, 1) == 1)
+			free(shared);
+		free(m->paths);
 		free(m);
 		return NULL;
 	}
+	for (size_t i = 0; i < n; i++)
+		m->paths[i].counts = &shared->path[i];
 	m->e.ops = &mpath_ops;
 	m->e.loop = loop;
 	m->cfg = *cfg;
@@ -319,7 +336,7 @@ static int mp_clone(struct lb_engine *base, struct lb_loop *loop, struct lb_engi
 		    lb_err *err)
 {
 	const struct mpath *b = (const struct mpath *)base;
-	struct mpath *m = mpath_alloc(loop, &b->cfg, b->n);
+	struct mpath *m = mpath_alloc(loop, &b->cfg, b->n, b->shared);
 	int r = 0;
 
 	if (!m)
@@ -331,6 +348,7 @@ static int mp_clone(struct lb_engine *base, struct lb_loop *loop, struct lb_engi
 
 		*p = (struct mp_path){
 			.m = m,
+			.counts = bp->counts,
 			.index = bp->index,
 			.lun = bp->lun,
 			/* what the first sessions learnt, until read again */
@@ -606,10 +624,10 @@ static void mp_describe(const struct lb_engine *e, lb_engine_field_fn add, void 
 		if (p->has_group)
 			PATH_NUM("group", p->group);
 		PATH_STR("session", sess);
-		PATH_NUM("reads", p->reads);
-		PATH_NUM("writes", p->writes);
-		PATH_NUM("errors", p->errors);
-		PATH_NUM("moved", p->moved);
+		PATH_NUM("reads", atomic_load(&p->counts->reads));
+		PATH_NUM("writes", atomic_load(&p->counts->writes));
+		PATH_NUM("errors", atomic_load(&p->counts->errors));
+		PATH_NUM("moved", atomic_load(&p->counts->moved));
 		if (p->why[0])
 			PATH_STR("last_failure", p->why);
 #undef PATH_STR
@@ -681,7 +699,7 @@ int lb_engine_multipath_new(struct lb_loop *loop, const struct lb_mpath_config *
 					  i + 1, desc[i].portal, desc[i].lun,
 					  paths[i]->info.id[0] ? paths[i]->info.id : "(none)",
 					  desc[0].portal, desc[0].lun, first->id);
-	m = mpath_alloc(loop, cfg, n);
+	m = mpath_alloc(loop, cfg, n, NULL);
 	if (!m)
 		return lb_err_set(err, ENOMEM, "out of memory");
 	m->e.info = *first;

@@ -4,6 +4,7 @@
 #define LUNBRIDGE_MPATH_INTERNAL_H
 
 #include <linux/time_types.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "alua.h"
@@ -45,6 +46,16 @@ struct mp_probe {
 
 enum mp_alua_step { MP_ALUA_INQUIRY, MP_ALUA_VPD, MP_ALUA_RTPG };
 
+/* A path's I/O counts, shared by a volume's engine and its clones (one a
+ * client or queue, maybe on other threads), so that `list` shows them all. */
+struct mp_counts {
+	_Atomic uint64_t reads, writes, errors, moved;
+};
+struct mp_shared {
+	_Atomic unsigned refs;
+	struct mp_counts path[LB_ENGINE_ISCSI_PATHS];
+};
+
 struct mp_path {
 	struct mpath *m;
 	int index;
@@ -69,8 +80,8 @@ struct mp_path {
 	struct mp_probe probe, tur;
 	uint64_t down_since_ms, up_since_ms, checked_ms;
 	unsigned inflight;
-	uint64_t reads, writes, errors, moved;
-	char why[160]; /* its last failure */
+	struct mp_counts *counts; /* in mpath's shared */
+	char why[160];		  /* its last failure */
 	lb_engine_cb start_cb;
 };
 
@@ -79,6 +90,7 @@ struct mpath {
 	struct lb_mpath_config cfg;
 	size_t n;
 	struct mp_path *paths;
+	struct mp_shared *shared;
 	unsigned cursor;
 	struct mp_io *queue_head, *queue_tail;
 	unsigned queued;
