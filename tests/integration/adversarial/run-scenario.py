@@ -797,6 +797,11 @@ def mp_optimized(t):
             st.get("path1_alua") == "active/non-optimized" and
             st.get("path2_alua") == "active/optimized" and st.get("path2_reads", 0) >= 4,
             raw)
+    import subprocess
+    r = subprocess.run([t.lunbridge, "list"], capture_output=True, text=True, env=t.env(),
+                       timeout=10)
+    t.check("mp-optimized: list shows the paths up and the policy",
+            "multipath 2/2 paths, round-robin" in r.stdout, r.stdout + r.stderr)
     no_violations(t)
 
 
@@ -806,7 +811,7 @@ def mp_path_lost(t):
     fenced (a LUN RESET through the other path, confirmed) before it is sent
     again on the other path; I/O goes on there; the path returns and is used
     again (failback)."""
-    outage = 12
+    outage = 7
     t.start_target("path-lost:%d" % outage, "--portals", "2", "--alua", "ao,ano")
     mp_attach(t)
     h = t.nbd()
