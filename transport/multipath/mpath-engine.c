@@ -416,6 +416,7 @@ static int mp_start(struct lb_engine *e, lb_engine_cb cb, void *arg)
 		return -EBUSY;
 	m->cb = cb;
 	m->cb_arg = arg;
+	m->stopped = false;
 	m->pending = 1; /* ours, until every path is asked */
 	m->pending_res = -EHOSTUNREACH;
 	for (size_t i = 0; i < m->n; i++) {
@@ -444,6 +445,7 @@ static int mp_start_sync(struct lb_engine *e, lb_err *err)
 	struct mpath *m = (struct mpath *)e;
 	int res = -EHOSTUNREACH;
 
+	m->stopped = false;
 	for (size_t i = 0; i < m->n; i++) {
 		struct mp_path *p = &m->paths[i];
 		lb_err perr = {{0}};
@@ -493,7 +495,7 @@ static int mp_stop(struct lb_engine *e, lb_engine_cb cb, void *arg)
 	m->cb_arg = arg;
 	m->pending = 1;
 	m->pending_res = 0;
-	mp_tick_stop(m);
+	mp_tick_cancel(m); /* on the loop: not waited for here */
 	for (size_t i = 0; i < m->n; i++) {
 		struct mp_path *p = &m->paths[i];
 
@@ -515,7 +517,7 @@ static void mp_stop_sync(struct lb_engine *e)
 {
 	struct mpath *m = (struct mpath *)e;
 
-	mp_tick_stop(m);
+	mp_tick_stop(m); /* waited for: stop_sync runs the loop itself */
 	for (size_t i = 0; i < m->n; i++)
 		lb_engine_stop_sync(m->paths[i].e);
 }

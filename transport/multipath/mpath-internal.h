@@ -101,6 +101,7 @@ struct mpath {
 	struct lb_op tick_op;
 	struct __kernel_timespec tick_ts;
 	bool freeing;
+	bool stopped; /* stop: the tick is not armed again */
 	lb_engine_log_fn log_fn;
 	void *log_arg;
 	/* a start, stop or cancel over every path */
@@ -140,6 +141,10 @@ bool mp_path_usable(const struct mp_path *p);
 
 /* mpath-path.c: the tick, the checker, fencing, ALUA */
 void mp_tick_arm(struct mpath *m);
+/* No more ticks: cancelled (from a callback of the loop: stop), or
+ * cancelled and waited for (free, which runs the loop as the session's
+ * free does). */
+void mp_tick_cancel(struct mpath *m);
 void mp_tick_stop(struct mpath *m);
 void mp_alua_read(struct mp_path *p);
 void mp_path_on_alua_event(void *arg);

@@ -407,7 +407,7 @@ static void on_tick(struct lb_op *op, int res, uint32_t cqe_flags)
 
 	(void)res;
 	(void)cqe_flags;
-	if (m->freeing)
+	if (m->freeing || m->stopped)
 		return;
 	for (size_t i = 0; i < m->n; i++)
 		path_tick(m, &m->paths[i], now);
@@ -419,7 +419,7 @@ void mp_tick_arm(struct mpath *m)
 {
 	struct io_uring_sqe *sqe;
 
-	if (m->freeing || m->tick_op.busy)
+	if (m->freeing || m->stopped || m->tick_op.busy)
 		return;
 	lb_op_init(&m->tick_op, on_tick);
 	if (lb_loop_sqe(m->e.loop, &m->tick_op, &sqe) < 0)
@@ -429,10 +429,18 @@ void mp_tick_arm(struct mpath *m)
 	io_uring_prep_timeout(sqe, &m->tick_ts, 0, 0);
 }
 
+void mp_tick_cancel(struct mpath *m)
+{
+	m->stopped = true;
+	if (m->tick_op.busy)
+		(void)lb_loop_cancel(m->e.loop, &m->tick_op);
+}
+
 void mp_tick_stop(struct mpath *m)
 {
 	bool was = m->freeing;
 
+	m->stopped = true;
 	m->freeing = true;
 	if (m->tick_op.busy)
 		(void)lb_loop_cancel(m->e.loop, &m->tick_op);
