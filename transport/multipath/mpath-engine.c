@@ -532,6 +532,7 @@ static void path_cancelled(struct lb_engine *pe, void *arg, int res)
 	if (--m->cancel_pending > 0 || !cb)
 		return;
 	m->cancel_cb = NULL;
+	m->user_cancel = false; /* as a session: only new I/O meanwhile is refused */
 	cb(&m->e, m->cancel_arg, 0);
 }
 
