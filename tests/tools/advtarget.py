@@ -710,8 +710,9 @@ class Conn:
                     if v not in ("All", iqn) and not (v == "" and not self.discovery):
                         continue
                     out.append(("TargetName", iqn))
-                    for p in self.t.portal_names():
-                        out.append(("TargetAddress", p + ",1"))
+                    for i, p in enumerate(self.t.portal_names()):
+                        tpgt = i + 1 if self.t.alua is not None else 1
+                        out.append(("TargetAddress", "%s,%d" % (p, tpgt)))
             else:
                 out.append((k, "NotUnderstood"))
         h = bhs(OP_TEXT_RSP, FLAG_F)
