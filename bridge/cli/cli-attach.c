@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "attach-kernel.h"
+#include "attach-multipath.h"
 #include "cli-attach-result.h"
 #include "cli-session.h"
 #include "engine-iscsi.h"
@@ -27,6 +28,9 @@ static const char attach_help[] =
 	"                        [--queues N] [--daemon] [--no-recovery] [-I IFACE]\n"
 	"                        [--engine iscsi|kernel] [--no-fallback] [--json]\n"
 	"                        [--device-timeout SECONDS] [CHAP options]\n"
+	"                        [--path PORTAL[,IQN[,LUN[,IFACE]]]]... [--all-portals]\n"
+	"                        [--path-policy POLICY] [--failback immediate|SECONDS]\n"
+	"                        [--no-path-timeout SECONDS]\n"
 	"\n"
 	"The first form runs the volume configured in " LB_CONF_DIR_DEFAULT "/NAME.conf\n"
 	"(see lunbridge-volume.conf(5); check it with `lunbridge volume check NAME`).\n"
@@ -76,7 +80,7 @@ static const char attach_help[] =
 	"      --device-timeout SECONDS  kernel NBD: a request's timeout in the kernel\n"
 	"                              (default: the request timeout + 60, at least\n"
 	"                              180); alone, the request timeout follows it\n"
-	"                              (60 less)\n" CLI_SESSION_HELP
+	"                              (60 less)\n" CLI_MPATH_HELP CLI_SESSION_HELP
 	"  -h, --help                  this text\n"
 	"\n"
 	"Runtime state: $LUNBRIDGE_RUN_DIR, else " LB_RUN_DIR_DEFAULT ".\n";
@@ -214,9 +218,19 @@ int cli_attach_parse(int argc, char **argv, cli_session_opts *o, struct lb_expor
 	lb_err err = {{0}};
 	int rc, r;
 
+	if (o->mpath) { /* more paths: docs/MULTIPATH.md */
+		rc = cli_mpath_take_opts(o->cmd, &argc, argv, o->mpath);
+		if (rc >= 0)
+			return rc;
+	}
 	rc = cli_session_parse_opts(argc, argv, "Tlaj", attach_help, o);
 	if (rc >= 0)
 		return rc;
+	if (o->mpath) {
+		rc = cli_mpath_check(o, o->mpath);
+		if (rc >= 0)
+			return rc;
+	}
 	if (!o->export)
 		return cli_usage_error(o->cmd, "where to? Name the export with --export");
 	r = lb_export_parse(o->export, exp, &err);
@@ -288,7 +302,8 @@ static int attach_failed(const struct attach *a, const char *name, int r, const 
 
 int cli_attach(int argc, char **argv)
 {
-	cli_session_opts o = {.cmd = "attach"};
+	static struct cli_mpath mp; /* large: the further paths' sessions */
+	cli_session_opts o = {.cmd = "attach", .mpath = &mp};
 	struct attach a = {.ready_fd = -1};
 	struct lb_volume_config vc = {0};
 	struct lb_runtime_lock lock = {.fd = -1};
@@ -358,6 +373,13 @@ int cli_attach(int argc, char **argv)
 			rc = CLI_EXIT_USAGE;
 		}
 		kernel = hw || (o.engine && strcmp(o.engine, "kernel") == 0);
+		if (kernel && mp.wanted) {
+			/* the kernel's sessions cannot be paths yet: docs/MULTIPATH.md */
+			cli_error("iface '%s': multipath runs on lunbridge's own tcp initiator; "
+				  "a kernel (offload, iSER) session cannot be a path yet",
+				  iface_rec_name(cs.rec));
+			rc = CLI_EXIT_USAGE;
+		}
 	}
 	if (rc == 0 && kernel) {
 		r = cli_attach_kernel(&o, &cs, name, &ka, log_line, &a, &err);
@@ -408,6 +430,15 @@ int cli_attach(int argc, char **argv)
 			return attach_failed(&a, name, r, &err);
 		}
 		cs.s = NULL; /* the engine's */
+		/* further paths: the multipath engine takes the first */
+		r = cli_mpath_build(&o, &cs, name, &mp, &vc.engine, &err);
+		if (r < 0) {
+			lb_engine_stop_sync(vc.engine);
+			lb_engine_free(vc.engine);
+			cli_session_close(&cs);
+			lb_runtime_unlock(&lock);
+			return attach_failed(&a, name, r, &err);
+		}
 	}
 	vc.portal = o.portal;
 	vc.target = o.target;
@@ -421,6 +452,7 @@ int cli_attach(int argc, char **argv)
 	if (kernel) /* the disk is closed: leave the login */
 		cli_attach_kernel_release(&ka, name, log_line, &a);
 	lb_runtime_unlock(&lock);
+	cli_mpath_close(&mp);
 	cli_session_close(&cs);
 	if (r < 0)
 		return attach_failed(&a, name, r, &err);

@@ -95,6 +95,11 @@ static void print_table(json_object *arr)
 		snprintf(row[0], 320, "%s", str(o, "name"));
 		snprintf(row[1], 320, "%s", str(o, "state"));
 		snprintf(row[2], 320, "%s", str(o, "engine"));
+		/* multipath: "multipath 2/2 paths, round-robin" (list --json has
+		 * each path) */
+		if (strcmp(str(o, "paths"), "-") != 0)
+			snprintf(row[2], 320, "%s %s/%s paths, %s", str(o, "engine"),
+				 str(o, "paths_up"), str(o, "paths"), str(o, "path_policy"));
 		snprintf(row[3], 320, "%s", str(o, "iface"));
 		snprintf(row[4], 320, "%s", str(o, "portal"));
 		snprintf(row[5], 320, "%s", str(o, "target"));

@@ -453,6 +453,11 @@ int cli_session_loop(const cli_session_opts *o, cli_session *cs)
 
 int cli_session_connect(const cli_session_opts *o, cli_session *cs)
 {
+	return cli_session_connect_on(o, cs, NULL);
+}
+
+int cli_session_connect_on(const cli_session_opts *o, cli_session *cs, struct lb_loop *loop)
+{
 	struct iscsi_session_config cfg;
 	lb_err err = {{0}};
 	int r;
@@ -462,7 +467,7 @@ int cli_session_connect(const cli_session_opts *o, cli_session *cs)
 		cli_error("%s", lb_err_msg(&err, r));
 		return open_fail(cs);
 	}
-	if (!cs->loop_ready) {
+	if (!loop && !cs->loop_ready) {
 		r = cli_session_loop(o, cs);
 		if (r)
 			return r;
@@ -489,7 +494,7 @@ int cli_session_connect(const cli_session_opts *o, cli_session *cs)
 		iscsi_isid_for(o->isid_key, 0, cfg.isid);
 	}
 	cs->cfg = cfg;
-	r = iscsi_session_new(&cs->loop, &cs->cfg, &cs->s, &err);
+	r = iscsi_session_new(loop ? loop : &cs->loop, &cs->cfg, &cs->s, &err);
 	if (r < 0) {
 		cli_error("%s", lb_err_msg(&err, r));
 		return open_fail(cs);

@@ -69,6 +69,9 @@ typedef struct cli_session_opts {
 	 * --no-fallback */
 	const char *engine;
 	bool no_fallback;
+	/* attach: where its multipath options go (attach-multipath.h), taken
+	 * out before the rest is parsed; NULL: none allowed */
+	struct cli_mpath *mpath;
 	/* set by the command, not by options */
 	bool recover;	       /* reconnect when the link drops */
 	const char *isid_key;  /* the volume's name: stable ISIDs; NULL: random */
@@ -102,6 +105,8 @@ int cli_session_open(const cli_session_opts *o, cli_session *cs);
 int cli_session_resolve(const cli_session_opts *o, cli_session *cs);
 int cli_session_loop(const cli_session_opts *o, cli_session *cs);
 int cli_session_connect(const cli_session_opts *o, cli_session *cs);
+/* The same on another session's loop (a volume's further paths). */
+int cli_session_connect_on(const cli_session_opts *o, cli_session *cs, struct lb_loop *loop);
 struct lb_export;
 /* attach's options (cli-attach.c), checked: the export parsed into exp,
  * the volume's name (given or default) into name.  -1 to go on, else the

@@ -11,6 +11,7 @@
 #include "export-uri.h"
 #include "hw.h"
 #include "runtime.h"
+#include "attach-multipath.h"
 #include "volume-conf.h"
 
 static const char volume_help[] =
@@ -27,7 +28,8 @@ static const char volume_help[] =
 
 static int volume_check(const char *name)
 {
-	cli_session_opts o = {.cmd = "volume check"};
+	static struct cli_mpath mp;
+	cli_session_opts o = {.cmd = "volume check", .mpath = &mp};
 	struct lb_volume_conf c;
 	struct lb_export exp;
 	char vname[LB_VOLUME_NAME_MAX + 1];
@@ -67,6 +69,14 @@ static int volume_check(const char *name)
 		if (rc == 0)
 			printf("volume %s: ok: %s LUN %u at %s on iface %s, export %s\n", name,
 			       o.target, o.lun, o.portal, iface_rec_name(cs.rec), o.export);
+		if (rc == 0 && mp.wanted)
+			printf("volume %s: %zu more path%s%s, policy %s, failback %s%u s, no-path "
+			       "timeout %u s\n",
+			       name, mp.n_specs, mp.n_specs == 1 ? "" : "s",
+			       mp.all_portals ? " and every portal SendTargets reports" : "",
+			       lb_mpath_policy_name(mp.cfg.policy),
+			       mp.cfg.failback_ms ? "after " : "immediate, ",
+			       mp.cfg.failback_ms / 1000, mp.cfg.no_path_timeout_ms / 1000);
 		cli_session_close(&cs);
 	}
 	free(av);

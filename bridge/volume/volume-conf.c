@@ -18,6 +18,7 @@
 enum key_kind {
 	KEY_VALUE, /* --option VALUE */
 	KEY_YES,   /* "yes": nothing, "no": --option */
+	KEY_FLAG,  /* "yes": --option, "no": nothing */
 };
 
 static const struct conf_key {
@@ -31,6 +32,12 @@ static const struct conf_key {
 	{"export", "--export", KEY_VALUE, true},
 	{"iface", "--interface", KEY_VALUE, false},
 	{"iface_dir", "--iface-dir", KEY_VALUE, false},
+	/* multipath (docs/MULTIPATH.md): paths are words, each a --path */
+	{"paths", "--paths", KEY_VALUE, false},
+	{"all_portals", "--all-portals", KEY_FLAG, false},
+	{"path_policy", "--path-policy", KEY_VALUE, false},
+	{"failback", "--failback", KEY_VALUE, false},
+	{"no_path_timeout", "--no-path-timeout", KEY_VALUE, false},
 	{"engine", "--engine", KEY_VALUE, false},
 	{"queues", "--queues", KEY_VALUE, false},
 	{"timeout", "--timeout", KEY_VALUE, false},
@@ -129,10 +136,10 @@ int lb_volume_conf_parse(const char *text, const char *path, struct lb_volume_co
 			break;
 		}
 		seen[k] = value;
-		if (conf_keys[k].kind == KEY_YES) {
-			if (strcmp(value, "no") == 0)
+		if (conf_keys[k].kind == KEY_YES || conf_keys[k].kind == KEY_FLAG) {
+			if (strcmp(value, conf_keys[k].kind == KEY_YES ? "no" : "yes") == 0)
 				c.argv[c.argc++] = (char *)conf_keys[k].option;
-			else if (strcmp(value, "yes") != 0) {
+			else if (strcmp(value, conf_keys[k].kind == KEY_YES ? "yes" : "no") != 0) {
 				r = lb_err_set(err, EINVAL,
 					       "%s:%u: '%s' is 'yes' or 'no', not '%.64s'", path,
 					       line, key, value);

@@ -14,7 +14,17 @@ what it saw and did to --events FILE, one JSON object a line, each with
                  [--initial-r2t yes|no] [--immediate-data yes|no]
                  [--wce yes|no] [--wp yes|no] [--thin yes|no]
                  [--trigger-lba LBA] [--trigger-blocks N]
+                 [--alua STATE,STATE...] [--lu-id-per-portal]
                  [--scenario NAME[:ARGS]]
+
+--alua makes it an ALUA target (TPGS implicit): portal i is relative port
+i+1 in target port group i+1 (its login's TargetPortalGroupTag, VPD 0x83's
+designators), in the state given (ao, ano, standby, unavailable,
+transitioning); REPORT TARGET PORT GROUPS lists them, READs and WRITEs
+through a port in standby, unavailable or transitioning get NOT READY
+04/0B, 04/0C, 04/0A, and after a change (set_alua()) each I_T nexus's next
+command gets the UA 2A/06, as LIO does.  --lu-id-per-portal: every portal
+after the first reports another LU in VPD 0x83 (a path to the wrong LU).
 
 The --ready FILE gets {"portals": ["127.0.0.1:P", ...], "pid": PID} once
 the target listens.  The data of block N of the in-memory image is
@@ -30,8 +40,9 @@ Events ("ev"): listening, login (isid, tsih, reinstatement, portal),
 login_redirect, login_reject, discovery, cmd (itt, cmdsn, opcode, lba,
 blocks, lun), answer (itt, status, how), swallowed, tmf (function,
 ref_itt, answer), nop_out, logout (reason, answered), async (event),
-window (closed/open), outage (start/end), conn_closed (why), violation
-(what: the initiator broke the protocol), data_out.
+window (closed/open), outage (start/end; portal when one portal closes),
+alua (states), conn_closed (why), violation (what: the initiator broke the
+protocol), data_out.  A cmd event names the portal it came through.
 """
 
 import argparse
@@ -261,6 +272,7 @@ class Session:
         self.conn = None
         self.params = {}
         self.max_sent = None  # the highest MaxCmdSN sent
+        self.alua_gen = target.alua_gen  # UA 2A/06 owed when behind
 
 
 class Task:
@@ -303,6 +315,14 @@ OPCODE_NAMES = {0x00: "TEST UNIT READY", 0x12: "INQUIRY", 0x1A: "MODE SENSE(6)",
                 0x91: "SYNCHRONIZE CACHE(16)", 0x93: "WRITE SAME(16)",
                 0x9E: "SERVICE ACTION IN(16)", 0xA0: "REPORT LUNS"}
 
+ALUA_CODES = {"ao": 0x0, "ano": 0x1, "standby": 0x2, "unavailable": 0x3,
+              "transitioning": 0xF}
+ALUA_NAMES = {v: k for k, v in ALUA_CODES.items()}
+# what a READ or WRITE gets through a port in that state: NOT READY 04/xx
+ALUA_NOT_READY = {0x2: 0x0B, 0x3: 0x0C, 0xF: 0x0A}
+# what a port serves in any state (SPC-4 5.16.2.4: TUR, REQUEST SENSE, the
+# capacity and mode pages, as LIO allows them in standby)
+ALUA_ALWAYS = (0x00, 0x03, 0x1A, 0x5A, 0x25, 0x9E, 0x4D)
 READS = (0x28, 0x88)
 WRITES = (0x2A, 0x8A)
 
@@ -536,7 +556,7 @@ class Conn:
                     return
                 reply.append(("AuthMethod", "None"))
             if not self.discovery and "TargetPortalGroupTag" not in self.__dict__:
-                reply.append(("TargetPortalGroupTag", str(t.scenario.tpgt())))
+                reply.append(("TargetPortalGroupTag", str(t.portal_tpgt(self))))
                 self.__dict__["TargetPortalGroupTag"] = True
             redirect = None if self.discovery else t.scenario.login_redirect(self, isid)
             if redirect:
@@ -690,8 +710,9 @@ class Conn:
                     if v not in ("All", iqn) and not (v == "" and not self.discovery):
                         continue
                     out.append(("TargetName", iqn))
-                    for p in self.t.portal_names():
-                        out.append(("TargetAddress", p + ",1"))
+                    for i, p in enumerate(self.t.portal_names()):
+                        tpgt = i + 1 if self.t.alua is not None else 1
+                        out.append(("TargetAddress", "%s,%d" % (p, tpgt)))
             else:
                 out.append((k, "NotUnderstood"))
         h = bhs(OP_TEXT_RSP, FLAG_F)
@@ -745,6 +766,12 @@ class Conn:
                 for k in [k for k, v in self.tasks.items()
                           if func in (6, 7) or v.lun == pdu.lun]:
                     self.tasks.pop(k).aborted = True
+                if func == 5:  # a LU reset ends every I_T nexus's tasks on it
+                    with self.t.lock:
+                        others = [c for c in self.t.conns if c is not self]
+                    for c in others:
+                        for k in [k for k, v in list(c.tasks.items()) if v.lun == pdu.lun]:
+                            c.tasks.pop(k).aborted = True
         self.t.ev("tmf", answer={TMF_COMPLETE: "complete", TMF_NO_TASK: "no_task",
                                  TMF_REJECTED: "rejected"}.get(answer, str(answer)), **rec)
         h = bhs(OP_TMF_RSP, FLAG_F)
@@ -759,7 +786,8 @@ class Conn:
         op = task.cdb[0]
         ev = {"itt": task.itt, "cmdsn": task.cmdsn, "opcode": op,
               "name": OPCODE_NAMES.get(op, "0x%02x" % op), "lun": task.lun,
-              "edtl": task.edtl, "isid": self.session.isid, "tsih": self.session.tsih}
+              "edtl": task.edtl, "isid": self.session.isid, "tsih": self.session.tsih,
+              "portal": self.portal}
         if task.lba is not None:
             ev["lba"], ev["blocks"] = task.lba, task.blocks
         self.t.ev("cmd", **ev)
@@ -958,8 +986,21 @@ class Conn:
         lun = t.luns.get(task.lun)
         cdb = task.cdb
         op = cdb[0]
+        if t.alua is not None and op not in (0x12, 0xA0, 0xA3):
+            with t.lock:
+                owed = self.session.alua_gen < t.alua_gen
+                self.session.alua_gen = t.alua_gen
+            if owed:  # as LIO: the first command after a change gets the UA
+                self.t.ev("answer", itt=task.itt, how="UA 2A/06")
+                return self.check(task, UNIT_ATTENTION, 0x2A, 0x06)
+            state = t.alua_state(self)
+            if op not in ALUA_ALWAYS and state in ALUA_NOT_READY:
+                self.t.ev("answer", itt=task.itt, how="ALUA %s" % ALUA_NAMES[state])
+                return self.check(task, NOT_READY, 0x04, ALUA_NOT_READY[state])
+        if op == 0xA3 and (cdb[1] & 0x1F) == 0x0A and t.alua is not None:
+            return self.send_data(task, t.report_tpgs(), struct.unpack_from(">I", cdb, 6)[0])
         if op == 0x12:
-            data = t.inquiry(lun, cdb)
+            data = t.inquiry(lun, cdb, self)
             if data is None or (not cdb[1] & 1 and cdb[2]):
                 return self.check(task, ILLEGAL_REQUEST, 0x24, 0x00)
             return self.send_data(task, data, struct.unpack_from(">H", cdb, 3)[0])
@@ -1042,6 +1083,9 @@ class Target:
         self.listeners = []  # [ (sock, port, name) ]
         self.ports = []
         self.window_closed_until = 0.0
+        self.alua = (None if not args.alua else
+                     [ALUA_CODES[w] for w in args.alua.split(",")])
+        self.alua_gen = 0
         self.scenario = make_scenario(self, args.scenario)
 
     def iqns(self):
@@ -1109,18 +1153,45 @@ class Target:
             s.close()
         self.listeners = []
 
+    def listen_again(self, port):
+        for _ in range(100):
+            try:
+                s = self.open_listener(port)
+                break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            raise SystemExit("advtarget: cannot listen on %d again" % port)
+        self.listeners.append(s)
+        threading.Thread(target=self.accept_loop, args=(s,), daemon=True).start()
+
     def start_listening(self):
         for p in self.ports:
-            for _ in range(100):
-                try:
-                    s = self.open_listener(p)
-                    break
-                except OSError:
-                    time.sleep(0.05)
-            else:
-                raise SystemExit("advtarget: cannot listen on %d again" % p)
-            self.listeners.append(s)
-            threading.Thread(target=self.accept_loop, args=(s,), daemon=True).start()
+            self.listen_again(p)
+
+    def close_portal(self, i, seconds, why):
+        """Portal i stops listening for seconds, its connections reset: a
+        path lost (the other portals serve on)."""
+        port = self.ports[i]
+        name = "127.0.0.1:%d" % port
+        for ls in [ls for ls in self.listeners if ls.getsockname()[1] == port]:
+            try:
+                ls.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            ls.close()
+            self.listeners.remove(ls)
+        with self.lock:
+            conns = [c for c in self.conns if c.portal == name]
+        self.ev("outage", phase="start", seconds=seconds, portal=name)
+        for c in conns:
+            c.close(why, rst=True)
+
+        def reopen():
+            time.sleep(seconds)
+            self.listen_again(port)
+            self.ev("outage", phase="end", portal=name)
+        threading.Thread(target=reopen, daemon=True).start()
 
     def conn_gone(self, c):
         with self.lock:
@@ -1156,7 +1227,7 @@ class Target:
                 del self.sessions[key]
 
     # -- SCSI data
-    def inquiry(self, lun, cdb):
+    def inquiry(self, lun, cdb, conn=None):
         evpd = cdb[1] & 1
         page = cdb[2]
         if lun is None:
@@ -1171,6 +1242,8 @@ class Target:
             d[3] = 0x12
             d[4] = len(d) - 5
             d[7] = 0x02
+            if self.alua is not None:
+                d[5] |= 0x10  # TPGS: implicit ALUA
             d[8:16] = b"LBADV   "
             d[16:32] = b"ADVTARGET".ljust(16)
             d[32:36] = b"0001"
@@ -1185,11 +1258,17 @@ class Target:
             naa = bytes([0x60, 0x01, 0x40, 0x5a, 0xd5, 0x00, 0x00, 0x00,
                          0x00, 0x00, 0x00, 0x00, 0x00, 0x00, self.args.seed & 0xFF,
                          lun.number])
+            if self.args.lu_id_per_portal and conn is not None and self.portal_index(conn):
+                naa = naa[:13] + bytes([0x80 | self.portal_index(conn)]) + naa[14:]
             d1 = bytes([0x01, 0x03, 0x00, len(naa)]) + naa
             name = self.args.iqn.encode() + b"\0"
             name += bytes(pad4(len(name)))
             d2 = bytes([0x53, 0xA8, 0x00, len(name)]) + name
             body = d1 + d2
+            if self.alua is not None and conn is not None:
+                i = self.portal_index(conn)
+                body += bytes([0x61, 0x94, 0, 4, 0, 0]) + struct.pack(">H", i + 1)  # rel port
+                body += bytes([0x61, 0x95, 0, 4, 0, 0]) + struct.pack(">H", i + 1)  # its group
             return bytes([0, 0x83]) + struct.pack(">H", len(body)) + body
         if page == 0xB0:
             d = bytearray(64)
@@ -1210,6 +1289,36 @@ class Target:
             d[6] = 0x02
             return bytes(d)
         return None  # an unsupported page: INVALID FIELD IN CDB
+
+    # -- ALUA (--alua): portal i is relative port i+1 in target port group i+1
+    def portal_index(self, conn):
+        names = self.portal_names()
+        return names.index(conn.portal) if conn.portal in names else 0
+
+    def portal_tpgt(self, conn):
+        return self.portal_index(conn) + 1 if self.alua is not None else self.scenario.tpgt()
+
+    def alua_state(self, conn):
+        with self.lock:
+            i = self.portal_index(conn)
+            return self.alua[i] if i < len(self.alua) else 0
+
+    def set_alua(self, states):
+        """New access states (codes, one a portal); every I_T nexus then owes
+        a UA 2A/06 (asymmetric access state changed)."""
+        with self.lock:
+            self.alua = list(states)
+            self.alua_gen += 1
+        self.ev("alua", states=[ALUA_NAMES[x] for x in states])
+
+    def report_tpgs(self):
+        body = b""
+        with self.lock:
+            states = list(self.alua)
+        for i, st in enumerate(states):
+            body += bytes([st, 0x8F]) + struct.pack(">H", i + 1) + bytes([0, 2, 0, 1])
+            body += bytes([0, 0]) + struct.pack(">H", i + 1)
+        return struct.pack(">I", len(body)) + body
 
     def report_luns(self):
         body = b"".join(encode_lun(n) for n in sorted(self.luns))
@@ -1406,6 +1515,49 @@ class OnceOnTrigger(Scenario):
         if not self.first_on_trigger(task, flag='done'):
             return None
         return self.change()
+
+
+class PathLost(Scenario):
+    """path-lost[:SECONDS]: the first WRITE on the trigger range through the
+    first portal is swallowed, that portal's connections reset and the portal
+    closed for SECONDS (default 10); the other portals serve on."""
+
+    def __init__(self, target, arg):
+        super().__init__(target, arg)
+        self.seconds = float(arg) if arg else 10.0
+
+    def on_cmd(self, conn, task):
+        if conn.portal != self.t.portal_names()[0]:
+            return None
+        if not self.first_on_trigger(task, WRITES):
+            return None
+        threading.Timer(0.2, self.t.close_portal, (0, self.seconds, "scenario: path lost")).start()
+        return Answer("swallow")
+
+
+class AluaSwap(Scenario):
+    """alua-swap[:SECONDS]: on the first READ on the trigger range the first
+    portal's group turns transitioning (the other keeps its state), then
+    after SECONDS (default 1.5) standby while the second turns active/
+    optimized.  Each change owes every nexus a UA 2A/06."""
+
+    def __init__(self, target, arg):
+        super().__init__(target, arg)
+        self.seconds = float(arg) if arg else 1.5
+
+    def on_cmd(self, conn, task):
+        if not self.first_on_trigger(task, READS):
+            return None
+        states = list(self.t.alua)
+        states[0] = ALUA_CODES["transitioning"]
+        self.t.set_alua(states)
+
+        def settle():
+            time.sleep(self.seconds)
+            self.t.set_alua([ALUA_CODES["standby"], ALUA_CODES["ao"]] + states[2:])
+        threading.Thread(target=settle, daemon=True).start()
+        return Answer("status", CHECK_CONDITION, sense_fixed(NOT_READY, 0x04, 0x0A),
+                      what="NOT READY 04/0A")
 
 
 class CapacityChange(OnceOnTrigger):
@@ -1679,6 +1831,8 @@ def make_scenario(target, spec):
         "tpgt-change": lambda: TpgtChange(target, arg),
         "never-answer": lambda: NeverAnswer(target, arg),
         "outage": lambda: Outage(target, arg),
+        "path-lost": lambda: PathLost(target, arg),
+        "alua-swap": lambda: AluaSwap(target, arg),
         "redirect": lambda: Redirect(target, arg),
         "redirect-loop": lambda: Redirect(target, arg, loop=True),
         "logout-request": lambda: LogoutRequest(target, arg),
@@ -1696,7 +1850,8 @@ SCENARIOS = ["happy", "read-underflow-once", "read-underflow-always", "read-over
              "residual-too-big", "busy:N", "task-set-full:N", "becoming-ready:N",
              "alua-transition:N", "alua-standby", "alua-unavailable", "deferred-error[:LBA]",
              "capacity-change[:BYTES]", "cache-appears", "tpgt-change", "never-answer:complete|reject|ignore",
-             "outage[:SECONDS]", "redirect[:DROPS]", "redirect-loop",
+             "outage[:SECONDS]", "path-lost[:SECONDS]", "alua-swap[:SECONDS]",
+             "redirect[:DROPS]", "redirect-loop",
              "logout-request[:T2W]", "reset-data-in", "closed-window[:SECONDS]",
              "malformed:itt|sense"]
 
@@ -1731,6 +1886,9 @@ def main(argv=None):
     p.add_argument("--wce", choices=("yes", "no"), default="yes")
     p.add_argument("--wp", choices=("yes", "no"), default="no")
     p.add_argument("--thin", choices=("yes", "no"), default="yes")
+    p.add_argument("--alua", help="ALUA access states, one a portal: ao,ano,standby,...")
+    p.add_argument("--lu-id-per-portal", action="store_true",
+                   help="each portal after the first reports another LU (VPD 0x83)")
     p.add_argument("--trigger-lba", type=int, default=4096)
     p.add_argument("--trigger-blocks", type=int, default=8)
     p.add_argument("--scenario", default="happy")

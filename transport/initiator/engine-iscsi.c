@@ -26,6 +26,11 @@ struct engine_iscsi {
 	lb_engine_log_fn log_fn;
 	void *log_arg;
 	int slot;		/* its ISID's (clones), or -1 */
+	/* a path of a multipath volume (lb_engine_iscsi_set_path()): its
+	 * index picks the ISID slots, ALUA's 'not here' fails fast */
+	int path; /* -1: not a path */
+	lb_engine_iscsi_alua_fn alua_fn;
+	void *alua_arg;
 	lb_engine_cb cancel_cb; /* a cancel under way */
 	void *cancel_arg;
 	/* what the LUN is, asked again on a unit attention: its capacity
@@ -159,6 +164,14 @@ static void on_event(void *arg, enum iscsi_retry_event ev, const struct iscsi_se
 
 	(void)sense;
 	switch (ev) {
+	case ISCSI_EVENT_ALUA_CHANGED:
+		/* multipath reads the port groups again; a single path logs */
+		if (ei->alua_fn) {
+			ei->alua_fn(ei->alua_arg);
+			return;
+		}
+		elog(ei, "LUN %u: %s", ei->lun, iscsi_retry_event_name(ev));
+		return;
 	case ISCSI_EVENT_CAPACITY_CHANGED:
 		probe_start(ei, &ei->cap_probe, false);
 		return;
@@ -258,6 +271,7 @@ static int iscsi_submit(struct lb_engine *e, struct lb_io *io)
 	cmd->lun = ei->lun;
 	cmd->done = io_done;
 	cmd->arg = io;
+	cmd->path_failfast = ei->path >= 0;
 	p->engine = ei;
 	p->syncing = false;
 	/* UNMAP and WRITE SAME have no FUA bit: FUA is a cache flush after */
@@ -314,12 +328,21 @@ static int iscsi_submit(struct lb_engine *e, struct lb_io *io)
 /* The ISID slots of this process's clones (one volume per process): a
  * clone takes the lowest free one, so that a restarted bridge's queues and
  * first clients reinstate the sessions the dead one had in those slots.
- * Slot 0 is the first session's; past 63, clones get random ISIDs. */
-static _Atomic uint64_t isid_slots = 1;
+ * Slot 0 is the first session's; past 63, clones get random ISIDs.  Each
+ * path of a multipath volume has slots of its own (and an ISID prefix of
+ * its own, from its key), so that its clones number the same after a
+ * restart whatever the other paths do; a lone volume is path 0. */
+static _Atomic uint64_t isid_slots[LB_ENGINE_ISCSI_PATHS] = {1, 1, 1, 1, 1, 1, 1, 1};
 
-static int slot_take(void)
+static unsigned slot_space(int path)
 {
-	uint64_t m = atomic_load(&isid_slots);
+	return path > 0 ? (unsigned)path : 0;
+}
+
+static int slot_take(int path)
+{
+	_Atomic uint64_t *bits = &isid_slots[slot_space(path)];
+	uint64_t m = atomic_load(bits);
 
 	for (;;) {
 		int i;
@@ -327,15 +350,15 @@ static int slot_take(void)
 		if (m == UINT64_MAX)
 			return -1;
 		i = __builtin_ctzll(~m);
-		if (atomic_compare_exchange_weak(&isid_slots, &m, m | 1ull << i))
+		if (atomic_compare_exchange_weak(bits, &m, m | 1ull << i))
 			return i;
 	}
 }
 
-static void slot_put(int slot)
+static void slot_put(int path, int slot)
 {
 	if (slot > 0)
-		atomic_fetch_and(&isid_slots, ~(1ull << slot));
+		atomic_fetch_and(&isid_slots[slot_space(path)], ~(1ull << slot));
 }
 
 static void iscsi_free(struct lb_engine *e)
@@ -343,7 +366,7 @@ static void iscsi_free(struct lb_engine *e)
 	struct engine_iscsi *ei = (struct engine_iscsi *)e;
 
 	iscsi_session_free(ei->s);
-	slot_put(ei->slot);
+	slot_put(ei->path, ei->slot);
 	free(ei->zero_block);
 	free(ei);
 }
@@ -372,7 +395,7 @@ static int iscsi_clone(struct lb_engine *base, struct lb_loop *loop, struct lb_e
 	if (b->cfg->isid_set) {
 		struct iscsi_session_config c = *b->cfg;
 
-		ei->slot = slot_take();
+		ei->slot = slot_take(b->path);
 		c.isid_set = ei->slot > 0;
 		c.isid[5] = (uint8_t)ei->slot;
 		r = iscsi_session_new(loop, &c, &ei->s, err);
@@ -380,7 +403,7 @@ static int iscsi_clone(struct lb_engine *base, struct lb_loop *loop, struct lb_e
 		r = iscsi_session_new(loop, b->cfg, &ei->s, err);
 	}
 	if (r < 0) {
-		slot_put(ei->slot);
+		slot_put(ei->path, ei->slot);
 		free(ei->zero_block);
 		free(ei);
 		return r;
@@ -389,6 +412,7 @@ static int iscsi_clone(struct lb_engine *base, struct lb_loop *loop, struct lb_e
 	ei->mode_probe.busy = false;
 	ei->log_fn = NULL;
 	ei->cancel_cb = NULL;
+	ei->alua_fn = NULL; /* the clone's multipath engine sets its own */
 	iscsi_session_set_event(ei->s, on_event, ei);
 	*ret = &ei->e;
 	return 0;
@@ -606,6 +630,8 @@ int lb_engine_iscsi_new(struct lb_loop *loop, struct iscsi_session *s,
 	ei->s = s; /* ours from here on */
 	ei->cfg = cfg;
 	ei->lun = lun;
+	ei->slot = -1;
+	ei->path = -1;
 	iscsi_session_set_event(s, on_event, ei);
 	vi = &ei->e.info;
 	vi->size = li.size_bytes;
@@ -650,4 +676,21 @@ int lb_engine_iscsi_new(struct lb_loop *loop, struct iscsi_session *s,
 struct iscsi_session *lb_engine_iscsi_session(const struct lb_engine *e)
 {
 	return e && e->ops == &engine_iscsi_ops ? ((const struct engine_iscsi *)e)->s : NULL;
+}
+
+int lb_engine_iscsi_set_path(struct lb_engine *e, int path, lb_engine_iscsi_alua_fn fn, void *arg)
+{
+	struct engine_iscsi *ei = (struct engine_iscsi *)e;
+
+	if (!e || e->ops != &engine_iscsi_ops || path < 0 || path >= LB_ENGINE_ISCSI_PATHS)
+		return -EINVAL;
+	ei->path = path;
+	ei->alua_fn = fn;
+	ei->alua_arg = arg;
+	return 0;
+}
+
+uint32_t lb_engine_iscsi_lun(const struct lb_engine *e)
+{
+	return ((const struct engine_iscsi *)e)->lun;
 }

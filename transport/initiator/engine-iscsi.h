@@ -19,4 +19,20 @@ int lb_engine_iscsi_new(struct lb_loop *loop, struct iscsi_session *s,
  * tools that read its counters. */
 struct iscsi_session *lb_engine_iscsi_session(const struct lb_engine *e);
 
+/* The paths one process's volume may have (multipath), each with ISID
+ * slots of its own. */
+#define LB_ENGINE_ISCSI_PATHS 8
+
+typedef void (*lb_engine_iscsi_alua_fn)(void *arg);
+/* Make e path number path (0..LB_ENGINE_ISCSI_PATHS-1) of a multipath
+ * volume, before it is cloned: its clones take ISID slots of that path's
+ * own, its I/O fails at once with -EHOSTUNREACH where the port cannot
+ * serve the LU (ALUA transitioning, standby, unavailable: nothing was
+ * executed), and fn(arg) runs on an asymmetric access state change (UA
+ * 2A/06, 2A/07) instead of a log line.  A clone keeps the index, not fn:
+ * its own multipath engine sets that. */
+int lb_engine_iscsi_set_path(struct lb_engine *e, int path, lb_engine_iscsi_alua_fn fn, void *arg);
+/* The LUN an engine of ours serves. */
+uint32_t lb_engine_iscsi_lun(const struct lb_engine *e);
+
 #endif

@@ -171,6 +171,8 @@ struct iscsi_session {
 	uint32_t tmf_lun;
 	struct iscsi_task *tmf_task;
 	uint64_t tmf_deadline_ms;
+	iscsi_session_cb reset_cb; /* iscsi_session_reset_lun() under way */
+	void *reset_arg;
 
 	/* text (discovery) */
 	uint32_t text_itt;
@@ -388,6 +390,9 @@ void iscsi_task_rx_tmf_rsp(struct iscsi_session *s, const union iscsi_hdr *h);
 /* A LOGICAL UNIT RESET that fences the commands in doubt on lun; its
  * confirmation calls iscsi_task_fence_done() (task.c). */
 void iscsi_task_fence_lun(struct iscsi_session *s, uint32_t lun);
+/* The LUN reset a caller asked for (iscsi_session_reset_lun()) ended
+ * with res: its callback, once. */
+void iscsi_task_reset_done(struct iscsi_session *s, int res);
 void iscsi_task_fence_done(struct iscsi_session *s, uint32_t lun);
 void iscsi_tasks_tick(struct iscsi_session *s, uint64_t now);
 

@@ -439,7 +439,10 @@ int iscsi_session_login(struct iscsi_session *s, iscsi_session_cb cb, void *arg)
 {
 	int r;
 
-	if (s->state != ISCSI_SESSION_IDLE && s->state != ISCSI_SESSION_CLOSED)
+	/* FAILED too: a multipath volume logs a path's session in again
+	 * after its first login failed (a reinstatement, if it ever was in) */
+	if (s->state != ISCSI_SESSION_IDLE && s->state != ISCSI_SESSION_CLOSED &&
+	    s->state != ISCSI_SESSION_FAILED)
 		return -EBUSY;
 	s->login_cb = cb;
 	s->login_arg = arg;

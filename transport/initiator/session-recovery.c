@@ -53,6 +53,7 @@ static void begin_recovery(struct iscsi_session *s, uint64_t now)
 	s->ping_sent_ms = 0;
 	s->tmf = ISCSI_TMF_STATE_NONE;
 	s->fence_reset = false;
+	iscsi_task_reset_done(s, -ENOTCONN);
 }
 
 void iscsi_session_conn_failed(struct iscsi_session *s, struct iscsi_conn *c, int res,

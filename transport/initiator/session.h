@@ -123,6 +123,12 @@ struct iscsi_cmd {
 	void *arg;
 	uint32_t lifetime_ms; /* 0: the session's request_timeout_ms */
 	bool quiet;	      /* a probe: a final refusal is not logged */
+	/* one of several paths (multipath): an ALUA answer that this port
+	 * cannot serve the LU now (NOT READY 04/0A transitioning, 04/0B
+	 * standby, 04/0C unavailable) fails at once with -EHOSTUNREACH
+	 * rather than backing off or failing -EIO: the command did not
+	 * execute, and another path may carry it */
+	bool path_failfast;
 	/* results */
 	uint8_t status;
 	bool has_sense;
@@ -173,6 +179,22 @@ int iscsi_session_submit(struct iscsi_session *s, struct iscsi_cmd *cmd);
  * that carried it reinstated).  cb(s, arg, 0) when the last has completed;
  * new commands meanwhile get -ECANCELED.  -EBUSY if a cancel is under way. */
 int iscsi_session_cancel(struct iscsi_session *s, iscsi_session_cb cb, void *arg);
+
+/* Send a LOGICAL UNIT RESET of lun (immediate, outside the command
+ * window) and cb(s, arg, 0) once the target confirms it, -errno if it is
+ * refused, times out or the connection drops.  For multipath: a reset
+ * through one path fences what another path's lost session left in doubt
+ * (SPC-4: a LU reset aborts every I_T nexus's tasks).  This session's
+ * own commands on lun are aborted too and go again.  -ENOTCONN outside
+ * the full feature phase, -EBUSY while a task management request is
+ * under way. */
+int iscsi_session_reset_lun(struct iscsi_session *s, uint32_t lun, iscsi_session_cb cb, void *arg);
+/* A LOGICAL UNIT RESET of lun was confirmed through another session
+ * (iscsi_session_reset_lun() on another path): this session's commands
+ * in doubt on lun can no longer reach the LUN.  Those cancelled
+ * (iscsi_session_cancel()) complete with -ECANCELED now; the others go
+ * again once this session is back.  Returns how many were in doubt. */
+unsigned iscsi_session_fenced_elsewhere(struct iscsi_session *s, uint32_t lun);
 
 /* Discovery: send a Text Request (key=value\0 ...) and collect the whole
  * answer (C bit continuation).  cb(s, arg, res) then text/len are valid

@@ -55,6 +55,29 @@ void iscsi_task_fence_lun(struct iscsi_session *s, uint32_t lun)
 	lun_reset(s, lun);
 }
 
+void iscsi_task_reset_done(struct iscsi_session *s, int res)
+{
+	iscsi_session_cb cb = s->reset_cb;
+
+	if (!cb)
+		return;
+	s->reset_cb = NULL;
+	cb(s, s->reset_arg, res);
+}
+
+int iscsi_session_reset_lun(struct iscsi_session *s, uint32_t lun, iscsi_session_cb cb, void *arg)
+{
+	if (s->state != ISCSI_SESSION_FULL_FEATURE || !s->conn)
+		return -ENOTCONN;
+	if (s->tmf != ISCSI_TMF_STATE_NONE || s->reset_cb)
+		return -EBUSY;
+	s->reset_cb = cb;
+	s->reset_arg = arg;
+	s->fence_reset = false;
+	lun_reset(s, lun);
+	return 0;
+}
+
 void iscsi_task_rx_tmf_rsp(struct iscsi_session *s, const union iscsi_hdr *h)
 {
 	const struct iscsi_tmf_rsp_hdr *rsp = &h->tmf_rsp;
@@ -84,6 +107,7 @@ void iscsi_task_rx_tmf_rsp(struct iscsi_session *s, const union iscsi_hdr *h)
 		return;
 	}
 	if (rsp->response != ISCSI_TMF_RSP_COMPLETE) {
+		iscsi_task_reset_done(s, -EIO);
 		iscsi_session_conn_failed(s, s->conn, -EIO, "LUN reset refused");
 		return;
 	}
@@ -99,6 +123,7 @@ void iscsi_task_rx_tmf_rsp(struct iscsi_session *s, const union iscsi_hdr *h)
 		if (t->state != ISCSI_TASK_FREE && !t->done_wait && t->cmd->lun == s->tmf_lun)
 			task_retry_after_abort(s, t);
 	}
+	iscsi_task_reset_done(s, 0);
 }
 
 void iscsi_tasks_tick(struct iscsi_session *s, uint64_t now)
@@ -110,6 +135,7 @@ void iscsi_tasks_tick(struct iscsi_session *s, uint64_t now)
 			s->tmf = ISCSI_TMF_STATE_NONE;
 			lun_reset(s, s->tmf_lun);
 		} else {
+			iscsi_task_reset_done(s, -ETIMEDOUT);
 			iscsi_session_conn_failed(s, s->conn, -ETIMEDOUT, "LUN reset timed out");
 		}
 		return;

@@ -569,6 +569,13 @@ static void task_status(struct iscsi_session *s, struct iscsi_task *t, int resid
 	char name[32], words[256];
 
 	iscsi_retry_decide(cmd->status, sense, cmd->tries, cmd->dir == ISCSI_DIR_WRITE, &d);
+	/* a path of several: this port cannot serve the LU now, another may
+	 * (the command did not execute: NOT READY) */
+	if (cmd->path_failfast && sense && sense->key == ISCSI_SENSE_NOT_READY &&
+	    sense->asc == 0x04 && sense->ascq >= 0x0a && sense->ascq <= 0x0c) {
+		d.action = ISCSI_RETRY_FAIL;
+		d.err = -EHOSTUNREACH;
+	}
 	/* every new I_T nexus starts with a power-on/reset unit attention:
 	 * retried without a line, as Linux does */
 	if (d.event == ISCSI_EVENT_RESET)
@@ -838,6 +845,31 @@ void iscsi_tasks_reinstated(struct iscsi_session *s)
 			iscsi_task_fence_lun(s, c->lun);
 			return;
 		}
+}
+
+static void pending_sweep(struct iscsi_session *s, bool (*pred)(const struct iscsi_cmd *, uint64_t),
+			  uint64_t now, int res);
+
+static bool cancelled_fenced(const struct iscsi_cmd *c, uint64_t now)
+{
+	(void)now;
+	return c->cancelled && !c->in_doubt;
+}
+
+unsigned iscsi_session_fenced_elsewhere(struct iscsi_session *s, uint32_t lun)
+{
+	unsigned n = clear_doubt(s, lun);
+
+	if (n)
+		iscsi_session_log(s,
+				  "a LUN %u reset through another path fenced the %u commands in "
+				  "doubt here",
+				  lun, n);
+	if (!s->in_doubt)
+		s->fence_reset = false;
+	pending_sweep(s, cancelled_fenced, lb_now_ms(), -ECANCELED);
+	iscsi_tasks_cancel_check(s);
+	return n;
 }
 
 void iscsi_task_fence_done(struct iscsi_session *s, uint32_t lun)

@@ -452,12 +452,10 @@ def never_answer_ignore(t):
 # ---- outage and replacement timeout ----------------------------------------------
 
 
-@scenario("replacement-timeout")
-def replacement_timeout(t):
-    outage = 15
-    t.start_target("outage:%d" % outage)
-    # --command-timeout: a try must fit in the request's lifetime (attach checks)
-    t.attach("--replacement-timeout", "5", "--request-timeout", "8", "--command-timeout", "2")
+def outage_write(t):
+    """Two NBD connections; a write on the trigger range through the first
+    (the outage scenario's trigger), waited for until the outage starts:
+    (h, h2, the write, the ISID that carried it, the outage's start)."""
     h = t.nbd()
     h2 = t.nbd()
     data = os.urandom(4096)
@@ -465,8 +463,16 @@ def replacement_timeout(t):
     start = t.wait_event(lambda e: e["phase"] == "start", 10, "outage")
     if not start:
         t.abort("the outage starts")
-    isid = trigger_isid(t)
-    t0 = start["t"]
+    return h, h2, w, trigger_isid(t), start["t"]
+
+
+@scenario("replacement-timeout")
+def replacement_timeout(t):
+    outage = 15
+    t.start_target("outage:%d" % outage)
+    # --command-timeout: a try must fit in the request's lifetime (attach checks)
+    t.attach("--replacement-timeout", "5", "--request-timeout", "8", "--command-timeout", "2")
+    h, h2, w, isid, t0 = outage_write(t)
     seen, late = [], []
     while time.monotonic() < t0 + 7:
         t.poll_io([w])
@@ -747,6 +753,181 @@ def malformed_itt(t):
 @scenario("malformed-sense")
 def malformed_sense(t):
     malformed(t, "sense")
+
+
+# ---- multipath (docs/MULTIPATH.md): two portals, one LU ---------------------
+
+
+def rw_cmds(t, portal=None):
+    """READ and WRITE commands the target saw (through portal)."""
+    return [e for e in t.events("cmd") if e["opcode"] in (0x28, 0x2A, 0x88, 0x8A) and
+            (portal is None or e["portal"] == portal)]
+
+
+def mp_attach(t, *extra):
+    t.attach("--path", t.portals[1], *extra)
+
+
+@scenario("mp-optimized")
+def mp_optimized(t):
+    """ALUA: the first portal active/non-optimized, the second (found by
+    --all-portals) active/optimized: I/O goes to the optimized one; the paths'
+    sessions have ISIDs of their own."""
+    t.start_target("happy", "--portals", "2", "--alua", "ano,ao")
+    # the second path from SendTargets, which lists both portals
+    t.attach("--all-portals", "--path-policy", "round-robin")
+    h = t.nbd()
+    data = os.urandom(65536)
+    w = t.io(h, "write", 1 << 20, len(data), data)
+    t.check("mp-optimized: a write succeeds", w.ok, w.describe())
+    for _ in range(4):
+        t.read_ok("mp-optimized", h, 1 << 20, len(data), data)
+    nonopt, opt = rw_cmds(t, t.portals[0]), rw_cmds(t, t.portals[1])
+    t.check("mp-optimized: every READ and WRITE went through the optimized portal",
+            opt and not nonopt, "non-optimized: %d, optimized: %d" % (len(nonopt), len(opt)))
+    logins = t.events("login")
+    isids = {p: {e["isid"] for e in logins if e["portal"] == p} for p in t.portals}
+    t.check("mp-optimized: the two paths' sessions have distinct ISIDs",
+            isids[t.portals[0]] and isids[t.portals[1]] and
+            not isids[t.portals[0]] & isids[t.portals[1]], str(isids))
+    t.check("mp-optimized: no login reinstated another path's session",
+            not any(e.get("reinstatement") for e in logins), str(logins))
+    st, raw = t.list_json()
+    st = st[0] if st else {}
+    t.check("mp-optimized: list --json shows both paths, their ALUA states and the policy",
+            st.get("paths_up") == 2 and st.get("path_policy") == "round-robin" and
+            st.get("path1_alua") == "active/non-optimized" and
+            st.get("path2_alua") == "active/optimized" and st.get("path2_reads", 0) >= 4 and
+            st.get("path2_portal") == t.portals[1], raw)
+    import subprocess
+    r = subprocess.run([t.lunbridge, "list"], capture_output=True, text=True, env=t.env(),
+                       timeout=10)
+    t.check("mp-optimized: list shows the paths up and the policy",
+            "multipath 2/2 paths, round-robin" in r.stdout, r.stdout + r.stderr)
+    no_violations(t)
+
+
+@scenario("mp-path-lost")
+def mp_path_lost(t):
+    """The optimized path's portal goes away while a WRITE is on it: the write is
+    fenced (a LUN RESET through the other path, confirmed) before it is sent
+    again on the other path; I/O goes on there; the path returns and is used
+    again (failback)."""
+    outage = 7
+    t.start_target("path-lost:%d" % outage, "--portals", "2", "--alua", "ao,ano")
+    mp_attach(t)
+    h = t.nbd()
+    data = os.urandom(4096)
+    w = t.io(h, "write", TRIGGER_OFF, 4096, data, timeout=outage + 20)
+    t.check("mp-path-lost: the write on the lost path succeeds", w.ok, w.describe())
+    ev = t.events()
+    start = [e for e in ev if e["ev"] == "outage" and e["phase"] == "start"]
+    end = [e for e in ev if e["ev"] == "outage" and e["phase"] == "end"]
+    t.check("mp-path-lost: the write completed while the first portal was still closed",
+            start and w.end is not None and (not end or w.end < end[0]["t"]),
+            "outage: %s, write %s" % (start, w.describe()))
+    sw = [e for e in ev if e["ev"] == "swallowed"]
+    resets = [e for e in ev if e["ev"] == "tmf" and e["function"] == "lun_reset" and
+              e["answer"] == "complete"]
+    again = [e for e in rw_cmds(t, t.portals[1]) if e.get("lba") is not None and
+             e["lba"] <= TRIGGER_LBA < e["lba"] + e["blocks"] and sw and e["t"] > sw[0]["t"]]
+    t.check("mp-path-lost: the write went again through the second portal", bool(again),
+            str(again))
+    t.check("mp-path-lost: only after a LUN RESET the target confirmed (the fence)",
+            bool(again) and bool(resets) and resets[0]["t"] < again[0]["t"],
+            "resets %s; write again %s" % (resets, again[:1]))
+    t.log_has("mp-path-lost", "path 1", "down")
+    t.log_has("mp-path-lost", "resetting LUN 0 through path 2")
+    t.read_ok("mp-path-lost: read back", h, TRIGGER_OFF, 4096, data)
+    # the first portal returns: failback to the optimized path
+    t.wait_event(lambda e: e["phase"] == "end", outage + 10, "outage")
+    t.log_has("mp-path-lost: the path comes back", "path 1", "up", timeout=15)
+    n0 = len(rw_cmds(t, t.portals[0]))
+    t.read_ok("mp-path-lost: after failback", h, 0, 4096, expected(0, 4096))
+    t.check("mp-path-lost: I/O goes to the optimized path again",
+            len(rw_cmds(t, t.portals[0])) > n0, "")
+    no_violations(t)
+
+
+@scenario("mp-alua-swap")
+def mp_alua_swap(t):
+    """ALUA transition: the optimized group answers 02/04/0A and turns standby,
+    the other optimized (UA 2A/06 to every nexus): the read and what follows go
+    to the other path."""
+    t.start_target("alua-swap:1.5", "--portals", "2", "--alua", "ao,ano")
+    mp_attach(t)
+    h = t.nbd()
+    r = t.read_ok("mp-alua-swap", h, TRIGGER_OFF, 4096, expected(TRIGGER_OFF, 4096),
+                  timeout=30)
+    t.log_has("mp-alua-swap", "path 1", "standby", timeout=10)
+    n0 = len(rw_cmds(t, t.portals[0]))
+    for i in range(4):
+        t.read_ok("mp-alua-swap: after", h, i * 4096, 4096, expected(i * 4096, 4096))
+    t.check("mp-alua-swap: later I/O avoids the standby path",
+            len(rw_cmds(t, t.portals[0])) == n0,
+            "%d more through the standby portal" % (len(rw_cmds(t, t.portals[0])) - n0))
+    st, raw = t.list_json()
+    st = st[0] if st else {}
+    t.check("mp-alua-swap: list --json shows the swapped states",
+            st.get("path1_alua") == "standby" and st.get("path2_alua") == "active/optimized",
+            raw)
+    no_violations(t)
+
+
+def mp_all_down(t, outage, no_path):
+    t.start_target("outage:%d" % outage, "--portals", "2")
+    mp_attach(t, "--no-path-timeout", str(no_path))
+    _, h2, w, isid, t0 = outage_write(t)
+    time.sleep(1.5)  # both paths seen down
+    rd = t.start_io(h2, "read", 0, 4096)
+    t.wait_io([rd, w], outage + 30)
+    ev = t.events()
+    end = [e for e in ev if e["ev"] == "outage" and e["phase"] == "end"]
+    return w, rd, t0, end, isid, ev
+
+
+@scenario("mp-all-down-short")
+def mp_all_down_short(t):
+    """Both paths down for less than the no-path timeout: queued I/O resumes."""
+    w, rd, t0, end, isid, ev = mp_all_down(t, 4, 20)
+    t.check("mp-all-down-short: a read issued with no path succeeds once they return",
+            rd.ok and rd.data == expected(0, 4096) and end and rd.end >= end[0]["t"],
+            rd.describe())
+    t.check("mp-all-down-short: the write in flight succeeds", w.ok, w.describe())
+    no_violations(t)
+
+
+@scenario("mp-all-down-long")
+def mp_all_down_long(t):
+    """Both paths down for longer than the no-path timeout: queued I/O fails
+    then (EIO); the write in doubt on a lost session waits for its fence (the
+    reinstating login) and is not failed before it."""
+    w, rd, t0, end, isid, ev = mp_all_down(t, 8, 2)
+    t.check("mp-all-down-long: a read queued with no path fails with EIO",
+            rd.end is not None and rd.err == errno.EIO, rd.describe())
+    t.check("mp-all-down-long: and that while the target was still away",
+            rd.end is not None and (not end or rd.end < end[0]["t"]), rd.describe())
+    t.check("mp-all-down-long: the write in flight is answered", w.end is not None,
+            w.describe())
+    back = advlib.same_isid_login_after(ev, isid, t0, w.end) if w.end else None
+    t.check("mp-all-down-long: only after a login with its ISID fenced it",
+            back is not None, "write %s" % w.describe())
+    r = t.read_ok("mp-all-down-long: I/O after the paths return", t.nbd(), 0, 4096,
+                  expected(0, 4096))
+    no_violations(t)
+
+
+@scenario("mp-different-lu")
+def mp_different_lu(t):
+    """A second path that reaches another LU (VPD 0x83): attach refused, one line
+    naming both identities."""
+    t.start_target("happy", "--portals", "2", "--lu-id-per-portal")
+    ok = t.attach("--path", t.portals[1], expect_ok=False, timeout=20)
+    t.check("mp-different-lu: attach fails", not ok and t.bridge.wait(10) != 0,
+            t.log())
+    lines = [ln for ln in t.log().splitlines() if "not joining" in ln]
+    t.check("mp-different-lu: one line naming both LUs",
+            len(lines) == 1 and lines[0].count("naa.") == 2, t.log())
 
 
 def main():

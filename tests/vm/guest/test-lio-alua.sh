@@ -15,7 +15,10 @@
 #     PORT GROUPS (sg_rtpg over the kernel's session, /dev/sdX) shows the
 #     states set in configfs, and a change (active/optimized -> standby,
 #     then unavailable, transitioning, back) as soon as it is made;
-#   - data: the KIND device through tpgt_2, fio verified.
+#   - data: the KIND device through tpgt_2, fio verified;
+#   - multipath: one KIND device through both portal groups, round-robin:
+#     I/O only through the optimized group; after path_a -> standby and
+#     path_b -> active/optimized in configfs, I/O follows (fio verified).
 set -uo pipefail
 # shellcheck source=lib-guest.sh
 . "$(dirname "$0")/lib-guest.sh"
@@ -142,5 +145,42 @@ expect_eq "$D: the LUN's size" $((64 * MiB)) "$(blockdev --getsize64 "$D")"
 vm_fio "through tpgt_2: randrw 4k-256k, QD16, crc32c" --filename="$D" "${VM_VERIFY[@]}" \
 	--rw=randrw --bsrange=4k-256k --iodepth=16 --size=16M
 vm_detach alua "$D"
+
+# ---- multipath: one KIND device over both portal groups (docs/MULTIPATH.md) -----------
+
+# mp: "path1_alua path2_alua path1_io path2_io" of the volume mp
+# (list --json; each path's reads plus writes)
+mp() {
+	"$LUNBRIDGE" list --json | jq -r '.[] | select(.name == "mp") |
+		"\(.path1_alua) \(.path2_alua) \(.path1_reads + .path1_writes) \(.path2_reads + .path2_writes)"'
+}
+lio_alua_state disk path_a 0 || fail "LIO: path_a active/optimized"
+lio_alua_state disk path_b 1 || fail "LIO: path_b active/non-optimized"
+TGT_PORTAL=$A1
+vm_attach mp "$IQN" 0 --path "$A2" --path-policy round-robin ||
+	br_abort "attach the LUN through $A1 and $A2 as one $KIND device"
+D=$VM_DEV
+vm_fio "multipath, path_a optimized: randrw 4k-64k, QD16, crc32c" --filename="$D" \
+	"${VM_VERIFY[@]}" --rw=randrw --bsrange=4k-64k --iodepth=16 --size=8M
+read -r a1 a2 n1 n2 <<<"$(mp)"
+expect_eq "multipath: list --json sees tpgt_1 optimized, tpgt_2 non-optimized" \
+	"active/optimized active/non-optimized" "$a1 $a2"
+expect_eq "multipath: I/O went through the optimized path only" "true 0" \
+	"$([ "${n1:-0}" -gt 0 ] && echo true || echo false) $n2"
+# LIO answers each nexus's next command with UA 2A/06, then 04/0B through
+# the standby port: the bridge reads the port groups and moves
+lio_alua_state disk path_a 2 || fail "LIO: path_a standby"
+lio_alua_state disk path_b 0 || fail "LIO: path_b active/optimized"
+vm_fio "multipath, after the switch (path_b optimized): randrw, crc32c" --filename="$D" \
+	"${VM_VERIFY[@]}" --rw=randrw --bsrange=4k-64k --iodepth=16 --size=8M
+for _ in $(seq 30); do
+	read -r a1 a2 m1 m2 <<<"$(mp)"
+	[ "$a1 $a2" = "standby active/optimized" ] && break
+	sleep 1
+done
+expect_eq "multipath: list --json sees the switch" "standby active/optimized" "$a1 $a2"
+expect_eq "multipath: I/O after the switch went through tpgt_2" "true" \
+	"$([ "${m2:-0}" -gt "${n2:-0}" ] && echo true || echo false)"
+vm_detach mp "$D"
 
 finish
