@@ -11,6 +11,7 @@
 
 #include "control.h"
 #include "engine.h"
+#include "fence-hold.h"
 #include "frontend.h"
 #include "loop.h"
 #include "volume.h"
@@ -32,6 +33,10 @@ struct lb_channel {
 	bool open; /* a client holds it (lb_volume_channel_close not yet called) */
 	void (*ready)(void *arg, struct lb_engine *e);
 	void *arg;
+	/* what its client is given: target (e, or the first engine) behind
+	 * the volume's fence hold (volume-hold.c) */
+	struct lb_engine shim, *target;
+	struct lb_fence_owner fo; /* fo.fencing: lb_volume_channel_cancel() under way */
 };
 
 struct lb_volume {
@@ -47,6 +52,9 @@ struct lb_volume {
 	const char *state; /* "starting", "ready", "detaching" */
 	bool stop;
 	const char *stop_reason;
+	/* clients' requests in flight and writes held behind a fence */
+	struct lb_fence_hold hold;
+	struct hold_io *hold_pool; /* spare entries */
 	/* signals */
 	int sigfd;
 	struct lb_op sig_op;
@@ -64,6 +72,13 @@ bool volume_channels_gone(struct lb_volume *v);
 /* sum += every channel's counters; sessions: those of channels that serve. */
 void volume_channels_stats(const struct lb_volume *v, struct lb_engine_stats *sum);
 void volume_channels_free(struct lb_volume *v);
+
+/* volume-hold.c */
+/* The engine ch's client is given: target behind the fence hold. */
+struct lb_engine *volume_hold_engine(struct lb_channel *ch, struct lb_engine *target);
+/* Submit the held writes that may go now. */
+void volume_hold_release(struct lb_volume *v);
+void volume_hold_free(struct lb_volume *v);
 
 /* volume-state.c */
 /* Write the state file (what `lunbridge list` reads of a volume). */

@@ -229,6 +229,7 @@ int lb_volume_run(struct lb_loop *loop, struct lb_runtime_lock *lock,
 		return lb_err_set(err, ENOMEM, "out of memory");
 	}
 	v.primary->st = CH_READY;
+	volume_hold_engine(v.primary, cfg->engine);
 	r = volume_start(&v, err);
 	if (r < 0) {
 		volume_free(&v, teardown(&v, false));

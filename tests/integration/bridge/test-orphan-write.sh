@@ -4,9 +4,12 @@
 # stalls it; A writes 'O' to block 0 and is killed with the write stuck.
 # The bridge cancels A's requests: their copy on the stalled connection is
 # fenced (abort, LUN reset or the session's reinstatement) and never sent
-# again.  Client B writes 'N' to block 0 (FUA, FLUSH) and reads it back;
-# once the bridge says A's requests are fenced, the proxy lets the stalled
-# connection go, and block 0 must still read 'N' seconds later.
+# again.  Client B writes 'N' to block 0 (FUA, FLUSH) while A's copy is
+# still stalled and not yet fenced: the volume holds B's write until A's
+# fence confirms (a copy physically in flight could otherwise land after
+# it), so B's write is acknowledged only after the bridge says A's requests
+# are fenced.  Then the proxy lets the stalled connection go, and block 0
+# must still read 'N' seconds later.
 set -uo pipefail
 . "$(dirname "$0")/lib-bridge.sh"
 br_require nbdsh
@@ -52,6 +55,11 @@ br_wait_for 10 grep -q "stalled conn $n" "$TMP/proxy.out" || br_abort "the proxy
 echo go >"$TMP/a.go"
 wait "$A"
 
+br_wait_for 10 logged "its client left with requests in flight" &&
+	pass "the bridge notices A left with a request in flight" ||
+	fail "no line about A's requests in flight"
+logged "none can reach the LUN any more" && fail "A was fenced before B could write"
+
 # client B, at once: a newer write to the same block, made durable, read back
 B=$("$BR_PY" - "$U" <<'PY'
 import sys, nbd
@@ -63,9 +71,15 @@ print(h.pread(4096, 0) == b"N" * 4096)
 PY
 )
 expect_eq "client B's write reads back" True "$B"
-br_wait_for 10 logged "its client left with requests in flight" &&
-	pass "the bridge notices A left with a request in flight" ||
-	fail "no line about A's requests in flight"
+# B's write waited for A's fence: acknowledged only once A was fenced
+logged "a write waits until the requests of a client that left are fenced" &&
+	pass "B's overlapping write was held behind A's fence" ||
+	fail "B's write was not held"
+if logged "none can reach the LUN any more"; then
+	pass "B's write was acknowledged after A's requests were fenced"
+else
+	fail "B's write was acknowledged while A's copy could still land"
+fi
 
 # A's request is fenced, not re-sent; only then is the stall released
 if br_wait_for 90 logged "none can reach the LUN any more"; then
