@@ -138,22 +138,19 @@ static void channel_cancelled(struct lb_engine *e, void *arg, int res)
 	struct lb_channel *ch = arg;
 
 	lb_volume_log(ch->v,
-		      "session %u: the requests of the client that left are fenced: none "
-		      "can reach the LUN any more",
+		      "session %u: the requests it gave up are fenced: none can reach the LUN "
+		      "any more",
 		      ch->id);
 	ch->fo.fencing = false;
 	volume_hold_release(ch->v); /* the writes that waited for it go */
 }
 
-void lb_volume_channel_cancel(struct lb_channel *ch)
+/* Have ch's engine give up and fence what it carries; until the fence
+ * confirms, newer writes over its writes wait. */
+static void channel_cancel(struct lb_channel *ch)
 {
 	int r;
 
-	if (!ch || ch->st != CH_READY)
-		return;
-	lb_volume_log(ch->v, "session %u: its client left with requests in flight: aborting them",
-		      ch->id);
-	/* until the fence confirms, newer writes over its writes wait */
 	ch->fo.fencing = true;
 	r = lb_engine_cancel(ch->e, channel_cancelled, ch);
 	if (r < 0)
@@ -161,6 +158,22 @@ void lb_volume_channel_cancel(struct lb_channel *ch)
 	if (r < 0 && r != -EOPNOTSUPP)
 		lb_volume_log(ch->v, "session %u: cannot cancel its requests: %s", ch->id,
 			      strerror(-r));
+}
+
+void lb_volume_channel_cancel(struct lb_channel *ch)
+{
+	if (!ch || ch->st != CH_READY)
+		return;
+	lb_volume_log(ch->v, "session %u: its client left with requests in flight: aborting them",
+		      ch->id);
+	channel_cancel(ch);
+}
+
+void volume_channels_cancel_all(struct lb_volume *v)
+{
+	for (struct lb_channel *ch = v->channels; ch; ch = ch->next)
+		if (ch->st == CH_READY && !ch->fo.fencing)
+			channel_cancel(ch);
 }
 
 void volume_channels_retire(struct lb_volume *v)

@@ -6,7 +6,9 @@
 #ifndef LUNBRIDGE_VOLUME_INTERNAL_H
 #define LUNBRIDGE_VOLUME_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/signalfd.h>
 
 #include "control.h"
@@ -52,6 +54,14 @@ struct lb_volume {
 	const char *state; /* "starting", "ready", "detaching" */
 	bool stop;
 	const char *stop_reason;
+	/* a signal's stop is bounded: the requests still in flight at
+	 * cancel_at (ms, any thread reads it; 0: never) are cancelled and
+	 * fenced, and at give_up_at the teardown stops waiting */
+	_Atomic uint64_t cancel_at;
+	uint64_t give_up_at;
+	bool cancelled;	     /* the volume's engines were told */
+	bool gave_up;	     /* give_up_at passed (said once) */
+	uint64_t refused_at; /* a SIGTERM refused while the device is in use */
 	/* clients' requests in flight and writes held behind a fence */
 	struct lb_fence_hold hold;
 	struct hold_io *hold_pool; /* spare entries */
@@ -63,6 +73,8 @@ struct lb_volume {
 
 /* volume-channels.c */
 struct lb_channel *volume_channel_new(struct lb_volume *v, struct lb_engine *e);
+/* Give up (cancel and fence) the requests in flight on every engine. */
+void volume_channels_cancel_all(struct lb_volume *v);
 /* Stop the engines of the clients' channels that serve. */
 void volume_channels_retire(struct lb_volume *v);
 /* Free the channels whose engines are done and that no client holds. */
@@ -91,6 +103,8 @@ void volume_devlink_announce(struct lb_volume *v, const char *dev);
 
 /* volume-signals.c */
 void volume_request_stop(struct lb_volume *v, const char *why);
+/* A stop whose wait is bounded (SIGTERM, SIGINT): cancel_at, give_up_at. */
+void volume_request_stop_bounded(struct lb_volume *v, const char *why);
 /* The control socket's commands (status, detach). */
 void volume_control(void *arg, struct lb_control_client *cl, const char *cmd);
 int volume_signals_setup(struct lb_volume *v, lb_err *err);

@@ -15,23 +15,16 @@ set -uo pipefail
 br_require nbdsh
 br_setup
 IQN=iqn.2026-12.org.lunbridge.test:orphan
-HERE=$(cd "$(dirname "$0")" && pwd)
 
 br_start_target 1 "$IQN" || exit 1
 tgt_mkimg "$TMP/lun1" 16M || exit 1
 tgt_add_lun 1 1 "$TMP/lun1" || exit 1
 
-PP=$(br_free_port)
-"$BR_PY" -u "$HERE/stall-proxy.py" "$PP" "${TGT_PORTAL%:*}" "${TGT_PORTAL##*:}" >"$TMP/proxy.out" 2>&1 &
-PROXY=$!
-br_track "$PROXY"
-for i in $(seq 100); do grep -q listening "$TMP/proxy.out" && break; sleep 0.1; done
-
+br_stall_proxy || br_abort "the stall proxy did not start"
 logged() { grep -q "$1" "$TMP/v.err"; }
-conns() { grep -c '^conn ' "$TMP/proxy.out"; }
 
 U=$(br_unix_export v)
-TGT_PORTAL=127.0.0.1:$PP br_attach_fg "$TMP/v" v "$IQN" 1 "$U" || br_abort "attach through the proxy"
+TGT_PORTAL=$BR_PROXY_PORTAL br_attach_fg "$TMP/v" v "$IQN" 1 "$U" || br_abort "attach through the proxy"
 
 # client A: its own session (a proxy connection of its own), then stalled
 mkfifo "$TMP/a.go"
@@ -49,9 +42,7 @@ os._exit(0)                       # killed with it in flight
 PY
 A=$!
 br_wait_for 30 grep -q ready "$TMP/a.out" || br_abort "client A did not start"
-n=$(conns)
-kill -USR1 "$PROXY"
-br_wait_for 10 grep -q "stalled conn $n" "$TMP/proxy.out" || br_abort "the proxy did not stall"
+br_stall_newest || br_abort "the proxy did not stall"
 echo go >"$TMP/a.go"
 wait "$A"
 
@@ -87,7 +78,7 @@ if br_wait_for 90 logged "none can reach the LUN any more"; then
 else
 	fail "A's requests were not fenced within 90 s"
 fi
-kill -USR2 "$PROXY"
+kill -USR2 "$BR_PROXY"
 sleep 5 # what the stalled connection held now has its chance to land
 R=$("$BR_PY" - "$U" <<'PY'
 import sys, nbd
