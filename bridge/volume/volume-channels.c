@@ -153,6 +153,8 @@ static void channel_cancel(struct lb_channel *ch)
 
 	ch->fo.fencing = true;
 	r = lb_engine_cancel(ch->e, channel_cancelled, ch);
+	if (r == -EBUSY)
+		return; /* one under way: its end releases the writes */
 	if (r < 0)
 		ch->fo.fencing = false;
 	if (r < 0 && r != -EOPNOTSUPP)

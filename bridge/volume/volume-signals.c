@@ -76,9 +76,9 @@ static bool sigterm_allowed(struct lb_volume *v)
 	}
 	v->refused_at = now;
 	lb_volume_log(v,
-		      "SIGTERM refused: %s %s; not detaching (unmount it, or send SIGTERM again "
+		      "SIGTERM refused: %s; not detaching (let it go, or send SIGTERM again "
 		      "within %u s)",
-		      v->fops->device(v->fe), why, REFUSE_WINDOW_MS / 1000);
+		      why, REFUSE_WINDOW_MS / 1000);
 	return false;
 }
 
