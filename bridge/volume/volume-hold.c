@@ -124,10 +124,23 @@ static void hold_free(struct lb_engine *e)
 	(void)e; /* part of its channel */
 }
 
+/* What else a client may ask of its engine is the real one's. */
+static bool hold_ready(const struct lb_engine *e)
+{
+	return lb_engine_ready(container_of(e, struct lb_channel, shim)->target);
+}
+
+static void hold_stats(const struct lb_engine *e, struct lb_engine_stats *ret)
+{
+	lb_engine_add_stats(container_of(e, struct lb_channel, shim)->target, ret);
+}
+
 static const struct lb_engine_ops hold_ops = {
 	.name = "volume",
 	.submit = hold_submit,
 	.free = hold_free,
+	.ready = hold_ready,
+	.stats = hold_stats,
 };
 
 struct lb_engine *volume_hold_engine(struct lb_channel *ch, struct lb_engine *target)
