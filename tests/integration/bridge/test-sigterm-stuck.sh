@@ -45,11 +45,14 @@ sleep 1 # the write is out, unanswered
 
 start=$(date +%s)
 kill -TERM "$BR_PID"
-BR_TIMEOUT=120 br_wait_exit "$BR_PID"
+BR_TIMEOUT=240 br_wait_exit "$BR_PID"
 took=$(($(date +%s) - start))
 echo "    | the bridge exited ${took} s after SIGTERM (status $BR_RC)"
-[ "$BR_RC" != timeout ] && pass "SIGTERM with a stuck session: the bridge exits (bound: 10 s + 30 s)" ||
-	fail "the bridge still runs 120 s after SIGTERM"
+# the bound is 40 s; a stop without it waited 180 s (a wide margin
+# either way for a loaded machine)
+[ "$BR_RC" != timeout ] && [ "$took" -lt 150 ] &&
+	pass "SIGTERM with a stuck session: the bridge exits within the bound (10 s + 30 s)" ||
+	fail "the bridge ran on for $took s after SIGTERM"
 grep -q "cancelling and fencing them" "$TMP/v.err" &&
 	pass "the stuck requests were cancelled through the fence" ||
 	fail "no line about cancelling the stuck requests"
