@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "attach-kernel.h"
+#include "cli-attach-result.h"
 #include "cli-session.h"
 #include "engine-iscsi.h"
 #include "cli.h"
@@ -23,7 +24,8 @@ static const char attach_help[] =
 	"Usage: lunbridge attach NAME [--daemon]\n"
 	"       lunbridge attach -p IP[:PORT] -T IQN -l LUN --export EXPORT [--name NAME]\n"
 	"                        [--queues N] [--daemon] [--no-recovery] [-I IFACE]\n"
-	"                        [--engine iscsi|kernel] [--no-fallback] [CHAP options]\n"
+	"                        [--engine iscsi|kernel] [--no-fallback] [--json]\n"
+	"                        [CHAP options]\n"
 	"\n"
 	"The first form runs the volume configured in " LB_CONF_DIR_DEFAULT "/NAME.conf\n"
 	"(see lunbridge-volume.conf(5); check it with `lunbridge volume check NAME`).\n"
@@ -32,6 +34,12 @@ static const char attach_help[] =
 	"SIGTERM: in the foreground (for systemd), or with --daemon returning once\n"
 	"it serves.  Either way the export's URI or the device path is printed\n"
 	"when it is ready.\n"
+	"\n"
+	"-I auto takes the iface record the route to the portal leaves by (as\n"
+	"`lunbridge iface resolve` chooses it) and logs the choice.  Attaching a\n"
+	"volume NAME that already serves the same target, LUN and export prints\n"
+	"its device or URI again and exits 0; any other volume of that name\n"
+	"makes the attach fail.\n"
 	"\n"
 	"Exports:\n"
 	"  nbd+unix:///NAME?socket=PATH   an NBD server on a Unix socket (mode 0600)\n"
@@ -60,7 +68,10 @@ static const char attach_help[] =
 	"                              SCSI disk is then served through io_uring.\n"
 	"      --no-fallback           offload and iser: fail when the hardware is\n"
 	"                              missing or the login fails, rather than fall\n"
-	"                              back to tcp on the 'default' iface\n" CLI_SESSION_HELP
+	"                              back to tcp on the 'default' iface\n"
+	"      --json                  print the result as one line of JSON (name,\n"
+	"                              device, uri, link, export, iface, portal,\n"
+	"                              target, lun, id, wwn, already_attached)\n" CLI_SESSION_HELP
 	"  -h, --help                  this text\n"
 	"\n"
 	"Runtime state: $LUNBRIDGE_RUN_DIR, else " LB_RUN_DIR_DEFAULT ".\n";
@@ -68,6 +79,7 @@ static const char attach_help[] =
 struct attach {
 	const char *name;
 	bool daemon;
+	bool json;    /* --json: the result as JSON rather than where */
 	int ready_fd; /* daemon: the pipe to the waiting parent */
 };
 
@@ -94,10 +106,14 @@ static void session0_log(void *arg, const char *line)
 static void ready(void *arg, const char *where)
 {
 	struct attach *a = arg;
+	_cleanup_free_ char *text = cli_attach_result(a->name, where, a->json);
 	int null;
 
 	if (!a->daemon) {
-		printf("%s\n", where);
+		if (text)
+			fputs(text, stdout);
+		else /* out of memory for the JSON: where, at least */
+			printf("%s\n", where);
 		fflush(stdout);
 		/* under systemd (Type=notify): ready once the device exists */
 		(void)sd_notifyf(0, "READY=1\nSTATUS=serving %s on %s", a->name, where);
@@ -113,7 +129,10 @@ static void ready(void *arg, const char *where)
 		(void)dup2(null, STDERR_FILENO);
 		close(null);
 	}
-	dprintf(a->ready_fd, "%s\n", where);
+	if (text)
+		dprintf(a->ready_fd, "%s", text);
+	else
+		dprintf(a->ready_fd, "%s\n", where);
 	close(a->ready_fd);
 	a->ready_fd = -1;
 }
@@ -146,7 +165,7 @@ static void default_name(const char *target, uint32_t lun, char *buf, size_t len
 static int daemonize(struct attach *a)
 {
 	int p[2], status;
-	char buf[512];
+	char buf[8192]; /* where, or the --json result */
 	ssize_t n, len = 0;
 	pid_t pid;
 
@@ -190,7 +209,7 @@ int cli_attach_parse(int argc, char **argv, cli_session_opts *o, struct lb_expor
 	lb_err err = {{0}};
 	int rc, r;
 
-	rc = cli_session_parse_opts(argc, argv, "Tla", attach_help, o);
+	rc = cli_session_parse_opts(argc, argv, "Tlaj", attach_help, o);
 	if (rc >= 0)
 		return rc;
 	if (!o->export)
@@ -262,8 +281,9 @@ int cli_attach(int argc, char **argv)
 	struct lb_volume_config vc = {0};
 	struct lb_runtime_lock lock = {.fd = -1};
 	struct lb_export exp;
-	char name[LB_VOLUME_NAME_MAX + 1];
+	char name[LB_VOLUME_NAME_MAX + 1], auto_iface[256];
 	struct cli_attach_kernel ka = {0};
+	_cleanup_free_ char *existing = NULL;
 	iface_transport_kind kind;
 	bool hw = false, kernel = false;
 	lb_err err = {{0}};
@@ -277,6 +297,13 @@ int cli_attach(int argc, char **argv)
 		return rc;
 	a.name = name;
 	a.daemon = o.daemon;
+	a.json = o.json;
+	/* what already serves: said again, for orchestrators that retry */
+	existing = cli_attach_existing(&o, &exp, name);
+	if (existing) {
+		fputs(existing, stdout);
+		return CLI_EXIT_OK;
+	}
 	if (o.daemon) {
 		rc = daemonize(&a);
 		if (rc >= 0)
@@ -284,9 +311,24 @@ int cli_attach(int argc, char **argv)
 	}
 
 	r = lb_runtime_lock(lb_runtime_dir(), name, &lock, &err);
+	/* the same attach, started by someone else just now */
+	if (r == -EEXIST && (existing = cli_attach_existing(&o, &exp, name))) {
+		if (a.daemon)
+			dprintf(a.ready_fd, "%s", existing);
+		else
+			fputs(existing, stdout);
+		return CLI_EXIT_OK;
+	}
 	if (r < 0) {
 		cli_error("%s", lb_err_msg(&err, r));
 		return CLI_EXIT_FAILURE;
+	}
+	if (o.iface && strcmp(o.iface, "auto") == 0) {
+		rc = cli_attach_auto_iface(&o, auto_iface, sizeof(auto_iface), log_line, &a);
+		if (rc) {
+			lb_runtime_unlock(&lock);
+			return rc;
+		}
 	}
 	o.recover = true;
 	o.ring_entries = 1024;

@@ -19,6 +19,7 @@
 
 static const char detach_help[] =
 	"Usage: lunbridge detach NAME|DEVICE|EXPORT [--timeout SECONDS] [--force]\n"
+	"                        [--if-attached]\n"
 	"\n"
 	"End a volume's bridge: write the device's dirty pages back (as fsync on\n"
 	"it), stop serving, answer the requests in flight, flush the LUN's cache\n"
@@ -35,6 +36,7 @@ static const char detach_help[] =
 	"Options:\n"
 	"      --timeout SECONDS   how long to wait (default 300)\n"
 	"      --force             detach even while the device is in use\n"
+	"      --if-attached       nothing attached by that name: exit 0, not 1\n"
 	"  -h, --help              this text\n";
 
 /* The live volume NAME, or the one whose device or export is arg. */
@@ -206,6 +208,7 @@ int cli_detach(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"timeout", required_argument, NULL, 't'},
 		{"force", no_argument, NULL, 'f'},
+		{"if-attached", no_argument, NULL, 'i'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -213,7 +216,7 @@ int cli_detach(int argc, char **argv)
 	_cleanup_free_ char *answer = NULL;
 	char name[LB_VOLUME_NAME_MAX + 1], *end;
 	unsigned long secs = 300;
-	bool force = false;
+	bool force = false, if_attached = false;
 	lb_err err = {{0}};
 	int c, r;
 
@@ -234,6 +237,9 @@ int cli_detach(int argc, char **argv)
 		case 'f':
 			force = true;
 			break;
+		case 'i':
+			if_attached = true;
+			break;
 		case 'h':
 			fputs(detach_help, stdout);
 			return CLI_EXIT_OK;
@@ -252,6 +258,9 @@ int cli_detach(int argc, char **argv)
 		r = detach_left_device(dir, argv[optind]);
 		if (r != 0)
 			return r > 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
+		/* orchestrators detach again after a crash: done is done */
+		if (if_attached)
+			return CLI_EXIT_OK;
 		cli_error("no attached volume is named '%s' or has it as device or export",
 			  argv[optind]);
 		return CLI_EXIT_FAILURE;

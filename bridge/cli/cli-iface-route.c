@@ -24,19 +24,16 @@ static const char help[] =
 	"  -p, --portal ADDR     IP, IP:PORT, [IPv6]:PORT or IPv6 (port "
 	"3260)\n" CLI_IFACE_COMMON_HELP;
 
-static void cleanup_choicep(iface_route_choice *c)
-{
-	iface_route_choice_clear(c);
-}
-
 static json_object *json_str_or_null(const char *s)
 {
 	return s && *s ? json_object_new_string(s) : NULL;
 }
 
-static void print_json(const iface_route_portal *p, const iface_route *rt, const iface_netdev *dev,
-		       const iface_route_choice *c)
+static void print_json(const iface_route_portal *p, const cli_route_pick *pick)
 {
+	const iface_route *rt = &pick->rt;
+	const iface_netdev *dev = &pick->dev;
+	const iface_route_choice *c = &pick->choice;
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "portal", json_object_new_string(p->addr_str));
@@ -53,41 +50,107 @@ static void print_json(const iface_route_portal *p, const iface_route *rt, const
 	cli_print_json(o);
 }
 
-/* "A\n# dev veth-a via 10.0.0.1 src 10.0.0.2 (MAC, driver D): why\n" */
-static void print_text(const iface_route *rt, const iface_netdev *dev, const iface_route_choice *c)
+void cli_route_pick_describe(const cli_route_pick *pick, char *buf, size_t len)
 {
-	printf("%s\n# dev %s", c->iface, rt->netdev);
+	const iface_route *rt = &pick->rt;
+	const iface_netdev *dev = &pick->dev;
+	size_t off = 0;
+
+#define PUT(...)                                                                                   \
+	do {                                                                                       \
+		if (off < len)                                                                     \
+			off += (size_t)snprintf(buf + off, len - off, __VA_ARGS__);                \
+	} while (0)
+	PUT("dev %s", rt->netdev);
 	if (rt->gateway[0])
-		printf(" via %s", rt->gateway);
+		PUT(" via %s", rt->gateway);
 	if (rt->source[0])
-		printf(" src %s", rt->source);
-	printf(" (%s, driver %s): ", dev->hwaddress ? dev->hwaddress : "no MAC",
-	       dev->driver ? dev->driver : "unknown");
-	switch (c->reason) {
+		PUT(" src %s", rt->source);
+	PUT(" (%s, driver %s): ", dev->hwaddress ? dev->hwaddress : "no MAC",
+	    dev->driver ? dev->driver : "unknown");
+	switch (pick->choice.reason) {
 	case IFACE_ROUTE_BY_NETDEV:
 	case IFACE_ROUTE_BY_HWADDRESS:
-		printf("record bound by %s\n", iface_route_reason_str(c->reason));
+		PUT("record bound by %s", iface_route_reason_str(pick->choice.reason));
 		break;
 	case IFACE_ROUTE_OFFLOAD_NEW:
-		printf("%s offload port, not yet created ('lunbridge iface generate')\n",
-		       dev->transport);
+		PUT("%s offload port, not yet created ('lunbridge iface generate')",
+		    dev->transport);
 		break;
 	case IFACE_ROUTE_DEFAULT:
-		printf("no record bound to %s\n", rt->netdev);
+		PUT("no record bound to %s", rt->netdev);
 		break;
 	}
+#undef PUT
+}
+
+void cli_route_pick_clear(cli_route_pick *pick)
+{
+	iface_route_choice_clear(&pick->choice);
+	iface_netdev_free(pick->found);
+	pick->found = NULL;
+}
+
+int cli_route_pick_find(const char *dir, const iface_route_portal *portal, cli_route_pick *ret)
+{
+	_cleanup_(iface_store_freep) iface_store *s = NULL;
+	_cleanup_(iface_list_freep) iface_list *l = NULL;
+	cli_route_pick pick = {0};
+	lb_err err = {{0}};
+	int rc;
+
+	rc = cli_open_store(dir, &s);
+	if (rc)
+		return rc;
+	rc = iface_route_lookup(portal, &pick.rt, &err);
+	if (rc < 0) {
+		cli_error("portal %s: %s", portal->addr_str, lb_err_msg(&err, rc));
+		return CLI_EXIT_FAILURE;
+	}
+
+	/* udev knows the driver; without it (lo, a device udev cannot see
+	 * in this namespace) the route's own name and MAC still bind. */
+	pick.dev = (iface_netdev){.name = pick.rt.netdev,
+				  .hwaddress = pick.rt.hwaddress[0] ? pick.rt.hwaddress : NULL};
+	if (iface_hw_find_netdev(pick.rt.netdev, &pick.found, NULL) == 0) {
+		pick.dev.driver = pick.found->driver;
+		pick.dev.transport = pick.found->transport;
+		if (pick.found->hwaddress)
+			pick.dev.hwaddress = pick.found->hwaddress;
+	}
+
+	rc = iface_store_list(s, &l, &err);
+	if (rc < 0) {
+		cli_error("%s", lb_err_msg(&err, rc));
+		cli_route_pick_clear(&pick);
+		return CLI_EXIT_FAILURE;
+	}
+	rc = iface_route_choose(&pick.dev, l, &pick.choice, &err);
+	if (rc < 0) {
+		cli_error("portal %s via %s: %s", portal->addr_str, pick.rt.netdev,
+			  lb_err_msg(&err, rc));
+		cli_route_pick_clear(&pick);
+		return CLI_EXIT_FAILURE;
+	}
+	/* dev points into rt, which moves with the struct: re-aim it */
+	*ret = pick;
+	ret->dev.name = ret->rt.netdev;
+	if (!pick.found || !pick.found->hwaddress)
+		ret->dev.hwaddress = ret->rt.hwaddress[0] ? ret->rt.hwaddress : NULL;
+	return 0;
+}
+
+static void cleanup_pickp(cli_route_pick *p)
+{
+	cli_route_pick_clear(p);
 }
 
 int cli_iface_resolve(int argc, char **argv)
 {
-	_cleanup_(iface_store_freep) iface_store *s = NULL;
-	_cleanup_(iface_list_freep) iface_list *l = NULL;
-	_cleanup_netdev_ iface_netdev *found = NULL;
-	_cleanup_(cleanup_choicep) iface_route_choice choice = {0};
+	_cleanup_(cleanup_pickp) cli_route_pick pick = {0};
 	cli_iface_opts o = {.cmd = CMD};
 	iface_route_portal portal;
-	iface_netdev dev;
-	iface_route rt;
+	char why[512];
 	lb_err err = {{0}};
 	int rc;
 
@@ -97,40 +160,14 @@ int cli_iface_resolve(int argc, char **argv)
 	rc = iface_route_parse_portal(o.portal, &portal, &err);
 	if (rc < 0)
 		return cli_usage_error(CMD, "portal '%s': %s", o.portal, lb_err_msg(&err, rc));
-	rc = cli_open_store(o.dir, &s);
+	rc = cli_route_pick_find(o.dir, &portal, &pick);
 	if (rc)
 		return rc;
-
-	rc = iface_route_lookup(&portal, &rt, &err);
-	if (rc < 0) {
-		cli_error("portal %s: %s", portal.addr_str, lb_err_msg(&err, rc));
-		return CLI_EXIT_FAILURE;
+	if (o.json) {
+		print_json(&portal, &pick);
+	} else {
+		cli_route_pick_describe(&pick, why, sizeof(why));
+		printf("%s\n# %s\n", pick.choice.iface, why);
 	}
-
-	/* udev knows the driver; without it (lo, a device udev cannot see
-	 * in this namespace) the route's own name and MAC still bind. */
-	dev = (iface_netdev){.name = rt.netdev, .hwaddress = rt.hwaddress[0] ? rt.hwaddress : NULL};
-	if (iface_hw_find_netdev(rt.netdev, &found, NULL) == 0) {
-		dev.driver = found->driver;
-		dev.transport = found->transport;
-		if (found->hwaddress)
-			dev.hwaddress = found->hwaddress;
-	}
-
-	rc = iface_store_list(s, &l, &err);
-	if (rc < 0) {
-		cli_error("%s", lb_err_msg(&err, rc));
-		return CLI_EXIT_FAILURE;
-	}
-	rc = iface_route_choose(&dev, l, &choice, &err);
-	if (rc < 0) {
-		cli_error("portal %s via %s: %s", portal.addr_str, rt.netdev, lb_err_msg(&err, rc));
-		return CLI_EXIT_FAILURE;
-	}
-
-	if (o.json)
-		print_json(&portal, &rt, &dev, &choice);
-	else
-		print_text(&rt, &dev, &choice);
 	return CLI_EXIT_OK;
 }

@@ -15,8 +15,10 @@
 #include <json-c/json.h>
 
 #include "cleanup.h"
+#include "hw.h"
 #include "iface.h"
 #include "lb-err.h"
+#include "route.h"
 
 DEFINE_CLEANUP_FUNC(iface_store, iface_store_free)
 DEFINE_CLEANUP_FUNC(iface_rec, iface_rec_free)
@@ -81,6 +83,23 @@ int cli_iface_delete(int argc, char **argv);
 int cli_iface_generate(int argc, char **argv); /* cli-iface-hw.c */
 int cli_iface_check(int argc, char **argv);    /* cli-iface-hw.c */
 int cli_iface_resolve(int argc, char **argv);  /* cli-iface-route.c */
+
+/* The route to a portal and the iface record a session to it should use
+ * (cli-iface-route.c; `iface resolve` and `attach -I auto`). */
+typedef struct cli_route_pick {
+	iface_route rt;
+	iface_netdev dev;    /* the route's device; name and MAC point into rt or found */
+	iface_netdev *found; /* udev's view of it, NULL if udev has none */
+	iface_route_choice choice;
+} cli_route_pick;
+
+/* Look the route up in the kernel and choose among the records in DIR
+ * (NULL: the default directory).  Prints the one error line itself;
+ * returns 0 or an exit status. */
+int cli_route_pick_find(const char *dir, const iface_route_portal *portal, cli_route_pick *ret);
+/* "dev veth-a via GW src ADDR (MAC, driver D): why the record", no newline. */
+void cli_route_pick_describe(const cli_route_pick *pick, char *buf, size_t len);
+void cli_route_pick_clear(cli_route_pick *pick);
 
 /* Talking to targets with our own initiator. */
 int cli_discover(int argc, char **argv); /* cli-discover.c */

@@ -60,6 +60,8 @@ void nbd_req_free(struct nbd_req *req)
 	srv->inflight_bytes -= req->buflen;
 	c->inflight_bytes -= req->buflen;
 	nbd_buf_pool_put(&srv->bufs, req->buf, req->buflen);
+	if (srv->inflight_bytes == 0 && !srv->shutdown)
+		nbd_buf_pool_idle(&srv->bufs);
 	free(req);
 	c->inflight--; /* nbd_conn_unhold() resumes reading or frees */
 }

@@ -28,6 +28,7 @@
 #define TX_IOV_MAX 64
 #define BUFCACHE_MAX_SHIFT 25
 #define BUFCACHE_PER_BUCKET 64
+#define BUFCACHE_IDLE_MS 5000
 
 enum rx_state {
 	RX_CFLAGS,	/* the client's flags word */
@@ -99,11 +100,17 @@ struct nbd_conn {
 	char peer[64];
 };
 
-/* Payload buffers by power-of-two size, kept for the next request. */
+/* Payload buffers by power-of-two size, kept for the next request, and
+ * given back once no request has needed one for BUFCACHE_IDLE_MS. */
 struct nbd_buf_pool {
 	void *cache[BUFCACHE_MAX_SHIFT + 1][BUFCACHE_PER_BUCKET];
 	unsigned n[BUFCACHE_MAX_SHIFT + 1];
 	size_t bytes;
+	struct lb_loop *loop;
+	bool idle; /* no buffer out since idle_since_ms */
+	uint64_t idle_since_ms;
+	struct lb_op trim_op; /* one-shot: armed when the pool goes idle */
+	struct __kernel_timespec trim_ts;
 };
 
 struct nbd_server {
@@ -181,5 +188,12 @@ void *nbd_buf_pool_get(struct nbd_buf_pool *pool, uint32_t len);
 void nbd_buf_pool_put(struct nbd_buf_pool *pool, void *p, uint32_t len);
 /* Free every buffer the pool keeps; it is empty afterwards. */
 void nbd_buf_pool_clear(struct nbd_buf_pool *pool);
+/* Before the first get: the loop the idle timer runs on. */
+void nbd_buf_pool_init(struct nbd_buf_pool *pool, struct lb_loop *loop);
+/* No buffer is out any more: give the kept ones back (to the kernel, not
+ * only to malloc) unless one is asked for within BUFCACHE_IDLE_MS. */
+void nbd_buf_pool_idle(struct nbd_buf_pool *pool);
+/* Stop the idle timer (shutdown); busy until its completion is in. */
+void nbd_buf_pool_stop(struct nbd_buf_pool *pool);
 
 #endif

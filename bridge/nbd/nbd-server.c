@@ -167,6 +167,7 @@ int nbd_server_new(struct lb_loop *loop, const struct nbd_export_desc *x,
 	srv->arg = arg;
 	srv->listen_fd = -1;
 	lb_op_init(&srv->accept_op, accept_done);
+	nbd_buf_pool_init(&srv->bufs, loop);
 	*ret = srv;
 	return 0;
 }
@@ -197,6 +198,7 @@ int nbd_server_add_socket(struct nbd_server *srv, int fd)
 void nbd_server_shutdown(struct nbd_server *srv)
 {
 	srv->shutdown = true;
+	nbd_buf_pool_stop(&srv->bufs);
 	if (srv->listen_fd >= 0) {
 		lb_loop_cancel(srv->loop, &srv->accept_op);
 		close(srv->listen_fd);
@@ -220,7 +222,7 @@ void nbd_server_shutdown(struct nbd_server *srv)
 
 bool nbd_server_idle(const struct nbd_server *srv)
 {
-	return srv->conns == NULL && !srv->accept_op.busy;
+	return srv->conns == NULL && !srv->accept_op.busy && !srv->bufs.trim_op.busy;
 }
 
 void nbd_server_free(struct nbd_server *srv)

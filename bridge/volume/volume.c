@@ -362,8 +362,11 @@ int lb_volume_run(struct lb_loop *loop, struct lb_runtime_lock *lock,
 	if (cfg->ready)
 		cfg->ready(cfg->ready_arg, where);
 
+	/* No timeout: everything that asks for a stop or ends a channel
+	 * (signals, the control socket, I/O, the sessions' own timers)
+	 * arrives as a completion, and an idle volume must not wake. */
 	while (!v.stop) {
-		r = lb_loop_run_once(loop, 1000);
+		r = lb_loop_run_once(loop, -1);
 		if (r < 0 && r != -EINTR && r != -ETIME) {
 			lb_volume_log(&v, "event loop failed: %s", strerror(-r));
 			break;

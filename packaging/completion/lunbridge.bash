@@ -23,10 +23,10 @@ _lunbridge_opts()
 	luns) echo "-T --targetname $_lunbridge_session_opts --json" ;;
 	attach)
 		echo "-T --targetname -l --lun --export --name --queues --daemon" \
-			"--no-recovery --engine --no-fallback $_lunbridge_session_opts"
+			"--no-recovery --engine --no-fallback --json $_lunbridge_session_opts"
 		;;
 	list) echo "--json -h --help" ;;
-	detach) echo "--timeout --force -h --help" ;;
+	detach) echo "--timeout --force --if-attached -h --help" ;;
 	volume | udev) echo "-h --help" ;;
 	iface)
 		case $2 in
@@ -207,7 +207,10 @@ _lunbridge()
 	# the value of the option before the cursor
 	case $prev in
 	-I | --interface)
-		_lunbridge_reply "$(_lunbridge_ifaces "$lb" "$iface_dir")"
+		# attach also takes "auto": the record the route leaves by
+		word=$(_lunbridge_ifaces "$lb" "$iface_dir")
+		[[ $cmd != attach ]] || word+=$'\nauto'
+		_lunbridge_reply "$word"
 		_lunbridge_fix "$eqpre"
 		return 0
 		;;

@@ -158,7 +158,9 @@ for mode in $modes; do
 	expect "$mode" "lunbridge attach vol1 " --daemon -h --help
 	expect "$mode" "lunbridge attach --export nbd" nbd+unix:/// nbd:// nbd
 	expect "$mode" "lunbridge attach --export nbd+unix:" ///
-	expect "$mode" "lunbridge attach -I " default iser storage0 cxgb4i.00:07:43:28:b2:58
+	expect "$mode" "lunbridge attach -I " default iser storage0 cxgb4i.00:07:43:28:b2:58 auto
+	expect "$mode" "lunbridge luns -I " default iser storage0 cxgb4i.00:07:43:28:b2:58
+	expect "$mode" "lunbridge attach --js" --json
 	expect "$mode" "lunbridge attach -I cxgb4i.00:07" 07:43:28:b2:58
 	expect "$mode" "lunbridge attach --header-digest " none crc32c
 	expect "$mode" "lunbridge attach --chap-algorithms md5,sha" md5,sha3-256 md5,sha256 md5,sha1
@@ -169,7 +171,7 @@ for mode in $modes; do
 	expect "$mode" "lunbridge list " --json -h --help
 	expect "$mode" "lunbridge detach " vm42-root
 	expect "$mode" "lunbridge detach /dev/ub" /dev/ublkb7
-	expect "$mode" "lunbridge detach vm42-root " --timeout --force -h --help
+	expect "$mode" "lunbridge detach vm42-root " --timeout --force --if-attached -h --help
 	expect "$mode" "lunbridge discover -p 192.0.2.1 -I storage0 --j" --json
 done
 

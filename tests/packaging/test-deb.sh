@@ -158,7 +158,9 @@ contents=$(dpkg-deb -c "$deb" | awk '{ print $6 }' | sed 's|^\./|/|')
 for p in /usr/sbin/lunbridge /lib/systemd/system/lunbridge@.service /lib/udev/rules.d/60-lunbridge.rules \
 	/usr/share/man/man8/lunbridge.8.gz /usr/share/man/man5/lunbridge-volume.conf.5.gz \
 	/usr/share/bash-completion/completions/lunbridge /etc/lunbridge/volumes/ \
-	/usr/share/doc/lunbridge/copyright /usr/share/doc/lunbridge/examples/vm-disks.conf; do
+	/usr/share/doc/lunbridge/copyright /usr/share/doc/lunbridge/examples/vm-disks.conf \
+	/usr/share/lunbridge/os-brick/os_brick/initiator/connectors/lunbridge.py \
+	/usr/share/lunbridge/opennebula/tm/lunbridge/ln /usr/share/lunbridge/opennebula/node/lunbridge-one; do
 	if grep -qxF "$p" <<<"$contents"; then ok "the package holds $p"; else not_ok "the package holds $p"; fi
 done
 # no maintainer script enables or starts the template unit

@@ -268,6 +268,7 @@ int iscsi_session_text(struct iscsi_session *s, const char *text, size_t len, is
 	s->text_itt = iscsi_session_next_itt(s);
 	s->text_deadline_ms = lb_now_ms() + (s->cfg.cmd_timeout_ms ? s->cfg.cmd_timeout_ms : 30000);
 	send_text(s, ISCSI_RESERVED_TAG, text, len);
+	iscsi_session_tick_arm(s); /* its deadline runs now */
 	return 0;
 }
 
@@ -366,4 +367,5 @@ void iscsi_session_rx_pdu(struct iscsi_session *s, struct iscsi_conn *c, const u
 	}
 	if (s->conn == c && s->state == ISCSI_SESSION_FULL_FEATURE)
 		iscsi_tasks_pump(s);
+	iscsi_session_tick_arm(s); /* an answer may have begun work (a logout, an R2T) */
 }

@@ -210,6 +210,8 @@ struct iscsi_session {
 	/* the tick */
 	struct lb_op tick_op;
 	struct __kernel_timespec tick_ts;
+	bool tick_quiet;   /* armed (or not) for a quiet session: until the ping */
+	bool tick_cutting; /* a cancellation of the quiet sleep is under way */
 
 	/* Logins and async events (session-login.c, session-full-feature.c,
 	 * session-logout.c).  A fresh attempt (first login, each reconnect)
@@ -311,8 +313,11 @@ void iscsi_session_maybe_logout(struct iscsi_session *s);
 /* session-tick.c: timeouts, reconnect attempts, the NOP-Out ping */
 /* Prepare s->tick_op; once, from iscsi_session_new(). */
 void iscsi_session_tick_init(struct iscsi_session *s);
-/* Arm the 100 ms tick unless it is armed, the session is being freed, or
- * it is idle, closed or failed; it re-arms itself after each run. */
+/* Arm the tick: in 100 ms, or for a quiet session (nothing under way)
+ * when its next ping is due.  Armed already: a quiet sleep is cut short
+ * if work has begun.  Nothing when the session is being freed, idle,
+ * closed or failed; it re-arms itself after each run.  Called wherever
+ * work may begin (a submission, a PDU, a state change). */
 void iscsi_session_tick_arm(struct iscsi_session *s);
 
 /* conn.c */

@@ -101,6 +101,7 @@ int iscsi_session_logout(struct iscsi_session *s, iscsi_session_cb cb, void *arg
 		s->logout_arg = arg;
 		s->logout_wanted = true;
 		iscsi_tasks_pump(s);
+		iscsi_session_tick_arm(s); /* the logout's deadline runs now */
 		return 0;
 	case ISCSI_SESSION_RECOVERING:
 	case ISCSI_SESSION_CONNECTING:

@@ -1,11 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The tick: every 100 ms while the session is active, it times out the
+ * The tick: every 100 ms while the session has work, it times out the
  * connect, the login, the logout, the Text Request and the commands
  * (task-management.c) and the lifetimes of queued commands, starts the
  * reconnect attempts of recovery, makes I/O fail fast at the replacement
  * timeout (the attempts go on), and sends the NOP-Out ping that checks an
  * idle connection.
+ *
+ * A quiet session (logged in, nothing queued, in flight or under way) has
+ * only the ping to wait for: its timer sleeps until the connection has
+ * been idle for the ping interval, so an idle volume wakes once per
+ * interval (5 s), not ten times a second.  Whatever ends the quiet (a
+ * command, a PDU, a state change, a text or logout request) calls
+ * iscsi_session_tick_arm(), which cuts a quiet sleep short.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -101,11 +108,21 @@ static void session_tick(struct iscsi_session *s, uint64_t now)
 	}
 }
 
+/* Nothing for the tick to watch but the next ping. */
+static bool session_quiet(const struct iscsi_session *s)
+{
+	return s->state == ISCSI_SESSION_FULL_FEATURE && s->conn && !s->active &&
+	       !s->pending_head && s->tmf == ISCSI_TMF_STATE_NONE && !s->in_doubt &&
+	       !s->text_active && !s->ping_sent_ms && !s->async_logout && !s->logout_wanted &&
+	       !s->cancel_cb;
+}
+
 static void on_tick(struct lb_op *op, int res, uint32_t flags)
 {
 	struct iscsi_session *s = container_of(op, struct iscsi_session, tick_op);
 
 	s->ops--;
+	s->tick_cutting = false;
 	if (s->freeing)
 		return;
 	session_tick(s, lb_now_ms());
@@ -115,17 +132,38 @@ static void on_tick(struct lb_op *op, int res, uint32_t flags)
 void iscsi_session_tick_arm(struct iscsi_session *s)
 {
 	struct io_uring_sqe *sqe;
+	uint64_t ms = ISCSI_TICK_MS, now, due;
+	bool quiet;
 
-	if (s->freeing || s->tick_op.busy)
+	if (s->freeing)
 		return;
 	if (s->state == ISCSI_SESSION_IDLE || s->state == ISCSI_SESSION_CLOSED ||
 	    s->state == ISCSI_SESSION_FAILED)
 		return;
+	quiet = session_quiet(s);
+	if (s->tick_op.busy) {
+		/* work began during a quiet sleep: wake now, the tick re-arms
+		 * at its own pace (on_tick runs on the cancellation too) */
+		if (s->tick_quiet && !quiet && !s->tick_cutting &&
+		    lb_loop_cancel(s->loop, &s->tick_op) == 0)
+			s->tick_cutting = true;
+		return;
+	}
+	if (quiet) {
+		s->tick_quiet = true;
+		if (!s->cfg.nop_interval_ms)
+			return; /* no ping: nothing to wake for */
+		now = lb_now_ms();
+		due = s->conn->last_rx_ms + s->cfg.nop_interval_ms;
+		if (due > now + ISCSI_TICK_MS)
+			ms = due - now;
+	}
 	if (lb_loop_sqe(s->loop, &s->tick_op, &sqe) < 0)
 		return; /* re-armed by the next state change */
+	s->tick_quiet = quiet;
 	s->ops++;
-	s->tick_ts.tv_sec = 0;
-	s->tick_ts.tv_nsec = ISCSI_TICK_MS * 1000000LL;
+	s->tick_ts.tv_sec = (long long)(ms / 1000);
+	s->tick_ts.tv_nsec = (long long)(ms % 1000) * 1000000LL;
 	io_uring_prep_timeout(sqe, &s->tick_ts, 0, 0);
 }
 

@@ -115,6 +115,7 @@ uint32_t iscsi_session_next_itt(struct iscsi_session *s)
 void iscsi_session_set_state(struct iscsi_session *s, iscsi_session_state st)
 {
 	s->state = st;
+	iscsi_session_tick_arm(s);
 }
 
 /* ---- construction -------------------------------------------------------- */

@@ -304,6 +304,7 @@ int iscsi_session_submit(struct iscsi_session *s, struct iscsi_cmd *cmd)
 	pending_push_back(s, cmd);
 	if (s->state == ISCSI_SESSION_FULL_FEATURE)
 		iscsi_tasks_pump(s);
+	iscsi_session_tick_arm(s); /* its lifetime and per-try timeout run now */
 	return 0;
 }
 

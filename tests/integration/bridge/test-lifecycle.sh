@@ -57,6 +57,45 @@ expect_eq "list --json: the counters" \
 	"$(br_json fg | jq -r '.stats | keys_unsorted | join(" ")')"
 expect_eq "list --json: one iSCSI session, logged in" "1 logged in" \
 	"$(br_json fg | jq -r '"\(.stats.sessions) \(.session)"')"
+# An idle bridge sleeps: no periodic timer, one wake for the NOP-Out
+# ping every 5 s and its answer (a handful of loop wake-ups).  Counted as
+# the context switches of all its threads over 6 s: the 100 ms tick and
+# the 1 s loop timeout it had before made that 66 or more.
+wakes() {
+	local t n=0
+	for t in /proc/"$1"/task/*/status; do
+		n=$((n + $(awk '/^voluntary_ctxt_switches:/ { print $2 }' "$t" 2>/dev/null || echo 0)))
+	done
+	echo "$n"
+}
+sleep 1
+w0=$(wakes "$fgpid")
+sleep 6
+w=$(($(wakes "$fgpid") - w0))
+if [ "$w" -lt 20 ]; then
+	pass "an idle bridge woke $w times in 6 s (no periodic timer)"
+else
+	fail "an idle bridge woke $w times in 6 s: a periodic timer runs"
+fi
+# An idle volume gives its buffers back: after a 16 MiB copy, its resident
+# memory returns to within 1 MiB of what it was fresh (the pool frees what
+# no request used for 5 s; before that it kept up to 128 MiB for good).
+rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+rss0=$(rss "$fgpid")
+head -c 16M /dev/urandom >"$TMP/fg.data"
+nbdcopy "$TMP/fg.data" "$UF" || fail "nbdcopy into the export failed"
+rss1=$(rss "$fgpid")
+for _ in $(seq 60); do
+	[ "$(rss "$fgpid")" -le $((rss0 + 1024)) ] && break
+	sleep 0.5
+done
+rss2=$(rss "$fgpid")
+if [ "$rss1" -gt $((rss0 + 4096)) ] && [ "$rss2" -le $((rss0 + 1024)) ]; then
+	pass "idle after a copy, the bridge's RSS is back to ${rss2} kB (fresh ${rss0}, ${rss1} after the copy)"
+else
+	fail "the bridge's RSS: fresh ${rss0} kB, ${rss1} after a 16 MiB copy, ${rss2} 30 s later (want grown, then within 1 MiB of fresh)"
+fi
+rm -f "$TMP/fg.data"
 # the text table, its columns found by their headings
 expect_eq "list: the volume's line" "fg ready iscsi $UF 1 $IQN $TGT_PORTAL default" \
 	"$("$L" list | awk 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }

@@ -66,9 +66,10 @@ expect_eq "attach vol1 --daemon: serves, prints the export" "0 $X" "$rc $BR_WHER
 expect_eq "list: vol1 as configured" "vol1 $IQN 1 $X ready" \
 	"$(br_json vol1 | jq -r '"\(.name) \(.target) \(.lun) \(.export) \(.state)"')"
 expect_eq "the export serves the LUN" 8388608 "$(nbdinfo --size "$X" 2>&1)"
-"$L" attach vol1 >/dev/null 2>"$TMP/err"
-expect_eq "attach vol1 again: refused, already attached" \
-	"1 lunbridge: volume 'vol1' is already attached (pid $pid)" "$? $(cat "$TMP/err")"
+out=$("$L" attach vol1 2>"$TMP/err")
+expect_eq "attach vol1 again: the same LUN and export, so its export again, exit 0" \
+	"0 $X" "$? $out$(cat "$TMP/err")"
+expect_eq "attach vol1 again: the same bridge" "$pid" "$(br_lock_pid vol1)"
 expect_eq "detach vol1" "detached vol1" "$("$L" detach vol1 2>&1)"
 expect_eq "nothing left of vol1" "" "$(br_files vol1)"
 finish
