@@ -137,9 +137,12 @@ static void channel_cancelled(struct lb_engine *e, void *arg, int res)
 {
 	struct lb_channel *ch = arg;
 
+	/* its client left, or the volume's stop gave its requests up */
 	lb_volume_log(ch->v,
-		      "session %u: the requests it gave up are fenced: none can reach the LUN "
-		      "any more",
+		      ch->v->cancelled ? "session %u: the requests it gave up are fenced: none "
+					 "can reach the LUN any more"
+				       : "session %u: the requests of the client that left are "
+					 "fenced: none can reach the LUN any more",
 		      ch->id);
 	ch->fo.fencing = false;
 	volume_hold_release(ch->v); /* the writes that waited for it go */
