@@ -7,6 +7,8 @@
  * when it still fits, else removed.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +72,14 @@ static int queue_engine_open(void *arg, unsigned q, struct lb_loop *loop, struct
 	return 0;
 }
 
+/* Any thread: when a bounded stop gives up what the queues still have. */
+static uint64_t queue_cancel_at(void *arg)
+{
+	struct ublk_frontend *f = arg;
+
+	return lb_volume_cancel_at(f->v);
+}
+
 /* On queue q's thread: its engine stopped (logged out) and freed. */
 static void queue_engine_close(void *arg, unsigned q, struct lb_loop *loop, struct lb_engine *e)
 {
@@ -98,6 +108,7 @@ static int ublk_start(struct lb_volume *v, struct lb_frontend **ret, lb_err *err
 		.open = queue_engine_open,
 		.close = queue_engine_close,
 		.log = ublk_log,
+		.cancel_at = queue_cancel_at,
 		.arg = f,
 	};
 	uc.ops = &f->ops;
@@ -148,16 +159,61 @@ ready:
 	return 0;
 }
 
-/* Requests in flight end, the queues' engines stop, the device goes. */
+/* STOP_DEV waits in the kernel for the requests in flight: on a thread
+ * of its own, so that the volume's loop runs and bounds the wait. */
+struct ublk_stopper {
+	struct ublk_frontend *f;
+	struct lb_ublk_dev *dev;
+	_Atomic bool done;
+	bool clean;
+};
+
+static void *ublk_stop_thread(void *arg)
+{
+	struct ublk_stopper *s = arg;
+
+	s->clean = lb_ublk_dev_destroy(s->dev, lb_volume_log_line, s->f->v);
+	atomic_store(&s->done, true);
+	return NULL;
+}
+
+static bool ublk_stopped(void *arg)
+{
+	return atomic_load(&((struct ublk_stopper *)arg)->done);
+}
+
+/* Requests in flight end, the queues' engines stop, the device goes.
+ * false if that outlived the volume's deadline: the stopper is left (the
+ * process exits; with user recovery the device waits for a successor). */
 static bool ublk_stop(struct lb_frontend *fe)
 {
 	struct ublk_frontend *f = (struct ublk_frontend *)fe;
-	bool clean = true;
+	struct ublk_stopper *s;
+	pthread_t t;
+	bool clean;
 
-	if (f->dev) {
+	if (!f->dev)
+		return true;
+	s = calloc(1, sizeof(*s));
+	if (s) {
+		s->f = f;
+		s->dev = f->dev;
+	}
+	if (!s || pthread_create(&t, NULL, ublk_stop_thread, s) != 0) {
+		free(s); /* stop it here, unbounded */
 		clean = lb_ublk_dev_destroy(f->dev, lb_volume_log_line, f->v);
 		f->dev = NULL;
+		return clean;
 	}
+	f->dev = NULL;
+	if (!lb_volume_run_until(f->v, ublk_stopped, s, LB_VOLUME_TEARDOWN_TIMEOUT_MS)) {
+		lb_volume_log(f->v, "%s: its requests in flight did not end in time", f->where);
+		pthread_detach(t);
+		return false; /* s stays: the thread still uses it */
+	}
+	pthread_join(t, NULL);
+	clean = s->clean;
+	free(s);
 	return clean;
 }
 

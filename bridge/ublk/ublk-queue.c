@@ -47,6 +47,7 @@ struct lb_ublk_queue {
 	struct tag *tags;
 	unsigned active;   /* tags not DONE */
 	unsigned serving;  /* tags with engine I/O in flight */
+	bool cancelling;   /* the engine was told to give them up */
 	bool logged_error; /* one line for an unexpected command error */
 	struct lb_io_stats n; /* written by the queue's thread only */
 	/* startup handshake */
@@ -298,6 +299,32 @@ static void queue_release(struct lb_ublk_queue *q)
 	q->tags = NULL;
 }
 
+static void queue_cancelled(struct lb_engine *e, void *arg, int res)
+{
+	qlog(arg, "the requests it gave up are fenced: none can reach the LUN any more");
+}
+
+/* The volume's stop is bounded: past cancel_at, what the engine still has
+ * is cancelled and fenced; each tag is answered once its I/O has ended. */
+static void queue_check_cancel(struct lb_ublk_queue *q)
+{
+	const struct lb_ublk_engine_ops *ops = q->cfg.ops;
+	uint64_t at;
+	int r;
+
+	if (q->cancelling || !q->serving || !q->e || !ops->cancel_at)
+		return;
+	at = ops->cancel_at(ops->arg);
+	if (!at || lb_now_ms() < at)
+		return;
+	q->cancelling = true;
+	qlog(q, "%u requests still in the engine as the device stops: cancelling and fencing them",
+	     q->serving);
+	r = lb_engine_cancel(q->e, queue_cancelled, q);
+	if (r < 0 && r != -EOPNOTSUPP)
+		qlog(q, "cannot cancel its requests: %s", strerror(-r));
+}
+
 static void *queue_thread(void *arg)
 {
 	struct lb_ublk_queue *q = arg;
@@ -320,6 +347,7 @@ static void *queue_thread(void *arg)
 			qlog(q, "event loop failed: %s", strerror(-r));
 			break;
 		}
+		queue_check_cancel(q);
 	}
 	queue_release(q);
 	return NULL;

@@ -10,7 +10,10 @@
  *   the LUN's limits when larger) -> COMMIT_AND_FETCH -> FETCH ...
  * until STOP_DEV gives every tag back with -ENODEV (DONE).  The thread
  * ends when every tag is DONE and no engine I/O is left, logs its session
- * out and closes the character device.
+ * out and closes the character device.  A bounded stop (ops->cancel_at)
+ * cancels what the engine still has through its fence: each such request
+ * is answered to the kernel (-ECANCELED, an I/O error) only once no copy
+ * of it can reach the LUN, never before (the kernel could re-issue it).
  */
 #ifndef LUNBRIDGE_UBLK_QUEUE_H
 #define LUNBRIDGE_UBLK_QUEUE_H
@@ -30,6 +33,9 @@ struct lb_ublk_engine_ops {
 	int (*open)(void *arg, unsigned q, struct lb_loop *loop, struct lb_engine **ret, lb_err *err);
 	void (*close)(void *arg, unsigned q, struct lb_loop *loop, struct lb_engine *e);
 	void (*log)(void *arg, const char *line); /* thread-safe */
+	/* optional, thread-safe: when the requests the engine still has are
+	 * to be given up (cancelled and fenced), in lb_now_ms(); 0: not (yet) */
+	uint64_t (*cancel_at)(void *arg);
 	void *arg;
 };
 

@@ -66,7 +66,7 @@ static void channel_started(struct lb_engine *e, void *arg, int res)
 	}
 	if (res == 0) {
 		ch->st = CH_READY;
-		ch->ready(ch->arg, ch->e);
+		ch->ready(ch->arg, volume_hold_engine(ch, ch->e));
 		return;
 	}
 	/* serve the client on the first engine rather than not at all; the
@@ -74,13 +74,13 @@ static void channel_started(struct lb_engine *e, void *arg, int res)
 	ch->st = CH_DEAD;
 	lb_volume_log(v, "session %u for a new connection failed (%s): it shares session 0", ch->id,
 		      lb_engine_error(ch->e));
-	ch->ready(ch->arg, v->primary->e);
+	ch->ready(ch->arg, &v->primary->shim);
 }
 
 int lb_volume_channel_open(struct lb_volume *v, void (*ready)(void *arg, struct lb_engine *e),
 			   void *arg, struct lb_channel **ret)
 {
-	struct lb_engine *first = v->primary->e, *e;
+	struct lb_engine *first = &v->primary->shim, *e;
 	struct lb_channel *ch;
 	lb_err err = {{0}};
 	int r;
@@ -88,11 +88,11 @@ int lb_volume_channel_open(struct lb_volume *v, void (*ready)(void *arg, struct 
 	*ret = NULL;
 	if (v->stop)
 		return -ESHUTDOWN;
-	if (!first->ops->clone_per_client) { /* one engine serves every client */
+	if (!v->primary->e->ops->clone_per_client) { /* one engine serves every client */
 		ready(arg, first);
 		return 0;
 	}
-	r = lb_engine_clone(first, v->loop, &e, &err);
+	r = lb_engine_clone(v->primary->e, v->loop, &e, &err);
 	if (r < 0) {
 		lb_volume_log(v, "cannot start a session for a new connection: %s", err.msg);
 		ready(arg, first);
@@ -111,7 +111,7 @@ int lb_volume_channel_open(struct lb_volume *v, void (*ready)(void *arg, struct 
 	r = lb_engine_start(e, channel_started, ch);
 	if (r > 0) { /* serving already */
 		ch->st = CH_READY;
-		ready(arg, e);
+		ready(arg, volume_hold_engine(ch, e));
 	} else if (r < 0) {
 		ch->st = CH_DEAD;
 		ch->open = false;
@@ -137,24 +137,48 @@ static void channel_cancelled(struct lb_engine *e, void *arg, int res)
 {
 	struct lb_channel *ch = arg;
 
+	/* its client left, or the volume's stop gave its requests up */
 	lb_volume_log(ch->v,
-		      "session %u: the requests of the client that left are fenced: none "
-		      "can reach the LUN any more",
+		      ch->v->cancelled ? "session %u: the requests it gave up are fenced: none "
+					 "can reach the LUN any more"
+				       : "session %u: the requests of the client that left are "
+					 "fenced: none can reach the LUN any more",
 		      ch->id);
+	ch->fo.fencing = false;
+	volume_hold_release(ch->v); /* the writes that waited for it go */
+}
+
+/* Have ch's engine give up and fence what it carries; until the fence
+ * confirms, newer writes over its writes wait. */
+static void channel_cancel(struct lb_channel *ch)
+{
+	int r;
+
+	ch->fo.fencing = true;
+	r = lb_engine_cancel(ch->e, channel_cancelled, ch);
+	if (r == -EBUSY)
+		return; /* one under way: its end releases the writes */
+	if (r < 0)
+		ch->fo.fencing = false;
+	if (r < 0 && r != -EOPNOTSUPP)
+		lb_volume_log(ch->v, "session %u: cannot cancel its requests: %s", ch->id,
+			      strerror(-r));
 }
 
 void lb_volume_channel_cancel(struct lb_channel *ch)
 {
-	int r;
-
 	if (!ch || ch->st != CH_READY)
 		return;
 	lb_volume_log(ch->v, "session %u: its client left with requests in flight: aborting them",
 		      ch->id);
-	r = lb_engine_cancel(ch->e, channel_cancelled, ch);
-	if (r < 0 && r != -EOPNOTSUPP)
-		lb_volume_log(ch->v, "session %u: cannot cancel its requests: %s", ch->id,
-			      strerror(-r));
+	channel_cancel(ch);
+}
+
+void volume_channels_cancel_all(struct lb_volume *v)
+{
+	for (struct lb_channel *ch = v->channels; ch; ch = ch->next)
+		if (ch->st == CH_READY && !ch->fo.fencing)
+			channel_cancel(ch);
 }
 
 void volume_channels_retire(struct lb_volume *v)
@@ -218,4 +242,5 @@ void volume_channels_free(struct lb_volume *v)
 		v->channels = ch->next;
 		channel_free(ch);
 	}
+	volume_hold_free(v);
 }

@@ -6,11 +6,14 @@
 #ifndef LUNBRIDGE_VOLUME_INTERNAL_H
 #define LUNBRIDGE_VOLUME_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/signalfd.h>
 
 #include "control.h"
 #include "engine.h"
+#include "fence-hold.h"
 #include "frontend.h"
 #include "loop.h"
 #include "volume.h"
@@ -32,6 +35,10 @@ struct lb_channel {
 	bool open; /* a client holds it (lb_volume_channel_close not yet called) */
 	void (*ready)(void *arg, struct lb_engine *e);
 	void *arg;
+	/* what its client is given: target (e, or the first engine) behind
+	 * the volume's fence hold (volume-hold.c) */
+	struct lb_engine shim, *target;
+	struct lb_fence_owner fo; /* fo.fencing: lb_volume_channel_cancel() under way */
 };
 
 struct lb_volume {
@@ -47,6 +54,17 @@ struct lb_volume {
 	const char *state; /* "starting", "ready", "detaching" */
 	bool stop;
 	const char *stop_reason;
+	/* a signal's stop is bounded: the requests still in flight at
+	 * cancel_at (ms, any thread reads it; 0: never) are cancelled and
+	 * fenced, and at give_up_at the teardown stops waiting */
+	_Atomic uint64_t cancel_at;
+	uint64_t give_up_at;
+	bool cancelled;	     /* the volume's engines were told */
+	bool gave_up;	     /* give_up_at passed (said once) */
+	uint64_t refused_at; /* a SIGTERM refused while the device is in use */
+	/* clients' requests in flight and writes held behind a fence */
+	struct lb_fence_hold hold;
+	struct hold_io *hold_pool; /* spare entries */
 	/* signals */
 	int sigfd;
 	struct lb_op sig_op;
@@ -55,6 +73,8 @@ struct lb_volume {
 
 /* volume-channels.c */
 struct lb_channel *volume_channel_new(struct lb_volume *v, struct lb_engine *e);
+/* Give up (cancel and fence) the requests in flight on every engine. */
+void volume_channels_cancel_all(struct lb_volume *v);
 /* Stop the engines of the clients' channels that serve. */
 void volume_channels_retire(struct lb_volume *v);
 /* Free the channels whose engines are done and that no client holds. */
@@ -64,6 +84,13 @@ bool volume_channels_gone(struct lb_volume *v);
 /* sum += every channel's counters; sessions: those of channels that serve. */
 void volume_channels_stats(const struct lb_volume *v, struct lb_engine_stats *sum);
 void volume_channels_free(struct lb_volume *v);
+
+/* volume-hold.c */
+/* The engine ch's client is given: target behind the fence hold. */
+struct lb_engine *volume_hold_engine(struct lb_channel *ch, struct lb_engine *target);
+/* Submit the held writes that may go now. */
+void volume_hold_release(struct lb_volume *v);
+void volume_hold_free(struct lb_volume *v);
 
 /* volume-state.c */
 /* Write the state file (what `lunbridge list` reads of a volume). */
@@ -76,6 +103,8 @@ void volume_devlink_announce(struct lb_volume *v, const char *dev);
 
 /* volume-signals.c */
 void volume_request_stop(struct lb_volume *v, const char *why);
+/* A stop whose wait is bounded (SIGTERM, SIGINT): cancel_at, give_up_at. */
+void volume_request_stop_bounded(struct lb_volume *v, const char *why);
 /* The control socket's commands (status, detach). */
 void volume_control(void *arg, struct lb_control_client *cl, const char *cmd);
 int volume_signals_setup(struct lb_volume *v, lb_err *err);

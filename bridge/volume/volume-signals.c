@@ -3,6 +3,14 @@
  * What asks a volume to stop, or about itself: the control socket's
  * commands (status, detach) and the signals (SIGTERM and SIGINT detach,
  * SIGHUP has nothing to reload), read through a signalfd on the loop.
+ *
+ * SIGTERM is refused while the device is in use (mounted, held by a
+ * stacked device, open by a process: holders.h), as `detach` is without
+ * --force: one line names the holder and the volume serves on.  A second
+ * SIGTERM within REFUSE_WINDOW_MS stops it anyway (an operator who
+ * insists; systemd's shutdown has unmounted what it mounted from the
+ * device by then, as the unit orders itself before remote-fs-pre).
+ * SIGINT is not refused.  A signal's stop is bounded (volume.h).
  */
 #include <errno.h>
 #include <signal.h>
@@ -12,8 +20,11 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "holders.h"
 #include "macro.h"
 #include "volume-internal.h"
+
+#define REFUSE_WINDOW_MS 10000u /* a second SIGTERM within it stops anyway */
 
 void volume_request_stop(struct lb_volume *v, const char *why)
 {
@@ -21,6 +32,54 @@ void volume_request_stop(struct lb_volume *v, const char *why)
 		return;
 	v->stop = true;
 	v->stop_reason = why;
+}
+
+void volume_request_stop_bounded(struct lb_volume *v, const char *why)
+{
+	uint64_t now = lb_now_ms();
+
+	if (atomic_load(&v->cancel_at))
+		return;
+	/* a detach under way becomes bounded too */
+	volume_request_stop(v, why);
+	atomic_store(&v->cancel_at, now + LB_VOLUME_STOP_GRACE_MS);
+	v->give_up_at = now + LB_VOLUME_STOP_GRACE_MS + LB_VOLUME_STOP_FENCE_MS;
+}
+
+uint64_t lb_volume_cancel_at(const struct lb_volume *v)
+{
+	return atomic_load(&v->cancel_at);
+}
+
+/* Who holds the volume's block device, in words in buf: true if anyone
+ * but this process does. */
+static bool device_held(struct lb_volume *v, char *buf, size_t len)
+{
+	static const struct lb_holders_root root = {"/proc", "/sys"};
+	const char *dev = v->fe && v->fops->device ? v->fops->device(v->fe) : NULL;
+
+	return dev && strncmp(dev, "/dev/", 5) == 0 &&
+	       lb_device_holder(&root, dev + 5, getpid(), buf, len) == 1;
+}
+
+/* SIGTERM: false if refused (said) because the device is in use. */
+static bool sigterm_allowed(struct lb_volume *v)
+{
+	uint64_t now = lb_now_ms();
+	char why[600];
+
+	if (v->stop || !device_held(v, why, sizeof(why)))
+		return true;
+	if (v->refused_at && now - v->refused_at < REFUSE_WINDOW_MS) {
+		lb_volume_log(v, "SIGTERM again: detaching although %s", why);
+		return true;
+	}
+	v->refused_at = now;
+	lb_volume_log(v,
+		      "SIGTERM refused: %s; not detaching (let it go, or send SIGTERM again "
+		      "within %u s)",
+		      why, REFUSE_WINDOW_MS / 1000);
+	return false;
 }
 
 void volume_control(void *arg, struct lb_control_client *cl, const char *cmd)
@@ -53,9 +112,10 @@ static void sig_done(struct lb_op *op, int res, uint32_t cqe_flags)
 	if (res == (int)sizeof(v->si)) {
 		if (v->si.ssi_signo == SIGHUP) {
 			lb_volume_log(v, "SIGHUP: nothing to reload");
-		} else {
+		} else if (v->si.ssi_signo != SIGTERM || sigterm_allowed(v)) {
 			lb_volume_log(v, "%s: detaching", strsignal((int)v->si.ssi_signo));
-			volume_request_stop(v, v->si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+			volume_request_stop_bounded(v, v->si.ssi_signo == SIGTERM ? "SIGTERM"
+										  : "SIGINT");
 		}
 	}
 	if (res != -ECANCELED && v->sigfd >= 0)

@@ -2,16 +2,22 @@
 /*
  * A volume's life: start its frontend on the first engine, serve (an
  * engine per client where the engine wants one), answer the control
- * socket, and on detach or SIGTERM tear down in order: the frontend
- * (device gone, requests in flight answered), the clients' engines,
- * SYNCHRONIZE CACHE, the first engine's stop (logout), runtime files.
+ * socket, and on detach or SIGTERM tear down in order: the device's
+ * dirty pages written back, the frontend (device gone, requests in flight
+ * answered), the clients' engines, SYNCHRONIZE CACHE, the first engine's
+ * stop (logout), runtime files.  A signal's stop is bounded (volume.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <linux/fs.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "harden.h"
 #include "macro.h"
@@ -63,6 +69,33 @@ void lb_volume_log_line(void *arg, const char *line)
 	lb_volume_log(arg, "%s", line);
 }
 
+/* A signal's stop is bounded: at cancel_at what is still in flight is
+ * cancelled and fenced; false once give_up_at has passed. */
+static bool stop_bound(struct lb_volume *v, uint64_t now)
+{
+	uint64_t cancel_at = atomic_load(&v->cancel_at);
+
+	if (cancel_at && now >= cancel_at && !v->cancelled) {
+		v->cancelled = true;
+		lb_volume_log(v,
+			      "requests still in flight %u s after the stop was asked: cancelling "
+			      "and fencing them (at most %u s more)",
+			      LB_VOLUME_STOP_GRACE_MS / 1000, LB_VOLUME_STOP_FENCE_MS / 1000);
+		volume_channels_cancel_all(v);
+	}
+	if (v->give_up_at && now >= v->give_up_at) {
+		if (v->gave_up)
+			return false;
+		v->gave_up = true;
+		lb_volume_log(v,
+			      "the stop is not done %u s after it was asked: leaving the rest (a "
+			      "restarted bridge's logins fence what its sessions still carry)",
+			      (LB_VOLUME_STOP_GRACE_MS + LB_VOLUME_STOP_FENCE_MS) / 1000);
+		return false;
+	}
+	return true;
+}
+
 bool lb_volume_run_until(struct lb_volume *v, bool (*cond)(void *arg), void *arg,
 			 uint32_t timeout_ms)
 {
@@ -72,7 +105,7 @@ bool lb_volume_run_until(struct lb_volume *v, bool (*cond)(void *arg), void *arg
 		uint64_t now = lb_now_ms();
 		int r;
 
-		if (now >= end)
+		if (now >= end || !stop_bound(v, now))
 			return false;
 		r = lb_loop_run_once(v->loop, (int)(end - now < 500 ? end - now : 500));
 		if (r < 0 && r != -EINTR && r != -ETIME) {
@@ -127,6 +160,85 @@ static bool flush_finished(void *arg)
 	return ((struct flush_wait *)arg)->done;
 }
 
+/* The device's dirty pages written back before it goes: with ublk user
+ * recovery, STOP_DEV fails whatever writeback del_gendisk() starts.  It
+ * runs on a thread of its own while the loop serves the writeback (the
+ * kernel NBD device is served by this loop: an fsync here would wait on
+ * itself). */
+struct dev_flush {
+	char path[64];
+	pthread_t thread;
+	_Atomic bool done;
+	int err; /* errno of what failed, 0: none */
+	const char *what;
+};
+
+static void *dev_flush_thread(void *arg)
+{
+	struct dev_flush *f = arg;
+	int fd = open(f->path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		f->err = errno;
+		f->what = "open";
+	} else {
+		/* as `blockdev --flushbufs`: a file system on it syncs too (and
+		 * the clean cache goes); then fsync writes back what is dirty
+		 * and flushes the LUN's cache (SYNCHRONIZE CACHE) */
+		if (ioctl(fd, BLKFLSBUF, 0) < 0 && errno != ENOTTY) {
+			f->err = errno;
+			f->what = "BLKFLSBUF";
+		}
+		if (fsync(fd) < 0) {
+			f->err = errno;
+			f->what = "fsync";
+		}
+		close(fd);
+	}
+	atomic_store(&f->done, true);
+	return NULL;
+}
+
+static bool dev_flush_done(void *arg)
+{
+	return atomic_load(&((struct dev_flush *)arg)->done);
+}
+
+/* Write the device's dirty pages back: false if that did not end in time
+ * (the thread is left: the process exits with the volume unclean). */
+static bool device_flush(struct lb_volume *v)
+{
+	const char *dev = v->fe && v->fops->device ? v->fops->device(v->fe) : NULL;
+	struct dev_flush *f;
+	int r;
+
+	if (!dev || strncmp(dev, "/dev/", 5) != 0)
+		return true;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return true; /* the device's own stop writes back, as before */
+	snprintf(f->path, sizeof(f->path), "%s", dev);
+	r = pthread_create(&f->thread, NULL, dev_flush_thread, f);
+	if (r != 0) {
+		lb_volume_log(v, "cannot flush %s: %s", dev, strerror(r));
+		free(f);
+		return true;
+	}
+	if (!lb_volume_run_until(v, dev_flush_done, f, LB_VOLUME_TEARDOWN_TIMEOUT_MS)) {
+		lb_volume_log(v, "%s: its dirty pages were not written back in time", dev);
+		pthread_detach(f->thread);
+		return false; /* f stays: the thread still uses it */
+	}
+	pthread_join(f->thread, NULL);
+	if (f->err)
+		lb_volume_log(v, "%s: %s: %s (data written without fsync may be lost)", dev,
+			      f->what, strerror(f->err));
+	else
+		lb_volume_log(v, "%s: dirty pages written back and flushed", dev);
+	free(f);
+	return true;
+}
+
 /* Tear down what was set up, in order.  ok: the volume ran (flush and
  * say so); false: startup failed part way. */
 static bool teardown(struct lb_volume *v, bool ok)
@@ -135,8 +247,11 @@ static bool teardown(struct lb_volume *v, bool ok)
 	bool clean = true;
 
 	v->state = "detaching";
+	/* what the device's users wrote reaches the LUN while it still serves */
+	if (ok && !device_flush(v))
+		clean = false;
 	/* the device goes (or is let go), requests in flight are answered */
-	if (v->fe && !v->fops->stop(v->fe))
+	if (clean && v->fe && !v->fops->stop(v->fe))
 		clean = false;
 	volume_channels_retire(v);
 	if (clean && !lb_volume_run_until(v, channels_gone, v, LB_VOLUME_TEARDOWN_TIMEOUT_MS)) {
@@ -229,6 +344,7 @@ int lb_volume_run(struct lb_loop *loop, struct lb_runtime_lock *lock,
 		return lb_err_set(err, ENOMEM, "out of memory");
 	}
 	v.primary->st = CH_READY;
+	volume_hold_engine(v.primary, cfg->engine);
 	r = volume_start(&v, err);
 	if (r < 0) {
 		volume_free(&v, teardown(&v, false));

@@ -82,6 +82,16 @@ bool lb_volume_run_until(struct lb_volume *v, bool (*cond)(void *arg), void *arg
 /* The deadline of a frontend's stop: above the session's replacement
  * timeout, so that a request in flight ends on its own. */
 #define LB_VOLUME_TEARDOWN_TIMEOUT_MS 180000u
+/* A signal's stop (SIGTERM, SIGINT) is bounded: the device's dirty pages
+ * are written back and requests end on their own for STOP_GRACE; then
+ * what is still in flight is cancelled and fenced (abort 10 s, LUN reset
+ * 10 s, reconnect), and after STOP_FENCE more the teardown gives up and
+ * the process exits (a restarted bridge's logins fence what is left). */
+#define LB_VOLUME_STOP_GRACE_MS 10000u
+#define LB_VOLUME_STOP_FENCE_MS 30000u
+/* When the requests in flight are to be cancelled and fenced (ms of
+ * lb_now_ms()), 0: not (yet).  Any thread: the ublk queues ask it. */
+uint64_t lb_volume_cancel_at(const struct lb_volume *v);
 
 /* What a dead bridge of this volume left, from its state file. */
 struct lb_stale_device {

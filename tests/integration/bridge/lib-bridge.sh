@@ -141,6 +141,28 @@ br_unix_export() { printf 'nbd+unix:///%s?socket=%s/%s.nbd\n' "$1" "$TMP" "$1"; 
 # ephemeral range, like tgtd's).
 br_free_port() { _tgt_pick_port; }
 
+# br_stall_proxy: stall-proxy.py in front of the target; BR_PROXY = its
+# pid (tracked), BR_PROXY_PORTAL = the portal to attach through.
+br_stall_proxy() {
+	local port i
+	port=$(br_free_port)
+	"$BR_PY" -u "$(dirname "${BASH_SOURCE[0]}")/stall-proxy.py" "$port" "${TGT_PORTAL%:*}" \
+		"${TGT_PORTAL##*:}" >"$TMP/proxy.out" 2>&1 &
+	BR_PROXY=$!
+	br_track "$BR_PROXY"
+	BR_PROXY_PORTAL=127.0.0.1:$port
+	for i in $(seq 100); do grep -q listening "$TMP/proxy.out" && return 0; sleep 0.1; done
+	return 1
+}
+
+# br_stall_newest: stall the proxy's newest connection; 0 once it has.
+br_stall_newest() {
+	local n
+	n=$(grep -c '^conn ' "$TMP/proxy.out")
+	kill -USR1 "$BR_PROXY"
+	br_wait_for 10 grep -q "stalled conn $n" "$TMP/proxy.out"
+}
+
 # br_attach NAME IQN LUN EXPORT [ARGS...]: `lunbridge attach --daemon`;
 # 0 once it serves, BR_WHERE = the line it printed, BR_PID = the
 # bridge's pid.  Its stderr goes to $TMP/NAME.attach.err (the bridge logs

@@ -16,6 +16,13 @@
 #    same volume takes the device back (nbd: netlink RECONFIGURE with new
 #    sockets; ublk: user recovery), the writes that waited complete, the
 #    links are still there, fsck is clean.
+#  - Stopping safely (issue 18): detach of a mounted device is refused
+#    naming the mount, --force then detaches it; SIGTERM while mounted is
+#    refused (one line, the bridge serves on), and so is SIGTERM while a
+#    process holds it open, a second SIGTERM goes on; a file written
+#    without fsync before detach --force, and pages written to the raw
+#    device without sync before SIGTERM, are on the LUN after the next
+#    attach (ublk: with user recovery on).
 set -uo pipefail
 # shellcheck source=lib-guest.sh
 . "$(dirname "$0")/lib-guest.sh"
@@ -149,11 +156,68 @@ umount "$MNT" || fail "umount"
 fsck.ext4 -fn "$D1" >"$TMP/fsck" 2>&1
 expect_eq "fsck after the crash and the restart: clean" 0 $?
 
-"$LUNBRIDGE" detach v1 >/dev/null
-expect_eq "detach v1: exits 0" 0 $?
+# --force detaches a mounted device, its dirty pages written back first (a
+# file written without fsync is on the LUN); ublk's DEL_DEV then waits for
+# the filesystem to let the disk go.  Dirty pages stay dirty meanwhile.
+sysctl -qw vm.dirty_expire_centisecs=360000
+mount "$D1" "$MNT" || fail "mount $D1 again"
+head -c 2M /dev/urandom >"$MNT/f4"
+(cd "$MNT" && sha256sum f4) >"$TMP/sum4"
+grep -E '^Dirty:' /proc/meminfo | sed 's/^/    | before detach --force: /'
+"$LUNBRIDGE" detach --force v1 >"$TMP/force.out" 2>&1 &
+fpid=$!
+sleep 3 # the bridge flushes and stops the device under the mount
+umount -l "$MNT"
+wait $fpid
+expect_eq "detach --force v1 while mounted: exits 0" "0 detached v1" "$? $(cat "$TMP/force.out")"
 [ "$KIND" = nbd ] || vm_udev_settle
 expect_eq "detach v1: its links are gone$([ "$KIND" = nbd ] && echo ' (no settle)')" "none none" \
 	"$(link /dev/disk/by-lunbridge/v1) $(link "/dev/disk/by-id/lunbridge-$ID1")"
 expect_eq "detach v1: $D1 released" released "$(vm_wait_released "$D1")"
 expect_eq "no by-lunbridge links left" "" "$(ls /dev/disk/by-lunbridge 2>/dev/null)"
+
+# ---- SIGTERM: refused while in use, dirty pages written back -------------------------
+
+br_attach_fg "$TMP/v3" v1 "$IQN" 1 "$KIND" || br_abort "attach v1 in the foreground"
+D3=$BR_WHERE
+P3=$BR_PID
+mount "$D3" "$MNT" || fail "mount $D3"
+expect_eq "the file written without fsync before detach --force is on the LUN" \
+	"$(cat "$TMP/sum4")" "$(cd "$MNT" && sha256sum f4)"
+kill -TERM "$P3"
+br_wait_for 10 grep -q "SIGTERM refused" "$TMP/v3.err"
+expect_match "SIGTERM while mounted: refused, one line naming the mount" \
+	"SIGTERM refused: ${D3#/dev/} is mounted on $MNT \(ext4\); not detaching" \
+	"$(grep "SIGTERM" "$TMP/v3.err")"
+sleep 10 # past the window in which a second SIGTERM would go on
+expect_eq "after the refused SIGTERM the bridge serves on" "alive intact" \
+	"$(kill -0 "$P3" 2>/dev/null && echo alive || echo gone) $(cd "$MNT" &&
+		sha256sum -c --quiet "$TMP/sums" >/dev/null 2>&1 && echo intact || echo changed)"
+umount "$MNT" || fail "umount $D3"
+# written to the raw device without sync or O_DIRECT while this shell
+# holds it open (the last close would write it back): dirty in the page
+# cache when SIGTERM comes (ublk: with user recovery, whose STOP_DEV fails
+# the writeback the disk's removal starts)
+head -c 4M /dev/urandom >"$TMP/pat"
+exec 7<>"$D3"
+dd if="$TMP/pat" of=/proc/self/fd/7 bs=1M seek=80 count=4 conv=notrunc status=none
+grep -E '^Dirty:' /proc/meminfo | sed 's/^/    | before SIGTERM: /'
+kill -TERM "$P3"
+br_wait_for 10 grep -q "SIGTERM refused: ${D3#/dev/} is open by process" "$TMP/v3.err" ||
+	fail "SIGTERM while the shell holds $D3 open: not refused naming it"
+kill -TERM "$P3" # the second within 10 s goes on
+br_wait_for 60 grep -q "dirty pages written back" "$TMP/v3.err"
+exec 7>&- # ublk's DEL_DEV waits for the last opener
+BR_TIMEOUT=120 br_wait_exit "$P3"
+expect_eq "a second SIGTERM: the bridge exits 0" 0 "$BR_RC"
+grep -E "SIGTERM|dirty pages|flush" "$TMP/v3.err" | sed 's/^/    | /'
+expect_match "the bridge wrote the device's dirty pages back before stopping it" \
+	"$D3: dirty pages written back and flushed" "$(cat "$TMP/v3.err")"
+sysctl -qw vm.dirty_expire_centisecs=3000
+vm_attach v1 "$IQN" 1 || br_abort "attach v1 after SIGTERM"
+expect_eq "after SIGTERM and a new attach: the pages written without sync are on the LUN" \
+	same "$(dd if="$VM_DEV" bs=1M skip=80 count=4 iflag=direct status=none |
+		cmp -s - "$TMP/pat" && echo same || echo different)"
+"$LUNBRIDGE" detach v1 >/dev/null
+expect_eq "detach v1 at the end: exits 0" 0 $?
 finish
