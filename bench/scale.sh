@@ -184,16 +184,17 @@ idle copied
 snapshot copied # after the idle time: what an idle volume keeps
 
 : >"$OUT/detach-ms.txt"
+left=0
 t_all=$(now_ms)
 for i in "${!PIDS[@]}"; do
 	t=$(now_ms)
 	"$LUNBRIDGE" detach "s$i" </dev/null >/dev/null 2>"$TMP/detach-$i.err" ||
 		die "detach of volume s$i failed: $(head -n 1 "$TMP/detach-$i.err")"
 	echo $(($(now_ms) - t)) >>"$OUT/detach-ms.txt"
+	# its bridge, the moment its detach returned
+	! running "${PIDS[$i]}" || left=$((left + 1))
 done
 DETACH_TOTAL=$(($(now_ms) - t_all))
-left=0
-for pid in "${PIDS[@]}"; do running "$pid" && left=$((left + 1)); done
 for i in $(seq 50); do
 	gone=1
 	for pid in "${PIDS[@]}"; do running "$pid" && gone=0 && break; done
@@ -219,5 +220,5 @@ PIDS=()
 	echo "| wake-ups per second per idle bridge | ${WAKE[fresh]} | ${WAKE[copied]} |"
 	echo "| sessions on tgtd | $SESS_IDLE | $SESS_COPY |"
 	echo "| detach, ms (median / max; all $N: ${DETACH_TOTAL} ms) | $DETACH_EACH | |"
-	echo "| bridges still running when the last detach returned | $left | |"
+	echo "| bridges still running the moment their detach returned | $left | |"
 } | tee "$OUT/results.md"

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "macro.h"
 #include "cli.h"
@@ -20,6 +22,7 @@
 static const char detach_help[] =
 	"Usage: lunbridge detach NAME|DEVICE|EXPORT [--timeout SECONDS] [--force]\n"
 	"                        [--if-attached]\n"
+	"       lunbridge detach --all [--timeout SECONDS] [--force]\n"
 	"\n"
 	"End a volume's bridge: write the device's dirty pages back (as fsync on\n"
 	"it), stop serving, answer the requests in flight, flush the LUN's cache\n"
@@ -32,11 +35,15 @@ static const char detach_help[] =
 	"is not detached (the holder is named) unless --force; its dirty pages\n"
 	"are written back first even then.  SIGTERM to the bridge is refused the\n"
 	"same way (a second one within 10 s detaches anyway).\n"
+	"detach returns once the bridge's process has exited.  --all detaches\n"
+	"every attached volume in turn (a host being drained); it fails if any\n"
+	"one is left.\n"
 	"\n"
 	"Options:\n"
 	"      --timeout SECONDS   how long to wait (default 300)\n"
 	"      --force             detach even while the device is in use\n"
 	"      --if-attached       nothing attached by that name: exit 0, not 1\n"
+	"      --all               every attached volume\n"
 	"  -h, --help              this text\n";
 
 /* The live volume NAME, or the one whose device or export is arg. */
@@ -203,21 +210,159 @@ static int detach_left_device(const char *dir, const char *name)
 	return ret;
 }
 
+/* The bridge's process, to wait for its exit once it has answered: the
+ * pid NAME.lock holds and its start time, when this /proc shows a
+ * lunbridge by that pid (else pid 0: another PID namespace, nothing to
+ * wait for but the lock). */
+struct bridge_proc {
+	long pid;
+	unsigned long long start;
+};
+
+/* /proc/PID/stat's state and start time; false when there is no PID. */
+static bool proc_stat(long pid, char *state, unsigned long long *start)
+{
+	char path[64], buf[1024], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* after the command's ')': state is field 3, starttime field 22 */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1,
+			 " %c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+			 "%*s %*s %*s %*s %llu",
+			 state, start) != 2)
+		return false;
+	return true;
+}
+
+static void bridge_proc_get(const char *dir, const char *name, struct bridge_proc *bp)
+{
+	char path[PATH_MAX], comm[32] = "";
+	long pid = 0;
+	char state;
+	FILE *f;
+
+	bp->pid = 0;
+	if (lb_runtime_path(dir, name, ".lock", path, sizeof(path)) < 0)
+		return;
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fscanf(f, "%ld", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	if (pid <= 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	if (strncmp(comm, "lunbridge", 9) != 0 || !proc_stat(pid, &state, &bp->start))
+		return;
+	bp->pid = pid;
+}
+
+/* Wait until bp's process has exited (gone, a zombie, or its pid taken
+ * by another process); -ETIMEDOUT after timeout_ms. */
+static int bridge_proc_wait(const struct bridge_proc *bp, uint32_t timeout_ms)
+{
+	const struct timespec pause = {.tv_sec = 0, .tv_nsec = 20 * 1000000L};
+	unsigned long long start;
+	char state;
+
+	for (uint32_t waited = 0; bp->pid; waited += 20) {
+		if (!proc_stat(bp->pid, &state, &start) || start != bp->start || state == 'Z' ||
+		    state == 'X')
+			return 0;
+		if (waited >= timeout_ms)
+			return -ETIMEDOUT;
+		nanosleep(&pause, NULL);
+	}
+	return 0;
+}
+
+/* Detach the live volume name; prints its answer.  A CLI_EXIT_ code. */
+static int detach_one(const char *dir, const char *name, unsigned long secs, bool force)
+{
+	_cleanup_free_ char *answer = NULL;
+	struct bridge_proc bp;
+	lb_err err = {{0}};
+	int r;
+
+	if (!force && device_in_use(dir, name))
+		return CLI_EXIT_FAILURE;
+	bridge_proc_get(dir, name, &bp);
+	r = lb_runtime_request(dir, name, "detach", (uint32_t)secs * 1000, &answer, &err);
+	if (r < 0) {
+		cli_error("%s", lb_err_msg(&err, r));
+		return CLI_EXIT_FAILURE;
+	}
+	if (strncmp(answer, "detached", 8) != 0) {
+		answer[strcspn(answer, "\n")] = '\0';
+		cli_error("volume %s: %s", name,
+			  answer[0] ? answer
+				    : "the bridge ended without "
+				      "saying it detached");
+		return CLI_EXIT_FAILURE;
+	}
+	/* the bridge has answered; wait for it to give the name back and
+	 * to be gone (a caller may unload modules or reuse the device) */
+	r = lb_runtime_wait_released(dir, name, 10000);
+	if (r == 0)
+		r = bridge_proc_wait(&bp, 10000);
+	if (r == -ETIMEDOUT) {
+		cli_error("volume %s detached, but its bridge has not exited after 10 s", name);
+		return CLI_EXIT_FAILURE;
+	}
+	fputs(answer, stdout);
+	return CLI_EXIT_OK;
+}
+
+/* Every live volume, in turn; CLI_EXIT_FAILURE if any is left. */
+static int detach_all(const char *dir, unsigned long secs, bool force)
+{
+	char **names = NULL;
+	size_t n = 0;
+	lb_err err = {{0}};
+	int ret = CLI_EXIT_OK, r;
+
+	r = lb_runtime_list(dir, &names, &n, &err);
+	if (r < 0) {
+		cli_error("%s", lb_err_msg(&err, r));
+		return CLI_EXIT_FAILURE;
+	}
+	for (size_t i = 0; i < n; i++) {
+		/* one that went away meanwhile is as good as detached */
+		if (lb_runtime_live(dir, names[i]) && detach_one(dir, names[i], secs, force) != 0)
+			ret = CLI_EXIT_FAILURE;
+		free(names[i]);
+	}
+	free(names);
+	return ret;
+}
+
 int cli_detach(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"timeout", required_argument, NULL, 't'},
-		{"force", no_argument, NULL, 'f'},
-		{"if-attached", no_argument, NULL, 'i'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{"timeout", required_argument, NULL, 't'}, {"force", no_argument, NULL, 'f'},
+		{"if-attached", no_argument, NULL, 'i'},   {"all", no_argument, NULL, 'a'},
+		{"help", no_argument, NULL, 'h'},	   {NULL, 0, NULL, 0},
 	};
 	const char *dir = lb_runtime_dir();
-	_cleanup_free_ char *answer = NULL;
 	char name[LB_VOLUME_NAME_MAX + 1], *end;
 	unsigned long secs = 300;
-	bool force = false, if_attached = false;
-	lb_err err = {{0}};
+	bool force = false, if_attached = false, all = false;
 	int c, r;
 
 	optind = 1;
@@ -240,6 +385,9 @@ int cli_detach(int argc, char **argv)
 		case 'i':
 			if_attached = true;
 			break;
+		case 'a':
+			all = true;
+			break;
 		case 'h':
 			fputs(detach_help, stdout);
 			return CLI_EXIT_OK;
@@ -250,8 +398,16 @@ int cli_detach(int argc, char **argv)
 			return cli_usage_error("detach", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (all) {
+		if (optind < argc)
+			return cli_usage_error("detach", "--all takes no volume, got '%s'",
+					       argv[optind]);
+		if (if_attached)
+			return cli_usage_error("detach", "--all and --if-attached: choose one");
+		return detach_all(dir, secs, force);
+	}
 	if (optind >= argc)
-		return cli_usage_error("detach", "which volume? Name it, or its device");
+		return cli_usage_error("detach", "which volume? Name it, or its device (or --all)");
 	if (optind + 1 < argc)
 		return cli_usage_error("detach", "unexpected argument '%s'", argv[optind + 1]);
 	if (find_volume(dir, argv[optind], name, sizeof(name)) < 0) {
@@ -265,27 +421,5 @@ int cli_detach(int argc, char **argv)
 			  argv[optind]);
 		return CLI_EXIT_FAILURE;
 	}
-	if (!force && device_in_use(dir, name))
-		return CLI_EXIT_FAILURE;
-	r = lb_runtime_request(dir, name, "detach", (uint32_t)secs * 1000, &answer, &err);
-	if (r < 0) {
-		cli_error("%s", lb_err_msg(&err, r));
-		return CLI_EXIT_FAILURE;
-	}
-	if (strncmp(answer, "detached", 8) != 0) {
-		answer[strcspn(answer, "\n")] = '\0';
-		cli_error("volume %s: %s", name,
-			  answer[0] ? answer
-				    : "the bridge ended without "
-				      "saying it detached");
-		return CLI_EXIT_FAILURE;
-	}
-	/* the bridge has answered; wait for it to give the name back */
-	r = lb_runtime_wait_released(dir, name, 10000);
-	if (r == -ETIMEDOUT) {
-		cli_error("volume %s detached, but its bridge has not exited after 10 s", name);
-		return CLI_EXIT_FAILURE;
-	}
-	fputs(answer, stdout);
-	return CLI_EXIT_OK;
+	return detach_one(dir, name, secs, force);
 }

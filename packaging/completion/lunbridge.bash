@@ -27,7 +27,7 @@ _lunbridge_opts()
 			"$_lunbridge_session_opts"
 		;;
 	list) echo "--json -h --help" ;;
-	detach) echo "--timeout --force --if-attached -h --help" ;;
+	detach) echo "--timeout --force --if-attached --all -h --help" ;;
 	volume | udev) echo "-h --help" ;;
 	iface)
 		case $2 in
@@ -321,8 +321,10 @@ _lunbridge()
 			nbd*) list=$(_lunbridge_running export) ;;
 			*) list=$(_lunbridge_running) ;;
 			esac
-		else
+		elif ((pos == 0)); then
 			list=$(_lunbridge_opts detach)
+		else # a volume is named: --all no longer fits
+			list=$(_lunbridge_opts detach | sed 's/ --all//')
 		fi
 		;;
 	udev)
