@@ -13,7 +13,7 @@ static const char list_help[] =
 	"Usage: lunbridge list [--json]\n"
 	"\n"
 	"Show every running bridge: name, state, engine, iface, portal, target,\n"
-	"LUN, I/O counters, and its export or device.\n"
+	"LUN, iSCSI sessions held, I/O counters, and its export or device.\n"
 	"\n"
 	"Options:\n"
 	"      --json    print JSON (an array; one object per volume)\n"
@@ -69,13 +69,16 @@ static uint64_t stat_u64(json_object *o, const char *k)
 	return json_object_get_uint64(v);
 }
 
-#define NCOLS 10
+#define NCOLS 11
 
 /* Columns as wide as their widest cell; the export or device last. */
 static void print_table(json_object *arr)
 {
-	static const char *const head[NCOLS] = {"NAME",	  "STATE", "ENGINE", "IFACE",  "PORTAL",
-						"TARGET", "LUN",   "READS",  "WRITES", "EXPORT"};
+	/* SESS: the iSCSI sessions the volume holds (its first, one per
+	 * NBD client or ublk queue, one per path; 0: the kernel's) */
+	static const char *const head[NCOLS] = {"NAME",	  "STATE",  "ENGINE", "IFACE",
+						"PORTAL", "TARGET", "LUN",    "SESS",
+						"READS",  "WRITES", "EXPORT"};
 	size_t n = json_object_array_length(arr), width[NCOLS];
 	char(*cells)[NCOLS][320] = calloc(n + 1, sizeof(*cells));
 
@@ -104,9 +107,10 @@ static void print_table(json_object *arr)
 		snprintf(row[4], 320, "%s", str(o, "portal"));
 		snprintf(row[5], 320, "%s", str(o, "target"));
 		snprintf(row[6], 320, "%s", str(o, "lun"));
-		snprintf(row[7], 320, "%" PRIu64, stat_u64(o, "reads"));
-		snprintf(row[8], 320, "%" PRIu64, stat_u64(o, "writes"));
-		snprintf(row[9], 320, "%s", strcmp(dev, "-") ? dev : str(o, "export"));
+		snprintf(row[7], 320, "%" PRIu64, stat_u64(o, "sessions"));
+		snprintf(row[8], 320, "%" PRIu64, stat_u64(o, "reads"));
+		snprintf(row[9], 320, "%" PRIu64, stat_u64(o, "writes"));
+		snprintf(row[10], 320, "%s", strcmp(dev, "-") ? dev : str(o, "export"));
 		for (int c = 0; c < NCOLS; c++)
 			if (strlen(row[c]) > width[c])
 				width[c] = strlen(row[c]);

@@ -97,10 +97,11 @@ else
 fi
 rm -f "$TMP/fg.data"
 # the text table, its columns found by their headings
-expect_eq "list: the volume's line" "fg ready iscsi $UF 1 $IQN $TGT_PORTAL default" \
+expect_eq "list: the volume's line" "fg ready iscsi $UF 1 $IQN $TGT_PORTAL default 1" \
 	"$("$L" list | awk 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
 		$col["NAME"] == "fg" { print $col["NAME"], $col["STATE"], $col["ENGINE"],
-			$col["EXPORT"], $col["LUN"], $col["TARGET"], $col["PORTAL"], $col["IFACE"] }')"
+			$col["EXPORT"], $col["LUN"], $col["TARGET"], $col["PORTAL"], $col["IFACE"],
+			$col["SESS"] }')"
 expect_eq "tgtd: one session for the volume" 1 "$(br_sessions 1)"
 kill -HUP "$fgpid"
 sleep 0.3
