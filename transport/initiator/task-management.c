@@ -75,6 +75,7 @@ int iscsi_session_reset_lun(struct iscsi_session *s, uint32_t lun, iscsi_session
 	s->reset_arg = arg;
 	s->fence_reset = false;
 	lun_reset(s, lun);
+	iscsi_session_tick_arm(s); /* its deadline runs now, not after a quiet sleep */
 	return 0;
 }
 

@@ -531,6 +531,8 @@ static void path_cancelled(struct lb_engine *pe, void *arg, int res)
 	(void)res;
 	if (--m->cancel_pending > 0 || !cb)
 		return;
+	/* user_cancel stays set until here: until then no request that a
+	 * path fences comes back to be sent again elsewhere */
 	m->cancel_cb = NULL;
 	m->user_cancel = false; /* as a session: only new I/O meanwhile is refused */
 	cb(&m->e, m->cancel_arg, 0);
@@ -552,14 +554,26 @@ static int mp_cancel(struct lb_engine *e, lb_engine_cb cb, void *arg)
 	while ((q = queue_pop(m)))
 		q->io->done(q->io, -ECANCELED);
 	for (size_t i = 0; i < m->n; i++) {
+		struct mp_path *p = &m->paths[i];
+		int r;
+
 		m->cancel_pending++;
-		if (lb_engine_cancel(m->paths[i].e, path_cancelled, m) < 0)
+		r = lb_engine_cancel(p->e, path_cancelled, m);
+		if (r == -EBUSY && p->cancelling)
+			/* a failover's cancel is under way on p: this one ends
+			 * with it (mp_cancel_path_done), and what it carries is
+			 * not sent again meanwhile (user_cancel) */
+			p->user_wait = true;
+		else if (r < 0)
 			m->cancel_pending--;
-		/* -EBUSY: a path failover's cancel is under way; what it
-		 * carries ends with it and is not sent again (user_cancel) */
 	}
 	path_cancelled(NULL, m, 0);
 	return 0;
+}
+
+void mp_cancel_path_done(struct mpath *m)
+{
+	path_cancelled(NULL, m, 0);
 }
 
 /* ---- what `lunbridge list` shows --------------------------------------- */

@@ -69,6 +69,7 @@ struct mp_path {
 	bool cancelling;   /* its I/O is being fenced to go elsewhere */
 	bool fence_needed; /* cancelled commands in doubt want a reset elsewhere */
 	bool fencing;	   /* that reset is under way */
+	bool user_wait;	   /* the engine's cancel waits for this path's */
 	/* ALUA */
 	bool alua_read; /* TPGS known (INQUIRY read once) */
 	bool tpgs;	/* the LU has port groups */
@@ -137,6 +138,9 @@ int mp_dispatch(struct mpath *m, struct lb_io *io);
 /* Queued I/O to paths that can take it now; fails it past the no-path
  * timeout. */
 void mp_kick(struct mpath *m, uint64_t now);
+/* A path's failover cancel that the engine's own cancel (its issuer has
+ * gone) counted on has ended (mpath-engine.c). */
+void mp_cancel_path_done(struct mpath *m);
 bool mp_path_usable(const struct mp_path *p);
 
 /* mpath-path.c: the tick, the checker, fencing, ALUA */

@@ -266,16 +266,16 @@ static void tur_send(struct mp_path *p, uint64_t now)
 static void fence_done(struct iscsi_session *s, void *arg, int res)
 {
 	struct mp_path *p = arg;
-	struct iscsi_session *mine = lb_engine_iscsi_session(p->e);
+	struct iscsi_session *mine;
 
 	(void)s;
 	p->fencing = false;
-	if (res < 0 || p->m->freeing) {
-		if (res < 0)
-			mp_log(p->m,
-			       "path %d (%s): the LUN reset that fences it failed: %s; "
-			       "trying again",
-			       p->index + 1, p->portal, strerror(-res));
+	if (p->m->freeing)
+		return; /* p->e may be freed already */
+	mine = lb_engine_iscsi_session(p->e);
+	if (res < 0) {
+		mp_log(p->m, "path %d (%s): the LUN reset that fences it failed: %s; trying again",
+		       p->index + 1, p->portal, strerror(-res));
 		return;
 	}
 	p->fence_needed = false;
@@ -317,9 +317,14 @@ static void path_cancelled(struct lb_engine *pe, void *arg, int res)
 
 	(void)pe;
 	(void)res;
-	/* everything it carried is fenced and has gone elsewhere */
+	/* everything it carried is fenced and has gone elsewhere (or, its
+	 * issuer gone, ended) */
 	p->cancelling = false;
 	p->fence_needed = false;
+	if (p->user_wait) {
+		p->user_wait = false;
+		mp_cancel_path_done(p->m);
+	}
 	mp_kick(p->m, lb_now_ms());
 }
 
@@ -335,7 +340,16 @@ static void path_fail(struct mpath *m, struct mp_path *p, uint64_t now)
 	       p->index + 1, p->portal, (unsigned long long)(now - p->down_since_ms), p->inflight);
 	p->cancelling = true;
 	r = lb_engine_cancel(p->e, path_cancelled, p);
-	if (r < 0 && r != -EBUSY) {
+	if (r == -EBUSY) {
+		/* the issuer's cancel is under way on p: nothing of it goes
+		 * elsewhere, but what it left in doubt still wants a reset
+		 * through another path to end */
+		p->cancelling = false;
+		p->fence_needed = true;
+		fence_try(m, p);
+		return;
+	}
+	if (r < 0) {
 		p->cancelling = false;
 		return;
 	}
@@ -375,7 +389,7 @@ static void path_tick(struct mpath *m, struct mp_path *p, uint64_t now)
 		       m->cfg.failback_ms ? "; used again after the failback delay" : "");
 		mp_alua_read(p);
 	}
-	if (!p->up && p->inflight && !p->cancelling &&
+	if (!p->up && p->inflight && !p->cancelling && !p->fence_needed &&
 	    now - p->down_since_ms >= m->cfg.path_fail_ms)
 		path_fail(m, p, now);
 	fence_try(m, p);
