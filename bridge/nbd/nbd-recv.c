@@ -91,6 +91,8 @@ static void conn_option(struct nbd_conn *c)
 
 void nbd_conn_rx_process(struct nbd_conn *c)
 {
+	bool siblings_checked = false;
+
 	for (;;) {
 		size_t avail = c->rx_len - c->rx_off;
 		uint8_t *p = c->rxbuf + c->rx_off;
@@ -144,6 +146,10 @@ void nbd_conn_rx_process(struct nbd_conn *c)
 			if (nbd_request_decode(p, &h) < 0) {
 				nbd_conn_close(c, "bad request magic");
 				return;
+			}
+			if (c->sops && !siblings_checked) {
+				siblings_checked = true; /* once per batch received */
+				nbd_server_check_siblings(c);
 			}
 			/* the header is consumed only once the request is taken */
 			if (nbd_conn_request(c, &h) < 0) {

@@ -162,6 +162,14 @@ void nbd_conn_unhold(struct nbd_conn *c);
  * NBD_MEM_RETRY_MS (the request stays unread). */
 void nbd_conn_wait_memory(struct nbd_conn *c);
 
+/* Before taking requests from a kernel socket: close its siblings whose
+ * peer has shut them down.  The kernel shuts a socket down when a request
+ * times out there and only then sends that request again on a sibling;
+ * seen here first, the dead socket's requests are being fenced (and a
+ * newer overlapping write held) before the copy is taken.  Its LINK_DEAD
+ * event would come too late: it is queued, not sent before the copy. */
+void nbd_server_check_siblings(struct nbd_conn *self);
+
 /* nbd-recv.c */
 /* Take what the receive buffer holds, state by state, then post a RECV
  * for more; returns early when closing, a RECV is in flight, or a limit is

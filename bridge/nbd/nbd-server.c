@@ -199,7 +199,8 @@ int nbd_server_add_socket(struct nbd_server *srv, int fd, const struct nbd_socke
 	return 0;
 }
 
-unsigned nbd_server_check_sockets(struct nbd_server *srv)
+/* Close the handed-over sockets but self whose peer has shut them down. */
+static unsigned check_sockets(struct nbd_server *srv, const struct nbd_conn *self)
 {
 	unsigned n = 0;
 
@@ -208,7 +209,7 @@ unsigned nbd_server_check_sockets(struct nbd_server *srv)
 		struct pollfd p;
 
 		next = c->next;
-		if (!c->sops || c->closing)
+		if (!c->sops || c->closing || c == self)
 			continue;
 		p = (struct pollfd){.fd = c->fd, .events = POLLRDHUP};
 		/* the peer's shutdown shows as RDHUP at once, whatever is
@@ -219,6 +220,21 @@ unsigned nbd_server_check_sockets(struct nbd_server *srv)
 		}
 	}
 	return n;
+}
+
+unsigned nbd_server_check_sockets(struct nbd_server *srv)
+{
+	return check_sockets(srv, NULL);
+}
+
+void nbd_server_check_siblings(struct nbd_conn *self)
+{
+	unsigned kernel = 0;
+
+	for (const struct nbd_conn *c = self->srv->conns; c; c = c->next)
+		kernel += c->sops && !c->closing;
+	if (kernel > 1)
+		(void)check_sockets(self->srv, self);
 }
 
 void nbd_server_shutdown(struct nbd_server *srv)
