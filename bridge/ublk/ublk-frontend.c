@@ -166,13 +166,29 @@ struct ublk_stopper {
 	struct lb_ublk_dev *dev;
 	_Atomic bool done;
 	bool clean;
+	/* once the volume gave up waiting it may be gone: the thread logs
+	 * to stderr from then on (abandoned, under lock) */
+	pthread_mutex_t lock;
+	bool abandoned;
 };
+
+static void stopper_log(void *arg, const char *line)
+{
+	struct ublk_stopper *s = arg;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->abandoned)
+		fprintf(stderr, "lunbridge: %s\n", line);
+	else
+		lb_volume_log_line(s->f->v, line);
+	pthread_mutex_unlock(&s->lock);
+}
 
 static void *ublk_stop_thread(void *arg)
 {
 	struct ublk_stopper *s = arg;
 
-	s->clean = lb_ublk_dev_destroy(s->dev, lb_volume_log_line, s->f->v);
+	s->clean = lb_ublk_dev_destroy(s->dev, stopper_log, s);
 	atomic_store(&s->done, true);
 	return NULL;
 }
@@ -198,6 +214,7 @@ static bool ublk_stop(struct lb_frontend *fe)
 	if (s) {
 		s->f = f;
 		s->dev = f->dev;
+		pthread_mutex_init(&s->lock, NULL);
 	}
 	if (!s || pthread_create(&t, NULL, ublk_stop_thread, s) != 0) {
 		free(s); /* stop it here, unbounded */
@@ -208,11 +225,15 @@ static bool ublk_stop(struct lb_frontend *fe)
 	f->dev = NULL;
 	if (!lb_volume_run_until(f->v, ublk_stopped, s, LB_VOLUME_TEARDOWN_TIMEOUT_MS)) {
 		lb_volume_log(f->v, "%s: its requests in flight did not end in time", f->where);
+		pthread_mutex_lock(&s->lock);
+		s->abandoned = true;
+		pthread_mutex_unlock(&s->lock);
 		pthread_detach(t);
 		return false; /* s stays: the thread still uses it */
 	}
 	pthread_join(t, NULL);
 	clean = s->clean;
+	pthread_mutex_destroy(&s->lock);
 	free(s);
 	return clean;
 }
