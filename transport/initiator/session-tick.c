@@ -108,13 +108,13 @@ static void session_tick(struct iscsi_session *s, uint64_t now)
 	}
 }
 
-/* Nothing for the tick to watch but the next ping. */
+/* Nothing for the tick to watch but the ping: the next, or the answer to
+ * the one that is out. */
 static bool session_quiet(const struct iscsi_session *s)
 {
 	return s->state == ISCSI_SESSION_FULL_FEATURE && s->conn && !s->active &&
 	       !s->pending_head && s->tmf == ISCSI_TMF_STATE_NONE && !s->in_doubt &&
-	       !s->text_active && !s->ping_sent_ms && !s->async_logout && !s->logout_wanted &&
-	       !s->cancel_cb;
+	       !s->text_active && !s->async_logout && !s->logout_wanted && !s->cancel_cb;
 }
 
 static void on_tick(struct lb_op *op, int res, uint32_t flags)
@@ -154,7 +154,10 @@ void iscsi_session_tick_arm(struct iscsi_session *s)
 		if (!s->cfg.nop_interval_ms)
 			return; /* no ping: nothing to wake for */
 		now = lb_now_ms();
-		due = s->conn->last_rx_ms + s->cfg.nop_interval_ms;
+		/* a ping out: its deadline (the answer wakes no timer), else
+		 * when the connection will have been idle for the interval */
+		due = s->ping_sent_ms ? s->ping_sent_ms + s->cfg.nop_timeout_ms
+				      : s->conn->last_rx_ms + s->cfg.nop_interval_ms;
 		if (due > now + ISCSI_TICK_MS)
 			ms = due - now;
 	}
