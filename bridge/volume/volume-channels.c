@@ -77,6 +77,19 @@ static void channel_started(struct lb_engine *e, void *arg, int res)
 	ch->ready(ch->arg, &v->primary->shim);
 }
 
+/* Remember the most clones alive at once (NAME.json: isid_slots). */
+static void note_peak(struct lb_volume *v)
+{
+	unsigned n = 0;
+
+	for (const struct lb_channel *ch = v->channels; ch; ch = ch->next)
+		n += ch != v->primary && ch->st != CH_DEAD;
+	if (n + 1 > v->clones_peak) { /* + the one being opened */
+		v->clones_peak = n + 1;
+		volume_state_save(v);
+	}
+}
+
 int lb_volume_channel_open(struct lb_volume *v, void (*ready)(void *arg, struct lb_engine *e),
 			   void *arg, struct lb_channel **ret)
 {
@@ -104,6 +117,7 @@ int lb_volume_channel_open(struct lb_volume *v, void (*ready)(void *arg, struct 
 		ready(arg, first);
 		return 0;
 	}
+	note_peak(v);
 	ch->open = true;
 	ch->ready = ready;
 	ch->arg = arg;
@@ -243,4 +257,64 @@ void volume_channels_free(struct lb_volume *v)
 		channel_free(ch);
 	}
 	volume_hold_free(v);
+}
+
+/* The sweep's channels are ids first..end-1 (the reaping frees them). */
+struct sweep {
+	struct lb_volume *v;
+	unsigned first, end;
+};
+
+static bool sweep_done(void *arg)
+{
+	const struct sweep *sw = arg;
+
+	for (const struct lb_channel *ch = sw->v->channels; ch; ch = ch->next)
+		if (ch->id >= sw->first && ch->id < sw->end &&
+		    (ch->st == CH_LOGIN || ch->st == CH_LOGOUT))
+			return false;
+	return true;
+}
+
+void volume_channels_sweep(struct lb_volume *v, unsigned n)
+{
+	struct sweep sw = {.v = v, .first = v->next_channel_id};
+	lb_err err = {{0}};
+
+	if (!n || !v->primary->e->ops->clone_per_client)
+		return;
+	if (n > 63) /* ISID slots */
+		n = 63;
+	lb_volume_log(v,
+		      "a bridge of this volume before had %u more sessions: logging in and out "
+		      "with their ISIDs to end them and their commands on the target",
+		      n);
+	for (unsigned i = 0; i < n; i++) {
+		struct lb_engine *e;
+		struct lb_channel *ch;
+		int r;
+
+		if (lb_engine_clone(v->primary->e, v->loop, &e, &err) < 0) {
+			lb_volume_log(v, "cannot sweep the sessions left: %s", err.msg);
+			break;
+		}
+		ch = volume_channel_new(v, e);
+		if (!ch) {
+			lb_engine_free(e);
+			break;
+		}
+		/* held by no client: channel_started() logs it out once in */
+		ch->st = CH_LOGIN;
+		r = lb_engine_start(e, channel_started, ch);
+		if (r < 0)
+			ch->st = CH_DEAD;
+		else if (r > 0)
+			channel_retire(ch);
+	}
+	sw.end = v->next_channel_id;
+	if (!lb_volume_run_until(v, sweep_done, &sw, LB_VOLUME_SWEEP_TIMEOUT_MS))
+		lb_volume_log(v,
+			      "the sessions left by a bridge before did not all log in and out "
+			      "within %u s",
+			      LB_VOLUME_SWEEP_TIMEOUT_MS / 1000);
 }

@@ -47,6 +47,9 @@ struct lb_volume {
 	struct lb_runtime_lock *lock;
 	struct lb_channel *primary, *channels;
 	unsigned next_channel_id;
+	/* the most client sessions alive at once: the ISID slots (1..N) this
+	 * bridge has used, saved in NAME.json for a successor to sweep */
+	unsigned clones_peak;
 	const struct lb_frontend_ops *fops;
 	struct lb_frontend *fe; /* NULL until its start made it */
 	struct lb_control *ctl;
@@ -81,6 +84,12 @@ void volume_channels_retire(struct lb_volume *v);
 void volume_channels_reap(struct lb_volume *v);
 /* Only the first channel is left. */
 bool volume_channels_gone(struct lb_volume *v);
+/* Log in and out n sessions in the lowest free ISID slots: each login
+ * reinstates the session a dead bridge of this volume had in that slot,
+ * which makes the target end it and its commands.  Waits (the loop runs)
+ * until they logged out, at most LB_VOLUME_SWEEP_TIMEOUT_MS. */
+#define LB_VOLUME_SWEEP_TIMEOUT_MS 15000
+void volume_channels_sweep(struct lb_volume *v, unsigned n);
 /* sum += every channel's counters; sessions: those of channels that serve. */
 void volume_channels_stats(const struct lb_volume *v, struct lb_engine_stats *sum);
 void volume_channels_free(struct lb_volume *v);

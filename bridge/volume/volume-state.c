@@ -87,6 +87,7 @@ static struct json_object *volume_json(struct lb_volume *v, bool live)
 	add_u64(o, "block_size", vi->block_size);
 	add_str(o, "id", vi->id[0] ? vi->id : NULL);
 	add_u64(o, "queues", lb_volume_queues(v));
+	add_u64(o, "isid_slots", v->clones_peak);
 	if (!live)
 		return o;
 	json_object_object_add(o, "stats", volume_stats_json(v));

@@ -96,6 +96,22 @@ static bool stop_bound(struct lb_volume *v, uint64_t now)
 	return true;
 }
 
+/* The ISID slots the dead bridge this one follows had used for its
+ * clients (its NAME.json's isid_slots), when it served the same LUN. */
+static unsigned stale_slots(struct lb_volume *v)
+{
+	struct lb_stale_device sd = lb_volume_stale_device(v, LB_EXPORT_NBD_UNIX);
+	struct json_object *o, *x;
+	unsigned n = 0;
+
+	if (!sd.same_lun || !v->lock->stale || !(o = json_tokener_parse(v->lock->stale)))
+		return 0;
+	if (json_object_object_get_ex(o, "isid_slots", &x))
+		n = (unsigned)json_object_get_uint64(x);
+	json_object_put(o);
+	return n;
+}
+
 bool lb_volume_run_until(struct lb_volume *v, bool (*cond)(void *arg), void *arg,
 			 uint32_t timeout_ms)
 {
@@ -345,6 +361,11 @@ int lb_volume_run(struct lb_loop *loop, struct lb_runtime_lock *lock,
 	}
 	v.primary->st = CH_READY;
 	volume_hold_engine(v.primary, cfg->engine);
+	/* before anything is served: end the sessions a dead bridge of this
+	 * volume had for its clients (NBD clients, kernel sockets, ublk
+	 * queues), those whose slots nothing here would take again too (NBD
+	 * clients that do not come back) */
+	volume_channels_sweep(&v, stale_slots(&v));
 	r = volume_start(&v, err);
 	if (r < 0) {
 		volume_free(&v, teardown(&v, false));

@@ -52,6 +52,14 @@ def release(signum, frame):
     print("released", flush=True)
 
 
+def stall_all(signum, frame):
+    with lock:
+        for c in conns:
+            c[2].clear()
+    print(f"stalled all {len(conns)}", flush=True)
+
+
+signal.signal(signal.SIGHUP, stall_all)
 signal.signal(signal.SIGUSR1, stall)
 signal.signal(signal.SIGUSR2, release)
 ls = socket.socket()
