@@ -189,6 +189,7 @@ int mp_dispatch(struct mpath *m, struct lb_io *io)
 	struct mp_io *q = lb_io_priv(io, struct mp_io);
 	uint64_t now = lb_now_ms();
 
+	mp_paths_up(m, now);
 	for (size_t tries = 0; tries < m->n; tries++) {
 		int i = pick(m, now), r;
 		struct mp_child *child;

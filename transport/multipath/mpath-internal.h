@@ -153,6 +153,10 @@ void mp_tick_stop(struct mpath *m);
 void mp_alua_read(struct mp_path *p);
 void mp_path_on_alua_event(void *arg);
 void mp_path_set_log(struct mp_path *p);
+/* Bring up the down paths whose sessions serve again, without waiting for
+ * the tick: I/O about to be dispatched uses them (every client's engine
+ * has paths of its own, each noticing on its own tick otherwise). */
+void mp_paths_up(struct mpath *m, uint64_t now);
 /* A request on p failed in a way another path may not: note why. */
 void mp_path_failed_io(struct mp_path *p, int res);
 

@@ -372,6 +372,30 @@ static void path_relogged(struct lb_engine *pe, void *arg, int res)
 	p->started = true; /* the next tick finds it ready and up */
 }
 
+/* p, down, is up again once its session serves and nothing of its own
+ * failover is under way or failed its check. */
+static void path_up(struct mpath *m, struct mp_path *p, bool ready, uint64_t now)
+{
+	if (p->up || !ready || p->cancelling || p->check_failed)
+		return;
+	p->up = true;
+	p->up_since_ms = now;
+	p->why[0] = '\0';
+	mp_log(m, "path %d (%s): up%s", p->index + 1, p->portal,
+	       m->cfg.failback_ms ? "; used again after the failback delay" : "");
+	mp_alua_read(p);
+}
+
+void mp_paths_up(struct mpath *m, uint64_t now)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		struct mp_path *p = &m->paths[i];
+
+		if (!p->up && p->started)
+			path_up(m, p, lb_engine_ready(p->e), now);
+	}
+}
+
 static void path_tick(struct mpath *m, struct mp_path *p, uint64_t now)
 {
 	bool ready = p->started && lb_engine_ready(p->e);
@@ -381,13 +405,8 @@ static void path_tick(struct mpath *m, struct mp_path *p, uint64_t now)
 		const char *s = lb_engine_state(p->e, st, sizeof(st));
 
 		path_down(p, now, s ? s : "not serving");
-	} else if (!p->up && ready && !p->cancelling && !p->check_failed) {
-		p->up = true;
-		p->up_since_ms = now;
-		p->why[0] = '\0';
-		mp_log(m, "path %d (%s): up%s", p->index + 1, p->portal,
-		       m->cfg.failback_ms ? "; used again after the failback delay" : "");
-		mp_alua_read(p);
+	} else {
+		path_up(m, p, ready, now);
 	}
 	if (!p->up && p->inflight && !p->cancelling && !p->fence_needed &&
 	    now - p->down_since_ms >= m->cfg.path_fail_ms)

@@ -210,6 +210,34 @@ static void alua_not_here(void **state)
 	destroy();
 }
 
+/* A path whose session serves again carries the next request at once, not
+ * only after the tick has seen it (each client's engine ticks on its own);
+ * one whose failover cancel is still under way waits for it. */
+static void path_back_used_at_once(void **state)
+{
+	struct lb_io a, b;
+	struct mpath *m;
+
+	(void)state;
+	make(LB_MPATH_FAILOVER);
+	m = (struct mpath *)mp;
+	m->cursor = 0;
+	m->paths[1].alua = SCSI_ALUA_NON_OPTIMIZED; /* the first is the one to go back to */
+	m->paths[0].up = false;			    /* reinstated, the tick not yet run */
+	m->paths[0].cancelling = true;
+	submit(&a, LB_IO_READ);
+	assert_int_equal(paths[0].n, 0);
+	assert_int_equal(paths[1].n, 1);
+	fake_complete(&paths[1], 512);
+	m->paths[0].cancelling = false;
+	submit(&b, LB_IO_READ);
+	assert_true(m->paths[0].up);
+	assert_int_equal(paths[0].n, 1);
+	fake_complete(&paths[0], 512);
+	assert_int_equal(done_n, 2);
+	destroy();
+}
+
 /* No path: requests wait; one returning serves them; past the no-path
  * timeout they fail, and new ones too, until a path returns. */
 static void no_path_queue(void **state)
@@ -221,18 +249,20 @@ static void no_path_queue(void **state)
 	(void)state;
 	make(LB_MPATH_ROUND_ROBIN);
 	m = (struct mpath *)mp;
+	/* down: their sessions do not serve (else a dispatch brings them up) */
 	m->paths[0].up = m->paths[1].up = false;
+	paths[0].ready = paths[1].ready = false;
 	submit(&a, LB_IO_READ);
 	assert_int_equal(paths[0].n + paths[1].n, 0);
 	assert_int_equal(m->queued, 1);
-	m->paths[1].up = true;
+	m->paths[1].up = paths[1].ready = true;
 	mp_kick(m, now);
 	assert_int_equal(m->queued, 0);
 	assert_int_equal(paths[1].n, 1);
 	fake_complete(&paths[1], 512);
 	assert_int_equal(done_res[0], 512);
 
-	m->paths[1].up = false;
+	m->paths[1].up = paths[1].ready = false;
 	submit(&b, LB_IO_WRITE);
 	mp_kick(m, lb_now_ms() + 4000); /* within the 5 s: still waits */
 	assert_int_equal(done_n, 1);
@@ -241,7 +271,7 @@ static void no_path_queue(void **state)
 	assert_int_equal(done_res[1], -EIO);
 	c = (struct lb_io){.op = LB_IO_READ, .offset = 0, .length = 512, .done = io_done};
 	assert_int_equal(lb_engine_submit(mp, &c), -EIO);
-	m->paths[0].up = true;
+	m->paths[0].up = paths[0].ready = true;
 	mp_kick(m, lb_now_ms());
 	submit(&c, LB_IO_READ);
 	assert_int_equal(paths[0].n, 1);
@@ -274,6 +304,7 @@ int main(void)
 		cmocka_unit_test(round_robin_and_failover),
 		cmocka_unit_test(path_error_goes_elsewhere),
 		cmocka_unit_test(alua_not_here),
+		cmocka_unit_test(path_back_used_at_once),
 		cmocka_unit_test(no_path_queue),
 		cmocka_unit_test(another_lu_refused),
 	};
