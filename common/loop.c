@@ -108,10 +108,7 @@ int lb_loop_run_once(struct lb_loop *l, int timeout_ms)
 		if (r < 0 && r != -EINTR)
 			return r;
 	} else {
-		struct __kernel_timespec ts = {
-			.tv_sec = timeout_ms / 1000,
-			.tv_nsec = (long long)(timeout_ms % 1000) * 1000000,
-		};
+		struct __kernel_timespec ts = lb_ms_timespec((uint64_t)timeout_ms);
 		r = io_uring_submit_and_wait_timeout(&l->ring, &cqe, 1, &ts, NULL);
 		if (r < 0 && r != -ETIME && r != -EINTR)
 			return r;

@@ -54,4 +54,11 @@ int lb_loop_cancel(struct lb_loop *l, struct lb_op *op);
 /* CLOCK_MONOTONIC_COARSE in milliseconds (a tick's resolution). */
 uint64_t lb_now_ms(void);
 
+/* ms as the timespec an io_uring timeout takes. */
+static inline struct __kernel_timespec lb_ms_timespec(uint64_t ms)
+{
+	return (struct __kernel_timespec){.tv_sec = (long long)(ms / 1000),
+					  .tv_nsec = (long long)(ms % 1000) * 1000000LL};
+}
+
 #endif

@@ -73,8 +73,7 @@ static void trim_arm(struct nbd_buf_pool *pool, uint64_t ms)
 
 	if (lb_loop_sqe(pool->loop, &pool->trim_op, &sqe) < 0)
 		return; /* kept until the next time the pool goes idle */
-	pool->trim_ts.tv_sec = (long long)(ms / 1000);
-	pool->trim_ts.tv_nsec = (long long)(ms % 1000) * 1000000LL;
+	pool->trim_ts = lb_ms_timespec(ms);
 	io_uring_prep_timeout(sqe, &pool->trim_ts, 0, 0);
 }
 

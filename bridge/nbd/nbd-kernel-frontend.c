@@ -136,8 +136,7 @@ static void retry_arm(struct kernel_frontend *k, unsigned ms)
 		lb_volume_log(k->f.v, "cannot queue the replacement of a dead kernel NBD socket");
 		return;
 	}
-	k->retry_ts.tv_sec = ms / 1000;
-	k->retry_ts.tv_nsec = (long long)(ms % 1000) * 1000000;
+	k->retry_ts = lb_ms_timespec(ms);
 	io_uring_prep_timeout(sqe, &k->retry_ts, 0, 0);
 }
 

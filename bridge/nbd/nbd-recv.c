@@ -43,8 +43,7 @@ static void conn_post_recv(struct nbd_conn *c, void *buf, size_t len)
 		sqe->flags &= (uint8_t)~IOSQE_IO_LINK;
 		return;
 	}
-	c->hs_ts.tv_sec = (long long)((c->hs_deadline_ms - now) / 1000);
-	c->hs_ts.tv_nsec = (long long)((c->hs_deadline_ms - now) % 1000) * 1000000;
+	c->hs_ts = lb_ms_timespec(c->hs_deadline_ms - now);
 	io_uring_prep_link_timeout(lt, &c->hs_ts, 0);
 }
 

@@ -323,8 +323,7 @@ int iscsi_conn_connect(struct iscsi_conn *c, uint32_t timeout_ms)
 			sqe->flags &= (uint8_t)~IOSQE_IO_LINK;
 			return r; /* the connect still completes */
 		}
-		c->connect_ts.tv_sec = timeout_ms / 1000;
-		c->connect_ts.tv_nsec = (long long)(timeout_ms % 1000) * 1000000;
+		c->connect_ts = lb_ms_timespec(timeout_ms);
 		io_uring_prep_link_timeout(lt, &c->connect_ts, 0);
 	}
 	return 0;

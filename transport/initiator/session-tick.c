@@ -165,8 +165,7 @@ void iscsi_session_tick_arm(struct iscsi_session *s)
 		return; /* re-armed by the next state change */
 	s->tick_quiet = quiet;
 	s->ops++;
-	s->tick_ts.tv_sec = (long long)(ms / 1000);
-	s->tick_ts.tv_nsec = (long long)(ms % 1000) * 1000000LL;
+	s->tick_ts = lb_ms_timespec(ms);
 	io_uring_prep_timeout(sqe, &s->tick_ts, 0, 0);
 }
 

@@ -457,8 +457,7 @@ void mp_tick_arm(struct mpath *m)
 	lb_op_init(&m->tick_op, on_tick);
 	if (lb_loop_sqe(m->e.loop, &m->tick_op, &sqe) < 0)
 		return;
-	m->tick_ts.tv_sec = MP_TICK_MS / 1000;
-	m->tick_ts.tv_nsec = (long long)(MP_TICK_MS % 1000) * 1000000LL;
+	m->tick_ts = lb_ms_timespec(MP_TICK_MS);
 	io_uring_prep_timeout(sqe, &m->tick_ts, 0, 0);
 }
 
