@@ -5,7 +5,13 @@ failures=0
 steps=0
 
 pass() { steps=$((steps + 1)); echo "PASS: $*"; }
-fail() { steps=$((steps + 1)); failures=$((failures + 1)); echo "FAIL: $*"; }
+failed_checks=()
+fail() {
+	steps=$((steps + 1))
+	failures=$((failures + 1))
+	failed_checks+=("$*")
+	echo "FAIL: $*"
+}
 skip() { echo "SKIP: $*"; exit 77; }
 
 # expect_eq DESCRIPTION EXPECTED ACTUAL
@@ -68,5 +74,7 @@ expect_fail_match() {
 
 finish() {
 	echo "$((steps - failures)) passed, $failures failed"
+	# named again at the end, where a truncated log still shows them
+	[ "$failures" -eq 0 ] || printf 'failed: %s\n' "${failed_checks[@]}"
 	[ "$failures" -eq 0 ]
 }

@@ -237,4 +237,10 @@ if [ -z "$status" ]; then
 	exit 1
 fi
 echo "run-vm: guest exit status $status after $((SECONDS - start))s"
+# CI shows only a log's last lines, and the kernel's messages come last:
+# the failed checks again, each with what it expected and saw
+if [ "$status" -ne 0 ] && grep -q '^FAIL: ' "$LOG"; then
+	echo "run-vm: the failed checks:"
+	awk '/^FAIL: /{n=12} n>0{print "  " $0; n--}' "$LOG" | head -n 60
+fi
 exit "$status"
