@@ -25,7 +25,8 @@
 static const char attach_help[] =
 	"Usage: lunbridge attach NAME [--daemon]\n"
 	"       lunbridge attach -p IP[:PORT] -T IQN -l LUN --export EXPORT [--name NAME]\n"
-	"                        [--queues N] [--daemon] [--no-recovery] [-I IFACE]\n"
+	"                        [--queues N] [--max-sessions N] [--daemon]\n"
+	"                        [--no-recovery] [-I IFACE]\n"
 	"                        [--engine iscsi|kernel] [--no-fallback] [--json]\n"
 	"                        [--device-timeout SECONDS] [CHAP options]\n"
 	"                        [--path PORTAL[,IQN[,LUN[,IFACE]]]]... [--all-portals]\n"
@@ -62,6 +63,10 @@ static const char attach_help[] =
 	"                              each with an iSCSI session of its own, besides\n"
 	"                              the volume's first (which serves `list` and the\n"
 	"                              final SYNCHRONIZE CACHE)\n"
+	"      --max-sessions N        the most iSCSI sessions the volume opens\n"
+	"                              (1-64, default 8, at least queues + 1): one\n"
+	"                              per NBD client beyond the first; past it,\n"
+	"                              clients share the first session\n"
 	"      --daemon                go to the background once serving\n"
 	"      --no-recovery           ublk: remove the device if the bridge dies,\n"
 	"                              rather than keep it for a restarted bridge\n"
@@ -412,6 +417,7 @@ int cli_attach(int argc, char **argv)
 	vc.export = &exp;
 	vc.lun = o.lun;
 	vc.queues = o.queues;
+	vc.max_sessions = o.max_sessions;
 	vc.device_timeout_s = o.device_timeout_s;
 	vc.ublk_recovery = !o.no_recovery;
 	if (kernel) {

@@ -27,6 +27,7 @@ enum {
 	OPT_EXPORT,
 	OPT_NAME,
 	OPT_QUEUES,
+	OPT_MAX_SESSIONS,
 	OPT_DAEMON,
 	OPT_NO_RECOVERY,
 	OPT_ENGINE,
@@ -138,6 +139,7 @@ int cli_session_parse_opts(int argc, char **argv, const char *want, const char *
 		{"export", required_argument, NULL, OPT_EXPORT},
 		{"name", required_argument, NULL, OPT_NAME},
 		{"queues", required_argument, NULL, OPT_QUEUES},
+		{"max-sessions", required_argument, NULL, OPT_MAX_SESSIONS},
 		{"daemon", no_argument, NULL, OPT_DAEMON},
 		{"no-recovery", no_argument, NULL, OPT_NO_RECOVERY},
 		{"engine", required_argument, NULL, OPT_ENGINE},
@@ -233,6 +235,7 @@ int cli_session_parse_opts(int argc, char **argv, const char *want, const char *
 		case OPT_EXPORT:
 		case OPT_NAME:
 		case OPT_QUEUES:
+		case OPT_MAX_SESSIONS:
 		case OPT_DAEMON:
 		case OPT_NO_RECOVERY:
 		case OPT_ENGINE:
@@ -246,6 +249,9 @@ int cli_session_parse_opts(int argc, char **argv, const char *want, const char *
 				o->name = optarg;
 			else if (c == OPT_QUEUES)
 				rc = parse_uint(o, "--queues", optarg, 1, 16, &o->queues);
+			else if (c == OPT_MAX_SESSIONS) /* 63 ISID slots + the first */
+				rc = parse_uint(o, "--max-sessions", optarg, 1, 64,
+						&o->max_sessions);
 			else if (c == OPT_NO_RECOVERY)
 				o->no_recovery = true;
 			else if (c == OPT_NO_FALLBACK)

@@ -63,6 +63,7 @@ typedef struct cli_session_opts {
 	 * --no-recovery */
 	const char *export, *name;
 	uint32_t queues;
+	uint32_t max_sessions; /* --max-sessions; 0: the volume's default */
 	bool daemon;
 	bool no_recovery;
 	/* attach: --engine iscsi|kernel (NULL: by the iface's transport),

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * A volume's channels: its engines, the first one and, where the engine
- * wants one per client (a session each), one per NBD connection.  A
- * channel lives until its engine has stopped (logged out) and no client
- * holds it; the main loop frees it then.
+ * wants one per client (a session each), one per NBD connection, up to
+ * the volume's session limit; a client beyond it gets a shared channel:
+ * the first engine behind a fence owner of its own.  A channel lives
+ * until its engine has stopped (logged out) and no client holds it; the
+ * main loop frees it then.
  */
 #include <assert.h>
 #include <errno.h>
@@ -77,17 +79,55 @@ static void channel_started(struct lb_engine *e, void *arg, int res)
 	ch->ready(ch->arg, &v->primary->shim);
 }
 
-/* Remember the most clones alive at once (NAME.json: isid_slots). */
-static void note_peak(struct lb_volume *v)
+/* Clones with a session of their own, alive or logging in or out. */
+static unsigned clones_alive(const struct lb_volume *v)
 {
 	unsigned n = 0;
 
 	for (const struct lb_channel *ch = v->channels; ch; ch = ch->next)
-		n += ch != v->primary && ch->st != CH_DEAD;
+		n += ch != v->primary && !ch->shared && ch->st != CH_DEAD;
+	return n;
+}
+
+/* Remember the most clones alive at once (NAME.json: isid_slots). */
+static void note_peak(struct lb_volume *v)
+{
+	unsigned n = clones_alive(v);
+
 	if (n + 1 > v->clones_peak) { /* + the one being opened */
 		v->clones_peak = n + 1;
 		volume_state_save(v);
 	}
+}
+
+/* The most sessions the volume may have, its first included. */
+static unsigned session_limit(const struct lb_volume *v)
+{
+	unsigned max = v->cfg->max_sessions ? v->cfg->max_sessions : LB_VOLUME_MAX_SESSIONS;
+
+	return max > v->cfg->queues + 1 ? max : v->cfg->queues + 1; /* a session per queue */
+}
+
+/* A client on the first engine, its requests tracked as its own (or on
+ * the first channel itself if even that cannot be had). */
+static struct lb_channel *channel_shared(struct lb_volume *v,
+					 void (*ready)(void *arg, struct lb_engine *e), void *arg)
+{
+	struct lb_channel *ch = calloc(1, sizeof(*ch));
+
+	if (!ch) {
+		ready(arg, &v->primary->shim);
+		return NULL;
+	}
+	ch->v = v;
+	ch->id = v->primary->id;
+	ch->shared = true;
+	ch->open = true;
+	ch->st = CH_READY;
+	ch->next = v->channels;
+	v->channels = ch;
+	ready(arg, volume_hold_engine(ch, v->primary->e));
+	return ch;
 }
 
 int lb_volume_channel_open(struct lb_volume *v, void (*ready)(void *arg, struct lb_engine *e),
@@ -105,16 +145,26 @@ int lb_volume_channel_open(struct lb_volume *v, void (*ready)(void *arg, struct 
 		ready(arg, first);
 		return 0;
 	}
+	if (clones_alive(v) + 1 >= session_limit(v)) {
+		if (!v->limit_said)
+			lb_volume_log(v,
+				      "%u sessions (the limit, --max-sessions): a new connection "
+				      "shares session %u",
+				      session_limit(v), v->primary->id);
+		v->limit_said = true;
+		*ret = channel_shared(v, ready, arg);
+		return 0;
+	}
 	r = lb_engine_clone(v->primary->e, v->loop, &e, &err);
 	if (r < 0) {
 		lb_volume_log(v, "cannot start a session for a new connection: %s", err.msg);
-		ready(arg, first);
+		*ret = channel_shared(v, ready, arg);
 		return 0;
 	}
 	ch = volume_channel_new(v, e);
 	if (!ch) {
 		lb_engine_free(e);
-		ready(arg, first);
+		*ret = channel_shared(v, ready, arg);
 		return 0;
 	}
 	note_peak(v);
@@ -142,7 +192,9 @@ void lb_volume_channel_close(struct lb_channel *ch)
 		return;
 	assert(ch->open && ch != ch->v->primary);
 	ch->open = false;
-	if (ch->st == CH_READY)
+	if (ch->shared) /* nothing in flight (the NBD server waits for that) */
+		ch->st = CH_DEAD;
+	else if (ch->st == CH_READY)
 		channel_retire(ch);
 	/* CH_LOGIN: channel_started() retires it; CH_DEAD: reaped */
 }
@@ -183,6 +235,19 @@ void lb_volume_channel_cancel(struct lb_channel *ch)
 {
 	if (!ch || ch->st != CH_READY)
 		return;
+	if (ch->shared) {
+		/* the first session carries other clients' requests too: its
+		 * requests are not aborted, they run to their end, each
+		 * answered or fenced by the initiator (volume_hold_done) */
+		if (!ch->inflight)
+			return;
+		lb_volume_log(ch->v,
+			      "session %u: a client sharing it left with %u requests in flight: "
+			      "newer writes over theirs wait until they have ended",
+			      ch->id, ch->inflight);
+		ch->fo.fencing = true;
+		return;
+	}
 	lb_volume_log(ch->v, "session %u: its client left with requests in flight: aborting them",
 		      ch->id);
 	channel_cancel(ch);
@@ -191,20 +256,21 @@ void lb_volume_channel_cancel(struct lb_channel *ch)
 void volume_channels_cancel_all(struct lb_volume *v)
 {
 	for (struct lb_channel *ch = v->channels; ch; ch = ch->next)
-		if (ch->st == CH_READY && !ch->fo.fencing)
-			channel_cancel(ch);
+		if (ch->st == CH_READY && !ch->shared && !ch->fo.fencing)
+			channel_cancel(ch); /* the first's covers the shared ones */
 }
 
 void volume_channels_retire(struct lb_volume *v)
 {
 	for (struct lb_channel *ch = v->channels; ch; ch = ch->next)
-		if (ch != v->primary && ch->st == CH_READY)
+		if (ch != v->primary && !ch->shared && ch->st == CH_READY)
 			channel_retire(ch);
 }
 
 static void channel_free(struct lb_channel *ch)
 {
-	lb_engine_free(ch->e);
+	if (ch->e)
+		lb_engine_free(ch->e);
 	free(ch);
 }
 
@@ -237,7 +303,7 @@ void volume_channels_stats(const struct lb_volume *v, struct lb_engine_stats *su
 	for (const struct lb_channel *ch = v->channels; ch; ch = ch->next) {
 		struct lb_engine_stats st = {0};
 
-		if (ch->st == CH_DEAD) /* its client, if any, runs on the first */
+		if (ch->st == CH_DEAD || ch->shared) /* the first's counts them */
 			continue;
 		lb_engine_add_stats(ch->e, &st);
 		sum->reconnects += st.reconnects;

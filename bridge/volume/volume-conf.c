@@ -40,6 +40,7 @@ static const struct conf_key {
 	{"no_path_timeout", "--no-path-timeout", KEY_VALUE, false},
 	{"engine", "--engine", KEY_VALUE, false},
 	{"queues", "--queues", KEY_VALUE, false},
+	{"max_sessions", "--max-sessions", KEY_VALUE, false},
 	{"timeout", "--timeout", KEY_VALUE, false},
 	{"command_timeout", "--command-timeout", KEY_VALUE, false},
 	{"request_timeout", "--request-timeout", KEY_VALUE, false},

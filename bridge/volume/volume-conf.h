@@ -6,7 +6,7 @@
  * comment line; each key is an attach option of the same name:
  *
  *   portal, target, lun, export        (required)
- *   iface, iface_dir, engine, queues, timeout, command_timeout,
+ *   iface, iface_dir, engine, queues, max_sessions, timeout, command_timeout,
  *   request_timeout, replacement_timeout, device_timeout,
  *   header_digest, data_digest,
  *   chap_user, chap_secret_file, chap_target_user, chap_target_secret_file,

@@ -52,6 +52,8 @@ static int hold_forward(struct hold_io *h)
 	if (r < 0) {
 		h->io->done = h->done;
 		h->io->arg = h->arg;
+		if (h->ch->shared)
+			h->ch->inflight--;
 		lb_fence_hold_done(&v->hold, &h->fr);
 		hold_put(v, h);
 	}
@@ -77,6 +79,7 @@ static void hold_io_done(struct lb_io *io, int res)
 {
 	struct hold_io *h = io->arg;
 	struct lb_volume *v = h->ch->v;
+	struct lb_channel *ch = h->ch;
 	bool fenced = h->fr.owner->fencing;
 	lb_io_cb done = h->done;
 
@@ -84,6 +87,12 @@ static void hold_io_done(struct lb_io *io, int res)
 	io->arg = h->arg;
 	lb_fence_hold_done(&v->hold, &h->fr);
 	hold_put(v, h);
+	if (ch->shared && --ch->inflight == 0 && ch->fo.fencing) {
+		/* the last request of a client that left has ended */
+		ch->fo.fencing = false;
+		lb_volume_log(v, "session %u: the requests of the client that left have ended",
+			      ch->id);
+	}
 	if (fenced) /* a copy that may have landed has ended */
 		volume_hold_release(v);
 	done(io, res);
@@ -108,6 +117,8 @@ static int hold_submit(struct lb_engine *e, struct lb_io *io)
 		.done = io->done,
 		.arg = io->arg,
 	};
+	if (ch->shared)
+		ch->inflight++; /* in flight or held: both end in hold_io_done() */
 	if (!lb_fence_hold_admit(&v->hold, &h->fr)) {
 		if (v->hold.n_held == 1)
 			lb_volume_log(v,

@@ -39,6 +39,12 @@ struct lb_channel {
 	 * the volume's fence hold (volume-hold.c) */
 	struct lb_engine shim, *target;
 	struct lb_fence_owner fo; /* fo.fencing: lb_volume_channel_cancel() under way */
+	/* a client over the session limit: no engine of its own (e is
+	 * NULL), its shim targets the first engine; its requests in flight
+	 * are counted, and when it leaves with some, newer overlapping writes
+	 * wait until they have ended (answered, or fenced by the initiator) */
+	bool shared;
+	unsigned inflight;
 };
 
 struct lb_volume {
@@ -50,6 +56,7 @@ struct lb_volume {
 	/* the most client sessions alive at once: the ISID slots (1..N) this
 	 * bridge has used, saved in NAME.json for a successor to sweep */
 	unsigned clones_peak;
+	bool limit_said; /* the session limit was logged */
 	const struct lb_frontend_ops *fops;
 	struct lb_frontend *fe; /* NULL until its start made it */
 	struct lb_control *ctl;

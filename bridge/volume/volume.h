@@ -31,6 +31,10 @@ struct lb_volume_config {
 	uint32_t lun;
 	unsigned queues;    /* kernel NBD sockets or ublk queues (and sessions); 0: 1 */
 	uint32_t device_timeout_s; /* kernel NBD: a request's timeout there; 0: nbd-timeouts.h */
+	/* the most iSCSI sessions at once, the first included: beyond, an NBD
+	 * client shares the first (0: LB_VOLUME_MAX_SESSIONS); at least
+	 * queues + 1 for the kernel NBD device */
+	unsigned max_sessions;
 	bool ublk_recovery; /* ublk: keep the device for a restarted bridge */
 	/* the LUN's first engine, up (logged in, or its disk open) on the
 	 * volume's loop; the volume takes it, and clones it for clients and
@@ -56,6 +60,10 @@ struct lb_volume_config {
  * or a logout outlived their deadline): then the volume's memory stays,
  * as the kernel may still write into it, and the process should exit.
  * The caller releases the lock. */
+/* The default of max_sessions: the first session and seven for NBD clients
+ * (nbdcopy opens four connections, qemu one). */
+#define LB_VOLUME_MAX_SESSIONS 8u
+
 int lb_volume_run(struct lb_loop *loop, struct lb_runtime_lock *lock,
 		  const struct lb_volume_config *cfg, lb_err *err);
 

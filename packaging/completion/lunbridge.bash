@@ -22,7 +22,7 @@ _lunbridge_opts()
 	discover) echo "$_lunbridge_session_opts --json" ;;
 	luns) echo "-T --targetname $_lunbridge_session_opts --json" ;;
 	attach)
-		echo "-T --targetname -l --lun --export --name --queues --daemon" \
+		echo "-T --targetname -l --lun --export --name --queues --max-sessions --daemon" \
 			"--no-recovery --engine --no-fallback --json --device-timeout" \
 			"$_lunbridge_session_opts"
 		;;
@@ -270,7 +270,7 @@ _lunbridge()
 		fi
 		return 0
 		;;
-	-p | --portal | -T | --targetname | -l | --lun | --queues | --timeout | \
+	-p | --portal | -T | --targetname | -l | --lun | --queues | --max-sessions | --timeout | \
 		--command-timeout | --request-timeout | --replacement-timeout | \
 		--device-timeout | --chap-user | --chap-target-user | -v | --value)
 		return 0 # free text
@@ -283,7 +283,7 @@ _lunbridge()
 	[[ $cmd == iface || $cmd == volume ]] && first=3
 	for ((i = first; i < cword; i++)); do
 		case ${words[i]} in
-		--export | --name | --queues | --engine | --iface-dir | --chap-user | \
+		--export | --name | --queues | --max-sessions | --engine | --iface-dir | --chap-user | \
 			--chap-secret-file | --chap-target-user | --chap-target-secret-file | \
 			--chap-algorithms | --header-digest | --data-digest | --timeout | \
 			--command-timeout | --request-timeout | --replacement-timeout | \

@@ -163,6 +163,26 @@ br_stall_newest() {
 	br_wait_for 10 grep -q "stalled conn $n" "$TMP/proxy.out"
 }
 
+# br_orphan_writer URI GO OUT: a client in the background (BR_ORPHAN: its
+# pid) that connects, reads block 0 and prints "ready" to OUT, waits for a
+# line on the fifo GO (the test stalls its session meanwhile), then writes
+# 'O' to block 0 with FUA and dies with the write in flight.
+br_orphan_writer() {
+	"$BR_PY" - "$1" "$2" >"$3" 2>&1 <<'PY' &
+import os, sys, time, nbd
+h = nbd.NBD()
+h.connect_uri(sys.argv[1])
+h.pread(4096, 0)
+print("ready", flush=True)
+open(sys.argv[2]).read()
+h.aio_pwrite(b"O" * 4096, 0, flags=nbd.CMD_FLAG_FUA)
+h.poll(0)
+time.sleep(0.5)                   # the write is out, stuck in the proxy
+os._exit(0)                       # killed with it in flight
+PY
+	BR_ORPHAN=$!
+}
+
 # br_attach NAME IQN LUN EXPORT [ARGS...]: `lunbridge attach --daemon`;
 # 0 once it serves, BR_WHERE = the line it printed, BR_PID = the
 # bridge's pid.  Its stderr goes to $TMP/NAME.attach.err (the bridge logs

@@ -28,19 +28,8 @@ TGT_PORTAL=$BR_PROXY_PORTAL br_attach_fg "$TMP/v" v "$IQN" 1 "$U" || br_abort "a
 
 # client A: its own session (a proxy connection of its own), then stalled
 mkfifo "$TMP/a.go"
-"$BR_PY" - "$U" "$TMP/a.go" >"$TMP/a.out" 2>&1 <<'PY' &
-import os, sys, time, nbd
-h = nbd.NBD()
-h.connect_uri(sys.argv[1])
-h.pread(4096, 0)
-print("ready", flush=True)
-open(sys.argv[2]).read()          # the test stalls our connection meanwhile
-h.aio_pwrite(b"O" * 4096, 0, flags=nbd.CMD_FLAG_FUA)
-h.poll(0)
-time.sleep(0.5)                   # the write is out, stuck in the proxy
-os._exit(0)                       # killed with it in flight
-PY
-A=$!
+br_orphan_writer "$U" "$TMP/a.go" "$TMP/a.out"
+A=$BR_ORPHAN
 br_wait_for 30 grep -q ready "$TMP/a.out" || br_abort "client A did not start"
 br_stall_newest || br_abort "the proxy did not stall"
 echo go >"$TMP/a.go"
