@@ -214,6 +214,7 @@ struct iscsi_session {
 	struct __kernel_timespec tick_ts;
 	bool tick_quiet;   /* armed (or not) for a quiet session: until the ping */
 	bool tick_cutting; /* a cancellation of the quiet sleep is under way */
+	bool tick_for_answer; /* the quiet sleep ends at a ping's deadline */
 
 	/* Logins and async events (session-login.c, session-full-feature.c,
 	 * session-logout.c).  A fresh attempt (first login, each reconnect)

@@ -143,9 +143,12 @@ void iscsi_session_tick_arm(struct iscsi_session *s)
 	quiet = session_quiet(s);
 	if (s->tick_op.busy) {
 		/* work began during a quiet sleep: wake now, the tick re-arms
-		 * at its own pace (on_tick runs on the cancellation too) */
-		if (s->tick_quiet && !quiet && !s->tick_cutting &&
-		    lb_loop_cancel(s->loop, &s->tick_op) == 0)
+		 * at its own pace (on_tick runs on the cancellation too); or
+		 * the ping it sleeps for was answered: re-arm for the next
+		 * ping now (in this wake-up) rather than wake at the
+		 * answered ping's deadline only to sleep again */
+		if (s->tick_quiet && (!quiet || (s->tick_for_answer && !s->ping_sent_ms)) &&
+		    !s->tick_cutting && lb_loop_cancel(s->loop, &s->tick_op) == 0)
 			s->tick_cutting = true;
 		return;
 	}
@@ -164,6 +167,7 @@ void iscsi_session_tick_arm(struct iscsi_session *s)
 	if (lb_loop_sqe(s->loop, &s->tick_op, &sqe) < 0)
 		return; /* re-armed by the next state change */
 	s->tick_quiet = quiet;
+	s->tick_for_answer = quiet && s->ping_sent_ms;
 	s->ops++;
 	s->tick_ts = lb_ms_timespec(ms);
 	io_uring_prep_timeout(sqe, &s->tick_ts, 0, 0);
