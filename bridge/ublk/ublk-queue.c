@@ -340,9 +340,12 @@ static void *queue_thread(void *arg)
 	if (r < 0)
 		q->active = 0; /* nothing was started that we could wait for */
 
-	/* serve until STOP_DEV gives every tag back and the engine is idle */
+	/* serve until STOP_DEV gives every tag back and the engine is idle;
+	 * with requests in the engine, wake each second for the stop's
+	 * cancel deadline, else sleep until the kernel or the engine has
+	 * something (an idle queue wakes for its session's ping only) */
 	while (q->active || q->serving) {
-		r = lb_loop_run_once(&q->loop, 1000);
+		r = lb_loop_run_once(&q->loop, q->serving ? 1000 : -1);
 		if (r < 0 && r != -EINTR && r != -ETIME) {
 			qlog(q, "event loop failed: %s", strerror(-r));
 			break;
