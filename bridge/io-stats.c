@@ -32,6 +32,8 @@ void lb_io_stats_count(struct lb_io_stats *s, enum lb_io_op op, uint64_t bytes)
 	case LB_IO_WRITE_ZEROES:
 		bump(&s->zeroes, 1);
 		break;
+	case LB_IO_BLOCK_STATUS: /* moves no data */
+		break;
 	}
 }
 

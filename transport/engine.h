@@ -8,7 +8,7 @@
  * An engine is an ops table (each callback marked required or optional)
  * and an opaque handle.  I/O is asynchronous on the caller's lb_loop:
  * io->done(io, res) runs once, res = bytes (0 for flush, discard, write
- * zeroes) or -errno.
+ * zeroes; extents for block status) or -errno.
  */
 #ifndef LUNBRIDGE_ENGINE_H
 #define LUNBRIDGE_ENGINE_H
@@ -32,6 +32,13 @@ struct lb_volume_info {
 	bool discard;		   /* UNMAP (or WRITE SAME with UNMAP) */
 	bool write_zeroes;	   /* WRITE SAME */
 	bool discard_zeroes;	   /* unmapped blocks read back as zeroes */
+	/* write zeroes may leave a hole that reads zeroes (WRITE SAME with
+	 * UNMAP on a LUN with LBPRZ): fast, no block is written */
+	bool write_zeroes_unmap;
+	/* the LUN is thin and tells which blocks are allocated (READ
+	 * CAPACITY(16)'s LBPME: GET LBA STATUS); LB_IO_BLOCK_STATUS works */
+	bool block_status;
+	uint32_t optimal_granularity; /* bytes; a power of two or 0: not given */
 	bool fua;		   /* the FUA bit is honoured */
 	bool flush;		   /* SYNCHRONIZE CACHE */
 	bool read_only;
@@ -47,6 +54,19 @@ enum lb_io_op {
 	LB_IO_FLUSH,
 	LB_IO_DISCARD,
 	LB_IO_WRITE_ZEROES,
+	/* which blocks from offset on are allocated: io->iov[0] is an array
+	 * of struct lb_extent (its length / sizeof(struct lb_extent) of
+	 * them), res the number filled in (>= 1), contiguous from offset,
+	 * together at most length bytes (fewer when the LUN said less) */
+	LB_IO_BLOCK_STATUS,
+};
+
+/* A run of blocks as LB_IO_BLOCK_STATUS reports it. */
+#define LB_EXTENT_HOLE 0x1u /* not allocated */
+#define LB_EXTENT_ZERO 0x2u /* reads return zeroes */
+struct lb_extent {
+	uint64_t length; /* bytes, > 0, block aligned */
+	uint32_t flags;	 /* LB_EXTENT_*; 0: allocated, data */
 };
 
 #define LB_IO_FUA 0x1u	   /* write: durable before completion */
@@ -61,6 +81,8 @@ static inline uint32_t lb_io_op_max(const struct lb_volume_info *vi, enum lb_io_
 		return vi->max_discard;
 	case LB_IO_WRITE_ZEROES:
 		return vi->max_write_zeroes;
+	case LB_IO_BLOCK_STATUS: /* a question, not a transfer */
+		return vi->block_status ? UINT32_MAX - UINT32_MAX % vi->block_size : 0;
 	default:
 		return vi->max_transfer;
 	}
@@ -102,7 +124,9 @@ struct lb_io {
 /* What every engine checks before an I/O reaches the LUN: 0; -EINVAL
  * outside the device, unaligned, longer than a command may carry or an
  * unknown op; -EROFS for a write to a read-only LUN; -EOPNOTSUPP for a
- * discard or write zeroes the LUN lacks, or longer than it takes. */
+ * discard or write zeroes the LUN lacks, or longer than it takes, and for
+ * block status where the LUN does not tell (-EINVAL without room for an
+ * extent). */
 static inline int lb_io_check(const struct lb_volume_info *vi, const struct lb_io *io)
 {
 	uint32_t bs = vi->block_size;
@@ -122,6 +146,10 @@ static inline int lb_io_check(const struct lb_volume_info *vi, const struct lb_i
 		return vi->discard && io->length <= vi->max_discard ? 0 : -EOPNOTSUPP;
 	case LB_IO_WRITE_ZEROES:
 		return vi->write_zeroes && io->length <= vi->max_write_zeroes ? 0 : -EOPNOTSUPP;
+	case LB_IO_BLOCK_STATUS:
+		if (io->iovcnt != 1 || io->iov[0].iov_len < sizeof(struct lb_extent))
+			return -EINVAL;
+		return vi->block_status ? 0 : -EOPNOTSUPP;
 	default:
 		return -EINVAL;
 	}

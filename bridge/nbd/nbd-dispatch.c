@@ -15,6 +15,10 @@
 #define CONN_MAX_INFLIGHT 128
 #define CONN_MAX_BYTES (64u << 20)
 #define SERVER_MAX_BYTES (512u << 20)
+/* the extents one BLOCK_STATUS asks the engine for (REQ_ONE: a few, so
+ * that neighbours of one kind merge into the one descriptor sent) */
+#define BLOCK_STATUS_EXTENTS 64
+#define BLOCK_STATUS_EXTENTS_ONE 4
 
 bool nbd_conn_has_room(const struct nbd_conn *c)
 {
@@ -103,16 +107,52 @@ static enum lb_io_op io_op(uint16_t type)
 		return LB_IO_DISCARD;
 	case NBD_CMD_WRITE_ZEROES:
 		return LB_IO_WRITE_ZEROES;
+	case NBD_CMD_BLOCK_STATUS:
+		return LB_IO_BLOCK_STATUS;
 	default:
 		return LB_IO_FLUSH;
 	}
+}
+
+/* BLOCK_STATUS's buffer: the engine's extents, then room for the reply's
+ * payload (nbd_block_status_encode()) after the ones it fills in. */
+static uint32_t block_status_buflen(const struct nbd_req_hdr *h)
+{
+	uint32_t n = BLOCK_STATUS_EXTENTS;
+
+	if (h->flags & NBD_CMD_FLAG_REQ_ONE)
+		n = BLOCK_STATUS_EXTENTS_ONE;
+	return n * (uint32_t)sizeof(struct lb_extent) + 4 + n * 8;
+}
+
+/* How many extents BLOCK_STATUS's buffer holds. */
+static uint32_t block_status_cap(const struct nbd_req *req)
+{
+	return (req->buflen - 4) / (uint32_t)(sizeof(struct lb_extent) + 8);
+}
+
+/* A LUN that does not tell which blocks are allocated: every one is. */
+static void block_status_all_allocated(struct nbd_req *req)
+{
+	struct lb_extent *ext = (struct lb_extent *)(void *)req->buf;
+
+	ext[0] = (struct lb_extent){.length = req->h.count, .flags = 0};
+	req->extents = 1;
 }
 
 static void req_sub_put(struct nbd_req *req)
 {
 	if (--req->pending)
 		return;
-	if (req->res < 0)
+	if (req->res == -EOPNOTSUPP && req->h.type == NBD_CMD_BLOCK_STATUS) {
+		/* the LUN turned out not to tell (the engine stops asking) */
+		req->res = 0;
+		block_status_all_allocated(req);
+	}
+	/* a fast zero the LUN cannot do fast: the client writes instead */
+	if (req->res == -EOPNOTSUPP && (req->h.flags & NBD_CMD_FLAG_FAST_ZERO))
+		req->nbd_err = NBD_ENOTSUP;
+	else if (req->res < 0)
 		req->nbd_err = errno_to_nbd(req->res);
 	else
 		lb_io_stats_count(&req->c->srv->st.io, io_op(req->h.type), req->h.count);
@@ -149,6 +189,8 @@ static void req_sub_done(struct lb_io *io, int res)
 	c->hold++;
 	if (res < 0 && req->res == 0)
 		req->res = res;
+	if (res > 0 && io->op == LB_IO_BLOCK_STATUS)
+		req->extents = (unsigned)res;
 	req_sub_put(req);
 	nbd_conn_unhold(c);
 }
@@ -178,7 +220,13 @@ void nbd_req_dispatch(struct nbd_req *req)
 			.done = req_sub_done,
 			.arg = req,
 		};
-		if (req->buf) {
+		if (req->h.type == NBD_CMD_BLOCK_STATUS) {
+			size_t room = block_status_cap(req) * sizeof(struct lb_extent);
+
+			req->iov[i] = (struct iovec){req->buf, room};
+			io->iov = &req->iov[i];
+			io->iovcnt = 1;
+		} else if (req->buf) {
 			req->iov[i] = (struct iovec){req->buf + (off - req->h.offset), len};
 			io->iov = &req->iov[i];
 			io->iovcnt = 1;
@@ -197,17 +245,47 @@ static unsigned req_nsub(const struct nbd_conn *c, const struct nbd_req_hdr *h)
 {
 	uint32_t max;
 
-	if (h->type == NBD_CMD_FLUSH)
-		return 1;
+	if (h->type == NBD_CMD_FLUSH || h->type == NBD_CMD_BLOCK_STATUS)
+		return 1; /* BLOCK_STATUS: one question, answered for a prefix */
 	max = lb_io_op_max(&c->engine->info, io_op(h->type));
 	if (max == 0)
 		return 0;
 	return (unsigned)((h->count + (uint64_t)max - 1) / max);
 }
 
+/* The buffer a checked request needs: its payload, or BLOCK_STATUS's. */
+static uint32_t req_buflen(const struct nbd_req_hdr *h)
+{
+	if (h->type == NBD_CMD_BLOCK_STATUS)
+		return block_status_buflen(h);
+	return h->type == NBD_CMD_READ || h->type == NBD_CMD_WRITE ? h->count : 0;
+}
+
+/* CACHE (a hint: nothing to do) and BLOCK_STATUS where the LUN does not
+ * tell are answered here, without the engine. */
+static bool answered_here(const struct nbd_conn *c, const struct nbd_req_hdr *h)
+{
+	return h->type == NBD_CMD_CACHE ||
+	       (h->type == NBD_CMD_BLOCK_STATUS && !c->engine->info.block_status);
+}
+
+/* Answer a request answered_here(): -ENOMEM, to be tried again. */
+static int conn_answer_here(struct nbd_conn *c, const struct nbd_req_hdr *h)
+{
+	bool bs = h->type == NBD_CMD_BLOCK_STATUS;
+	struct nbd_req *req = req_new(c, h, 0, bs ? block_status_buflen(h) : 0);
+
+	if (!req)
+		return -ENOMEM;
+	if (bs)
+		block_status_all_allocated(req);
+	nbd_req_reply(req);
+	return 0;
+}
+
 int nbd_conn_request(struct nbd_conn *c, const struct nbd_req_hdr *h)
 {
-	uint32_t err = nbd_request_check(h, c->srv->x, c->structured);
+	uint32_t err = nbd_request_check(h, c->srv->x, c->structured, c->neg.meta_allocation);
 	struct nbd_req *req;
 	unsigned nsub = 0;
 
@@ -216,6 +294,8 @@ int nbd_conn_request(struct nbd_conn *c, const struct nbd_req_hdr *h)
 		c->draining = true; /* answer what is in flight, then close */
 		return 0;
 	}
+	if (err == NBD_SUCCESS && answered_here(c, h))
+		return conn_answer_here(c, h);
 	if (err == NBD_SUCCESS) {
 		nsub = req_nsub(c, h);
 		if (nsub == 0)
@@ -228,10 +308,7 @@ int nbd_conn_request(struct nbd_conn *c, const struct nbd_req_hdr *h)
 		c->rx = RX_DISCARD;
 		return 0;
 	}
-	req = req_new(c, h, err ? 0 : nsub,
-		      err == NBD_SUCCESS && (h->type == NBD_CMD_READ || h->type == NBD_CMD_WRITE)
-			      ? h->count
-			      : 0);
+	req = req_new(c, h, err ? 0 : nsub, err ? 0 : req_buflen(h));
 	if (!req)
 		return -ENOMEM; /* the caller waits for memory, never closes */
 	req->nbd_err = err;
@@ -249,7 +326,7 @@ int nbd_conn_request(struct nbd_conn *c, const struct nbd_req_hdr *h)
 int nbd_conn_discarded(struct nbd_conn *c)
 {
 	const struct nbd_req_hdr *h = &c->discard_hdr;
-	uint32_t err = nbd_request_check(h, c->srv->x, c->structured);
+	uint32_t err = nbd_request_check(h, c->srv->x, c->structured, c->neg.meta_allocation);
 	struct nbd_req *req = req_new(c, h, 0, 0);
 
 	if (!req)

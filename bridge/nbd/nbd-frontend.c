@@ -32,6 +32,10 @@ static void export_desc(struct nbd_frontend *f)
 		fl |= NBD_FLAG_SEND_TRIM;
 	if (vi->write_zeroes && vi->max_write_zeroes >= vi->block_size)
 		fl |= NBD_FLAG_SEND_WRITE_ZEROES;
+	/* fast only where zeroes may be a hole (WRITE SAME with UNMAP) */
+	if ((fl & NBD_FLAG_SEND_WRITE_ZEROES) && vi->write_zeroes_unmap)
+		fl |= NBD_FLAG_SEND_FAST_ZERO;
+	fl |= NBD_FLAG_SEND_CACHE; /* a hint, answered at once */
 	snprintf(f->desc_text, sizeof(f->desc_text), "%s LUN %u (%s %s)", cfg->target, cfg->lun,
 		 vi->vendor, vi->product);
 	x->name = cfg->export->name;
@@ -41,6 +45,9 @@ static void export_desc(struct nbd_frontend *f)
 	x->min_block = vi->block_size;
 	x->pref_block =
 		vi->physical_block_size > vi->block_size ? vi->physical_block_size : vi->block_size;
+	/* VPD 0xB0's optimal transfer granularity, where it is larger */
+	if (vi->optimal_granularity > x->pref_block && vi->optimal_granularity <= NBD_MAX_PAYLOAD)
+		x->pref_block = vi->optimal_granularity;
 	if (x->pref_block < 4096 && 4096 % vi->block_size == 0)
 		x->pref_block = 4096;
 	x->max_block = NBD_MAX_PAYLOAD;

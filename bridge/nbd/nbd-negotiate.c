@@ -223,13 +223,28 @@ static int opt_info_go(struct nbd_negotiate *n, uint32_t opt, const uint8_t *d, 
 	return opt == NBD_OPT_GO ? NBD_NEG_TRANSMISSION : NBD_NEG_CONTINUE;
 }
 
+/* Whether a query names base:allocation: the whole name, or its namespace
+ * alone ("base:") in a LIST, which asks for every context in it. */
+static bool query_allocation(uint32_t opt, const uint8_t *q, uint32_t qlen)
+{
+	static const char name[] = NBD_META_BASE_ALLOCATION;
+
+	if (qlen == sizeof(name) - 1 && memcmp(q, name, qlen) == 0)
+		return true;
+	return opt == NBD_OPT_LIST_META_CONTEXT && qlen == 5 && memcmp(q, "base:", 5) == 0;
+}
+
 /* NBD_OPT_LIST_META_CONTEXT and SET: u32 name length, name, u32 count,
- * count x (u32 length, query).  We serve no metadata context: a valid
- * request gets an empty list. */
+ * count x (u32 length, query).  We serve one context, base:allocation
+ * (NBD_CMD_BLOCK_STATUS): LIST without queries names it; a query names it
+ * by its name, or by its namespace in a LIST.  SET replaces what an
+ * earlier SET chose; other queries match nothing. */
 static int opt_meta_context(struct nbd_negotiate *n, uint32_t opt, const uint8_t *d, uint32_t len,
 			    struct nbd_buf *out)
 {
 	uint32_t nlen, count, off;
+	bool allocation;
+	int r;
 
 	if (!n->structured)
 		return reply_err(out, opt, NBD_REP_ERR_INVALID,
@@ -240,6 +255,7 @@ static int opt_meta_context(struct nbd_negotiate *n, uint32_t opt, const uint8_t
 	memcpy(&count, d + 4 + nlen, 4);
 	count = be32toh(count);
 	off = 8 + nlen;
+	allocation = count == 0 && opt == NBD_OPT_LIST_META_CONTEXT;
 	for (uint32_t i = 0; i < count; i++) {
 		uint32_t qlen;
 
@@ -249,14 +265,27 @@ static int opt_meta_context(struct nbd_negotiate *n, uint32_t opt, const uint8_t
 		qlen = be32toh(qlen);
 		if (qlen > len - off - 4)
 			return reply_err(out, opt, NBD_REP_ERR_INVALID, "query list truncated");
+		allocation |= query_allocation(opt, d + off + 4, qlen);
 		off += 4 + qlen;
 	}
 	if (off != len)
 		return reply_err(out, opt, NBD_REP_ERR_INVALID, "trailing bytes after the queries");
 	if (!name_matches(n->x, d + 4, nlen))
 		return reply_err(out, opt, NBD_REP_ERR_UNKNOWN, "no such export");
-	int r = reply(out, opt, NBD_REP_ACK, NULL, 0);
+	if (opt == NBD_OPT_SET_META_CONTEXT)
+		n->meta_allocation = allocation;
+	if (allocation) {
+		static const char name[] = NBD_META_BASE_ALLOCATION;
+		uint8_t tmp[4 + sizeof(name) - 1];
+		uint32_t id = htobe32(NBD_META_ID_ALLOCATION);
 
+		memcpy(tmp, &id, 4);
+		memcpy(tmp + 4, name, sizeof(name) - 1);
+		r = reply(out, opt, NBD_REP_META_CONTEXT, tmp, sizeof(tmp));
+		if (r < 0)
+			return r;
+	}
+	r = reply(out, opt, NBD_REP_ACK, NULL, 0);
 	return r < 0 ? r : NBD_NEG_CONTINUE;
 }
 

@@ -30,6 +30,9 @@ struct nbd_buf {
 int nbd_buf_put(struct nbd_buf *b, const void *p, size_t n); /* 0 or -ENOMEM */
 void nbd_buf_free(struct nbd_buf *b);
 
+/* The one metadata context served, base:allocation, has this id. */
+#define NBD_META_ID_ALLOCATION 1u
+
 enum nbd_neg_next {
 	NBD_NEG_CONTINUE,     /* send the output, read the next option */
 	NBD_NEG_TRANSMISSION, /* send the output, then the transmission phase */
@@ -40,6 +43,9 @@ struct nbd_negotiate {
 	const struct nbd_export_desc *x;
 	bool no_zeroes;	 /* the client set NBD_FLAG_C_NO_ZEROES */
 	bool structured; /* NBD_OPT_STRUCTURED_REPLY agreed */
+	/* NBD_OPT_SET_META_CONTEXT chose base:allocation (its id:
+	 * NBD_META_ID_ALLOCATION) */
+	bool meta_allocation;
 	unsigned options;
 };
 

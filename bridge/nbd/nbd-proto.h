@@ -103,6 +103,11 @@
 #define NBD_REPLY_TYPE_ERROR ((1u << 15) | 1u)
 #define NBD_REPLY_TYPE_ERROR_OFFSET ((1u << 15) | 2u)
 
+/* base:allocation's flags in NBD_REPLY_TYPE_BLOCK_STATUS descriptors */
+#define NBD_META_BASE_ALLOCATION "base:allocation"
+#define NBD_STATE_HOLE (1u << 0)
+#define NBD_STATE_ZERO (1u << 1)
+
 /* errors in replies (not errno: fixed values) */
 #define NBD_SUCCESS 0u
 #define NBD_EPERM 1u
@@ -205,5 +210,13 @@ struct nbd_chunk_error {
 	uint16_t len;
 } __attribute__((packed));
 static_assert(sizeof(struct nbd_chunk_error) == 6, "nbd_chunk_error");
+
+/* payload of NBD_REPLY_TYPE_BLOCK_STATUS: the context id, then
+ * descriptors */
+struct nbd_block_descriptor {
+	uint32_t length;
+	uint32_t flags; /* NBD_STATE_* */
+} __attribute__((packed));
+static_assert(sizeof(struct nbd_block_descriptor) == 8, "nbd_block_descriptor");
 
 #endif

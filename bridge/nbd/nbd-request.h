@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "engine.h"
 #include "nbd-negotiate.h"
 
 struct nbd_req_hdr {
@@ -31,10 +32,21 @@ static inline bool nbd_request_has_payload(const struct nbd_req_hdr *h)
 
 /* NBD_SUCCESS, or the NBD error to answer with: EINVAL for unknown types,
  * flags or commands the export did not advertise, zero, unaligned or
- * oversized lengths, reads past the end; ENOSPC for writes past the end;
- * EPERM for writes to a read-only export. */
+ * oversized lengths, reads past the end, BLOCK_STATUS without structured
+ * replies and base:allocation agreed (allocation); ENOSPC for writes past
+ * the end; EPERM for writes to a read-only export; ENOTSUP for a
+ * FAST_ZERO that must keep the blocks allocated (NO_HOLE: only a hole is
+ * fast). */
 uint32_t nbd_request_check(const struct nbd_req_hdr *h, const struct nbd_export_desc *x,
-			   bool structured);
+			   bool structured, bool allocation);
+
+/* The payload of an NBD_REPLY_TYPE_BLOCK_STATUS chunk for a request of
+ * count bytes: the context id, then a descriptor per extent (n >= 1, from
+ * the request's offset on), neighbours of the same flags merged, lengths
+ * clipped to count, one descriptor only with req_one.  Written to out
+ * (room for 4 + 8 * n bytes); returns its length. */
+size_t nbd_block_status_encode(uint32_t context, const struct lb_extent *ext, size_t n,
+			       uint32_t count, bool req_one, uint8_t *out);
 
 const char *nbd_cmd_name(uint16_t type);
 

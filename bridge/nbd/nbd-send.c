@@ -63,6 +63,8 @@ void nbd_req_reply(struct nbd_req *req)
 	struct tx_item *t = &req->tx;
 	uint32_t err = req->nbd_err;
 	bool data = err == NBD_SUCCESS && req->h.type == NBD_CMD_READ;
+	bool bstatus = err == NBD_SUCCESS && req->h.type == NBD_CMD_BLOCK_STATUS;
+	size_t bslen = 0;
 
 	if (c->closing) {
 		nbd_req_free(req);
@@ -72,13 +74,27 @@ void nbd_req_reply(struct nbd_req *req)
 		lb_io_stats_error(&c->srv->st.io);
 	t->req = req;
 	t->iovcnt = 1;
-	if (c->structured && req->h.type == NBD_CMD_READ) {
+	if (c->structured && (req->h.type == NBD_CMD_READ || req->h.type == NBD_CMD_BLOCK_STATUS)) {
 		struct nbd_structured_reply sr = {
 			.magic = htobe32(NBD_STRUCTURED_REPLY_MAGIC),
 			.flags = htobe16(NBD_REPLY_FLAG_DONE),
 			.handle = req->h.handle,
 		};
-		if (data) {
+		if (bstatus) {
+			/* encoded after the engine's extents, in the same buffer */
+			uint8_t *payload = req->buf + req->extents * sizeof(struct lb_extent);
+
+			bslen = nbd_block_status_encode(
+				NBD_META_ID_ALLOCATION, (const struct lb_extent *)(void *)req->buf,
+				req->extents, req->h.count, req->h.flags & NBD_CMD_FLAG_REQ_ONE,
+				payload);
+			sr.type = htobe16(NBD_REPLY_TYPE_BLOCK_STATUS);
+			sr.length = htobe32((uint32_t)bslen);
+			memcpy(t->hdr, &sr, sizeof(sr));
+			t->iov[0] = (struct iovec){t->hdr, sizeof(sr)};
+			t->iov[1] = (struct iovec){payload, bslen};
+			t->iovcnt = 2;
+		} else if (data) {
 			struct nbd_chunk_offset_data od = {.offset = htobe64(req->h.offset)};
 
 			sr.type = htobe16(NBD_REPLY_TYPE_OFFSET_DATA);

@@ -62,6 +62,7 @@ struct nbd_req {
 	unsigned nsub, pending;
 	int res; /* first error, -errno */
 	uint32_t nbd_err;
+	unsigned extents; /* BLOCK_STATUS: struct lb_extent at buf */
 	struct tx_item tx;
 	struct iovec *iov; /* nsub, one per READ/WRITE piece */
 	struct lb_io io[]; /* nsub, then the iovecs */

@@ -19,6 +19,7 @@ struct engine_iscsi {
 	bool use10;	     /* the LUN refused READ/WRITE(16) */
 	bool use_ws_unmap;   /* discard as WRITE SAME with UNMAP */
 	bool ws_unmap_ok;    /* WRITE SAME may set UNMAP */
+	bool lbprz;	     /* deallocated blocks read zeroes */
 	uint8_t *zero_block; /* WRITE SAME source */
 	/* a start or stop under way */
 	lb_engine_cb cb;
@@ -205,6 +206,64 @@ static int build_rw(struct engine_iscsi *ei, struct lb_io *io, uint8_t *cdb)
 		     : scsi_cdb_read16(cdb, lba, blocks, fua);
 }
 
+/* The most descriptors one GET LBA STATUS asks for (the parse runs on the
+ * stack). */
+#define LBA_STATUS_MAX_DESC 64
+
+/* GET LBA STATUS into the caller's extent array: as many descriptors as
+ * the array has room for (the parameter data is read into it first). */
+static int build_block_status(struct engine_iscsi *ei, struct lb_io *io, struct iscsi_cmd *cmd)
+{
+	size_t room = io->iov[0].iov_len, n = room / sizeof(struct lb_extent);
+
+	if (n > LBA_STATUS_MAX_DESC)
+		n = LBA_STATUS_MAX_DESC;
+	/* the header takes the room of half a descriptor */
+	while (n > 1 && SCSI_LBA_STATUS_HDR_LEN + n * SCSI_LBA_STATUS_DESC_LEN > room)
+		n--;
+	if (SCSI_LBA_STATUS_HDR_LEN + n * SCSI_LBA_STATUS_DESC_LEN > room)
+		return -EINVAL;
+	cmd->dir = ISCSI_DIR_READ;
+	cmd->iov = io->iov;
+	cmd->iovcnt = 1;
+	cmd->length = (uint32_t)(SCSI_LBA_STATUS_HDR_LEN + n * SCSI_LBA_STATUS_DESC_LEN);
+	return scsi_cdb_get_lba_status(cmd->cdb, io->offset / ei->e.info.block_size, cmd->length);
+}
+
+/* The parameter data (got bytes at the start of the caller's array) as
+ * extents in that array, clipped to the request: their count, or -EIO
+ * when the LUN's answer does not describe the request's first block. */
+static int block_status_extents(struct engine_iscsi *ei, struct lb_io *io, size_t got)
+{
+	struct scsi_lba_extent se[LBA_STATUS_MAX_DESC];
+	struct lb_extent *out = io->iov[0].iov_base;
+	size_t cap = io->iov[0].iov_len / sizeof(*out);
+	uint64_t bs = ei->e.info.block_size, left = io->length;
+	int n = scsi_get_lba_status_parse(io->iov[0].iov_base, got, io->offset / bs, se,
+					  cap < LBA_STATUS_MAX_DESC ? cap : LBA_STATUS_MAX_DESC);
+	int k = 0;
+
+	if (n < 0) {
+		elog(ei, "LUN %u: malformed GET LBA STATUS data for LBA %llu", ei->lun,
+		     (unsigned long long)(io->offset / bs));
+		return -EIO;
+	}
+	for (int i = 0; i < n && left; i++) {
+		uint64_t len = se[i].blocks > left / bs ? left : se[i].blocks * bs;
+		uint32_t fl = 0;
+
+		/* deallocated: a hole; anchored: allocated to the LU but
+		 * holding no data; either reads zeroes only with LBPRZ */
+		if (se[i].status == SCSI_LBA_DEALLOCATED)
+			fl = LB_EXTENT_HOLE;
+		if (se[i].status != SCSI_LBA_MAPPED && ei->lbprz)
+			fl |= LB_EXTENT_ZERO;
+		out[k++] = (struct lb_extent){.length = len, .flags = fl};
+		left -= len;
+	}
+	return k;
+}
+
 static void io_done(struct iscsi_cmd *cmd, int res)
 {
 	struct lb_io *io = cmd->arg;
@@ -228,6 +287,17 @@ static void io_done(struct iscsi_cmd *cmd, int res)
 			if (iscsi_session_submit(ei->s, cmd) == 0)
 				return;
 		}
+	}
+	if (io->op == LB_IO_BLOCK_STATUS) {
+		/* a LUN that said it is thin yet refuses GET LBA STATUS:
+		 * not asked again (the frontend answers without it) */
+		if (res == -EOPNOTSUPP && ei->e.info.block_status) {
+			ei->e.info.block_status = false;
+			elog(ei, "LUN %u refuses GET LBA STATUS: every block is reported allocated",
+			     ei->lun);
+		}
+		io->done(io, res < 0 ? res : block_status_extents(ei, io, (size_t)res));
+		return;
 	}
 	if (res > 0 && io->op != LB_IO_READ && io->op != LB_IO_WRITE)
 		res = 0;
@@ -315,6 +385,9 @@ static int iscsi_submit(struct lb_engine *e, struct lb_io *io)
 		cmd->iov = &p->iov;
 		cmd->iovcnt = 1;
 		cmd->length = bs;
+		break;
+	case LB_IO_BLOCK_STATUS:
+		len = build_block_status(ei, io, cmd);
 		break;
 	default:
 		return -EINVAL;
@@ -665,6 +738,17 @@ int lb_engine_iscsi_new(struct lb_loop *loop, struct iscsi_session *s,
 		vi->max_write_zeroes = bytes_cap(li.limits.max_write_same_blocks, bs);
 	}
 	vi->discard_zeroes = li.lbprz;
+	ei->lbprz = li.lbprz;
+	vi->write_zeroes_unmap = vi->write_zeroes && ei->ws_unmap_ok;
+	/* GET LBA STATUS is there where logical block provisioning
+	 * management is (SBC-3 §4.7.3: LBPME) */
+	vi->block_status = li.has_capacity && li.cap.lbpme;
+	if (li.has_limits && li.limits.opt_xfer_granularity) {
+		uint64_t g = (uint64_t)li.limits.opt_xfer_granularity * bs;
+
+		if (!(g & (g - 1)) && g <= (1u << 25))
+			vi->optimal_granularity = (uint32_t)g;
+	}
 	snprintf(vi->vendor, sizeof(vi->vendor), "%s", li.inq.vendor);
 	snprintf(vi->product, sizeof(vi->product), "%s", li.inq.product);
 	snprintf(vi->serial, sizeof(vi->serial), "%s", li.serial);

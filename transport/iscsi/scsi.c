@@ -154,6 +154,16 @@ int scsi_cdb_read_capacity16(uint8_t cdb[ISCSI_CDB_MAX], uint32_t alloc_len)
 	return 16;
 }
 
+int scsi_cdb_get_lba_status(uint8_t cdb[ISCSI_CDB_MAX], uint64_t lba, uint32_t alloc_len)
+{
+	memset(cdb, 0, ISCSI_CDB_MAX);
+	cdb[0] = SCSI_OP_SERVICE_ACTION_IN16;
+	cdb[1] = SCSI_SAI_GET_LBA_STATUS;
+	iscsi_put_be64(cdb + 2, lba);
+	iscsi_put_be32(cdb + 10, alloc_len);
+	return 16;
+}
+
 int scsi_cdb_read_capacity10(uint8_t cdb[ISCSI_CDB_MAX])
 {
 	memset(cdb, 0, ISCSI_CDB_MAX);
@@ -649,6 +659,7 @@ int scsi_vpd_block_limits_parse(const uint8_t *buf, size_t len, struct scsi_bloc
 		return r;
 	bl.max_xfer_blocks = (uint32_t)vpd_field(p, plen, 8, 4);
 	bl.opt_xfer_blocks = (uint32_t)vpd_field(p, plen, 12, 4);
+	bl.opt_xfer_granularity = (uint16_t)vpd_field(p, plen, 6, 2);
 	bl.max_unmap_blocks = (uint32_t)vpd_field(p, plen, 20, 4);
 	bl.max_unmap_descs = (uint32_t)vpd_field(p, plen, 24, 4);
 	bl.unmap_granularity = (uint32_t)vpd_field(p, plen, 28, 4);
@@ -766,4 +777,45 @@ int scsi_read_capacity10_parse(const uint8_t *buf, size_t len, struct scsi_capac
 	c.physical_block_size = c.block_size;
 	*ret = c;
 	return 0;
+}
+
+/* ---- GET LBA STATUS ------------------------------------------------------ */
+
+int scsi_get_lba_status_parse(const uint8_t *buf, size_t len, uint64_t lba,
+			      struct scsi_lba_extent *ext, size_t cap)
+{
+	uint64_t next = lba;
+	size_t end, n = 0;
+
+	if (len < SCSI_LBA_STATUS_HDR_LEN || cap == 0)
+		return -EBADMSG;
+	/* PARAMETER DATA LENGTH counts the bytes after itself */
+	end = (size_t)iscsi_get_be32(buf) + 4;
+	if (end > len)
+		end = len;
+	for (size_t off = SCSI_LBA_STATUS_HDR_LEN; off + SCSI_LBA_STATUS_DESC_LEN <= end;
+	     off += SCSI_LBA_STATUS_DESC_LEN) {
+		const uint8_t *d = buf + off;
+		uint64_t start = iscsi_get_be64(d), blocks = iscsi_get_be32(d + 8);
+		enum scsi_lba_status st = (d[12] & 0x0f) <= SCSI_LBA_ANCHORED
+						  ? (enum scsi_lba_status)(d[12] & 0x0f)
+						  : SCSI_LBA_MAPPED;
+
+		/* the first covers lba (it may start before: taken from lba
+		 * on); each other follows on from the one before */
+		if (blocks == 0 || start > next || start > UINT64_MAX - blocks ||
+		    start + blocks <= next || (n && start != next))
+			break;
+		blocks = start + blocks - next;
+		if (n && ext[n - 1].status == st) {
+			ext[n - 1].blocks += blocks;
+		} else {
+			if (n == cap)
+				break;
+			ext[n++] = (struct scsi_lba_extent){
+				.lba = next, .blocks = blocks, .status = st};
+		}
+		next += blocks;
+	}
+	return n ? (int)n : -EBADMSG;
 }

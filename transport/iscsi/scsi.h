@@ -34,6 +34,7 @@ enum {
 	SCSI_OP_REPORT_LUNS = 0xa0,
 };
 #define SCSI_SAI_READ_CAPACITY16 0x10
+#define SCSI_SAI_GET_LBA_STATUS 0x12
 
 /* ---- CDB builders: each returns the CDB length (6..16) ------------------ */
 
@@ -58,6 +59,9 @@ int scsi_cdb_inquiry(uint8_t cdb[ISCSI_CDB_MAX], bool evpd, uint8_t page, uint16
 int scsi_cdb_report_luns(uint8_t cdb[ISCSI_CDB_MAX], uint32_t alloc_len);
 int scsi_cdb_read_capacity16(uint8_t cdb[ISCSI_CDB_MAX], uint32_t alloc_len);
 int scsi_cdb_read_capacity10(uint8_t cdb[ISCSI_CDB_MAX]);
+/* GET LBA STATUS (SBC-3 §5.7): the provisioning status from lba on, at
+ * most alloc_len bytes of parameter data. */
+int scsi_cdb_get_lba_status(uint8_t cdb[ISCSI_CDB_MAX], uint64_t lba, uint32_t alloc_len);
 int scsi_cdb_test_unit_ready(uint8_t cdb[ISCSI_CDB_MAX]);
 /* MODE SENSE(6)/(10) of one page (SCSI_MODE_PAGE_ALL: every page), current
  * values, no block descriptors (DBD). */
@@ -180,6 +184,7 @@ int scsi_vpd_target_name_parse(const uint8_t *buf, size_t len, char *out, size_t
 struct scsi_block_limits {
 	uint32_t max_xfer_blocks;     /* MAXIMUM TRANSFER LENGTH, 0: none */
 	uint32_t opt_xfer_blocks;     /* OPTIMAL TRANSFER LENGTH */
+	uint16_t opt_xfer_granularity; /* OPTIMAL TRANSFER LENGTH GRANULARITY, blocks */
 	uint32_t max_unmap_blocks;    /* MAXIMUM UNMAP LBA COUNT */
 	uint32_t max_unmap_descs;     /* MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT */
 	uint32_t unmap_granularity;   /* OPTIMAL UNMAP GRANULARITY */
@@ -233,5 +238,36 @@ int scsi_read_capacity16_parse(const uint8_t *buf, size_t len, struct scsi_capac
 /* READ CAPACITY(10) data (8 bytes; block size checked as above); blocks is
  * 0xffffffff+1 when the device asks for the 16-byte form. */
 int scsi_read_capacity10_parse(const uint8_t *buf, size_t len, struct scsi_capacity *ret);
+
+/* ---- GET LBA STATUS (SBC-3 §5.7, SBC-4 §5.8) ---------------------------- */
+
+/* The 8-byte header, then 16-byte LBA status descriptors. */
+#define SCSI_LBA_STATUS_HDR_LEN 8
+#define SCSI_LBA_STATUS_DESC_LEN 16
+
+/* PROVISIONING STATUS of a descriptor; reserved values are read as mapped
+ * (the safe answer: the blocks hold data). */
+enum scsi_lba_status {
+	SCSI_LBA_MAPPED = 0,
+	SCSI_LBA_DEALLOCATED = 1,
+	SCSI_LBA_ANCHORED = 2,
+};
+
+/* A run of blocks of one status. */
+struct scsi_lba_extent {
+	uint64_t lba;
+	uint64_t blocks; /* > 0 */
+	enum scsi_lba_status status;
+};
+
+/* The parameter data of a GET LBA STATUS from lba, bounded by both len
+ * and the header's PARAMETER DATA LENGTH: the runs from lba on, in order,
+ * contiguous, neighbours of one status merged, at most cap.  The first
+ * descriptor must cover lba (SBC: it starts there); reading stops at the
+ * first descriptor that has no blocks, does not follow on from the one
+ * before, or runs past the last LBA.  The count (>= 1), or -EBADMSG (ext
+ * untouched) when no descriptor covers lba. */
+int scsi_get_lba_status_parse(const uint8_t *buf, size_t len, uint64_t lba,
+			      struct scsi_lba_extent *ext, size_t cap);
 
 #endif

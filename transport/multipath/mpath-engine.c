@@ -728,6 +728,9 @@ int lb_engine_multipath_new(struct lb_loop *loop, const struct lb_mpath_config *
 		/* what every path can carry */
 		if (vi->max_transfer < m->e.info.max_transfer)
 			m->e.info.max_transfer = vi->max_transfer;
+		/* block status goes down any path: only where each can */
+		m->e.info.block_status &= vi->block_status;
+		m->e.info.write_zeroes_unmap &= vi->write_zeroes_unmap;
 		p->m = m;
 		p->index = (int)i;
 		p->e = paths[i];

@@ -329,6 +329,57 @@ def fua_trim_zero(t):
     no_violations(t)
 
 
+@scenario("thin-no-lba-status")
+def thin_no_lba_status(t):
+    """A thin LUN (LBPME, LBPRZ, WRITE SAME with UNMAP) that refuses GET LBA
+    STATUS: base:allocation answers "all allocated" and the engine stops
+    asking (one log line); fast zeroes are offered (a zero may be a hole)
+    and honoured, and refused with ENOTSUP where the blocks must stay
+    allocated."""
+    import nbd
+    t.start_target("happy", "--thin", "yes")
+    t.attach()
+    h = nbd.NBD()
+    h.add_meta_context(nbd.CONTEXT_BASE_ALLOCATION)
+    h.connect_uri(t.where)
+    t.handles.append(h)
+    size = h.get_size()
+
+    def status(count, off, flags=0):
+        got = []
+
+        def cb(meta, offset, entries, err):
+            got.extend(entries)
+            return 0
+        h.block_status(count, off, cb, flags)
+        return got
+
+    t.check("base:allocation is negotiated", h.can_meta_context(nbd.CONTEXT_BASE_ALLOCATION))
+    first = status(size, 0)
+    t.check("GET LBA STATUS refused: one extent, all allocated", first == [size, 0], str(first))
+    t.log_has("the refusal", "refuses GET LBA STATUS")
+    asked = len([e for e in t.events("cmd") if e["name"].startswith("SERVICE ACTION IN")
+                 or e.get("opcode") == 0x9E])
+    again = status(65536, 65536, nbd.CMD_FLAG_REQ_ONE)
+    t.check("asked again: all allocated, within the request", again == [65536, 0], str(again))
+    later = len([e for e in t.events("cmd") if e["name"].startswith("SERVICE ACTION IN")
+                 or e.get("opcode") == 0x9E])
+    t.check("the engine does not ask the LUN again", later == asked, "%d then %d" % (asked, later))
+
+    t.check("fast zero is offered (WRITE SAME with UNMAP, LBPRZ)", h.can_fast_zero())
+    h.pwrite(b"x" * 65536, 0)
+    h.zero(65536, 0, flags=nbd.CMD_FLAG_FAST_ZERO)
+    t.read_ok("a fast zero: the range reads zeroes", h, 0, 65536, bytes(65536))
+    try:
+        h.zero(65536, 0, flags=nbd.CMD_FLAG_FAST_ZERO | nbd.CMD_FLAG_NO_HOLE)
+        res = "ok"
+    except nbd.Error as e:
+        res = errno.errorcode.get(e.errno, str(e.errno))
+    t.check("a fast zero that must stay allocated: ENOTSUP", res == "ENOTSUP", res)
+    t.bridge_alive("after it all")
+    no_violations(t)
+
+
 @scenario("cache-appears")
 def cache_appears(t):
     """A LUN exported without a write cache (no FLUSH offered) turns one on and

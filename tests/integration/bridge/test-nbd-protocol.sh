@@ -70,7 +70,7 @@ edge "write of 33 MiB (payload dropped)" EINVAL "$U" p "h.pwrite(b'y' * $((33 * 
 edge "write of 48 MiB (payload dropped)" EINVAL "$U" p "h.pwrite(b'y' * $((48 * MiB)), 0)"
 edge "TRIM, not advertised" EINVAL "$U" p 'h.trim(4096, 0)'
 edge "WRITE_ZEROES, not advertised" EINVAL "$U" p 'h.zero(4096, 0)'
-edge "CACHE, not advertised" EINVAL "$U" p 'h.cache(4096, 0)'
+edge "CACHE (advertised: a hint, answered at once)" ok "$U" p 'h.cache(4096, 0)'
 edge "FUA flag on a read" EINVAL "$U" p 'h.pread(4096, 0, nbd.CMD_FLAG_FUA)'
 edge "NO_HOLE flag on a write" EINVAL "$U" p 'h.pwrite(b"z" * 4096, 0, nbd.CMD_FLAG_NO_HOLE)'
 edge "DF flag on a read, not advertised" EINVAL "$U" p \

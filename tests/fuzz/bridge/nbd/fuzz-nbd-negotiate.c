@@ -38,8 +38,22 @@ static void check_replies(const struct nbd_buf *out, uint32_t opt, int r)
 		off += sizeof(h);
 		if (be32toh(h.len) > out->len - off)
 			abort();
-		off += be32toh(h.len);
 		type = be32toh(h.reply);
+		/* the one context served: base:allocation, id 1, and only
+		 * in answer to the metadata options */
+		if (type == NBD_REP_META_CONTEXT) {
+			static const char name[] = NBD_META_BASE_ALLOCATION;
+			uint32_t id;
+
+			if ((opt != NBD_OPT_LIST_META_CONTEXT && opt != NBD_OPT_SET_META_CONTEXT) ||
+			    be32toh(h.len) != 4 + sizeof(name) - 1)
+				abort();
+			memcpy(&id, out->p + off, 4);
+			if (be32toh(id) != NBD_META_ID_ALLOCATION ||
+			    memcmp(out->p + off + 4, name, sizeof(name) - 1) != 0)
+				abort();
+		}
+		off += be32toh(h.len);
 		if (type == NBD_REP_ACK || (type & NBD_REP_FLAG_ERROR))
 			acked = true; /* the final reply */
 	}
@@ -81,11 +95,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += 8;
 		if (len > size - off)
 			len = (uint32_t)(size - off);
+		bool chosen = n.meta_allocation;
+
 		r = nbd_negotiate_option(&n, opt, data + off, len, &out);
 		off += len;
 		if (r < 0)
 			abort();
 		check_replies(&out, opt, r);
+		/* only SET chooses, and only with structured replies agreed */
+		if (n.meta_allocation != chosen &&
+		    (opt != NBD_OPT_SET_META_CONTEXT || !n.structured))
+			abort();
 		nbd_buf_free(&out);
 		if (r != NBD_NEG_CONTINUE)
 			break;

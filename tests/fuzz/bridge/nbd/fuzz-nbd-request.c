@@ -13,10 +13,18 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void check(const struct nbd_req_hdr *h, const struct nbd_export_desc *x, bool structured)
+static void check(const struct nbd_req_hdr *h, const struct nbd_export_desc *x, bool structured,
+		  bool allocation)
 {
-	uint32_t err = nbd_request_check(h, x, structured);
+	uint32_t err = nbd_request_check(h, x, structured, allocation);
 
+	if (err == NBD_ENOTSUP) {
+		/* only a fast zero that must stay allocated */
+		if (h->type != NBD_CMD_WRITE_ZEROES || !(h->flags & NBD_CMD_FLAG_FAST_ZERO) ||
+		    !(h->flags & NBD_CMD_FLAG_NO_HOLE))
+			abort();
+		return;
+	}
 	if (err != NBD_SUCCESS) {
 		if (err != NBD_EINVAL && err != NBD_ENOSPC && err != NBD_EPERM)
 			abort();
@@ -39,7 +47,17 @@ static void check(const struct nbd_req_hdr *h, const struct nbd_export_desc *x, 
 			abort();
 		break;
 	case NBD_CMD_WRITE_ZEROES:
-		if (!(x->eflags & NBD_FLAG_SEND_WRITE_ZEROES))
+		if (!(x->eflags & NBD_FLAG_SEND_WRITE_ZEROES) ||
+		    ((h->flags & NBD_CMD_FLAG_FAST_ZERO) && !(x->eflags & NBD_FLAG_SEND_FAST_ZERO)))
+			abort();
+		break;
+	case NBD_CMD_CACHE:
+		if (!(x->eflags & NBD_FLAG_SEND_CACHE) || h->flags)
+			abort();
+		break;
+	case NBD_CMD_BLOCK_STATUS:
+		/* only on a context agreed, REQ_ONE the only flag */
+		if (!structured || !allocation || (h->flags & ~NBD_CMD_FLAG_REQ_ONE))
 			abort();
 		break;
 	default:
@@ -50,7 +68,8 @@ static void check(const struct nbd_req_hdr *h, const struct nbd_export_desc *x, 
 		abort();
 	if ((h->flags & NBD_CMD_FLAG_FUA) && !(x->eflags & NBD_FLAG_SEND_FUA))
 		abort();
-	if (h->type != NBD_CMD_READ && (x->eflags & NBD_FLAG_READ_ONLY))
+	if (h->type != NBD_CMD_READ && h->type != NBD_CMD_CACHE &&
+	    h->type != NBD_CMD_BLOCK_STATUS && (x->eflags & NBD_FLAG_READ_ONLY))
 		abort();
 }
 
@@ -60,7 +79,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		{.name = "",
 		 .size = 1u << 30,
 		 .eflags = NBD_FLAG_HAS_FLAGS | NBD_FLAG_SEND_FLUSH | NBD_FLAG_SEND_FUA |
-			   NBD_FLAG_SEND_TRIM | NBD_FLAG_SEND_WRITE_ZEROES,
+			   NBD_FLAG_SEND_TRIM | NBD_FLAG_SEND_WRITE_ZEROES |
+			   NBD_FLAG_SEND_FAST_ZERO | NBD_FLAG_SEND_CACHE,
 		 .min_block = 512,
 		 .pref_block = 4096,
 		 .max_block = NBD_MAX_PAYLOAD},
@@ -84,8 +104,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (nbd_request_decode(raw, &h) < 0)
 			continue;
 		for (size_t i = 0; i < sizeof(xs) / sizeof(xs[0]); i++) {
-			check(&h, &xs[i], false);
-			check(&h, &xs[i], true);
+			for (int agreed = 0; agreed < 4; agreed++)
+				check(&h, &xs[i], agreed & 1, agreed & 2);
 		}
 	}
 	return 0;

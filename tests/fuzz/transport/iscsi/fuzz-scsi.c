@@ -175,6 +175,31 @@ static void fuzz_capacity(const uint8_t *buf, size_t len)
 	}
 }
 
+/* GET LBA STATUS from an LBA the data's last byte picks: whatever is
+ * accepted is contiguous from that LBA, each run non-empty, no wrap, and
+ * no more runs than the array or the descriptors given. */
+static void fuzz_lba_status(const uint8_t *buf, size_t len, size_t cap)
+{
+	struct scsi_lba_extent e[16];
+	uint64_t lba = len ? buf[len - 1] : 0, next;
+	int n = scsi_get_lba_status_parse(buf, len, lba, e, cap);
+
+	if (n < 0) {
+		if (n != -EBADMSG)
+			abort();
+		return;
+	}
+	if (n == 0 || (size_t)n > cap || len < 24 || (size_t)n > (len - 8) / 16)
+		abort();
+	next = lba;
+	for (int i = 0; i < n; i++) {
+		if (e[i].lba != next || e[i].blocks == 0 || e[i].lba > UINT64_MAX - e[i].blocks ||
+		    e[i].status > SCSI_LBA_ANCHORED || (i && e[i].status == e[i - 1].status))
+			abort();
+		next = e[i].lba + e[i].blocks;
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const uint8_t *buf;
@@ -190,5 +215,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_inquiry(buf, len);
 	fuzz_vpd(buf, len, 1 + (size_t)(data[0] & 0x3f));
 	fuzz_capacity(buf, len);
+	fuzz_lba_status(buf, len, 1 + (size_t)(data[0] & 0x0f));
 	return 0;
 }

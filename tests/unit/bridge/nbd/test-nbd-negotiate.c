@@ -298,10 +298,9 @@ static void test_structured_reply(void **state)
 	assert_true(n.structured);
 }
 
-/* name "vol", one query "base:allocation" */
-static size_t meta_req(uint8_t *buf, uint32_t queries)
+/* name "vol", queries times the query q */
+static size_t meta_req_q(uint8_t *buf, uint32_t queries, const char *q)
 {
-	const char *q = "base:allocation";
 	uint32_t v;
 	size_t off = 0;
 
@@ -321,6 +320,33 @@ static size_t meta_req(uint8_t *buf, uint32_t queries)
 	return off;
 }
 
+static size_t meta_req(uint8_t *buf, uint32_t queries)
+{
+	return meta_req_q(buf, queries, "base:allocation");
+}
+
+/* One option with a query, answered: the replies up to the ACK must be
+ * base:allocation's (with its id) when named, else none. */
+static void meta_expect(uint32_t opt, uint32_t queries, const char *q, bool named)
+{
+	uint8_t req[128];
+	size_t len = meta_req_q(req, queries, q), off = 0;
+	const uint8_t *d;
+	uint32_t dl, id;
+
+	out.len = 0;
+	assert_int_equal(nbd_negotiate_option(&n, opt, req, (uint32_t)len, &out), NBD_NEG_CONTINUE);
+	if (named) {
+		assert_int_equal(next_reply(opt, &off, &d, &dl), NBD_REP_META_CONTEXT);
+		assert_int_equal(dl, 4 + strlen("base:allocation"));
+		memcpy(&id, d, 4);
+		assert_int_equal(be32toh(id), NBD_META_ID_ALLOCATION);
+		assert_memory_equal(d + 4, "base:allocation", dl - 4);
+	}
+	assert_int_equal(next_reply(opt, &off, &d, &dl), NBD_REP_ACK);
+	assert_int_equal(off, out.len);
+}
+
 static void test_meta_context(void **state)
 {
 	uint8_t req[128];
@@ -333,12 +359,8 @@ static void test_meta_context(void **state)
 		nbd_negotiate_option(&n, NBD_OPT_SET_META_CONTEXT, req, (uint32_t)len, &out),
 		NBD_NEG_CONTINUE);
 	assert_int_equal(next_reply(NBD_OPT_SET_META_CONTEXT, &off, &d, &dl), NBD_REP_ERR_INVALID);
+	assert_false(n.meta_allocation);
 	n.structured = true;
-	/* no context is served: an empty list */
-	assert_int_equal(
-		nbd_negotiate_option(&n, NBD_OPT_SET_META_CONTEXT, req, (uint32_t)len, &out),
-		NBD_NEG_CONTINUE);
-	assert_int_equal(next_reply(NBD_OPT_SET_META_CONTEXT, &off, &d, &dl), NBD_REP_ACK);
 	/* a query count larger than the data */
 	len = meta_req(req, 1);
 	req[10] = 2;
@@ -352,6 +374,28 @@ static void test_meta_context(void **state)
 		nbd_negotiate_option(&n, NBD_OPT_LIST_META_CONTEXT, req, (uint32_t)len + 1, &out),
 		NBD_NEG_CONTINUE);
 	assert_int_equal(next_reply(NBD_OPT_LIST_META_CONTEXT, &off, &d, &dl), NBD_REP_ERR_INVALID);
+}
+
+static void test_meta_context_allocation(void **state)
+{
+	n.structured = true;
+	/* LIST: everything served when nothing is asked, by name, by namespace */
+	meta_expect(NBD_OPT_LIST_META_CONTEXT, 0, "", true);
+	meta_expect(NBD_OPT_LIST_META_CONTEXT, 1, "base:allocation", true);
+	meta_expect(NBD_OPT_LIST_META_CONTEXT, 1, "base:", true);
+	meta_expect(NBD_OPT_LIST_META_CONTEXT, 1, "qemu:dirty-bitmap:b", false);
+	assert_false(n.meta_allocation); /* LIST chooses nothing */
+	/* SET: by name only; a later SET replaces the choice */
+	meta_expect(NBD_OPT_SET_META_CONTEXT, 1, "base:", false);
+	assert_false(n.meta_allocation);
+	meta_expect(NBD_OPT_SET_META_CONTEXT, 2, "base:allocation", true);
+	assert_true(n.meta_allocation);
+	meta_expect(NBD_OPT_SET_META_CONTEXT, 1, "base:allocationX", false);
+	assert_false(n.meta_allocation);
+	meta_expect(NBD_OPT_SET_META_CONTEXT, 1, "base:allocation", true);
+	assert_true(n.meta_allocation);
+	meta_expect(NBD_OPT_SET_META_CONTEXT, 0, "", false);
+	assert_false(n.meta_allocation);
 }
 
 static void test_unsupported(void **state)
@@ -392,6 +436,7 @@ int main(void)
 		T(test_abort),
 		T(test_structured_reply),
 		T(test_meta_context),
+		T(test_meta_context_allocation),
 		T(test_unsupported),
 	};
 

@@ -1093,6 +1093,112 @@ static void test_capacity10_bad(void **state)
 	assert_int_equal(c.block_size, 7);
 }
 
+/* ---- GET LBA STATUS ------------------------------------------------------ */
+
+static void test_cdb_get_lba_status(void **state)
+{
+	static const uint8_t want[16] = {0x9e, 0x12, 0x00, 0x00, 0x00, 0x01, 0x02, 0x03,
+					 0x04, 0x05, 0x00, 0x00, 0x04, 0x08, 0x00, 0x00};
+	uint8_t cdb[16];
+
+	memset(cdb, 0xee, sizeof(cdb));
+	assert_cdb(scsi_cdb_get_lba_status(cdb, 0x0102030405ull, 1032), cdb, 16, want);
+}
+
+/* Parameter data: header (PARAMETER DATA LENGTH = 4 + 16 n), then n
+ * descriptors of (lba, blocks, status). */
+static size_t lba_status(uint8_t *b, const uint64_t (*d)[3], size_t n)
+{
+	uint32_t plen = (uint32_t)(4 + 16 * n);
+
+	memset(b, 0, 8 + 16 * n);
+	b[0] = (uint8_t)(plen >> 24), b[1] = (uint8_t)(plen >> 16);
+	b[2] = (uint8_t)(plen >> 8), b[3] = (uint8_t)plen;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t *p = b + 8 + 16 * i;
+
+		for (int k = 0; k < 8; k++)
+			p[k] = (uint8_t)(d[i][0] >> (56 - 8 * k));
+		for (int k = 0; k < 4; k++)
+			p[8 + k] = (uint8_t)(d[i][1] >> (24 - 8 * k));
+		p[12] = (uint8_t)d[i][2];
+	}
+	return 8 + 16 * n;
+}
+
+static void test_lba_status(void **state)
+{
+	static const uint64_t d[][3] = {
+		{100, 28, 0}, {128, 64, 1}, {192, 8, 1}, {200, 800, 2}, {1000, 24, 0},
+	};
+	uint8_t b[8 + 16 * 5];
+	struct scsi_lba_extent e[8];
+	size_t len = lba_status(b, d, 5);
+
+	/* from 100: the two deallocated runs are one */
+	assert_int_equal(scsi_get_lba_status_parse(b, len, 100, e, 8), 4);
+	assert_true(e[0].lba == 100 && e[0].blocks == 28 && e[0].status == SCSI_LBA_MAPPED);
+	assert_true(e[1].lba == 128 && e[1].blocks == 72 && e[1].status == SCSI_LBA_DEALLOCATED);
+	assert_true(e[2].lba == 200 && e[2].blocks == 800 && e[2].status == SCSI_LBA_ANCHORED);
+	assert_true(e[3].lba == 1000 && e[3].blocks == 24 && e[3].status == SCSI_LBA_MAPPED);
+	/* a first descriptor that starts before the LBA asked for */
+	assert_int_equal(scsi_get_lba_status_parse(b, len, 110, e, 8), 4);
+	assert_true(e[0].lba == 110 && e[0].blocks == 18);
+	/* bounded by the caller's array */
+	assert_int_equal(scsi_get_lba_status_parse(b, len, 100, e, 2), 2);
+	assert_true(e[1].blocks == 72);
+}
+
+static void test_lba_status_bounded(void **state)
+{
+	static const uint64_t d[][3] = {{0, 8, 1}, {8, 8, 0}, {16, 8, 1}};
+	uint8_t b[8 + 16 * 3];
+	struct scsi_lba_extent e[4];
+	size_t len = lba_status(b, d, 3);
+
+	/* by the buffer: a descriptor cut short is not read */
+	assert_int_equal(scsi_get_lba_status_parse(b, len - 1, 0, e, 4), 2);
+	/* by PARAMETER DATA LENGTH */
+	b[3] = 4 + 16;
+	assert_int_equal(scsi_get_lba_status_parse(b, len, 0, e, 4), 1);
+	b[3] = 0xff; /* more than there is: the buffer bounds it */
+	assert_int_equal(scsi_get_lba_status_parse(b, len, 0, e, 4), 3);
+	/* a header only, or less */
+	b[3] = 4;
+	assert_int_equal(scsi_get_lba_status_parse(b, len, 0, e, 4), -EBADMSG);
+	assert_int_equal(scsi_get_lba_status_parse(b, 7, 0, e, 4), -EBADMSG);
+}
+
+static void test_lba_status_malformed(void **state)
+{
+	uint8_t b[8 + 16 * 3];
+	struct scsi_lba_extent e[4] = {{.lba = 77}};
+
+	/* the first descriptor does not cover the LBA asked for */
+	static const uint64_t after[][3] = {{16, 8, 0}};
+	static const uint64_t before[][3] = {{0, 8, 0}};
+	static const uint64_t empty[][3] = {{16, 0, 0}};
+	assert_int_equal(scsi_get_lba_status_parse(b, lba_status(b, after, 1), 8, e, 4), -EBADMSG);
+	assert_int_equal(scsi_get_lba_status_parse(b, lba_status(b, before, 1), 8, e, 4), -EBADMSG);
+	assert_int_equal(scsi_get_lba_status_parse(b, lba_status(b, empty, 1), 16, e, 4), -EBADMSG);
+	assert_true(e[0].lba == 77); /* untouched */
+
+	/* reading stops at a gap, an overlap, an empty run, a wrap */
+	static const uint64_t gap[][3] = {{0, 8, 0}, {9, 8, 1}};
+	static const uint64_t overlap[][3] = {{0, 8, 0}, {4, 8, 1}};
+	static const uint64_t zero[][3] = {{0, 8, 0}, {8, 0, 1}, {8, 8, 1}};
+	static const uint64_t wrap[][3] = {{0, 8, 0}, {8, 8, 1}, {UINT64_MAX - 1, 8, 0}};
+	assert_int_equal(scsi_get_lba_status_parse(b, lba_status(b, gap, 2), 0, e, 4), 1);
+	assert_int_equal(scsi_get_lba_status_parse(b, lba_status(b, overlap, 2), 0, e, 4), 1);
+	assert_int_equal(scsi_get_lba_status_parse(b, lba_status(b, zero, 3), 0, e, 4), 1);
+	assert_int_equal(scsi_get_lba_status_parse(b, lba_status(b, wrap, 3), 0, e, 4), 2);
+
+	/* a reserved status reads as mapped: the blocks may hold data */
+	static const uint64_t reserved[][3] = {{0, 8, 1}, {8, 8, 7}};
+	assert_int_equal(scsi_get_lba_status_parse(b, lba_status(b, reserved, 2), 0, e, 4), 2);
+	assert_int_equal(e[1].status, SCSI_LBA_MAPPED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1170,6 +1276,10 @@ int main(void)
 		cmocka_unit_test(test_mode_sense_bounded_by_mode_data_length),
 		cmocka_unit_test(test_mode_sense_truncated),
 		cmocka_unit_test(test_inquiry_no_lun),
+		cmocka_unit_test(test_cdb_get_lba_status),
+		cmocka_unit_test(test_lba_status),
+		cmocka_unit_test(test_lba_status_bounded),
+		cmocka_unit_test(test_lba_status_malformed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
