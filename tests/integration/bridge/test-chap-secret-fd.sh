@@ -6,7 +6,7 @@
 # environment, the variables are cleared once read.  Its memory (read
 # through /proc/PID/mem as root) holds each secret exactly once: the copy
 # a recovering session logs in again with, which it does after tgtd drops
-# the connection.
+# the connection; with two paths (two sessions), still once.
 set -uo pipefail
 . "$(dirname "$0")/lib-bridge.sh"
 br_require
@@ -14,7 +14,9 @@ br_setup
 IQN=iqn.2026-12.org.lunbridge.test:secretfd
 SECRET=Initiator-Secret-$$-q7
 TSECRET=Target-Secret-$$-k9
-br_start_target 1 "$IQN" || br_abort "tgtd"
+tgt_start 127.0.0.1 127.0.0.2 || br_abort "tgtd on two portals"
+read -r _ P2 <<<"$TGT_PORTALS"
+br_start_target 1 "$IQN" || br_abort "target"
 tgt_mkimg "$TMP/lun1" 1M || br_abort "image"
 tgt_add_lun 1 1 "$TMP/lun1" || br_abort "LUN"
 tgt_chap 1 alice "$SECRET" || br_abort "tgtd: CHAP account"
@@ -82,10 +84,24 @@ expect_eq "env: the variables are cleared from /proc/PID/environ" 0 "$(in_proc "
 expect_eq "env: one copy of each secret in the bridge's memory" "1 1" \
 	"$(mem_count "$BR_PID" "$SECRET") $(mem_count "$BR_PID" "$TSECRET")"
 
-# nothing printed or listed holds a secret
+ENV1_PID=$BR_PID
 "$LUNBRIDGE" detach fd1 >"$TMP/detach.out" 2>&1 || fail "detach fd1"
 "$LUNBRIDGE" detach env1 >>"$TMP/detach.out" 2>&1 || fail "detach env1"
 br_wait_gone "$FD1_PID" >/dev/null 2>&1
+br_wait_gone "$ENV1_PID" >/dev/null 2>&1
+
+# 3: two paths, two sessions, one copy of each secret (the second path's
+# session logs in with the secret read from the pipe for the first)
+exec 3< <(printf '%s\n' "$SECRET") 4< <(printf '%s\n' "$TSECRET")
+br_attach mp1 "$IQN" 1 "$(br_unix_export mp1)" "${CHAP[@]}" --chap-secret-fd 3 \
+	--chap-target-secret-fd 4 --path "$P2" || br_abort "attach with two paths, secrets from descriptors"
+exec 3<&- 4<&-
+expect_eq "two paths: tgtd has the volume's two sessions" 2 "$(br_wait_sessions 1 2)"
+expect_eq "two paths: one copy of each secret in the bridge's memory" "1 1" \
+	"$(mem_count "$BR_PID" "$SECRET") $(mem_count "$BR_PID" "$TSECRET")"
+"$LUNBRIDGE" detach mp1 >>"$TMP/detach.out" 2>&1 || fail "detach mp1"
+
+# nothing printed or listed holds a secret
 "$LUNBRIDGE" list --json >"$TMP/list.json" 2>&1
 if grep -r -q -F -e "$SECRET" -e "$TSECRET" "$TMP"/*.err "$TMP"/*.out "$TMP/list.json" "$LUNBRIDGE_RUN_DIR" \
 	<(journalctl -q --since "-10min" 2>/dev/null) </dev/null; then
