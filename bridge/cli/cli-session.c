@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@ enum {
 	OPT_CHAP_SECRET_FILE,
 	OPT_CHAP_TARGET_USER,
 	OPT_CHAP_TARGET_SECRET_FILE,
+	OPT_CHAP_SECRET_FD,
+	OPT_CHAP_TARGET_SECRET_FD,
 	OPT_HEADER_DIGEST,
 	OPT_DATA_DIGEST,
 	OPT_TIMEOUT,
@@ -37,6 +40,34 @@ enum {
 	OPT_REPLACEMENT_TIMEOUT,
 	OPT_DEVICE_TIMEOUT,
 };
+
+/* The CHAP secret and mutual CHAP's target secret of this process, each
+ * read once from where it was given and shared by every session that logs
+ * in with it (a volume's further paths, --all-portals' discovery): one
+ * copy in memory, which the sessions' credentials point at.  A descriptor
+ * is read while the options are parsed, and closed; a file or
+ * $LUNBRIDGE_CHAP_[TARGET_]SECRET when the first session needs it (the
+ * variable then cleared).  The copy is wiped when the last session using
+ * it closes, and at exit.  A session that recovers logs in again, so a
+ * running bridge keeps it for as long as it serves. */
+enum secret_kind { SECRET_CHAP, SECRET_CHAP_TARGET, SECRET_KINDS };
+
+static const struct {
+	const char *what, *fd_opt, *env;
+} secret_names[SECRET_KINDS] = {
+	{"CHAP secret", "--chap-secret-fd", "LUNBRIDGE_CHAP_SECRET"},
+	{"CHAP target secret", "--chap-target-secret-fd", "LUNBRIDGE_CHAP_TARGET_SECRET"},
+};
+
+static struct secret {
+	uint8_t buf[ISCSI_CHAP_SECRET_MAX + 1];
+	size_t len;
+	bool loaded;
+	bool once;	/* from a descriptor or the environment: not to be read again */
+	unsigned users; /* sessions resolved with it and not closed */
+} secrets[SECRET_KINDS];
+
+static int secret_take_fd(enum secret_kind k, int fd);
 
 static int parse_digest(const cli_session_opts *o, const char *opt, const char *v, bool *ret)
 {
@@ -62,6 +93,16 @@ static int parse_uint(const cli_session_opts *o, const char *opt, const char *v,
 				       min, max);
 	*ret = (uint32_t)n;
 	return -1;
+}
+
+static int parse_fd(const cli_session_opts *o, const char *opt, const char *v, int *ret)
+{
+	uint32_t fd;
+	int rc = parse_uint(o, opt, v, 0, INT_MAX, &fd);
+
+	if (rc < 0)
+		*ret = (int)fd;
+	return rc;
 }
 
 /* The CHAP digests by --chap-algorithms' names, best first, with
@@ -127,6 +168,8 @@ int cli_session_parse_opts(int argc, char **argv, const char *want, const char *
 		{"chap-secret-file", required_argument, NULL, OPT_CHAP_SECRET_FILE},
 		{"chap-target-user", required_argument, NULL, OPT_CHAP_TARGET_USER},
 		{"chap-target-secret-file", required_argument, NULL, OPT_CHAP_TARGET_SECRET_FILE},
+		{"chap-secret-fd", required_argument, NULL, OPT_CHAP_SECRET_FD},
+		{"chap-target-secret-fd", required_argument, NULL, OPT_CHAP_TARGET_SECRET_FD},
 		{"header-digest", required_argument, NULL, OPT_HEADER_DIGEST},
 		{"data-digest", required_argument, NULL, OPT_DATA_DIGEST},
 		{"timeout", required_argument, NULL, OPT_TIMEOUT},
@@ -155,6 +198,8 @@ int cli_session_parse_opts(int argc, char **argv, const char *want, const char *
 	int c, rc;
 
 	o->timeout_ms = 10000;
+	o->chap_secret_fd = -1;
+	o->chap_target_secret_fd = -1;
 	o->command_timeout_s = 30;
 	o->request_timeout_s = 120;
 	o->replacement_timeout_s = 120;
@@ -195,6 +240,13 @@ int cli_session_parse_opts(int argc, char **argv, const char *want, const char *
 		case OPT_CHAP_TARGET_SECRET_FILE:
 			o->chap_target_secret_file = optarg;
 			break;
+		case OPT_CHAP_SECRET_FD:
+			rc = parse_fd(o, "--chap-secret-fd", optarg, &o->chap_secret_fd);
+			break;
+		case OPT_CHAP_TARGET_SECRET_FD:
+			rc = parse_fd(o, "--chap-target-secret-fd", optarg,
+				      &o->chap_target_secret_fd);
+			break;
 		case OPT_HEADER_DIGEST:
 			rc = parse_digest(o, "--header-digest", optarg, &o->header_digest);
 			break;
@@ -208,8 +260,8 @@ int cli_session_parse_opts(int argc, char **argv, const char *want, const char *
 		case OPT_SECRET_ON_ARGV:
 			return cli_usage_error(o->cmd,
 					       "secrets are not taken on the command line, where "
-					       "every user can read them; use --chap-secret-file "
-					       "or $LUNBRIDGE_CHAP_SECRET");
+					       "every user can read them; use --chap-secret-fd, "
+					       "--chap-secret-file or $LUNBRIDGE_CHAP_SECRET");
 		case OPT_CHAP_ALGS:
 			rc = parse_chap_algs(o, optarg, &o->chap_algs);
 			break;
@@ -300,75 +352,249 @@ int cli_session_parse_opts(int argc, char **argv, const char *want, const char *
 		return cli_usage_error(o->cmd, "which target? Name it with -T IQN");
 	if (strchr(want, 'l') && !o->have_lun)
 		return cli_usage_error(o->cmd, "which LUN? Name it with -l LUN");
-	if ((o->chap_secret_file || getenv("LUNBRIDGE_CHAP_SECRET")) && !o->chap_user)
+	if (o->chap_secret_fd >= 0 && o->chap_secret_file)
+		return cli_usage_error(o->cmd, "--chap-secret-fd and --chap-secret-file both give "
+					       "the CHAP secret; give one");
+	if (o->chap_target_secret_fd >= 0 && o->chap_target_secret_file)
+		return cli_usage_error(o->cmd, "--chap-target-secret-fd and "
+					       "--chap-target-secret-file both give the CHAP "
+					       "target secret; give one");
+	if (o->chap_secret_fd >= 0 && o->chap_secret_fd == o->chap_target_secret_fd)
+		return cli_usage_error(o->cmd,
+				       "--chap-secret-fd and --chap-target-secret-fd are "
+				       "both descriptor %d; the two secrets differ",
+				       o->chap_secret_fd);
+	if ((o->chap_secret_file || o->chap_secret_fd >= 0 || getenv("LUNBRIDGE_CHAP_SECRET")) &&
+	    !o->chap_user)
 		return cli_usage_error(o->cmd, "a CHAP secret is given but no --chap-user");
-	if ((o->chap_target_user || o->chap_target_secret_file) && !o->chap_user)
+	if ((o->chap_target_user || o->chap_target_secret_file || o->chap_target_secret_fd >= 0) &&
+	    !o->chap_user)
 		return cli_usage_error(o->cmd, "mutual CHAP needs one-way CHAP too (--chap-user)");
-	return -1;
+	/* last, once the command line is known good: a descriptor is read
+	 * (and closed) only for a command that will run */
+	rc = secret_take_fd(SECRET_CHAP, o->chap_secret_fd);
+	if (rc < 0)
+		rc = secret_take_fd(SECRET_CHAP_TARGET, o->chap_target_secret_fd);
+	return rc;
 }
 
-/* A secret from FILE (first line, not readable by others) or from the
- * environment variable ENV. */
-static int read_secret(const char *what, const char *file, const char *env, uint8_t *buf,
-		       size_t cap, size_t *ret_len)
+/* A secret from FILE: its first line; the file not readable by others. */
+static int secret_from_file(const char *what, const char *file, uint8_t *buf, size_t cap,
+			    size_t *ret_len)
 {
-	const char *v;
+	_cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	ssize_t n;
 	size_t len;
 
-	if (file) {
-		_cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-		struct stat st;
-		ssize_t n;
-
-		if (fd < 0 || fstat(fd, &st) < 0) {
-			cli_error("%s file %s: %s", what, file, strerror(errno));
-			return -1;
-		}
-		if (!S_ISREG(st.st_mode)) {
-			cli_error("%s file %s is not a regular file", what, file);
-			return -1;
-		}
-		if (st.st_mode & S_IROTH) {
-			cli_error("%s file %s is readable by everyone (mode %04o); "
-				  "chmod o-r it",
-				  what, file, (unsigned)(st.st_mode & 07777));
-			return -1;
-		}
-		n = read(fd, buf, cap);
-		if (n < 0) {
-			cli_error("%s file %s: %s", what, file, strerror(errno));
-			return -1;
-		}
-		len = (size_t)n;
-		if (len == cap) {
-			cli_error("%s in %s is longer than %d bytes", what, file,
-				  ISCSI_CHAP_SECRET_MAX);
-			return -1;
-		}
-		while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-			len--;
-		if (memchr(buf, '\n', len)) {
-			cli_error("%s file %s holds more than one line", what, file);
-			return -1;
-		}
-	} else {
-		v = getenv(env);
-		if (!v)
-			return 0;
-		len = strlen(v);
-		if (len >= cap) {
-			cli_error("%s in $%s is longer than %d bytes", what, env,
-				  ISCSI_CHAP_SECRET_MAX);
-			return -1;
-		}
-		memcpy(buf, v, len);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		cli_error("%s file %s: %s", what, file, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		cli_error("%s file %s is not a regular file", what, file);
+		return -1;
+	}
+	if (st.st_mode & S_IROTH) {
+		cli_error("%s file %s is readable by everyone (mode %04o); chmod o-r it", what,
+			  file, (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	n = read(fd, buf, cap);
+	if (n < 0) {
+		cli_error("%s file %s: %s", what, file, strerror(errno));
+		return -1;
+	}
+	len = (size_t)n;
+	if (len == cap) {
+		cli_error("%s in %s is longer than %d bytes", what, file, ISCSI_CHAP_SECRET_MAX);
+		return -1;
+	}
+	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		len--;
+	if (memchr(buf, '\n', len)) {
+		cli_error("%s file %s holds more than one line", what, file);
+		return -1;
 	}
 	if (len == 0) {
-		cli_error("%s is empty", what);
+		cli_error("%s file %s is empty", what, file);
 		return -1;
 	}
 	*ret_len = len;
 	return 1;
+}
+
+/* A secret from the environment variable ENV, which is then cleared: the
+ * value overwritten in place (/proc/PID/environ shows the process's
+ * original environment block) and the variable removed, so that the
+ * programs we run (modprobe, iscsiadm) do not inherit it.  0: not set. */
+static int secret_from_env(const char *what, const char *env, uint8_t *buf, size_t cap,
+			   size_t *ret_len)
+{
+	char *v = getenv(env);
+	size_t len;
+
+	if (!v)
+		return 0;
+	len = strlen(v);
+	if (len >= cap) {
+		cli_error("%s in $%s is longer than %d bytes", what, env, ISCSI_CHAP_SECRET_MAX);
+		return -1;
+	}
+	if (len == 0) {
+		cli_error("%s in $%s is empty", what, env);
+		return -1;
+	}
+	memcpy(buf, v, len);
+	explicit_bzero(v, len);
+	(void)unsetenv(env);
+	*ret_len = len;
+	return 1;
+}
+
+/* Read descriptor fd to its end or its first newline (dropped, with a
+ * "\r" before it) into buf: at most cap - 1 bytes.  -EMSGSIZE when longer,
+ * -ENODATA when empty, or read()'s -errno.  What followed the line and
+ * landed in buf is wiped. */
+static int secret_read_fd(int fd, uint8_t *buf, size_t cap, size_t *ret_len)
+{
+	const uint8_t *nl = NULL;
+	size_t len = 0;
+
+	while (len < cap && !nl) {
+		ssize_t n = read(fd, buf + len, cap - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		nl = memchr(buf + len, '\n', (size_t)n);
+		len += (size_t)n;
+	}
+	if (nl)
+		len = (size_t)(nl - buf);
+	else if (len == cap)
+		return -EMSGSIZE;
+	while (len && buf[len - 1] == '\r')
+		len--;
+	explicit_bzero(buf + len, cap - len);
+	if (len == 0)
+		return -ENODATA;
+	*ret_len = len;
+	return 0;
+}
+
+static void secrets_wipe(void)
+{
+	explicit_bzero(secrets, sizeof(secrets));
+}
+
+/* --chap-[target-]secret-fd FD: read the secret now, once, and close FD. */
+static int secret_take_fd(enum secret_kind k, int fd)
+{
+	static bool wipe_at_exit;
+	const char *opt = secret_names[k].fd_opt;
+	struct secret *sec = &secrets[k];
+	struct stat st;
+	size_t len = 0;
+	int r;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0) {
+		cli_error("%s %d: descriptor %d is not open", opt, fd, fd);
+		return CLI_EXIT_FAILURE;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		cli_error("%s %d: descriptor %d is a directory", opt, fd, fd);
+		(void)close(fd);
+		return CLI_EXIT_FAILURE;
+	}
+	if (isatty(fd)) {
+		cli_error("%s %d: descriptor %d is a terminal, where the %s would be typed in "
+			  "the clear; hand it over through a pipe or a file",
+			  opt, fd, fd, secret_names[k].what);
+		(void)close(fd);
+		return CLI_EXIT_FAILURE;
+	}
+	/* a file with a name others may open (a memfd or an unlinked file
+	 * has none) is refused like --chap-secret-file's */
+	if (S_ISREG(st.st_mode) && st.st_nlink > 0 && (st.st_mode & S_IROTH)) {
+		cli_error("%s %d: descriptor %d is a file readable by everyone (mode %04o); "
+			  "chmod o-r it",
+			  opt, fd, fd, (unsigned)(st.st_mode & 07777));
+		(void)close(fd);
+		return CLI_EXIT_FAILURE;
+	}
+	if (!wipe_at_exit) {
+		(void)atexit(secrets_wipe);
+		wipe_at_exit = true;
+	}
+	r = secret_read_fd(fd, sec->buf, sizeof(sec->buf), &len);
+	(void)close(fd);
+	if (r < 0) {
+		explicit_bzero(sec->buf, sizeof(sec->buf));
+		if (r == -EMSGSIZE)
+			cli_error("%s %d: the %s is longer than %d bytes", opt, fd,
+				  secret_names[k].what, ISCSI_CHAP_SECRET_MAX);
+		else if (r == -ENODATA)
+			cli_error("%s %d: the %s is empty", opt, fd, secret_names[k].what);
+		else
+			cli_error("%s %d: %s", opt, fd, strerror(-r));
+		return CLI_EXIT_FAILURE;
+	}
+	sec->len = len;
+	sec->loaded = sec->once = true;
+	return -1;
+}
+
+/* A reference on secret k for a session: the one read from a descriptor,
+ * the one another session holds, or (none held) one read now from FILE or
+ * the environment.  1: *ret set; 0: none given; -1: error printed. */
+static int secret_get(enum secret_kind k, const char *file, const uint8_t **ret, size_t *ret_len)
+{
+	struct secret *sec = &secrets[k];
+	int r = 1;
+
+	if (!sec->loaded && sec->once) {
+		/* every session using it is closed: it is wiped, and a
+		 * descriptor or the environment cannot give it again */
+		cli_error("the %s was cleared once its sessions closed", secret_names[k].what);
+		return -1;
+	}
+	if (!sec->loaded) {
+		if (file)
+			r = secret_from_file(secret_names[k].what, file, sec->buf, sizeof(sec->buf),
+					     &sec->len);
+		else {
+			r = secret_from_env(secret_names[k].what, secret_names[k].env, sec->buf,
+					    sizeof(sec->buf), &sec->len);
+			sec->once = r > 0;
+		}
+		if (r <= 0) {
+			explicit_bzero(sec->buf, sizeof(sec->buf));
+			return r;
+		}
+		sec->loaded = true;
+	}
+	sec->users++;
+	*ret = sec->buf;
+	*ret_len = sec->len;
+	return 1;
+}
+
+/* Drop a session's reference; the last one wipes the secret. */
+static void secret_put(enum secret_kind k)
+{
+	struct secret *sec = &secrets[k];
+
+	if (sec->users > 0 && --sec->users == 0) {
+		explicit_bzero(sec->buf, sizeof(sec->buf));
+		sec->len = 0;
+		sec->loaded = false;
+	}
 }
 
 static int open_fail(cli_session *cs)
@@ -401,7 +627,6 @@ int cli_session_load_iface(const cli_session_opts *o, const char *name, iface_re
 int cli_session_resolve(const cli_session_opts *o, cli_session *cs)
 {
 	const char *iface = o->iface ? o->iface : "default";
-	size_t len = 0;
 	lb_err err = {{0}};
 	int r;
 
@@ -415,30 +640,28 @@ int cli_session_resolve(const cli_session_opts *o, cli_session *cs)
 	if (r)
 		return r;
 	if (o->chap_user) {
-		r = read_secret("CHAP secret", o->chap_secret_file, "LUNBRIDGE_CHAP_SECRET",
-				cs->secret, sizeof(cs->secret), &len);
+		r = secret_get(SECRET_CHAP, o->chap_secret_file, &cs->creds.secret,
+			       &cs->creds.secret_len);
 		if (r < 0)
 			return open_fail(cs);
 		if (r == 0) {
-			cli_error("--chap-user needs a secret: --chap-secret-file FILE or "
-				  "$LUNBRIDGE_CHAP_SECRET");
+			cli_error("--chap-user needs a secret: --chap-secret-fd N, "
+				  "--chap-secret-file FILE or $LUNBRIDGE_CHAP_SECRET");
 			return open_fail(cs);
 		}
+		cs->holds_secret = true;
 		cs->creds.name = o->chap_user;
-		cs->creds.secret = cs->secret;
-		cs->creds.secret_len = len;
-		r = read_secret("CHAP target secret", o->chap_target_secret_file,
-				"LUNBRIDGE_CHAP_TARGET_SECRET", cs->target_secret,
-				sizeof(cs->target_secret), &len);
+		r = secret_get(SECRET_CHAP_TARGET, o->chap_target_secret_file,
+			       &cs->creds.target_secret, &cs->creds.target_secret_len);
 		if (r < 0)
 			return open_fail(cs);
 		if (r > 0) {
+			cs->holds_target_secret = true;
 			cs->creds.target_name = o->chap_target_user;
-			cs->creds.target_secret = cs->target_secret;
-			cs->creds.target_secret_len = len;
 		} else if (o->chap_target_user) {
-			cli_error("--chap-target-user needs a secret: --chap-target-secret-file "
-				  "FILE or $LUNBRIDGE_CHAP_TARGET_SECRET");
+			cli_error(
+				"--chap-target-user needs a secret: --chap-target-secret-fd N, "
+				"--chap-target-secret-file FILE or $LUNBRIDGE_CHAP_TARGET_SECRET");
 			return open_fail(cs);
 		}
 	}
@@ -539,6 +762,12 @@ void cli_session_close(cli_session *cs)
 	iscsi_binding_clear(&cs->bind);
 	iface_rec_free(cs->rec);
 	cs->rec = NULL;
-	explicit_bzero(cs->secret, sizeof(cs->secret));
-	explicit_bzero(cs->target_secret, sizeof(cs->target_secret));
+	/* the session and its engine are gone: nothing points at the
+	 * secrets through cs->creds any more */
+	if (cs->holds_secret)
+		secret_put(SECRET_CHAP);
+	if (cs->holds_target_secret)
+		secret_put(SECRET_CHAP_TARGET);
+	cs->holds_secret = cs->holds_target_secret = false;
+	memset(&cs->creds, 0, sizeof(cs->creds));
 }

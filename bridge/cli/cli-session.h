@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * What the subcommands that talk to a target share: the portal, target,
- * iface and CHAP options, secrets read from a file or the environment
- * (never argv), and a logged-in session of our own initiator.
+ * iface and CHAP options, secrets read from a descriptor, a file or the
+ * environment (never argv), and a logged-in session of our own initiator.
  */
 #ifndef LUNBRIDGE_CLI_SESSION_H
 #define LUNBRIDGE_CLI_SESSION_H
@@ -21,21 +21,26 @@
 	"  -I, --interface IFACE       iface record to bind to (default: 'default')\n"             \
 	"      --iface-dir DIR         iface record directory\n"                                   \
 	"      --chap-user NAME        CHAP: our name; the secret comes from\n"                    \
-	"                              --chap-secret-file or $LUNBRIDGE_CHAP_SECRET\n"             \
-	"      --chap-secret-file FILE\n"                                                          \
+	"                              --chap-secret-fd, --chap-secret-file or\n"                  \
+	"                              $LUNBRIDGE_CHAP_SECRET (never argv)\n"                      \
+	"      --chap-secret-fd N      read it from descriptor N (to its end or first\n"           \
+	"                              newline), then close N\n"                                   \
+	"      --chap-secret-file FILE its first line; FILE not readable by others\n"              \
 	"      --chap-target-user NAME mutual CHAP: the name the target must give;\n"              \
-	"                              its secret from --chap-target-secret-file or\n"             \
+	"                              its secret from --chap-target-secret-fd,\n"                 \
+	"                              --chap-target-secret-file or\n"                             \
 	"                              $LUNBRIDGE_CHAP_TARGET_SECRET\n"                            \
+	"      --chap-target-secret-fd N\n"                                                        \
 	"      --chap-target-secret-file FILE\n"                                                   \
 	"      --chap-algorithms LIST  CHAP digests to offer, best first by default:\n"            \
 	"                              sha3-256,sha256,sha1,md5\n"                                 \
 	"      --header-digest none|crc32c   (default none)\n"                                     \
 	"      --data-digest none|crc32c     (default none)\n"                                     \
-	"      --timeout SECONDS       connect and login timeout, each (default 10)\n"                \
-	"      --command-timeout SECONDS    one try of a command (default 30)\n"                  \
-	"      --request-timeout SECONDS    a command's lifetime, retries included\n"             \
-	"                              (default 120)\n"                                           \
-	"      --replacement-timeout SECONDS  I/O fails fast once a lost session\n"              \
+	"      --timeout SECONDS       connect and login timeout, each (default 10)\n"             \
+	"      --command-timeout SECONDS    one try of a command (default 30)\n"                   \
+	"      --request-timeout SECONDS    a command's lifetime, retries included\n"              \
+	"                              (default 120)\n"                                            \
+	"      --replacement-timeout SECONDS  I/O fails fast once a lost session\n"                \
 	"                              is not back within it (default 120)\n"
 
 typedef struct cli_session_opts {
@@ -46,6 +51,9 @@ typedef struct cli_session_opts {
 	const char *iface_dir;
 	const char *chap_user, *chap_secret_file;
 	const char *chap_target_user, *chap_target_secret_file;
+	/* --chap-[target-]secret-fd N, -1: none; read and closed by
+	 * cli_session_parse_opts() */
+	int chap_secret_fd, chap_target_secret_fd;
 	bool header_digest, data_digest;
 	uint32_t chap_algs; /* ISCSI_CHAP_ALG_BIT() set, 0: all */
 	uint32_t timeout_ms;
@@ -93,8 +101,10 @@ typedef struct cli_session {
 	struct iscsi_session_config cfg; /* s's, for more sessions like it */
 	struct iscsi_binding bind;
 	iface_route_portal portal;
-	uint8_t secret[ISCSI_CHAP_SECRET_MAX + 1], target_secret[ISCSI_CHAP_SECRET_MAX + 1];
+	/* points at the process's one copy of each secret (cli-session.c),
+	 * held until cli_session_close() */
 	struct iscsi_chap_creds creds;
+	bool holds_secret, holds_target_secret;
 } cli_session;
 
 /* Resolve the iface, read the secrets, connect and log in (discovery

@@ -11,7 +11,8 @@
 _lunbridge_commands="iface discover luns attach list detach volume udev help"
 _lunbridge_iface_commands="list show new update delete generate check resolve"
 _lunbridge_session_opts="-p --portal -I --interface --iface-dir --chap-user
-	--chap-secret-file --chap-target-user --chap-target-secret-file
+	--chap-secret-fd --chap-secret-file --chap-target-user
+	--chap-target-secret-fd --chap-target-secret-file
 	--chap-algorithms --header-digest --data-digest --timeout --command-timeout
 	--request-timeout --replacement-timeout -h --help"
 
@@ -272,7 +273,8 @@ _lunbridge()
 		;;
 	-p | --portal | -T | --targetname | -l | --lun | --queues | --max-sessions | --timeout | \
 		--command-timeout | --request-timeout | --replacement-timeout | \
-		--device-timeout | --chap-user | --chap-target-user | -v | --value)
+		--device-timeout | --chap-user | --chap-target-user | -v | --value | \
+		--chap-secret-fd | --chap-target-secret-fd)
 		return 0 # free text
 		;;
 	esac
@@ -285,6 +287,7 @@ _lunbridge()
 		case ${words[i]} in
 		--export | --name | --queues | --max-sessions | --engine | --iface-dir | --chap-user | \
 			--chap-secret-file | --chap-target-user | --chap-target-secret-file | \
+			--chap-secret-fd | --chap-target-secret-fd | \
 			--chap-algorithms | --header-digest | --data-digest | --timeout | \
 			--command-timeout | --request-timeout | --replacement-timeout | \
 			--device-timeout | --portal | --targetname | --lun | --interface | --value | \

@@ -166,6 +166,10 @@ for mode in $modes; do
 	expect "$mode" "lunbridge attach --chap-algorithms md5,sha" md5,sha3-256 md5,sha256 md5,sha1
 	expect "$mode" "lunbridge luns --chap-secret-file $TMP/secret-" \
 		"$TMP/secret-one" "$TMP/secret-two"
+	expect "$mode" "lunbridge luns --chap-secret-f" --chap-secret-fd --chap-secret-file
+	expect "$mode" "lunbridge luns --chap-target-secret-fd "
+	expect "$mode" "lunbridge luns --chap-secret-fd 3 --chap-target-secret-f" \
+		--chap-target-secret-fd --chap-target-secret-file
 	expect "$mode" "lunbridge volume " check
 	expect "$mode" "lunbridge volume check " vol1 vol2
 	expect "$mode" "lunbridge list " --json -h --help

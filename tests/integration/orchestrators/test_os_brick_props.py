@@ -212,14 +212,17 @@ class Privileged(unittest.TestCase):
         self.assertIn('/nonexistent/lunbridge', err)
 
     def test_secret_by_descriptor(self):
-        """The secret reaches the child as a file it may open, mode 0600,
-        and only its /dev/fd path is in argv."""
+        """The secret reaches the child in a memfd it reads by number
+        (--chap-secret-fd N); only the number is in argv."""
         with mock.patch.object(priv, 'LUNBRIDGE', '/bin/sh'):
-            rc, out, _ = priv.run(['-c', 'echo "$@"; stat -L -c %a "$2"; cat "$2"', 'sh'],
-                                  {'chap': 'S3cr3t'})
-        argv, mode, value = out.split('\n')[:3]
-        self.assertRegex(argv, r'^--chap-secret-file /dev/fd/[0-9]+$')
-        self.assertEqual((rc, mode, value), (0, '600', 'S3cr3t'))
+            rc, out, _ = priv.run(['-c', 'echo "$@"; readlink /proc/self/fd/$2; cat <&$2; echo;'
+                                   ' readlink /proc/self/fd/$4; cat <&$4', 'sh'],
+                                  {'chap': 'S3cr3t', 'chap_target': 'T4rg3t'})
+        argv, link, value, tlink, tvalue = out.split('\n')[:5]
+        self.assertRegex(argv, r'^--chap-secret-fd [0-9]+ --chap-target-secret-fd [0-9]+$')
+        self.assertTrue(link.startswith('/memfd:'), link)
+        self.assertTrue(tlink.startswith('/memfd:'), tlink)
+        self.assertEqual((rc, value, tvalue), (0, 'S3cr3t', 'T4rg3t'))
 
 
 class Wiring(unittest.TestCase):

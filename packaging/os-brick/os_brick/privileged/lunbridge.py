@@ -8,8 +8,9 @@ os_brick.privileged, and the privsep daemon Nova and Cinder already start
 runs it as root with no new rootwrap rule.
 
 CHAP secrets reach lunbridge through a descriptor: each is written into a
-memfd (mode 0600, never a file on disk) passed to the child, which opens it
-as --chap-secret-file /dev/fd/N.  Only that path is on the command line.
+memfd (never a file on disk, no name another process could open) passed
+to the child as --chap-secret-fd N, which reads it once and closes it.
+Only the number is on the command line.
 """
 import os
 import subprocess
@@ -20,16 +21,15 @@ LUNBRIDGE = os.environ.get('LUNBRIDGE', 'lunbridge')
 
 # option -> the connector's name for the secret it carries
 _SECRET_OPTIONS = (
-    ('chap', '--chap-secret-file'),
-    ('chap_target', '--chap-target-secret-file'),
+    ('chap', '--chap-secret-fd'),
+    ('chap_target', '--chap-target-secret-fd'),
 )
 
 
 def _secret_fd(value):
     fd = os.memfd_create('lunbridge-chap', os.MFD_CLOEXEC)
-    # lunbridge refuses a secret file others may read
-    os.fchmod(fd, 0o600)
     os.write(fd, value.encode() if isinstance(value, str) else value)
+    # lunbridge reads from the descriptor's offset
     os.lseek(fd, 0, os.SEEK_SET)
     os.set_inheritable(fd, True)
     return fd
@@ -46,7 +46,7 @@ def run(args, secrets=None, timeout=None):
             if secrets and secrets.get(key):
                 fd = _secret_fd(secrets[key])
                 fds.append(fd)
-                argv += [option, '/dev/fd/%d' % fd]
+                argv += [option, str(fd)]
         p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
                            pass_fds=fds, timeout=timeout, check=False)
     except OSError as e:
