@@ -54,11 +54,24 @@ cost() {
 	done
 	echo "$ticks $sw"
 }
-sleep 2
+sessions=$(br_sessions 1)
+sleep 10 # the last bridges' start settles (buffer trim, udev's wait)
 read -r c0 w0 <<<"$(cost)"
 sleep "$IDLE"
 read -r c1 w1 <<<"$(cost)"
 hz=$(getconf CLK_TCK)
+# where one bridge's wake-ups come from: per thread, over 10 s
+threadw() {
+	local t
+	for t in /proc/"${pids[0]}"/task/*; do
+		echo "$(basename "$t") $(cat "$t/comm") $(awk '/^voluntary_ctxt_switches:/ { print $2 }' "$t/status")"
+	done
+}
+threadw >"$TMP/tw0"
+sleep 10
+threadw >"$TMP/tw1"
+join "$TMP/tw0" "$TMP/tw1" | awk '{ printf "bridge 1, thread %s (%s): %.2f wake-ups/s\n", $1, $2, ($5 - $3) / 10 }'
+uptime
 rss=$(for p in "${pids[@]}"; do awk '/^VmRSS:/ { print $2 }' "/proc/$p/status"; done | sort -n |
 	awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] " / " a[NR] }')
 threads=$(awk '/^Threads:/ { print $2 }' "/proc/${pids[0]}/status")
@@ -74,7 +87,7 @@ SCALE-TABLE | ublk volumes | $N |
 SCALE-TABLE | attach, all (s) | $(((t1 - t0) / 1000000000)) |
 SCALE-TABLE | RSS per bridge, kB (median / max) | $rss |
 SCALE-TABLE | threads per bridge | $threads |
-SCALE-TABLE | sessions on tgtd | $(br_sessions 1) |
+SCALE-TABLE | sessions on tgtd | $sessions |
 SCALE-TABLE | CPU-seconds per second, all idle | $(awk -v c=$((c1 - c0)) -v hz="$hz" -v s="$IDLE" 'BEGIN { printf "%.3f", c / hz / s }') |
 SCALE-TABLE | wake-ups per second per idle bridge | $(awk -v w=$((w1 - w0)) -v n="$N" -v s="$IDLE" 'BEGIN { printf "%.2f", w / n / s }') |
 SCALE-TABLE | detach --all (s) | $(((t3 - t2) / 1000000000)) |
