@@ -25,6 +25,16 @@ done
 # the bridge's log: a foreground attach's stderr
 log_has() { grep -q -- "$2" "$TMP/$1.err"; }
 
+# an attach that must be refused, with --daemon: were it not, it would
+# return once serving
+refused() { # NAME ARGS...: attach --daemon; stderr and stdout to $out
+	local name=$1
+	shift
+	out=$("$LUNBRIDGE" attach -p "$TGT_PORTAL" -T "$IQN" --name "$name" --daemon "$@" 2>&1)
+	rc=$?
+	[ -z "$(br_lock_pid "$name")" ] || br_track "$(br_lock_pid "$name")"
+}
+
 # ---- x509, required -----------------------------------------------------------
 
 port=$(br_free_port) || exit 1
@@ -202,6 +212,27 @@ fi
 expect_eq "list --json: PSK, required" "require psk" \
 	"$(br_field psk '.stats.tls | "\(.mode) \(.auth)"')"
 
+# the same keys from a descriptor (read once, then closed)
+port7=$(br_free_port) || exit 1
+br_attach pskfd "$IQN" 6 "nbd://127.0.0.1:$port7/pskfd" --tls-psk-fd 3 3<"$P/keys.psk" ||
+	br_abort "attach --tls-psk-fd"
+if nbdinfo "nbds://alice@127.0.0.1:$port7/pskfd?tls-psk-file=$P/keys.psk" >/dev/null; then
+	pass "--tls-psk-fd: the keys from descriptor 3 let a TLS-PSK client in"
+else
+	fail "--tls-psk-fd: a TLS-PSK client with the keys is refused"
+fi
+if nbdinfo "nbds://alice@127.0.0.1:$port7/pskfd?tls-psk-file=$P/wrong.psk" >/dev/null 2>&1; then
+	fail "--tls-psk-fd: the wrong key connected"
+else
+	pass "--tls-psk-fd: the wrong key is refused"
+fi
+expect_eq "--tls-psk-fd: the bridge keeps no descriptor on the key file" "" \
+	"$(ls -l "/proc/$BR_PID/fd" 2>/dev/null | grep -F "$P/keys.psk")"
+refused x -l 6 --export "nbd://127.0.0.1:$port7/x" --tls-psk-fd 3 3</dev/null
+expect_eq "--tls-psk-fd with nothing to read: one line" \
+	"lunbridge: --tls-psk fd 3: no key in it" "$out"
+"$LUNBRIDGE" detach pskfd >/dev/null || fail "detach pskfd"
+
 # nbdsh: the handle says TLS was negotiated
 out=$("$BR_PY" - "$PSK" <<'PY'
 import nbd, sys
@@ -236,14 +267,11 @@ expect_eq "list --json: verify_peer" true "$(br_field peer .stats.tls.verify_pee
 # ---- exports off loopback, --insecure, --socket-group -------------------------------
 
 port5=$(br_free_port) || exit 1
-out=$("$LUNBRIDGE" attach -p "$TGT_PORTAL" -T "$IQN" -l 5 --export "nbd://0.0.0.0:$port5/open" \
-	--name open 2>&1)
-rc=$?
+refused open -l 5 --export "nbd://0.0.0.0:$port5/open"
 expect_eq "0.0.0.0 without TLS: exit 2, one line" "2 1" "$rc $(printf '%s\n' "$out" | wc -l)"
 expect_match "0.0.0.0 without TLS: the line says why" \
 	"not loopback.*--tls require.*--insecure" "$out"
-out=$("$LUNBRIDGE" attach -p "$TGT_PORTAL" -T "$IQN" -l 5 --export "nbd://0.0.0.0:$port5/open" \
-	--name open --tls on --tls-creds "$P/server" 2>&1)
+refused open2 -l 5 --export "nbd://0.0.0.0:$port5/open" --tls on --tls-creds "$P/server"
 expect_match "0.0.0.0 with --tls on (plaintext allowed): refused too" "not loopback" "$out"
 br_attach open "$IQN" 5 "nbd://0.0.0.0:$port5/open" --insecure || br_abort "attach --insecure"
 if nbdinfo "nbd://127.0.0.1:$port5/open" >/dev/null; then
@@ -258,8 +286,7 @@ br_attach sock "$IQN" 6 "$(br_unix_export sock)" --socket-group "$grp" ||
 	br_abort "attach --socket-group"
 expect_eq "--socket-group: the socket is 0660, root's, the group's" "660 root $grp" \
 	"$(stat -c '%a %U %G' "$TMP/sock.nbd")"
-out=$("$LUNBRIDGE" attach -p "$TGT_PORTAL" -T "$IQN" -l 6 --export "$(br_unix_export s2)" \
-	--name s2 --socket-group no-such-group-here 2>&1)
+refused s2 -l 6 --export "$(br_unix_export s2)" --socket-group no-such-group-here
 expect_eq "--socket-group of an unknown group: refused, saying so" \
 	"lunbridge: --socket-group 'no-such-group-here': no such group" "$(head -n 1 <<<"$out")"
 
