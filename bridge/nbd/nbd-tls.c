@@ -270,12 +270,22 @@ static int psk_load(struct nbd_tls *t, const struct nbd_tls_config *cfg, lb_err 
 	_cleanup_close_ int fd = -1;
 	char what[64], *text = NULL;
 	const char *name = cfg->psk_file;
+	struct stat st;
+	size_t len;
 	int r;
 
 	if (cfg->psk_file) {
 		fd = open(cfg->psk_file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 		if (fd < 0)
 			return lb_err_set(err, errno, "--tls-psk %s: %m", cfg->psk_file);
+		/* as CHAP's secret files: keys nobody else may read */
+		if (fstat(fd, &st) < 0)
+			return lb_err_set(err, errno, "--tls-psk %s: %m", cfg->psk_file);
+		if (!S_ISREG(st.st_mode) || (st.st_mode & S_IROTH))
+			return lb_err_set(err, EPERM,
+					  "--tls-psk %s: not a regular file, or readable by "
+					  "everyone (chmod o-r)",
+					  cfg->psk_file);
 		r = read_all(fd, &text, name, err);
 	} else {
 		snprintf(what, sizeof(what), "fd %d", cfg->psk_fd);
@@ -284,8 +294,9 @@ static int psk_load(struct nbd_tls *t, const struct nbd_tls_config *cfg, lb_err 
 	}
 	if (r < 0)
 		return r;
+	len = strlen(text); /* before psk_parse() cuts it into lines */
 	r = psk_parse(t, text, name, err);
-	explicit_bzero(text, strlen(text));
+	explicit_bzero(text, len);
 	free(text);
 	if (r < 0)
 		return r;

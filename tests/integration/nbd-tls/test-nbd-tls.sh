@@ -233,6 +233,13 @@ expect_eq "--tls-psk-fd with nothing to read: one line" \
 	"lunbridge: --tls-psk fd 3: no key in it" "$out"
 "$LUNBRIDGE" detach pskfd >/dev/null || fail "detach pskfd"
 
+cp "$P/keys.psk" "$TMP/open.psk"
+chmod 644 "$TMP/open.psk"
+refused y -l 6 --export "nbd://127.0.0.1:$port7/y" --tls-psk "$TMP/open.psk"
+expect_eq "--tls-psk readable by everyone: refused in one line" \
+	"1 lunbridge: --tls-psk $TMP/open.psk: not a regular file, or readable by everyone (chmod o-r)" \
+	"$rc $out"
+
 # nbdsh: the handle says TLS was negotiated
 out=$("$BR_PY" - "$PSK" <<'PY'
 import nbd, sys
