@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # bench/tls.sh: the NBD export's TLS cost, as ratios in one run.  One tgtd
-# LUN with the null backing store (reads are zeroes, writes dropped), four
+# LUN of SIZE (a file in the test's directory), four
 # NBD servers on loopback TCP in front of it:
 #   lunbridge        --export nbd://127.0.0.1:P/x          (plaintext)
 #   lunbridge-tls    the same with --tls require --tls-creds (x509)
@@ -39,8 +39,9 @@ IQN=iqn.2026-12.org.lunbridge.bench:tls
 P=$TMP/pki
 pki_make "$P" || { echo "tls.sh: no credentials" >&2; exit 1; }
 br_start_target 1 "$IQN" || exit 1
-tgt_add_lun 1 1 null --bstype null || exit 1
 head -c "$SIZE" /dev/urandom >"$TMP/src" || exit 1
+# a file LUN of SIZE: nbdcopy reads the whole export
+cp "$TMP/src" "$TMP/lun" && tgt_add_lun 1 1 "$TMP/lun" || exit 1
 
 declare -A URI
 p1=$(br_free_port); p2=$(br_free_port); p3=$(br_free_port); p4=$(br_free_port)
@@ -68,9 +69,9 @@ run() { # DIRECTION CONTENDER: seconds for one nbdcopy
 	local t0 t1
 	t0=$(date +%s.%N)
 	if [ "$1" = read ]; then
-		nbdcopy --request-size=1M "${URI[$2]}" null: || return 1
+		nbdcopy --request-size=1048576 "${URI[$2]}" null: || return 1
 	else
-		nbdcopy --request-size=1M "$TMP/src" "${URI[$2]}" || return 1
+		nbdcopy --request-size=1048576 "$TMP/src" "${URI[$2]}" || return 1
 	fi
 	t1=$(date +%s.%N)
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'

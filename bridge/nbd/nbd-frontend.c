@@ -200,19 +200,18 @@ static void socket_stats_json(const struct lb_frontend *fe, struct json_object *
 {
 	const struct nbd_frontend *f = (const struct nbd_frontend *)fe;
 	struct nbd_tls *tls = lb_volume_config(f->v)->tls;
-	struct json_object *o = json_object_new_object();
 	struct nbd_server_stats ns = {0};
+	struct json_object *o;
 
+	if (!tls) /* no TLS: no stats.tls; the counters as they always were */
+		return;
+	o = json_object_new_object();
 	if (f->srv)
 		nbd_server_get_stats(f->srv, &ns);
-	json_object_object_add(
-		o, "mode",
-		json_object_new_string(nbd_tls_mode_name(tls ? nbd_tls_mode(tls) : NBD_TLS_OFF)));
-	if (tls) {
-		json_object_object_add(o, "auth", json_object_new_string(nbd_tls_auth_name(tls)));
-		json_object_object_add(o, "verify_peer",
-				       json_object_new_boolean(nbd_tls_verify_peer(tls)));
-	}
+	json_object_object_add(o, "mode",
+			       json_object_new_string(nbd_tls_mode_name(nbd_tls_mode(tls))));
+	json_object_object_add(o, "auth", json_object_new_string(nbd_tls_auth_name(tls)));
+	json_object_object_add(o, "verify_peer", json_object_new_boolean(nbd_tls_verify_peer(tls)));
 	json_object_object_add(o, "records",
 			       json_object_new_string(nbd_tls_records_name(ns.tls_records)));
 	json_object_object_add(o, "handshakes", json_object_new_uint64(ns.tls_handshakes));
