@@ -18,120 +18,78 @@ static int add_spec(const char *cmd, struct cli_mpath *mp, char *spec)
 	return -1;
 }
 
-/* An option of ours at argv[i] ("--opt VALUE" or "--opt=VALUE"): its
- * value in *ret (NULL for a flag), how many words it takes, 0 if not. */
-static int match(char **argv, int argc, int i, const char *opt, bool flag, char **ret)
-{
-	size_t n = strlen(opt);
+struct mpath_take {
+	const char *cmd;
+	struct cli_mpath *mp;
+};
 
-	if (strncmp(argv[i], opt, n) != 0)
-		return 0;
-	if (argv[i][n] == '\0') {
-		if (flag) {
-			*ret = NULL;
-			return 1;
+static int mpath_take(void *arg, int k, char *v)
+{
+	const char *cmd = ((struct mpath_take *)arg)->cmd;
+	struct cli_mpath *mp = ((struct mpath_take *)arg)->mp;
+
+	switch (k) {
+	case 0: {
+		int rc = add_spec(cmd, mp, v);
+
+		if (rc >= 0)
+			return rc;
+		break;
+	}
+	case 1:
+		for (char *save = NULL, *w = strtok_r(v, " \t", &save); w;
+		     w = strtok_r(NULL, " \t", &save)) {
+			int rc = add_spec(cmd, mp, w);
+
+			if (rc >= 0)
+				return rc;
 		}
-		if (i + 1 >= argc)
-			return -1;
-		*ret = argv[i + 1];
-		return 2;
+		break;
+	case 2:
+		mp->all_portals = true;
+		mp->wanted = true;
+		break;
+	case 3:
+		if (lb_mpath_policy_parse(v, &mp->cfg.policy) < 0)
+			return cli_usage_error(cmd,
+					       "--path-policy '%s': failover, round-robin or "
+					       "queue-length",
+					       v);
+		mp->wanted = true;
+		break;
+	case 4:
+		if (lb_mpath_failback_parse(v, &mp->cfg.failback_ms) < 0)
+			return cli_usage_error(cmd, "--failback '%s': 'immediate' or whole seconds",
+					       v);
+		mp->wanted = true;
+		break;
+	default: {
+		char *end;
+		unsigned long s = strtoul(v, &end, 10);
+
+		if (v[0] < '0' || v[0] > '9' || *end || s == 0 || s > 86400)
+			return cli_usage_error(cmd, "--no-path-timeout '%s': seconds, 1 to 86400",
+					       v);
+		mp->cfg.no_path_timeout_ms = (uint32_t)s * 1000u;
+		mp->wanted = true;
+		break;
 	}
-	if (argv[i][n] == '=' && !flag) {
-		*ret = argv[i] + n + 1;
-		return 1;
 	}
-	return 0;
+	return -1;
 }
 
 int cli_mpath_take_opts(const char *cmd, int *argc, char **argv, struct cli_mpath *mp)
 {
-	int out = 1;
+	static const struct cli_opt opts[] = {
+		{"--path", false},	  {"--paths", false},	 {"--all-portals", true},
+		{"--path-policy", false}, {"--failback", false}, {"--no-path-timeout", false},
+	};
+	struct mpath_take mt = {cmd, mp};
 
 	memset(mp, 0, sizeof(*mp));
 	lb_mpath_config_init(&mp->cfg);
-	for (int i = 1; i < *argc;) {
-		static const struct {
-			const char *name;
-			bool flag;
-		} opts[] = {{"--path", false},	     {"--paths", false},
-			    {"--all-portals", true}, {"--path-policy", false},
-			    {"--failback", false},   {"--no-path-timeout", false}};
-		char *v = NULL;
-		int k, used = 0;
-
-		if (strcmp(argv[i], "--") == 0)
-			break;
-		for (k = 0; k < (int)(sizeof(opts) / sizeof(opts[0])); k++) {
-			used = match(argv, *argc, i, opts[k].name, opts[k].flag, &v);
-			if (used)
-				break;
-		}
-		if (used < 0)
-			return cli_usage_error(cmd, "%s needs a value", opts[k].name);
-		if (!used) {
-			argv[out++] = argv[i++];
-			continue;
-		}
-		i += used;
-		switch (k) {
-		case 0: {
-			int rc = add_spec(cmd, mp, v);
-
-			if (rc >= 0)
-				return rc;
-			break;
-		}
-		case 1:
-			for (char *save = NULL, *w = strtok_r(v, " \t", &save); w;
-			     w = strtok_r(NULL, " \t", &save)) {
-				int rc = add_spec(cmd, mp, w);
-
-				if (rc >= 0)
-					return rc;
-			}
-			break;
-		case 2:
-			mp->all_portals = true;
-			mp->wanted = true;
-			break;
-		case 3:
-			if (lb_mpath_policy_parse(v, &mp->cfg.policy) < 0)
-				return cli_usage_error(
-					cmd,
-					"--path-policy '%s': failover, round-robin or "
-					"queue-length",
-					v);
-			mp->wanted = true;
-			break;
-		case 4:
-			if (lb_mpath_failback_parse(v, &mp->cfg.failback_ms) < 0)
-				return cli_usage_error(
-					cmd, "--failback '%s': 'immediate' or whole seconds", v);
-			mp->wanted = true;
-			break;
-		default: {
-			char *end;
-			unsigned long s = strtoul(v, &end, 10);
-
-			if (v[0] < '0' || v[0] > '9' || *end || s == 0 || s > 86400)
-				return cli_usage_error(
-					cmd, "--no-path-timeout '%s': seconds, 1 to 86400", v);
-			mp->cfg.no_path_timeout_ms = (uint32_t)s * 1000u;
-			mp->wanted = true;
-			break;
-		}
-		}
-	}
-	/* what follows a "--" stays */
-	for (int i = 1; i < *argc; i++)
-		if (strcmp(argv[i], "--") == 0) {
-			for (int j = i; j < *argc; j++)
-				argv[out++] = argv[j];
-			break;
-		}
-	argv[out] = NULL;
-	*argc = out;
-	return -1;
+	return cli_take_opts(cmd, argc, argv, opts, sizeof(opts) / sizeof(opts[0]), mpath_take,
+			     &mt);
 }
 
 /* Cut spec "PORTAL[,IQN[,LUN[,IFACE]]]" into p->o (a copy of o). */

@@ -12,6 +12,7 @@
 
 #include "attach-kernel.h"
 #include "attach-multipath.h"
+#include "attach-tls.h"
 #include "cli-attach-result.h"
 #include "cli-session.h"
 #include "engine-iscsi.h"
@@ -31,7 +32,7 @@ static const char attach_help[] =
 	"                        [--device-timeout SECONDS] [CHAP options]\n"
 	"                        [--path PORTAL[,IQN[,LUN[,IFACE]]]]... [--all-portals]\n"
 	"                        [--path-policy POLICY] [--failback immediate|SECONDS]\n"
-	"                        [--no-path-timeout SECONDS]\n"
+	"                        [--no-path-timeout SECONDS] [TLS options]\n"
 	"\n"
 	"The first form runs the volume configured in " LB_CONF_DIR_DEFAULT "/NAME.conf\n"
 	"(see lunbridge-volume.conf(5); check it with `lunbridge volume check NAME`).\n"
@@ -49,7 +50,8 @@ static const char attach_help[] =
 	"\n"
 	"Exports:\n"
 	"  nbd+unix:///NAME?socket=PATH   an NBD server on a Unix socket (mode 0600)\n"
-	"  nbd://[HOST]:PORT/NAME         an NBD server on TCP (loopback without HOST)\n"
+	"  nbd://[HOST]:PORT/NAME         an NBD server on TCP (loopback without HOST;\n"
+	"                                 elsewhere with --tls require or --insecure)\n"
 	"  nbd, /dev/nbdN                 the kernel's NBD device (any free one, or N)\n"
 	"  ublk, ublk:N, /dev/ublkbN      a ublk block device (any free id, or N)\n"
 	"\n"
@@ -85,7 +87,7 @@ static const char attach_help[] =
 	"      --device-timeout SECONDS  kernel NBD: a request's timeout in the kernel\n"
 	"                              (default: the request timeout + 60, at least\n"
 	"                              180); alone, the request timeout follows it\n"
-	"                              (60 less)\n" CLI_MPATH_HELP CLI_SESSION_HELP
+	"                              (60 less)\n" CLI_MPATH_HELP CLI_TLS_HELP CLI_SESSION_HELP
 	"  -h, --help                  this text\n"
 	"\n"
 	"Runtime state: $LUNBRIDGE_RUN_DIR, else " LB_RUN_DIR_DEFAULT ".\n";
@@ -220,6 +222,7 @@ static int daemonize(struct attach *a)
 int cli_attach_parse(int argc, char **argv, cli_session_opts *o, struct lb_export *exp,
 		     char *name, size_t len)
 {
+	struct cli_tls local_tls, *tls = o->tls ? o->tls : &local_tls;
 	lb_err err = {{0}};
 	int rc, r;
 
@@ -228,6 +231,9 @@ int cli_attach_parse(int argc, char **argv, cli_session_opts *o, struct lb_expor
 		if (rc >= 0)
 			return rc;
 	}
+	rc = cli_tls_take_opts(o->cmd, &argc, argv, tls);
+	if (rc >= 0)
+		return rc;
 	rc = cli_session_parse_opts(argc, argv, "Tlaj", attach_help, o);
 	if (rc >= 0)
 		return rc;
@@ -250,6 +256,11 @@ int cli_attach_parse(int argc, char **argv, cli_session_opts *o, struct lb_expor
 	if (o->device_timeout_s && exp->kind != LB_EXPORT_NBD_KERNEL)
 		return cli_usage_error(o->cmd, "--device-timeout is for the kernel NBD device "
 					       "(--export nbd or /dev/nbdN)");
+	rc = cli_tls_check(o->cmd, tls, exp);
+	if (tls == &local_tls) /* checked: what it loaded is not needed */
+		cli_tls_clear(tls);
+	if (rc >= 0)
+		return rc;
 	r = lb_nbd_kernel_timeouts_settle(o->device_timeout_s, &o->request_timeout_s,
 					  o->request_timeout_given, o->command_timeout_s, &err);
 	if (r < 0)
@@ -305,10 +316,12 @@ static int attach_failed(const struct attach *a, const char *name, int r, const 
 	return CLI_EXIT_FAILURE;
 }
 
-int cli_attach(int argc, char **argv)
+/* attach with options (not NAME): parse, log in, run the volume; what
+ * tls loaded is the caller's to drop. */
+static int attach_run(int argc, char **argv, struct cli_tls *tls)
 {
 	static struct cli_mpath mp; /* large: the further paths' sessions */
-	cli_session_opts o = {.cmd = "attach", .mpath = &mp};
+	cli_session_opts o = {.cmd = "attach", .mpath = &mp, .tls = tls};
 	struct attach a = {.ready_fd = -1};
 	struct lb_volume_config vc = {0};
 	struct lb_runtime_lock lock = {.fd = -1};
@@ -322,8 +335,6 @@ int cli_attach(int argc, char **argv)
 	cli_session cs;
 	int rc, r;
 
-	if (argc >= 2 && argv[1][0] != '-')
-		return attach_configured(argc, argv);
 	rc = cli_attach_parse(argc, argv, &o, &exp, name, sizeof(name));
 	if (rc >= 0)
 		return rc;
@@ -420,6 +431,9 @@ int cli_attach(int argc, char **argv)
 	vc.max_sessions = o.max_sessions;
 	vc.device_timeout_s = o.device_timeout_s;
 	vc.ublk_recovery = !o.no_recovery;
+	vc.tls = tls->tls;
+	vc.socket_group_set = tls->socket_group_set;
+	vc.socket_gid = tls->socket_gid;
 	if (kernel) {
 		vc.engine = ka.engine;
 	} else {
@@ -463,4 +477,16 @@ int cli_attach(int argc, char **argv)
 	if (r < 0)
 		return attach_failed(&a, name, r, &err);
 	return CLI_EXIT_OK;
+}
+
+int cli_attach(int argc, char **argv)
+{
+	struct cli_tls tls = {0};
+	int rc;
+
+	if (argc >= 2 && argv[1][0] != '-')
+		return attach_configured(argc, argv);
+	rc = attach_run(argc, argv, &tls);
+	cli_tls_clear(&tls);
+	return rc;
 }

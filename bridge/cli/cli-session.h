@@ -81,6 +81,9 @@ typedef struct cli_session_opts {
 	/* attach: where its multipath options go (attach-multipath.h), taken
 	 * out before the rest is parsed; NULL: none allowed */
 	struct cli_mpath *mpath;
+	/* attach: its TLS options (attach-tls.h), taken out the same way;
+	 * NULL: checked, then dropped (volume check) */
+	struct cli_tls *tls;
 	/* set by the command, not by options */
 	bool recover;	       /* reconnect when the link drops */
 	const char *isid_key;  /* the volume's name: stable ISIDs; NULL: random */

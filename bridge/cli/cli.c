@@ -19,6 +19,66 @@ void cli_error(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* An option of ours at argv[i] ("--opt VALUE" or "--opt=VALUE"): its
+ * value in *ret (NULL for a flag), how many words it takes, 0 if not. */
+static int opt_match(char **argv, int argc, int i, const char *opt, bool flag, char **ret)
+{
+	size_t n = strlen(opt);
+
+	if (strncmp(argv[i], opt, n) != 0)
+		return 0;
+	if (argv[i][n] == '\0') {
+		if (flag) {
+			*ret = NULL;
+			return 1;
+		}
+		if (i + 1 >= argc)
+			return -1;
+		*ret = argv[i + 1];
+		return 2;
+	}
+	if (argv[i][n] == '=' && !flag) {
+		*ret = argv[i] + n + 1;
+		return 1;
+	}
+	return 0;
+}
+
+int cli_take_opts(const char *cmd, int *argc, char **argv, const struct cli_opt *opts, size_t n,
+		  int (*take)(void *arg, int k, char *value), void *arg)
+{
+	int out = 1, i;
+
+	for (i = 1; i < *argc;) {
+		char *v = NULL;
+		int k, used = 0, rc;
+
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		for (k = 0; k < (int)n; k++) {
+			used = opt_match(argv, *argc, i, opts[k].name, opts[k].flag, &v);
+			if (used)
+				break;
+		}
+		if (used < 0)
+			return cli_usage_error(cmd, "%s needs a value", opts[k].name);
+		if (!used) {
+			argv[out++] = argv[i++];
+			continue;
+		}
+		i += used;
+		rc = take(arg, k, v);
+		if (rc >= 0)
+			return rc;
+	}
+	/* what follows a "--" stays */
+	while (i < *argc)
+		argv[out++] = argv[i++];
+	argv[out] = NULL;
+	*argc = out;
+	return -1;
+}
+
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;

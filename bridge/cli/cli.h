@@ -35,6 +35,18 @@ enum {
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A usage error: the message, then "Try 'lunbridge CMD --help'." */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Options taken out of argv before getopt (attach's multipath and TLS
+ * options): "--opt VALUE", "--opt=VALUE", or a flag (value NULL).  Each
+ * found calls take(arg, its index in opts, value), which returns -1 to go
+ * on or an exit status to stop with; argv keeps the rest (and all after
+ * "--"), *argc shrinks.  -1, or the exit status (take's, or a usage error
+ * for a missing value). */
+struct cli_opt {
+	const char *name;
+	bool flag;
+};
+int cli_take_opts(const char *cmd, int *argc, char **argv, const struct cli_opt *opts, size_t n,
+		  int (*take)(void *arg, int k, char *value), void *arg);
 
 /* Options every iface subcommand takes. */
 #define CLI_IFACE_COMMON_HELP                                                                      \

@@ -2,6 +2,7 @@
 /* Listening sockets for NBD exports. */
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -51,6 +52,39 @@ int lb_listen_unix(const char *path, int *ret_fd, lb_err *err)
 	}
 	*ret_fd = TAKE_FD(fd);
 	return 0;
+}
+
+int lb_listen_unix_group(const char *path, gid_t gid, lb_err *err)
+{
+	if (chown(path, (uid_t)-1, gid) < 0)
+		return lb_err_set(err, errno, "cannot give %s to group %u: %m", path,
+				  (unsigned)gid);
+	if (chmod(path, 0660) < 0)
+		return lb_err_set(err, errno, "cannot chmod %s: %m", path);
+	return 0;
+}
+
+int lb_listen_is_loopback(const char *host)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+	struct addrinfo *ai = NULL;
+	int r;
+
+	if (getaddrinfo(host, NULL, &hints, &ai) != 0)
+		return -EINVAL;
+	if (ai->ai_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)ai->ai_addr;
+
+		r = (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	} else if (ai->ai_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
+
+		r = IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	} else {
+		r = 0;
+	}
+	freeaddrinfo(ai);
+	return r;
 }
 
 int lb_listen_tcp(const char *host, uint16_t port, int *ret_fd, lb_err *err)

@@ -6,7 +6,10 @@
  * keep their buffers until the engine is done with them and their reply
  * is sent (or dropped).
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -84,7 +87,9 @@ static void conn_try_free(struct nbd_conn *c)
 {
 	struct nbd_server *srv = c->srv;
 
-	if (c->rx_op.busy || c->tx_op.busy || c->hs_timeout_op.busy || c->mem_op.busy)
+	/* a handshake's thread holds c->fd and c->tls_res until tls_op ends */
+	if (c->rx_op.busy || c->tx_op.busy || c->hs_timeout_op.busy || c->mem_op.busy ||
+	    c->tls_op.busy)
 		return;
 	/* replies still queued will never go out */
 	nbd_conn_tx_drop(c);
@@ -109,6 +114,91 @@ static void conn_try_free(struct nbd_conn *c)
 		c->sops->gone(c->sarg);
 	free(c->rxbuf);
 	free(c);
+}
+
+/* The handshake's thread is done: go on over TLS, or close. */
+static void conn_tls_result(struct nbd_conn *c)
+{
+	struct nbd_server *srv = c->srv;
+	struct nbd_tls_result *res = &c->tls_res;
+
+	close(c->tls_efd);
+	c->tls_efd = -1;
+	if (res->fd < 0) {
+		srv->st.tls_failures++;
+		nbd_conn_close(c, res->why);
+		return;
+	}
+	/* the relay's socketpair end (the relay owns the TCP socket now),
+	 * or the same socket with kTLS */
+	c->fd = res->fd;
+	srv->st.tls_handshakes++;
+	srv->st.tls_records = res->records;
+	if (c->closing) { /* while the handshake ran: the relay ends too */
+		(void)shutdown(c->fd, SHUT_RDWR);
+		return;
+	}
+	nbd_negotiate_tls_started(&c->neg);
+	c->rx = RX_OPT_HDR;
+	c->rx_off = c->rx_len = 0;
+	nbd_conn_rx_process(c);
+}
+
+static void tls_done(struct lb_op *op, int res, uint32_t flags)
+{
+	struct nbd_conn *c = container_of(op, struct nbd_conn, tls_op);
+
+	c->hold++;
+	if (res == -EINTR || res == -EAGAIN) { /* not the eventfd's value yet: again */
+		struct io_uring_sqe *sqe;
+
+		if (lb_loop_sqe(c->srv->loop, &c->tls_op, &sqe) == 0) {
+			io_uring_prep_read(sqe, c->tls_efd, &c->tls_val, sizeof(c->tls_val), 0);
+			nbd_conn_unhold(c);
+			return;
+		}
+		while (read(c->tls_efd, &c->tls_val, sizeof(c->tls_val)) < 0 && errno == EINTR)
+			;
+	}
+	conn_tls_result(c);
+	nbd_conn_unhold(c);
+}
+
+void nbd_conn_starttls(struct nbd_conn *c)
+{
+	/* the client waits for the ACK before its ClientHello: plaintext
+	 * sent after STARTTLS must not pass for what came over TLS */
+	if (c->rx_off != c->rx_len) {
+		nbd_conn_close(c, "data after STARTTLS, before the TLS handshake");
+		return;
+	}
+	c->rx = RX_TLS; /* nbd_conn_unhold() starts the handshake once the ACK is out */
+}
+
+/* Start the handshake's thread, and a read of its eventfd. */
+static void conn_tls_begin(struct nbd_conn *c)
+{
+	struct nbd_server *srv = c->srv;
+	struct io_uring_sqe *sqe;
+	int r;
+
+	c->tls_started = true;
+	r = nbd_tls_handshake_start(srv->tls, c->fd, c->hs_deadline_ms, &c->tls_res, &c->tls_efd);
+	if (r < 0) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "cannot start the TLS handshake: %s", strerror(-r));
+		nbd_conn_close(c, why);
+		return;
+	}
+	if (lb_loop_sqe(srv->loop, &c->tls_op, &sqe) == 0) {
+		io_uring_prep_read(sqe, c->tls_efd, &c->tls_val, sizeof(c->tls_val), 0);
+		return;
+	}
+	/* no SQE: wait here (the handshake's deadline bounds it) */
+	while (read(c->tls_efd, &c->tls_val, sizeof(c->tls_val)) < 0 && errno == EINTR)
+		;
+	conn_tls_result(c);
 }
 
 /* Memory is back under the server's limit: the connections that stopped
@@ -150,6 +240,12 @@ void nbd_conn_unhold(struct nbd_conn *c)
 		}
 		if (c->draining && c->inflight == 0 && !c->txq_head) {
 			nbd_conn_close(c, NULL); /* DISC, ABORT or shutdown: all answered */
+			continue;
+		}
+		if (c->rx == RX_TLS && !c->tls_started && !c->txq_head && !c->tx_op.busy) {
+			c->hold++;
+			conn_tls_begin(c); /* STARTTLS's ACK is out */
+			c->hold--;
 			continue;
 		}
 		if (c->rx == RX_REQ_HDR && !c->draining && !c->rx_op.busy && !c->mem_wait &&
@@ -227,6 +323,8 @@ struct nbd_conn *nbd_conn_new(struct nbd_server *srv, int fd)
 	lb_op_init(&c->tx_op, nbd_conn_tx_done);
 	lb_op_init(&c->hs_timeout_op, hs_timeout_done);
 	lb_op_init(&c->mem_op, mem_retry_done);
+	lb_op_init(&c->tls_op, tls_done);
+	c->tls_efd = -1;
 	nbd_negotiate_init(&c->neg, srv->x);
 	c->next = srv->conns;
 	if (c->next)

@@ -6,6 +6,7 @@
  * from the LUN, the server, a channel (an engine) per connection.
  */
 #include <errno.h>
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,7 +165,8 @@ void nbd_frontend_stats(const struct lb_frontend *fe, struct lb_frontend_stats *
 
 static int socket_start(struct lb_volume *v, struct lb_frontend **ret, lb_err *err)
 {
-	const struct lb_export *e = lb_volume_config(v)->export;
+	const struct lb_volume_config *cfg = lb_volume_config(v);
+	const struct lb_export *e = cfg->export;
 	struct nbd_frontend *f = calloc(1, sizeof(*f));
 	int fd = -1, r;
 
@@ -181,6 +183,15 @@ static int socket_start(struct lb_volume *v, struct lb_frontend **ret, lb_err *e
 	if (r < 0)
 		return r;
 	f->socket_bound = e->kind == LB_EXPORT_NBD_UNIX;
+	if (f->socket_bound && cfg->socket_group_set) {
+		r = lb_listen_unix_group(e->socket_path, cfg->socket_gid, err);
+		if (r < 0) {
+			close(fd);
+			return r;
+		}
+	}
+	if (cfg->tls)
+		nbd_server_set_tls(f->srv, cfg->tls);
 	r = nbd_server_listen(f->srv, fd);
 	if (r < 0) {
 		close(fd);
@@ -189,6 +200,30 @@ static int socket_start(struct lb_volume *v, struct lb_frontend **ret, lb_err *e
 	if (lb_export_format(e, f->where, sizeof(f->where)) < 0)
 		snprintf(f->where, sizeof(f->where), "nbd");
 	return 0;
+}
+
+/* `list --json`: stats.tls, the export's TLS and who does its records */
+static void socket_stats_json(const struct lb_frontend *fe, struct json_object *st)
+{
+	const struct nbd_frontend *f = (const struct nbd_frontend *)fe;
+	struct nbd_tls *tls = lb_volume_config(f->v)->tls;
+	struct nbd_server_stats ns = {0};
+	struct json_object *o;
+
+	if (!tls) /* no TLS: no stats.tls; the counters as they always were */
+		return;
+	o = json_object_new_object();
+	if (f->srv)
+		nbd_server_get_stats(f->srv, &ns);
+	json_object_object_add(o, "mode",
+			       json_object_new_string(nbd_tls_mode_name(nbd_tls_mode(tls))));
+	json_object_object_add(o, "auth", json_object_new_string(nbd_tls_auth_name(tls)));
+	json_object_object_add(o, "verify_peer", json_object_new_boolean(nbd_tls_verify_peer(tls)));
+	json_object_object_add(o, "records",
+			       json_object_new_string(nbd_tls_records_name(ns.tls_records)));
+	json_object_object_add(o, "handshakes", json_object_new_uint64(ns.tls_handshakes));
+	json_object_object_add(o, "handshake_failures", json_object_new_uint64(ns.tls_failures));
+	json_object_object_add(st, "tls", o);
 }
 
 static bool socket_stop(struct lb_frontend *fe)
@@ -204,4 +239,5 @@ const struct lb_frontend_ops lb_frontend_nbd = {
 	.where = nbd_frontend_where,
 	.export_name = nbd_frontend_where, /* the URI */
 	.stats = nbd_frontend_stats,
+	.stats_json = socket_stats_json,
 };

@@ -324,12 +324,46 @@ static int opt_export_name(struct nbd_negotiate *n, const uint8_t *d, uint32_t l
 	return r < 0 ? r : NBD_NEG_TRANSMISSION;
 }
 
+void nbd_negotiate_tls_started(struct nbd_negotiate *n)
+{
+	/* the spec: what was negotiated before STARTTLS does not carry over */
+	n->tls = true;
+	n->structured = false;
+}
+
+/* NBD_OPT_STARTTLS: ACK and the handshake where TLS is offered; once TLS
+ * is up, or with data, ERR_INVALID (doc/proto.md). */
+static int opt_starttls(struct nbd_negotiate *n, uint32_t len, struct nbd_buf *out)
+{
+	int r;
+
+	if (n->tls_mode == NBD_TLS_OFF)
+		return reply_err(out, NBD_OPT_STARTTLS, NBD_REP_ERR_UNSUP, "TLS is not supported");
+	if (n->tls)
+		return reply_err(out, NBD_OPT_STARTTLS, NBD_REP_ERR_INVALID,
+				 "TLS is already negotiated");
+	if (len != 0)
+		return reply_err(out, NBD_OPT_STARTTLS, NBD_REP_ERR_INVALID,
+				 "STARTTLS takes no data");
+	r = reply(out, NBD_OPT_STARTTLS, NBD_REP_ACK, NULL, 0);
+	return r < 0 ? r : NBD_NEG_STARTTLS;
+}
+
 int nbd_negotiate_option(struct nbd_negotiate *n, uint32_t opt, const uint8_t *data, uint32_t len,
 			 struct nbd_buf *out)
 {
 	int r;
 
 	n->options++;
+	/* FORCEDTLS: nothing but STARTTLS and ABORT in plaintext; EXPORT_NAME
+	 * has no error reply, so the connection just ends */
+	if (n->tls_mode == NBD_TLS_REQUIRE && !n->tls && opt != NBD_OPT_STARTTLS &&
+	    opt != NBD_OPT_ABORT) {
+		n->tls_refused++;
+		if (opt == NBD_OPT_EXPORT_NAME)
+			return NBD_NEG_CLOSE;
+		return reply_err(out, opt, NBD_REP_ERR_TLS_REQD, "TLS is required");
+	}
 	switch (opt) {
 	case NBD_OPT_EXPORT_NAME:
 		return opt_export_name(n, data, len, out);
@@ -352,7 +386,7 @@ int nbd_negotiate_option(struct nbd_negotiate *n, uint32_t opt, const uint8_t *d
 	case NBD_OPT_SET_META_CONTEXT:
 		return opt_meta_context(n, opt, data, len, out);
 	case NBD_OPT_STARTTLS:
-		return reply_err(out, opt, NBD_REP_ERR_UNSUP, "TLS is not supported");
+		return opt_starttls(n, len, out);
 	default:
 		return reply_err(out, opt, NBD_REP_ERR_UNSUP, "option not supported");
 	}

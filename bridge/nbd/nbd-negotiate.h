@@ -37,6 +37,17 @@ enum nbd_neg_next {
 	NBD_NEG_CONTINUE,     /* send the output, read the next option */
 	NBD_NEG_TRANSMISSION, /* send the output, then the transmission phase */
 	NBD_NEG_CLOSE,	      /* send the output (if any), then close */
+	NBD_NEG_STARTTLS,     /* send the output (STARTTLS's ACK), then the TLS
+			       * handshake; nbd_negotiate_tls_started() after it */
+};
+
+/* The protocol's TLS modes (doc/proto.md "TLS support"): NOTLS (STARTTLS
+ * unsupported), TLS (offered, plaintext allowed), FORCEDTLS (every option
+ * but STARTTLS and ABORT gets ERR_TLS_REQD until TLS is up). */
+enum nbd_tls_mode {
+	NBD_TLS_OFF,
+	NBD_TLS_ON,
+	NBD_TLS_REQUIRE,
 };
 
 struct nbd_negotiate {
@@ -47,6 +58,9 @@ struct nbd_negotiate {
 	 * NBD_META_ID_ALLOCATION) */
 	bool meta_allocation;
 	unsigned options;
+	enum nbd_tls_mode tls_mode; /* NBD_TLS_OFF after init; the server sets it */
+	bool tls;		    /* STARTTLS done: the rest goes over TLS */
+	unsigned tls_refused;	    /* options refused with ERR_TLS_REQD (or closed) */
 };
 
 void nbd_negotiate_init(struct nbd_negotiate *n, const struct nbd_export_desc *x);
@@ -59,6 +73,10 @@ int nbd_negotiate_client_flags(struct nbd_negotiate *n, uint32_t cflags);
  * -ENOMEM. */
 int nbd_negotiate_option(struct nbd_negotiate *n, uint32_t opt, const uint8_t *data, uint32_t len,
 			 struct nbd_buf *out);
+
+/* The TLS handshake after NBD_NEG_STARTTLS succeeded: negotiation starts
+ * again over TLS, with what was agreed in plaintext forgotten. */
+void nbd_negotiate_tls_started(struct nbd_negotiate *n);
 
 const char *nbd_option_name(uint32_t opt);
 

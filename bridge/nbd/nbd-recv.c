@@ -65,9 +65,13 @@ static void conn_option(struct nbd_conn *c)
 {
 	struct nbd_buf out = {0};
 	uint32_t opt = c->opt.option;
+	unsigned refused = c->neg.tls_refused;
 	int r = nbd_negotiate_option(&c->neg, opt, c->rxbuf + c->rx_off, c->opt.len, &out);
 
 	c->rx_off += c->opt.len;
+	if (refused == 0 && c->neg.tls_refused) /* once a connection */
+		nbd_server_log(c->srv, "nbd client %s: option %s refused: TLS is required", c->peer,
+			       nbd_option_name(opt));
 	if (r < 0) {
 		nbd_buf_free(&out);
 		nbd_conn_close(c, "out of memory");
@@ -81,6 +85,9 @@ static void conn_option(struct nbd_conn *c)
 	case NBD_NEG_CLOSE:
 		c->rx = RX_STOPPED;
 		c->draining = true; /* close once the answer is out */
+		break;
+	case NBD_NEG_STARTTLS:
+		nbd_conn_starttls(c);
 		break;
 	default:
 		c->rx = RX_OPT_HDR;
@@ -190,6 +197,7 @@ void nbd_conn_rx_process(struct nbd_conn *c)
 			}
 			break;
 		}
+		case RX_TLS: /* no plaintext read until the handshake is done */
 		case RX_WAIT_ENGINE:
 		case RX_STOPPED:
 			return;

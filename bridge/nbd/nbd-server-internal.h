@@ -7,6 +7,7 @@
  *   nbd-dispatch.c  a request from its parsed header to the engine and back
  *   nbd-send.c      send: replies and negotiation answers, batched SENDMSG
  *   nbd-buffers.c   the payload buffer pool
+ * and nbd-tls.c for STARTTLS's handshake and records (no server state).
  */
 #ifndef LUNBRIDGE_NBD_SERVER_INTERNAL_H
 #define LUNBRIDGE_NBD_SERVER_INTERNAL_H
@@ -21,6 +22,7 @@
 #include "nbd-proto.h"
 #include "nbd-request.h"
 #include "nbd-server.h"
+#include "nbd-tls.h"
 
 #define RXBUF_SIZE (NBD_MAX_OPTION_DATA + 64 * 1024)
 /* From accept to the transmission phase, at most (option haggling included). */
@@ -38,6 +40,7 @@ enum rx_state {
 	RX_CFLAGS,	/* the client's flags word */
 	RX_OPT_HDR,	/* an option header */
 	RX_OPT_DATA,	/* its data */
+	RX_TLS,		/* STARTTLS: its ACK goes out, then the handshake's thread */
 	RX_WAIT_ENGINE, /* transmission, but no engine yet */
 	RX_REQ_HDR,	/* a request header */
 	RX_PAYLOAD,	/* a write's payload */
@@ -95,6 +98,13 @@ struct nbd_conn {
 	uint64_t hs_deadline_ms;
 	struct lb_op hs_timeout_op;
 	struct __kernel_timespec hs_ts;
+	/* STARTTLS: the handshake's thread writes tls_efd once tls_res is
+	 * filled; tls_op reads it */
+	bool tls_started;
+	struct lb_op tls_op;
+	int tls_efd;
+	uint64_t tls_val;
+	struct nbd_tls_result tls_res;
 	/* out of memory for a request: the retry's timer (NBD_MEM_RETRY_MS) */
 	struct lb_op mem_op;
 	struct __kernel_timespec mem_ts;
@@ -137,6 +147,7 @@ struct nbd_server {
 	bool mem_short; /* a connection waits for memory (said once in the log) */
 	uint64_t inflight_bytes;
 	struct nbd_conn *conns;
+	struct nbd_tls *tls; /* NULL: STARTTLS unsupported */
 	struct nbd_server_stats st;
 	struct nbd_buf_pool bufs;
 };
@@ -153,6 +164,9 @@ struct nbd_conn *nbd_conn_new(struct nbd_server *srv, int fd);
 /* No more I/O on c's socket (why, if any, goes to the log); the receive
  * and send in flight end, and nbd_conn_unhold() frees c. */
 void nbd_conn_close(struct nbd_conn *c, const char *why);
+/* STARTTLS was answered (its ACK queued): the handshake follows once the
+ * ACK is out; then negotiation starts again over TLS. */
+void nbd_conn_starttls(struct nbd_conn *c);
 /* Enter the transmission phase: ask the owner for an engine (ops->conn_open). */
 void nbd_conn_start_transmission(struct nbd_conn *c);
 /* The end of every entry point that took c->hold++: once none is left in

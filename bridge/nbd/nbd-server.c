@@ -127,6 +127,8 @@ static void accept_done(struct lb_op *op, int res, uint32_t cqe_flags)
 	}
 	peer_name(res, c->peer, sizeof(c->peer));
 	c->rx = RX_CFLAGS;
+	if (srv->tls)
+		c->neg.tls_mode = nbd_tls_mode(srv->tls);
 	/* a client that does not finish the handshake does not hold a
 	 * connection slot for ever (qemu-nbd's limit is 10 s too) */
 	c->hs_deadline_ms = lb_now_ms() + NBD_HANDSHAKE_TIMEOUT_MS;
@@ -171,6 +173,11 @@ int nbd_server_new(struct lb_loop *loop, const struct nbd_export_desc *x,
 	nbd_buf_pool_init(&srv->bufs, loop);
 	*ret = srv;
 	return 0;
+}
+
+void nbd_server_set_tls(struct nbd_server *srv, struct nbd_tls *tls)
+{
+	srv->tls = tls;
 }
 
 int nbd_server_listen(struct nbd_server *srv, int fd)

@@ -21,6 +21,7 @@
 #include "io-stats.h"
 #include "loop.h"
 #include "nbd-negotiate.h"
+#include "nbd-tls.h"
 
 struct nbd_server;
 struct nbd_conn;
@@ -62,11 +63,18 @@ struct nbd_server_stats {
 	struct lb_io_stats io;
 	uint64_t accepted; /* connections, ever */
 	uint32_t connections;
+	/* STARTTLS: handshakes done and failed, and who did the records of
+	 * the last connection that got TLS */
+	uint64_t tls_handshakes, tls_failures;
+	enum nbd_tls_records tls_records;
 };
 
 /* x (and its strings) must outlive the server. */
 int nbd_server_new(struct lb_loop *loop, const struct nbd_export_desc *x,
 		   const struct nbd_server_ops *ops, void *arg, struct nbd_server **ret);
+/* Offer TLS to the clients of nbd_server_listen() (tls's mode: on or
+ * require); tls must outlive the server.  Before nbd_server_listen(). */
+void nbd_server_set_tls(struct nbd_server *srv, struct nbd_tls *tls);
 /* Accept clients on a bound, listening socket (the server owns fd). */
 int nbd_server_listen(struct nbd_server *srv, int fd);
 /* Serve a connected socket in the transmission phase with simple replies,

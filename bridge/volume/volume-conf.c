@@ -53,6 +53,13 @@ static const struct conf_key {
 	{"chap_target_user", "--chap-target-user", KEY_VALUE, false},
 	{"chap_target_secret_file", "--chap-target-secret-file", KEY_VALUE, false},
 	{"chap_algorithms", "--chap-algorithms", KEY_VALUE, false},
+	/* the NBD socket export (docs: "TLS"); secrets only as file paths */
+	{"tls", "--tls", KEY_VALUE, false},
+	{"tls_creds", "--tls-creds", KEY_VALUE, false},
+	{"tls_psk", "--tls-psk", KEY_VALUE, false},
+	{"tls_verify_peer", "--tls-verify-peer", KEY_FLAG, false},
+	{"insecure", "--insecure", KEY_FLAG, false},
+	{"socket_group", "--socket-group", KEY_VALUE, false},
 	{"fallback", "--no-fallback", KEY_YES, false},
 	{"recovery", "--no-recovery", KEY_YES, false},
 };

@@ -10,7 +10,9 @@
  *   request_timeout, replacement_timeout, device_timeout,
  *   header_digest, data_digest,
  *   chap_user, chap_secret_file, chap_target_user, chap_target_secret_file,
- *   chap_algorithms, fallback (yes|no), recovery (yes|no)
+ *   chap_algorithms, fallback (yes|no), recovery (yes|no),
+ *   tls (off|on|require), tls_creds, tls_psk, tls_verify_peer (yes|no),
+ *   insecure (yes|no), socket_group
  *
  * The file is turned into attach's argv, so that the options are checked
  * once, by the same code, with the same words.  No secrets in the file:

@@ -16,6 +16,7 @@
 #define LUNBRIDGE_VOLUME_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <stdbool.h>
 
@@ -36,6 +37,12 @@ struct lb_volume_config {
 	 * queues + 1 for the kernel NBD device */
 	unsigned max_sessions;
 	bool ublk_recovery; /* ublk: keep the device for a restarted bridge */
+	/* NBD socket export: TLS offered or required (nbd/nbd-tls.h; NULL:
+	 * none; it outlives the run), and the Unix socket's group
+	 * (socket_group_set: mode 0660 with socket_gid, else 0600, root's) */
+	struct nbd_tls *tls;
+	bool socket_group_set;
+	gid_t socket_gid;
 	/* the LUN's first engine, up (logged in, or its disk open) on the
 	 * volume's loop; the volume takes it, and clones it for clients and
 	 * queues as the engine wants (engine.h) */

@@ -25,6 +25,8 @@ _lunbridge_opts()
 	attach)
 		echo "-T --targetname -l --lun --export --name --queues --max-sessions --daemon" \
 			"--no-recovery --engine --no-fallback --json --device-timeout" \
+			"--tls --tls-creds --tls-psk --tls-psk-fd --tls-verify-peer --insecure" \
+			"--socket-group" \
 			"$_lunbridge_session_opts"
 		;;
 	list) echo "--json -h --help" ;;

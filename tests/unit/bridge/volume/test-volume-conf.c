@@ -56,6 +56,36 @@ static void full(void **state)
 	lb_volume_conf_clear(&c);
 }
 
+/* The NBD export's TLS keys: each its attach option; no secret inline. */
+static void tls_keys(void **state)
+{
+	struct lb_volume_conf c;
+
+	assert_int_equal(lb_volume_conf_parse("portal = a\ntarget = t\nlun = 1\n"
+					      "export = nbd://192.168.20.7/vm1\n"
+					      "tls = require\n"
+					      "tls_creds = /etc/pki/lunbridge\n"
+					      "tls_verify_peer = yes\n"
+					      "insecure = no\n",
+					      "tls.conf", &c, &err),
+			 0);
+	assert_string_equal(joined(&c), "--portal a --targetname t --lun 1 --export "
+					"nbd://192.168.20.7/vm1 --tls require --tls-creds "
+					"/etc/pki/lunbridge --tls-verify-peer");
+	lb_volume_conf_clear(&c);
+	assert_int_equal(lb_volume_conf_parse("portal = a\ntarget = t\nlun = 1\n"
+					      "export = nbd+unix:///v?socket=/run/v.sock\n"
+					      "tls_psk = /etc/lunbridge/v.psk\n"
+					      "insecure = yes\n"
+					      "socket_group = kvm\n",
+					      "psk.conf", &c, &err),
+			 0);
+	assert_string_equal(joined(&c), "--portal a --targetname t --lun 1 --export "
+					"nbd+unix:///v?socket=/run/v.sock --tls-psk "
+					"/etc/lunbridge/v.psk --insecure --socket-group kvm");
+	lb_volume_conf_clear(&c);
+}
+
 static void expect_error(const char *text, const char *msg)
 {
 	struct lb_volume_conf c;
@@ -103,6 +133,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(full),
+		cmocka_unit_test(tls_keys),
 		cmocka_unit_test(errors),
 		cmocka_unit_test(load),
 	};
