@@ -133,6 +133,12 @@ static void conn_tls_result(struct nbd_conn *c)
 	 * or the same socket with kTLS */
 	c->fd = res->fd;
 	srv->st.tls_handshakes++;
+	/* said once per export, and again when the reason changes */
+	if (res->records == NBD_TLS_RECORDS_GNUTLS && res->why[0] &&
+	    (srv->st.tls_records != NBD_TLS_RECORDS_GNUTLS || strcmp(srv->tls_why, res->why))) {
+		nbd_server_log(srv, "TLS records in user space (GnuTLS): %s", res->why);
+		snprintf(srv->tls_why, sizeof(srv->tls_why), "%s", res->why);
+	}
 	srv->st.tls_records = res->records;
 	if (c->closing) { /* while the handshake ran: the relay ends too */
 		(void)shutdown(c->fd, SHUT_RDWR);

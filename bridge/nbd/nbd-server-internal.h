@@ -141,6 +141,7 @@ struct nbd_server {
 	const struct nbd_server_ops *ops;
 	void *arg;
 	int listen_fd;
+	char tls_why[160]; /* why the last user-space TLS records were not the kernel's */
 	struct lb_op accept_op;
 	bool shutdown;
 	bool resume; /* memory came back under SERVER_MAX_BYTES: read again */

@@ -342,6 +342,7 @@ union ktls_info {
 	struct tls_crypto_info base;
 	struct tls12_crypto_info_aes_gcm_128 gcm128;
 	struct tls12_crypto_info_aes_gcm_256 gcm256;
+	struct tls12_crypto_info_chacha20_poly1305 chacha;
 };
 
 /* The fields of the kernel's AES-GCM structs (128 and 256 differ only
@@ -354,8 +355,9 @@ struct ktls_fields {
 /* One direction's keys as the kernel takes them (as GnuTLS's own
  * lib/system/ktls.c builds them): TLS 1.3 splits GnuTLS's 12-byte IV into
  * salt and IV; TLS 1.2 has a 4-byte salt and the explicit nonce starts at
- * the sequence number.  Returns the struct's size, 0: not a cipher the
- * kernel takes (here). */
+ * the sequence number; ChaCha20-Poly1305 (which GnuTLS prefers on a CPU
+ * without AES instructions) takes the whole 12-byte IV and no salt.
+ * Returns the struct's size, 0: not a cipher the kernel takes (here). */
 static size_t ktls_info(gnutls_session_t s, unsigned read, union ktls_info *ci)
 {
 	gnutls_datum_t mac, iv, key;
@@ -368,6 +370,19 @@ static size_t ktls_info(gnutls_session_t s, unsigned read, union ktls_info *ci)
 	if (ver != GNUTLS_TLS1_2 && ver != GNUTLS_TLS1_3)
 		return 0;
 	memset(ci, 0, sizeof(*ci));
+	if (c == GNUTLS_CIPHER_CHACHA20_POLY1305) {
+		struct tls12_crypto_info_chacha20_poly1305 *g = &ci->chacha;
+
+		if (gnutls_record_get_state(s, read, &mac, &iv, &key, seq) < 0 ||
+		    key.size != sizeof(g->key) || iv.size != sizeof(g->iv))
+			return 0;
+		g->info.version = ver == GNUTLS_TLS1_3 ? TLS_1_3_VERSION : TLS_1_2_VERSION;
+		g->info.cipher_type = TLS_CIPHER_CHACHA20_POLY1305;
+		memcpy(g->iv, iv.data, sizeof(g->iv));
+		memcpy(g->key, key.data, sizeof(g->key));
+		memcpy(g->rec_seq, seq, sizeof(g->rec_seq));
+		return sizeof(*g);
+	}
 	if (c == GNUTLS_CIPHER_AES_128_GCM) {
 		struct tls12_crypto_info_aes_gcm_128 *g = &ci->gcm128;
 
@@ -401,25 +416,34 @@ static size_t ktls_info(gnutls_session_t s, unsigned read, union ktls_info *ci)
 }
 
 /* Hand the session's records to the kernel.  0: done; 1: the kernel
- * cannot (no kTLS, another cipher, data GnuTLS already holds): the
- * socket is as it was; -errno: half done, the connection is lost. */
-static int ktls_try(gnutls_session_t s, int fd)
+ * cannot (no kTLS, another cipher, data GnuTLS already holds; why says
+ * which): the socket is as it was; -errno: half done, the connection is
+ * lost. */
+static int ktls_try(gnutls_session_t s, int fd, char *why, size_t whylen)
 {
 	union ktls_info tx, rx;
 	size_t txlen, rxlen;
 	int r = 0;
 
-	if (gnutls_record_check_pending(s) > 0)
+	if (gnutls_record_check_pending(s) > 0) {
+		snprintf(why, whylen, "GnuTLS holds %zu bytes already received",
+			 gnutls_record_check_pending(s));
 		return 1;
+	}
 	txlen = ktls_info(s, 0, &tx);
 	rxlen = ktls_info(s, 1, &rx);
 	if (!txlen || !rxlen) {
+		snprintf(why, whylen, "%s with %s: the kernel takes AES-GCM and ChaCha20-Poly1305 "
+			 "on TLS 1.2 and 1.3",
+			 gnutls_protocol_get_name(gnutls_protocol_get_version(s)),
+			 gnutls_cipher_get_name(gnutls_cipher_get(s)));
 		r = 1;
 		goto out;
 	}
 	/* with the ULP but no keys the socket still carries plain bytes */
 	if (setsockopt(fd, SOL_TCP, TCP_ULP, "tls", sizeof("tls")) < 0 ||
 	    setsockopt(fd, SOL_TLS, TLS_TX, &tx, (socklen_t)txlen) < 0) {
+		snprintf(why, whylen, "the kernel has no kTLS (%s)", strerror(errno));
 		r = 1;
 		goto out;
 	}
@@ -639,7 +663,7 @@ static void *handshake_thread(void *arg)
 	if (tc->t->verify_peer && peer_verified(tc->s, res->why, sizeof(res->why)) < 0)
 		goto fail;
 	set_timeouts(tc->fd, 0);
-	r = ktls_try(tc->s, tc->fd);
+	r = ktls_try(tc->s, tc->fd, res->why, sizeof(res->why));
 	if (r < 0) {
 		snprintf(res->why, sizeof(res->why), "kTLS: %s", strerror(-r));
 		goto fail;

@@ -63,7 +63,7 @@ bool nbd_tls_verify_peer(const struct nbd_tls *t);
 struct nbd_tls_result {
 	int fd; /* the connection's socket from now on; -1: the handshake failed */
 	enum nbd_tls_records records;
-	char why[160]; /* fd -1: what failed */
+	char why[160]; /* fd -1: what failed; records in user space: why not the kernel */
 };
 
 /* Start the handshake on fd (a connected TCP socket; the server sent
