@@ -10,7 +10,7 @@
 # before it sends them again on path 2; the checker writes on, over the
 # same blocks, then stops; then the proxy is let go (SIGCONT) and forwards
 # what it held.  Every block must hold its last acknowledged version or a
-# later one.  Fails today (4 and 6 of 1024 blocks older in two runs):
+# later one.  Fails today (2 to 6 of 1024 blocks older in three runs):
 # the LUN reset cannot fence what the target has not received yet;
 # registered should_fail (docs/MULTIPATH.md, "Failover without reordering writes").
 # Suite 'slow'.

@@ -11,7 +11,11 @@
 # confirmed) before they are sent again there; the checker writes on over
 # the same blocks, then stops; the link comes back, and once every socket
 # to the old portal has drained or gone and the path is up again, every
-# block holds its last acknowledged version or a later one.  Suite 'slow'.
+# block holds its last acknowledged version or a later one.  Racy today:
+# when the link returns, TCP's retransmission of the old writes may reach
+# tgtd before the path's reinstating login, and they run after the LUN
+# reset (failed 1 run in 5: docs/MULTIPATH.md, "Failover without
+# reordering writes"); not in meson's list until that gap is closed.
 set -uo pipefail
 . "$(dirname "$0")/../bridge/lib-bridge.sh"
 br_require ip ss
