@@ -95,14 +95,17 @@ int cli_mpath_take_opts(const char *cmd, int *argc, char **argv, struct cli_mpat
 /* Cut spec "PORTAL[,IQN[,LUN[,IFACE]]]" into p->o (a copy of o). */
 static int path_fill(const cli_session_opts *o, struct cli_mpath_path *p, const char *spec)
 {
-	char *f[4] = {0}, *save = NULL;
+	char *f[4] = {0}, *rest;
 	size_t n = 0;
 
 	p->o = *o;
 	snprintf(p->spec, sizeof(p->spec), "%s", spec);
-	for (char *w = strtok_r(p->spec, ",", &save); w && n < 4; w = strtok_r(NULL, ",", &save))
-		f[n++] = w;
-	if (n == 0 || strtok_r(NULL, ",", &save))
+	/* strsep, not strtok: an empty field ("P,,2") is one taken from
+	 * -T/-l/-I, not a reason to shift the next one into its place */
+	rest = p->spec;
+	while (rest && n < 4)
+		f[n++] = strsep(&rest, ",");
+	if (!f[0][0] || rest)
 		return cli_usage_error(o->cmd, "--path '%s': PORTAL[,IQN[,LUN[,IFACE]]]", spec);
 	p->o.portal = f[0];
 	if (f[1] && *f[1])

@@ -147,7 +147,7 @@ static bool path_error(const struct mpath *m, const struct mp_path *p, int res)
 	}
 }
 
-static void child_done(struct lb_io *cio, int res)
+static void child_end(struct lb_io *cio, int res)
 {
 	struct mp_child *child = (struct mp_child *)cio;
 	struct mp_path *p = child->path;
@@ -182,6 +182,15 @@ static void child_done(struct lb_io *cio, int res)
 	r = mp_dispatch(m, io);
 	if (r < 0)
 		io->done(io, r);
+}
+
+static void child_done(struct lb_io *cio, int res)
+{
+	struct mp_path *p = ((struct mp_child *)cio)->path;
+
+	child_end(cio, res);
+	if (p->cancel_ended && !p->inflight)
+		mp_path_cancel_end(p);
 }
 
 int mp_dispatch(struct mpath *m, struct lb_io *io)

@@ -70,6 +70,7 @@ struct mp_path {
 	bool fence_needed; /* cancelled commands in doubt want a reset elsewhere */
 	bool fencing;	   /* that reset is under way */
 	bool user_wait;	   /* the engine's cancel waits for this path's */
+	bool cancel_ended; /* that cancel called back; its children still end */
 	/* ALUA */
 	bool alua_read; /* TPGS known (INQUIRY read once) */
 	bool tpgs;	/* the LU has port groups */
@@ -157,6 +158,10 @@ void mp_path_set_log(struct mp_path *p);
  * the tick: I/O about to be dispatched uses them (every client's engine
  * has paths of its own, each noticing on its own tick otherwise). */
 void mp_paths_up(struct mpath *m, uint64_t now);
+/* p's failover cancel is over once its engine called back and its last
+ * child ended (the session may call back before it completes the
+ * commands it swept: until then they are still sent elsewhere). */
+void mp_path_cancel_end(struct mp_path *p);
 /* A request on p failed in a way another path may not: note why. */
 void mp_path_failed_io(struct mp_path *p, int res);
 

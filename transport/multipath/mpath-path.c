@@ -317,8 +317,19 @@ static void path_cancelled(struct lb_engine *pe, void *arg, int res)
 
 	(void)pe;
 	(void)res;
+	p->cancel_ended = true;
+	/* the session calls back as soon as its queue is empty, before it
+	 * completes the commands it swept off it: they still go elsewhere,
+	 * and the last of them ends the cancel (child_done) */
+	if (!p->inflight)
+		mp_path_cancel_end(p);
+}
+
+void mp_path_cancel_end(struct mp_path *p)
+{
 	/* everything it carried is fenced and has gone elsewhere (or, its
 	 * issuer gone, ended) */
+	p->cancel_ended = false;
 	p->cancelling = false;
 	p->fence_needed = false;
 	if (p->user_wait) {

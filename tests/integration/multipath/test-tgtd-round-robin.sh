@@ -1,10 +1,11 @@
 #!/bin/bash
 # Multipath against a real tgtd with two portals (127.0.0.1 and 127.0.0.2,
 # one port; tgtd has no ALUA, so both are one group): `attach --path
-# --path-policy round-robin` logs a session in through each, with distinct
-# ISIDs; fio's nbd engine at queue depth 32 with crc32c verification runs
-# through the volume; both paths carry reads and writes; the LUN's image
-# then equals what was written through the export (qemu-img compare).
+# P2,,1 --path-policy round-robin` (the empty IQN field is -T's) logs a
+# session in through each, with distinct ISIDs; fio's nbd engine at queue
+# depth 32 with crc32c verification runs through the volume; both paths
+# carry reads and writes; the LUN's image then equals what was written
+# through the export (qemu-img compare).
 set -uo pipefail
 . "$(dirname "$0")/../bridge/lib-bridge.sh"
 br_require nbdcopy qemu-img fio
@@ -21,7 +22,7 @@ tgt_add_lun 1 1 "$TMP/lun" || exit 1
 read -r P1 P2 <<<"$TGT_PORTALS"
 
 U=$(br_unix_export mp)
-br_attach mp "$IQN" 1 "$U" --path "$P2" --path-policy round-robin || br_abort "attach"
+br_attach mp "$IQN" 1 "$U" --path "$P2,,1" --path-policy round-robin || br_abort "attach"
 
 V=(--verify=crc32c --do_verify=1 --verify_fatal=1 --verify_state_save=0)
 fio --name=mp --ioengine=nbd --uri="$U" --iodepth=32 --rw=randwrite --bs=4k --size=8M \
