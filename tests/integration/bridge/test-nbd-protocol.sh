@@ -226,7 +226,8 @@ br_expect_alive "after the negotiation cases" p
 # qemu-img writers, 18-21 qemu-img readers; plus 2 nbdcopy readers of the
 # whole export: 24 clients.
 UM=$(br_unix_export many)
-br_attach many "$IQNM" 1 "$UM" || br_abort "attach many"
+# a session per client up to 15 (the default limit is 8: test-max-sessions)
+br_attach many "$IQNM" 1 "$UM" --max-sessions 15 || br_abort "attach many"
 tgt_mkimg "$TMP/ref" 44M
 tgt_write_lun "$TMP/ref" "$(tgt_url "$IQNM" 1)" || exit 1
 cp "$TMP/ref" "$TMP/expect"
