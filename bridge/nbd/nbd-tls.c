@@ -433,7 +433,8 @@ static int ktls_try(gnutls_session_t s, int fd, char *why, size_t whylen)
 	txlen = ktls_info(s, 0, &tx);
 	rxlen = ktls_info(s, 1, &rx);
 	if (!txlen || !rxlen) {
-		snprintf(why, whylen, "%s with %s: the kernel takes AES-GCM and ChaCha20-Poly1305 "
+		snprintf(why, whylen,
+			 "%s with %s: the kernel takes AES-GCM and ChaCha20-Poly1305 "
 			 "on TLS 1.2 and 1.3",
 			 gnutls_protocol_get_name(gnutls_protocol_get_version(s)),
 			 gnutls_cipher_get_name(gnutls_cipher_get(s)));
