@@ -376,12 +376,17 @@ tgt_restart() {
 		_tgt_err "tgt_restart: cannot bind ${_tgt_portal_list[*]} again (Address already in use)"
 	fi
 	[ "$rc" -eq 0 ] || return 1
+	# targets and their parameters first, then the rest in its order: an
+	# initiator that logs in during the replay must find the parameters
+	# (DefaultTime2Wait...) in place, not the defaults (it is let in only
+	# once an ACL is bound, which comes later)
 	while IFS= read -r line; do
 		if ! eval "tgt_adm $line" >/dev/null 2>&1; then
 			_tgt_err "tgt_restart: replay failed: tgtadm $line"
 			return 1
 		fi
-	done <"$TGT_DIR/replay"
+	done < <(grep -E -- '--mode target --op (new|update)' "$TGT_DIR/replay"
+		grep -vE -- '--mode target --op (new|update)' "$TGT_DIR/replay")
 }
 
 # tgt_freeze / tgt_thaw: SIGSTOP / SIGCONT tgtd (a target that hangs:
