@@ -23,6 +23,19 @@ tgt_chap 1 alice "$SECRET" || br_abort "tgtd: CHAP account"
 tgt_chap_mutual 1 tgt-bob "$TSECRET" || br_abort "tgtd: outgoing CHAP account"
 CHAP=(--chap-algorithms md5 --chap-user alice --chap-target-user tgt-bob)
 
+# expect_copies DESC EXPECTED ACTUAL: the memory scan's count.  Under
+# ASan it is shown, not checked: the scan cannot read such a process (its
+# mappings include ASan's shadow memory, terabytes of it: Python's read
+# fails with MemoryError and there is no count)
+asan=$(ldd "$LUNBRIDGE" 2>/dev/null | grep -q libasan && echo yes || echo no)
+expect_copies() {
+	if [ "$asan" = yes ]; then
+		echo "(under ASan, not checked: $1: expected $2, found $3)"
+	else
+		expect_eq "$@"
+	fi
+}
+
 # mem_count PID STRING: how many times STRING is in PID's readable memory
 mem_count() {
 	/usr/bin/python3 - "$1" "$2" <<'EOF'
@@ -60,8 +73,8 @@ expect_eq "fd: no secret in /proc/PID/cmdline" 0 "$(in_proc "$BR_PID" cmdline)"
 expect_eq "fd: no secret in /proc/PID/environ" 0 "$(in_proc "$BR_PID" environ)"
 expect_eq "fd: the two pipes are closed in the bridge" "" \
 	"$(fd_links "$BR_PID" | grep -F -x -f <(printf '%s\n' "$pipes"))"
-expect_eq "fd: the initiator secret once in the bridge's memory" 1 "$(mem_count "$BR_PID" "$SECRET")"
-expect_eq "fd: the target secret once in the bridge's memory" 1 "$(mem_count "$BR_PID" "$TSECRET")"
+expect_copies "fd: the initiator secret once in the bridge's memory" 1 "$(mem_count "$BR_PID" "$SECRET")"
+expect_copies "fd: the target secret once in the bridge's memory" 1 "$(mem_count "$BR_PID" "$TSECRET")"
 
 # a recovering session logs in again with the kept copy: a new session
 # (TSIH) once tgtd dropped the connection, and tgtd wants CHAP
@@ -71,7 +84,7 @@ relogged() { local now; now=$(tgt_sessions 1); [ -n "$now" ] && [ "$now" != "$be
 expect_eq "fd: after tgtd dropped it, the session logged in again (CHAP)" yes \
 	"$(br_wait_for "$BR_TIMEOUT" relogged && echo yes)"
 br_expect_alive "fd" fd1
-expect_eq "fd: still one copy of each secret after the new login" "1 1" \
+expect_copies "fd: still one copy of each secret after the new login" "1 1" \
 	"$(mem_count "$BR_PID" "$SECRET") $(mem_count "$BR_PID" "$TSECRET")"
 FD1_PID=$BR_PID
 
@@ -81,7 +94,7 @@ LUNBRIDGE_CHAP_SECRET=$SECRET LUNBRIDGE_CHAP_TARGET_SECRET=$TSECRET \
 	br_abort "attach with the secrets from the environment"
 pass "attach with both secrets from the environment: ready"
 expect_eq "env: the variables are cleared from /proc/PID/environ" 0 "$(in_proc "$BR_PID" environ)"
-expect_eq "env: one copy of each secret in the bridge's memory" "1 1" \
+expect_copies "env: one copy of each secret in the bridge's memory" "1 1" \
 	"$(mem_count "$BR_PID" "$SECRET") $(mem_count "$BR_PID" "$TSECRET")"
 
 ENV1_PID=$BR_PID
@@ -97,7 +110,7 @@ br_attach mp1 "$IQN" 1 "$(br_unix_export mp1)" "${CHAP[@]}" --chap-secret-fd 3 \
 	--chap-target-secret-fd 4 --path "$P2" || br_abort "attach with two paths, secrets from descriptors"
 exec 3<&- 4<&-
 expect_eq "two paths: tgtd has the volume's two sessions" 2 "$(br_wait_sessions 1 2)"
-expect_eq "two paths: one copy of each secret in the bridge's memory" "1 1" \
+expect_copies "two paths: one copy of each secret in the bridge's memory" "1 1" \
 	"$(mem_count "$BR_PID" "$SECRET") $(mem_count "$BR_PID" "$TSECRET")"
 "$LUNBRIDGE" detach mp1 >>"$TMP/detach.out" 2>&1 || fail "detach mp1"
 
