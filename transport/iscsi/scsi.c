@@ -154,14 +154,11 @@ int scsi_cdb_read_capacity16(uint8_t cdb[ISCSI_CDB_MAX], uint32_t alloc_len)
 	return 16;
 }
 
+/* SERVICE ACTION IN(16) has the same layout: the service action in byte
+ * 1, the allocation length where the block count is. */
 int scsi_cdb_get_lba_status(uint8_t cdb[ISCSI_CDB_MAX], uint64_t lba, uint32_t alloc_len)
 {
-	memset(cdb, 0, ISCSI_CDB_MAX);
-	cdb[0] = SCSI_OP_SERVICE_ACTION_IN16;
-	cdb[1] = SCSI_SAI_GET_LBA_STATUS;
-	iscsi_put_be64(cdb + 2, lba);
-	iscsi_put_be32(cdb + 10, alloc_len);
-	return 16;
+	return cdb_lba16(cdb, SCSI_OP_SERVICE_ACTION_IN16, SCSI_SAI_GET_LBA_STATUS, lba, alloc_len);
 }
 
 int scsi_cdb_read_capacity10(uint8_t cdb[ISCSI_CDB_MAX])

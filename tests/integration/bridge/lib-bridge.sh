@@ -183,6 +183,19 @@ PY
 	BR_ORPHAN=$!
 }
 
+# br_newer_write URI: a client that writes 'N' to block 0 with FUA,
+# flushes and reads it back; prints True when it reads 'N'.
+br_newer_write() {
+	"$BR_PY" - "$1" <<'PY'
+import sys, nbd
+h = nbd.NBD()
+h.connect_uri(sys.argv[1])
+h.pwrite(b"N" * 4096, 0, flags=nbd.CMD_FLAG_FUA)
+h.flush()
+print(h.pread(4096, 0) == b"N" * 4096)
+PY
+}
+
 # br_attach NAME IQN LUN EXPORT [ARGS...]: `lunbridge attach --daemon`;
 # 0 once it serves, BR_WHERE = the line it printed, BR_PID = the
 # bridge's pid.  Its stderr goes to $TMP/NAME.attach.err (the bridge logs

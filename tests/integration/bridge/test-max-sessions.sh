@@ -76,15 +76,7 @@ br_wait_for 10 logged "a client sharing it left with 1 requests in flight" "$TMP
 	pass "the bridge notices A left with a write in flight on the shared session" ||
 	fail "no line about A's write in flight"
 
-B=$("$BR_PY" - "$U" <<'PY'
-import sys, nbd
-h = nbd.NBD()
-h.connect_uri(sys.argv[1])
-h.pwrite(b"N" * 4096, 0, flags=nbd.CMD_FLAG_FUA)
-h.flush()
-print(h.pread(4096, 0) == b"N" * 4096)
-PY
-)
+B=$(br_newer_write "$U")
 expect_eq "client B's write reads back" True "$B"
 logged "a write waits until the requests of a client that left" "$TMP/w.err" &&
 	pass "B's overlapping write was held behind A's" || fail "B's write was not held"

@@ -41,15 +41,7 @@ br_wait_for 10 logged "its client left with requests in flight" &&
 logged "none can reach the LUN any more" && fail "A was fenced before B could write"
 
 # client B, at once: a newer write to the same block, made durable, read back
-B=$("$BR_PY" - "$U" <<'PY'
-import sys, nbd
-h = nbd.NBD()
-h.connect_uri(sys.argv[1])
-h.pwrite(b"N" * 4096, 0, flags=nbd.CMD_FLAG_FUA)
-h.flush()
-print(h.pread(4096, 0) == b"N" * 4096)
-PY
-)
+B=$(br_newer_write "$U")
 expect_eq "client B's write reads back" True "$B"
 # B's write waited for A's fence: acknowledged only once A was fenced
 logged "a write waits until the requests of a client that left are fenced" &&
