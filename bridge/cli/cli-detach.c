@@ -251,7 +251,7 @@ static void bridge_proc_get(const char *dir, const char *name, struct bridge_pro
 	FILE *f;
 
 	bp->pid = 0;
-	if (lb_runtime_path(dir, name, ".lock", path, sizeof(path)) < 0)
+	if (lb_runtime_path(dir, name, "lock", path, sizeof(path)) < 0)
 		return;
 	f = fopen(path, "re");
 	if (!f)
