@@ -235,6 +235,13 @@ int32_t iscsi_session_tpgt(const struct iscsi_session *s)
 	return s->tpgt;
 }
 
+void iscsi_session_get_config(const struct iscsi_session *s, struct iscsi_session_config *ret)
+{
+	*ret = s->cfg;
+	ret->isid_set = true;
+	memcpy(ret->isid, s->isid, sizeof(ret->isid));
+}
+
 const char *iscsi_session_portal(const struct iscsi_session *s)
 {
 	return s->portal;

@@ -210,6 +210,12 @@ const struct iscsi_params *iscsi_session_params(const struct iscsi_session *s);
 void iscsi_session_get_stats(const struct iscsi_session *s, struct iscsi_session_stats *ret);
 /* The target's TPGT as it declared at login (-1 if not). */
 int32_t iscsi_session_tpgt(const struct iscsi_session *s);
+/* What s logs in with, its ISID included (the ISID in isid, the rest as
+ * given to iscsi_session_new()): a session made from it through another
+ * portal of the same portal group reinstates s on the target (RFC 7143
+ * §6.3.5), which ends s's connection there and, with it, whatever of s
+ * is still on its way. */
+void iscsi_session_get_config(const struct iscsi_session *s, struct iscsi_session_config *ret);
 /* The connected portal "IP:PORT" (after redirection). */
 const char *iscsi_session_portal(const struct iscsi_session *s);
 /* The replacement timeout has passed without a new login: commands fail

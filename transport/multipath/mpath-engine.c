@@ -301,8 +301,10 @@ static void mp_free(struct lb_engine *e)
 	while ((q = queue_pop(m)))
 		q->io->done(q->io, -ESHUTDOWN);
 	/* the paths' sessions end their commands (children) as they go */
-	for (size_t i = 0; i < m->n; i++)
+	for (size_t i = 0; i < m->n; i++) {
+		mp_path_reinstate_reap(&m->paths[i], true);
 		lb_engine_free(m->paths[i].e);
+	}
 	if (m->shared && atomic_fetch_sub(&m->shared->refs, 1) == 1)
 		free(m->shared);
 	free(m->paths);

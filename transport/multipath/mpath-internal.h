@@ -69,6 +69,11 @@ struct mp_path {
 	bool cancelling;   /* its I/O is being fenced to go elsewhere */
 	bool fence_needed; /* cancelled commands in doubt want a reset elsewhere */
 	bool fencing;	   /* that reset is under way */
+	/* before it: p's session ended on the target by a login with its ISID
+	 * through a path of the same target portal group (reinstatement) */
+	bool reinstating;		   /* that login (or its logout) under way */
+	bool reinstate_done;		   /* ended, tried, or no path could */
+	struct iscsi_session *reinstate_s; /* its session, freed by the tick */
 	bool user_wait;	   /* the engine's cancel waits for this path's */
 	bool cancel_ended; /* that cancel called back; its children still end */
 	/* ALUA */
@@ -164,5 +169,8 @@ void mp_paths_up(struct mpath *m, uint64_t now);
 void mp_path_cancel_end(struct mp_path *p);
 /* A request on p failed in a way another path may not: note why. */
 void mp_path_failed_io(struct mp_path *p, int res);
+/* The session of a reinstatement that has ended, freed (all of them when
+ * the engine is freed). */
+void mp_path_reinstate_reap(struct mp_path *p, bool all);
 
 #endif

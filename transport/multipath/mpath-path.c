@@ -288,12 +288,148 @@ static void fence_done(struct iscsi_session *s, void *arg, int res)
 		(void)iscsi_session_fenced_elsewhere(mine, p->lun);
 }
 
-/* Fence p's commands in doubt with a LOGICAL UNIT RESET through a path
+/* ---- ending a lost path's session through another path ---------------- */
+
+static void fence_try(struct mpath *m, struct mp_path *p);
+
+static void reinstate_end(struct mp_path *p)
+{
+	p->reinstating = false;
+	p->reinstate_done = true;
+	if (!p->m->freeing)
+		fence_try(p->m, p); /* the LUN reset now */
+}
+
+static void reinstate_logged_out(struct iscsi_session *s, void *arg, int res)
+{
+	(void)s;
+	(void)res; /* the session has ended whatever the logout's fate */
+	reinstate_end(arg);
+}
+
+static void reinstate_logged_in(struct iscsi_session *s, void *arg, int res)
+{
+	struct mp_path *p = arg;
+
+	if (p->m->freeing)
+		return;
+	if (res < 0) {
+		mp_log(p->m,
+		       "path %d (%s): could not end its session on the target through another "
+		       "portal: %s; the LUN reset alone fences it",
+		       p->index + 1, p->portal, iscsi_session_error(s));
+		reinstate_end(p);
+		return;
+	}
+	/* the target has ended the old session before it answered this
+	 * login: its connection there is closed, and a command still on its
+	 * way (a stalled link, a switch holding it) cannot land any more */
+	mp_log(p->m,
+	       "path %d (%s): its session ended on the target (reinstated through another "
+	       "portal of its portal group)",
+	       p->index + 1, p->portal);
+	if (iscsi_session_logout(s, reinstate_logged_out, p) < 0)
+		reinstate_end(p);
+}
+
+/* The path through which p's session can be reinstated: up, serving, to
+ * p's target in p's target portal group (RFC 7143 §6.3.5: the session is
+ * the initiator, the ISID and the portal group); NULL when none is. */
+static struct mp_path *reinstate_via(struct mpath *m, struct mp_path *p, int32_t tpgt)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		struct mp_path *q = &m->paths[i];
+		struct iscsi_session *s = lb_engine_iscsi_session(q->e);
+
+		if (q != p && q->up && s && lb_engine_ready(q->e) && tpgt >= 0 &&
+		    iscsi_session_tpgt(s) == tpgt && strcmp(q->target, p->target) == 0)
+			return q;
+	}
+	return NULL;
+}
+
+/* End p's session on the target before anything it left in doubt goes
+ * elsewhere: a LUN reset aborts only what the target has received, while
+ * the end of the session also drops what is still on its way.  True while
+ * that is under way; false when done or not possible (then the reset
+ * alone fences, as Linux's SCSI error handling would). */
+static bool reinstate_try(struct mpath *m, struct mp_path *p)
+{
+	struct iscsi_session *mine = lb_engine_iscsi_session(p->e), *via;
+	struct iscsi_session_config c, vc;
+	struct mp_path *q;
+	lb_err err = {{0}};
+
+	if (p->reinstating)
+		return true;
+	if (p->reinstate_done)
+		return false;
+	q = mine ? reinstate_via(m, p, iscsi_session_tpgt(mine)) : NULL;
+	if (!q) {
+		p->reinstate_done = true;
+		mp_log(m,
+		       "path %d (%s): no other path serves its target portal group: its "
+		       "session cannot be ended on the target; the LUN reset alone fences it",
+		       p->index + 1, p->portal);
+		return false;
+	}
+	via = lb_engine_iscsi_session(q->e);
+	iscsi_session_get_config(mine, &c);
+	iscsi_session_get_config(via, &vc);
+	c.host = vc.host;
+	c.port = vc.port;
+	c.bind_netdev = vc.bind_netdev;
+	c.bind_addr = vc.bind_addr;
+	c.recover = false;
+	c.replacement_timeout_ms = 0;
+	c.nop_interval_ms = 0;
+	mp_path_reinstate_reap(p, true);
+	if (iscsi_session_new(m->e.loop, &c, &p->reinstate_s, &err) < 0) {
+		mp_log(m, "path %d (%s): cannot end its session through path %d: %s", p->index + 1,
+		       p->portal, q->index + 1, err.msg);
+		p->reinstate_done = true;
+		return false;
+	}
+	mp_log(m,
+	       "path %d (%s): ending its session on the target: logging in with its ISID "
+	       "through path %d (%s)",
+	       p->index + 1, p->portal, q->index + 1, q->portal);
+	p->reinstating = true; /* before: the login may call back at once */
+	if (iscsi_session_login(p->reinstate_s, reinstate_logged_in, p) < 0) {
+		mp_log(m, "path %d (%s): the login through path %d did not start: %s", p->index + 1,
+		       p->portal, q->index + 1, iscsi_session_error(p->reinstate_s));
+		p->reinstating = false;
+		p->reinstate_done = true;
+		return false;
+	}
+	return p->reinstating;
+}
+
+void mp_path_reinstate_reap(struct mp_path *p, bool all)
+{
+	iscsi_session_state st;
+
+	if (!p->reinstate_s || (p->reinstating && !all))
+		return;
+	st = iscsi_session_get_state(p->reinstate_s);
+	if (!all && st != ISCSI_SESSION_CLOSED && st != ISCSI_SESSION_FAILED &&
+	    st != ISCSI_SESSION_IDLE)
+		return;
+	iscsi_session_free(p->reinstate_s);
+	p->reinstate_s = NULL;
+}
+
+/* ---- fencing a lost path's I/O ------------------------------------------ */
+
+/* Fence p's commands in doubt: its session ended through a path of its
+ * portal group where one serves, then a LOGICAL UNIT RESET through a path
  * that serves; without one they wait for p's own reinstatement. */
 static void fence_try(struct mpath *m, struct mp_path *p)
 {
 	if (p->fencing || !p->fence_needed)
 		return;
+	if (reinstate_try(m, p) || p->fencing)
+		return; /* (a login that failed at once may have reset already) */
 	for (size_t i = 0; i < m->n; i++) {
 		struct mp_path *q = &m->paths[i];
 		struct iscsi_session *s = lb_engine_iscsi_session(q->e);
@@ -357,6 +493,7 @@ static void path_fail(struct mpath *m, struct mp_path *p, uint64_t now)
 		 * through another path to end */
 		p->cancelling = false;
 		p->fence_needed = true;
+		p->reinstate_done = false;
 		fence_try(m, p);
 		return;
 	}
@@ -365,6 +502,7 @@ static void path_fail(struct mpath *m, struct mp_path *p, uint64_t now)
 		return;
 	}
 	p->fence_needed = true;
+	p->reinstate_done = false;
 	fence_try(m, p);
 }
 
@@ -423,6 +561,7 @@ static void path_tick(struct mpath *m, struct mp_path *p, uint64_t now)
 	    now - p->down_since_ms >= m->cfg.path_fail_ms)
 		path_fail(m, p, now);
 	fence_try(m, p);
+	mp_path_reinstate_reap(p, false);
 	/* a path whose first login failed: log in again at the checker's pace */
 	if (!p->started && !p->starting && now - p->checked_ms >= m->cfg.check_interval_ms) {
 		p->checked_ms = now;

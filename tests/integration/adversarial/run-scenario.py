@@ -892,7 +892,7 @@ def mp_path_lost(t):
     t.read_ok("mp-path-lost: read back", h, TRIGGER_OFF, 4096, data)
     # the first portal returns: failback to the optimized path
     t.wait_event(lambda e: e["phase"] == "end", outage + 10, "outage")
-    t.log_has("mp-path-lost: the path comes back", "path 1", "up", timeout=15)
+    t.log_has("mp-path-lost: the path comes back", "path 1", "): up", timeout=15)
     n0 = len(rw_cmds(t, t.portals[0]))
     t.read_ok("mp-path-lost: after failback", h, 0, 4096, expected(0, 4096))
     t.check("mp-path-lost: I/O goes to the optimized path again",

@@ -7,15 +7,16 @@
 # bridge's NBD socket; the busy path's link goes down with 32 writes in
 # flight: each may have run with its answer lost, or still sit in the TCP
 # connection (which nothing resets: TCP sends it again when the link
-# returns).  They must be fenced (a LUN reset through the other path,
-# confirmed) before they are sent again there; the checker writes on over
-# the same blocks, then stops; the link comes back, and once every socket
-# to the old portal has drained or gone and the path is up again, every
-# block holds its last acknowledged version or a later one.  Racy today:
-# when the link returns, TCP's retransmission of the old writes may reach
-# tgtd before the path's reinstating login, and they run after the LUN
-# reset (failed 1 run in 5: docs/MULTIPATH.md, "Failover without
-# reordering writes"); not in meson's list until that gap is closed.
+# returns).  They must be fenced before they are sent again there: the
+# lost path's session ended on the target (a login with its ISID through
+# the other portal of portal group 1), then a LUN reset through the other
+# path, confirmed.  The checker writes on over the same blocks, then
+# stops; the link comes back, and once every socket to the old portal has
+# drained or gone and the path is up again, every block holds its last
+# acknowledged version or a later one.  With the LUN reset alone it was
+# racy (failed 1 run in 5): TCP's retransmission of the old writes could
+# reach tgtd before the path's own reinstating login, and they ran after
+# the reset (docs/MULTIPATH.md, "Failover without reordering writes").
 set -uo pipefail
 . "$(dirname "$0")/../bridge/lib-bridge.sh"
 br_require ip ss
@@ -68,8 +69,13 @@ br_wait_for 120 sendq_empty "$ADDR" ||
 	fail "the sockets to path $K still hold data 120 s after the link came back"
 br_wait_for 60 path_up "$K" || fail "path $K not up again within 60 s of the link's return"
 sleep 2 # what path K's old connection held has had its chance to land
-grep -E "path $K .*down|resetting LUN|reset through another|path $K .*: up" "$LOG" | head -n 8 |
-	sed 's/^/    v| /'
+grep -E "path $K .*down|ending its session|session ended|resetting LUN|reset through another|path $K .*: up" "$LOG" |
+	head -n 12 | sed 's/^/    v| /'
+# both portals are in tgtd's portal group 1: path K's session is ended on
+# the target through path O's portal before the reset, so that what TCP
+# retransmits when the link returns finds no connection
+expect_eq "path $K's session was ended on the target (reinstated through path $O's portal)" yes \
+	"$(has "its session ended on the target (reinstated through another portal" && echo yes || echo no)"
 expect_eq "the writer saw no write fail (each went again on path $O)" 0 "$(wo_failed "$WO_LINE")"
 expect_eq "writes were moved from path $K to path $O" yes \
 	"$([ "$(br_field v ".path${K}_moved")" -gt 0 ] && echo yes || echo no)"
