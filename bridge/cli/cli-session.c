@@ -38,6 +38,8 @@ enum {
 	OPT_COMMAND_TIMEOUT,
 	OPT_REQUEST_TIMEOUT,
 	OPT_REPLACEMENT_TIMEOUT,
+	OPT_NOOP_INTERVAL,
+	OPT_NOOP_TIMEOUT,
 	OPT_DEVICE_TIMEOUT,
 };
 
@@ -190,6 +192,8 @@ int cli_session_parse_opts(int argc, char **argv, const char *want, const char *
 		{"command-timeout", required_argument, NULL, OPT_COMMAND_TIMEOUT},
 		{"request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT},
 		{"replacement-timeout", required_argument, NULL, OPT_REPLACEMENT_TIMEOUT},
+		{"noop-out-interval", required_argument, NULL, OPT_NOOP_INTERVAL},
+		{"noop-out-timeout", required_argument, NULL, OPT_NOOP_TIMEOUT},
 		{"device-timeout", required_argument, NULL, OPT_DEVICE_TIMEOUT},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -203,6 +207,8 @@ int cli_session_parse_opts(int argc, char **argv, const char *want, const char *
 	o->command_timeout_s = 30;
 	o->request_timeout_s = 120;
 	o->replacement_timeout_s = 120;
+	o->noop_interval_s = 5;
+	o->noop_timeout_s = 5;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":p:T:l:I:h", longopts, NULL)) != -1) {
@@ -277,6 +283,14 @@ int cli_session_parse_opts(int argc, char **argv, const char *want, const char *
 		case OPT_REPLACEMENT_TIMEOUT:
 			rc = parse_uint(o, "--replacement-timeout", optarg, 1, 86400,
 					&o->replacement_timeout_s);
+			break;
+		case OPT_NOOP_INTERVAL:
+			rc = parse_uint(o, "--noop-out-interval", optarg, 0, 3600,
+					&o->noop_interval_s);
+			break;
+		case OPT_NOOP_TIMEOUT:
+			rc = parse_uint(o, "--noop-out-timeout", optarg, 1, 3600,
+					&o->noop_timeout_s);
 			break;
 		case OPT_DEVICE_TIMEOUT: /* attach's; checked by cli_attach_parse() */
 			if (!strchr(want, 'a'))
@@ -718,6 +732,8 @@ int cli_session_connect_on(const cli_session_opts *o, cli_session *cs, struct lb
 	cfg.cmd_timeout_ms = o->command_timeout_s * 1000;
 	cfg.request_timeout_ms = o->request_timeout_s * 1000;
 	cfg.replacement_timeout_ms = o->replacement_timeout_s * 1000;
+	cfg.nop_interval_ms = o->noop_interval_s * 1000;
+	cfg.nop_timeout_ms = o->noop_timeout_s * 1000;
 	if (o->isid_key) {
 		cfg.isid_set = true;
 		iscsi_isid_for(o->isid_key, 0, cfg.isid);

@@ -41,7 +41,11 @@
 	"      --request-timeout SECONDS    a command's lifetime, retries included\n"              \
 	"                              (default 120)\n"                                            \
 	"      --replacement-timeout SECONDS  I/O fails fast once a lost session\n"                \
-	"                              is not back within it (default 120)\n"
+	"                              is not back within it (default 120)\n"                      \
+	"      --noop-out-interval SECONDS  a NOP-Out ping after this long without\n"              \
+	"                              input (0: none; default 5)\n"                               \
+	"      --noop-out-timeout SECONDS   the connection is dead when a ping\n"                  \
+	"                              is not answered within it (default 5)\n"
 
 typedef struct cli_session_opts {
 	const char *cmd; /* "discover", for messages */
@@ -60,6 +64,9 @@ typedef struct cli_session_opts {
 	/* our initiator's timeouts, seconds: per try, a command's lifetime,
 	 * the session's replacement (docs/ERROR-HANDLING.md) */
 	uint32_t command_timeout_s, request_timeout_s, replacement_timeout_s;
+	/* the liveness ping: after interval without input (0: none), dead
+	 * after timeout more (open-iscsi's noop_out_interval/_timeout) */
+	uint32_t noop_interval_s, noop_timeout_s;
 	bool request_timeout_given;
 	/* attach: --device-timeout, the kernel NBD device's (0: by the request timeout) */
 	uint32_t device_timeout_s;

@@ -45,6 +45,8 @@ static const struct conf_key {
 	{"command_timeout", "--command-timeout", KEY_VALUE, false},
 	{"request_timeout", "--request-timeout", KEY_VALUE, false},
 	{"replacement_timeout", "--replacement-timeout", KEY_VALUE, false},
+	{"noop_out_interval", "--noop-out-interval", KEY_VALUE, false},
+	{"noop_out_timeout", "--noop-out-timeout", KEY_VALUE, false},
 	{"device_timeout", "--device-timeout", KEY_VALUE, false},
 	{"header_digest", "--header-digest", KEY_VALUE, false},
 	{"data_digest", "--data-digest", KEY_VALUE, false},

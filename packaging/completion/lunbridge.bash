@@ -14,7 +14,7 @@ _lunbridge_session_opts="-p --portal -I --interface --iface-dir --chap-user
 	--chap-secret-fd --chap-secret-file --chap-target-user
 	--chap-target-secret-fd --chap-target-secret-file
 	--chap-algorithms --header-digest --data-digest --timeout --command-timeout
-	--request-timeout --replacement-timeout -h --help"
+	--request-timeout --replacement-timeout --noop-out-interval --noop-out-timeout -h --help"
 
 # The options of COMMAND (and iface SUBCOMMAND), one string.
 _lunbridge_opts()
@@ -275,6 +275,7 @@ _lunbridge()
 		;;
 	-p | --portal | -T | --targetname | -l | --lun | --queues | --max-sessions | --timeout | \
 		--command-timeout | --request-timeout | --replacement-timeout | \
+		--noop-out-interval | --noop-out-timeout | \
 		--device-timeout | --chap-user | --chap-target-user | -v | --value | \
 		--chap-secret-fd | --chap-target-secret-fd)
 		return 0 # free text
@@ -292,6 +293,7 @@ _lunbridge()
 			--chap-secret-fd | --chap-target-secret-fd | \
 			--chap-algorithms | --header-digest | --data-digest | --timeout | \
 			--command-timeout | --request-timeout | --replacement-timeout | \
+			--noop-out-interval | --noop-out-timeout | \
 			--device-timeout | --portal | --targetname | --lun | --interface | --value | \
 			-p | -T | -l | -I | -n | -v)
 			((i++))

@@ -81,8 +81,11 @@ static void session_tick(struct iscsi_session *s, uint64_t now)
 		break;
 	case ISCSI_SESSION_FULL_FEATURE:
 		if (s->ping_sent_ms && now - s->ping_sent_ms >= s->cfg.nop_timeout_ms) {
-			iscsi_session_conn_failed(s, s->conn, -ETIMEDOUT,
-						  "no answer to NOP-Out ping");
+			char why[96];
+
+			snprintf(why, sizeof(why), "no answer to NOP-Out ping within %u ms",
+				 s->cfg.nop_timeout_ms);
+			iscsi_session_conn_failed(s, s->conn, -ETIMEDOUT, why);
 			break;
 		}
 		if (s->text_active && now >= s->text_deadline_ms) {
