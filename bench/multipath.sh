@@ -17,10 +17,14 @@
 #      time (--write_lat_log, no averaging); path 1's link is set down;
 #      the failover time is the longest gap between two completions: the
 #      last on the old path (within a millisecond of the link down, at
-#      thousands of IOPS) to the first on the new one.
+#      thousands of IOPS) to the first on the new one.  Each run is made
+#      with the default liveness ping (NOP-Out after 5 s without input,
+#      dead after 5 s more) and with a fast one (--fast-ping I,T:
+#      --noop-out-interval I --noop-out-timeout T, default 1,2).
 #
 #   bench/multipath.sh [--runtime S] [--ramp S] [--repeat N]
-#                      [--failovers N] [--out DIR] [--lunbridge PATH]
+#                      [--failovers N] [--fast-ping I,T] [--out DIR]
+#                      [--lunbridge PATH]
 #
 # As root (tgtd's control socket, network namespaces).  Prints the tables
 # and writes results.md and the raw fio output to the out dir
@@ -35,6 +39,7 @@ RUNTIME=15
 RAMP=2
 REPEAT=3
 FAILOVERS=3
+FAST_PING=1,2
 REGION=8g
 OUT=
 LUNBRIDGE=${LUNBRIDGE:-$ROOT/build/bridge/cli/lunbridge}
@@ -52,10 +57,11 @@ while [ $# -gt 0 ]; do
 	--ramp) RAMP=${2:?--ramp needs seconds}; shift ;;
 	--repeat) REPEAT=${2:?--repeat needs a count}; shift ;;
 	--failovers) FAILOVERS=${2:?--failovers needs a count}; shift ;;
+	--fast-ping) FAST_PING=${2:?--fast-ping needs INTERVAL,TIMEOUT}; shift ;;
 	--out) OUT=${2:?--out needs a directory}; shift ;;
 	--lunbridge) LUNBRIDGE=${2:?--lunbridge needs a path}; shift ;;
 	-h | --help)
-		sed -n '3,28p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '3,32p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*) die "unknown option '$1'" ;;
@@ -66,6 +72,8 @@ done
 [[ $RAMP =~ ^[0-9]+$ ]] || die "--ramp: '$RAMP' is not a number of seconds"
 [[ $REPEAT =~ ^[1-9][0-9]*$ ]] || die "--repeat: '$REPEAT' is not a positive count"
 [[ $FAILOVERS =~ ^[0-9]+$ ]] || die "--failovers: '$FAILOVERS' is not a count"
+[[ $FAST_PING =~ ^[0-9]+,[1-9][0-9]*$ ]] ||
+	die "--fast-ping: '$FAST_PING' is not INTERVAL,TIMEOUT in seconds (say 1,2)"
 [ "$(id -u)" -eq 0 ] || die "run as root (tgtd's control socket takes uid 0 only)"
 case $LUNBRIDGE in /*) ;; *) LUNBRIDGE=$PWD/$LUNBRIDGE ;; esac
 [ -x "$LUNBRIDGE" ] || die "no lunbridge at $LUNBRIDGE (meson setup build && ninja -C build)"
@@ -187,10 +195,19 @@ if [ "$FAILOVERS" -gt 0 ]; then
 	tgt_add_target 1 "$IQN"
 	tgt_add_lun 1 1 bench-null --bstype null
 	tgt_bind_all 1
-	for rep in $(seq "$FAILOVERS"); do
-		base=$OUT/raw/failover.$rep
+	for run in $(seq $((FAILOVERS * 2))); do
+		rep=$(((run + 1) / 2))
+		# default and fast ping, next to each other in time
+		if ((run % 2)); then
+			ping=default ping_opts=()
+		else
+			ping="fast ($FAST_PING)"
+			ping_opts=(--noop-out-interval "${FAST_PING%,*}" --noop-out-timeout "${FAST_PING#*,}")
+		fi
+		base=$OUT/raw/failover.$run
 		mp_attach "$base.attach" "$TGT_NS_INI" -- -p "$TGT_NS_ADDR_A:$TGT_PORT" -T "$IQN" -l 1 \
-			--path "$TGT_NS_ADDR_B:$TGT_PORT" --path-policy failover || die "attach (failover)"
+			--path "$TGT_NS_ADDR_B:$TGT_PORT" --path-policy failover "${ping_opts[@]}" ||
+			die "attach (failover)"
 		# fio logs each I/O at its completion: "ms since start, latency, ..."
 		fio --name=failover --ioengine=nbd --uri="$URI" --rw=randread --bs=4k --iodepth=32 \
 			--size="$REGION" --time_based --runtime=45 --norandommap --randrepeat=0 \
@@ -207,9 +224,10 @@ if [ "$FAILOVERS" -gt 0 ]; then
 		read -r gap_ms gap_at <<<"$gap"
 		errs=$(jq -r '.jobs[0].error' "$base.json" 2>/dev/null || echo "?")
 		moved=$(grep -c "fence the requests in doubt" "$base.attach.err" || true)
-		printf '%s\t%s\t%s\t%s\t%s\n' "$rep" "$gap_ms" "$gap_at" "$errs" "$moved" >>"$OUT/raw/failover.tsv"
-		printf 'multipath: failover %d: last completion on path 1 to first on path 2: %d ms (from %d ms into the job); fio errors %s\n' \
-			"$rep" "$gap_ms" "$gap_at" "$errs"
+		printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$gap_ms" "$gap_at" "$errs" "$moved" "$ping" \
+			>>"$OUT/raw/failover.tsv"
+		printf 'multipath: failover %d, %s ping: last completion on path 1 to first on path 2: %d ms (from %d ms into the job); fio errors %s\n' \
+			"$rep" "$ping" "$gap_ms" "$gap_at" "$errs"
 		mp_detach
 		rm -f "${base}"_clat.1.log "${base}"_slat.1.log
 	done
@@ -245,11 +263,13 @@ pair=$(awk -F'\t' '$2 == "one-path" { o[$1] = $3 } $2 == "round-robin" { r[$1] =
 		echo
 		echo "## Failover for a link down (policy failover, 4k random reads at QD32)"
 		echo
-		echo "| run | last completion on path 1 to first on path 2 (ms) | fio errors |"
-		echo "|---|---:|---:|"
-		awk -F'\t' '{ printf "| %s | %s | %s |\n", $1, $2, $4 }' "$OUT/raw/failover.tsv"
+		echo "| run | ping | last completion on path 1 to first on path 2 (ms) | fio errors |"
+		echo "|---|---|---:|---:|"
+		awk -F'\t' '{ printf "| %s | %s | %s | %s |\n", $1, $6, $2, $4 }' "$OUT/raw/failover.tsv"
 		echo
-		echo "Median gap: $(cut -f2 "$OUT/raw/failover.tsv" | median) ms."
+		echo "Median gap: $(awk -F'\t' '$6 == "default" { print $2 }' "$OUT/raw/failover.tsv" | median) ms" \
+			"with the default ping, $(awk -F'\t' '$6 != "default" { print $2 }' "$OUT/raw/failover.tsv" | median) ms" \
+			"with the fast one ($FAST_PING)."
 	fi
 } >"$OUT/results.md"
 echo

@@ -197,6 +197,9 @@ struct iscsi_session {
 	int32_t fence_tpgt;
 	bool fence_reset; /* the LUN reset under way is a fence */
 	bool replacement_expired;
+	/* the last connection was declared dead by an unanswered NOP-Out
+	 * ping (a silent link, not a close), and no login has succeeded since */
+	bool link_silent;
 	iscsi_session_cb cancel_cb; /* iscsi_session_cancel() under way */
 	void *cancel_arg;
 	iscsi_event_fn event_fn;

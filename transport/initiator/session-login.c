@@ -273,6 +273,7 @@ static void enter_full_feature(struct iscsi_session *s)
 	}
 	s->cmdsn = s->exp_cmdsn;
 	s->tpgt = res.params.tpgt;
+	s->link_silent = false;
 	if (iscsi_conn_set_limits(s->conn, &s->params) < 0) {
 		iscsi_session_conn_failed(s, s->conn, -ENOMEM, "out of memory");
 		return;

@@ -63,6 +63,7 @@ void iscsi_session_conn_failed(struct iscsi_session *s, struct iscsi_conn *c, in
 
 	if (c && c != s->conn)
 		return;
+	s->link_silent = false; /* the ping's timeout sets it again */
 	if (reason) {
 		/* reason may be s->err's own text (conn.c passes it on) */
 		char why[sizeof(s->err.msg)];

@@ -86,6 +86,7 @@ static void session_tick(struct iscsi_session *s, uint64_t now)
 			snprintf(why, sizeof(why), "no answer to NOP-Out ping within %u ms",
 				 s->cfg.nop_timeout_ms);
 			iscsi_session_conn_failed(s, s->conn, -ETIMEDOUT, why);
+			s->link_silent = true;
 			break;
 		}
 		if (s->text_active && now >= s->text_deadline_ms) {

@@ -230,6 +230,11 @@ void iscsi_session_get_stats(const struct iscsi_session *s, struct iscsi_session
 	*ret = s->stats;
 }
 
+bool iscsi_session_link_silent(const struct iscsi_session *s)
+{
+	return s->link_silent;
+}
+
 int32_t iscsi_session_tpgt(const struct iscsi_session *s)
 {
 	return s->tpgt;

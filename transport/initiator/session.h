@@ -221,6 +221,10 @@ const char *iscsi_session_portal(const struct iscsi_session *s);
 /* The replacement timeout has passed without a new login: commands fail
  * fast while the session keeps trying to log in. */
 bool iscsi_session_replacement_expired(const struct iscsi_session *s);
+/* The session's connection was declared dead by an unanswered NOP-Out
+ * ping, and no login has succeeded since: the link is silent (a close
+ * by the target or a reset is not), so a reconnect will not be quick. */
+bool iscsi_session_link_silent(const struct iscsi_session *s);
 /* Commands sent on a lost connection and not yet fenced (in doubt). */
 unsigned iscsi_session_in_doubt(const struct iscsi_session *s);
 

@@ -475,6 +475,14 @@ void mp_path_cancel_end(struct mp_path *p)
 	mp_kick(p->m, lb_now_ms());
 }
 
+/* p's session lost its connection to an unanswered ping, not a close */
+static bool path_silent(const struct mp_path *p)
+{
+	const struct iscsi_session *s = lb_engine_iscsi_session(p->e);
+
+	return s && iscsi_session_link_silent(s);
+}
+
 /* p lost its session and still holds requests: stop it from sending them
  * again, fence what is in doubt, and let them go to another path. */
 static void path_fail(struct mpath *m, struct mp_path *p, uint64_t now)
@@ -482,9 +490,10 @@ static void path_fail(struct mpath *m, struct mp_path *p, uint64_t now)
 	int r;
 
 	mp_log(m,
-	       "path %d (%s): down for %llu ms with %u requests on it: fencing them before "
+	       "path %d (%s): down for %llu ms%s with %u requests on it: fencing them before "
 	       "they go to another path",
-	       p->index + 1, p->portal, (unsigned long long)(now - p->down_since_ms), p->inflight);
+	       p->index + 1, p->portal, (unsigned long long)(now - p->down_since_ms),
+	       path_silent(p) ? ", its link silent (a ping unanswered)" : "", p->inflight);
 	p->cancelling = true;
 	r = lb_engine_cancel(p->e, path_cancelled, p);
 	if (r == -EBUSY) {
@@ -557,8 +566,11 @@ static void path_tick(struct mpath *m, struct mp_path *p, uint64_t now)
 	} else {
 		path_up(m, p, ready, now);
 	}
+	/* failed after the delay that lets a quick reconnect through, or at
+	 * once when the link went silent (the ping's timeout has waited
+	 * already, and a reconnect to a silent link is not quick) */
 	if (!p->up && p->inflight && !p->cancelling && !p->fence_needed &&
-	    now - p->down_since_ms >= m->cfg.path_fail_ms)
+	    (now - p->down_since_ms >= m->cfg.path_fail_ms || path_silent(p)))
 		path_fail(m, p, now);
 	fence_try(m, p);
 	mp_path_reinstate_reap(p, false);

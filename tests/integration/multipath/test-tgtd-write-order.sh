@@ -69,8 +69,13 @@ br_wait_for 120 sendq_empty "$ADDR" ||
 	fail "the sockets to path $K still hold data 120 s after the link came back"
 br_wait_for 60 path_up "$K" || fail "path $K not up again within 60 s of the link's return"
 sleep 2 # what path K's old connection held has had its chance to land
-grep -E "path $K .*down|ending its session|session ended|resetting LUN|reset through another|path $K .*: up" "$LOG" |
+grep -E "path $K .*down|silent|ending its session|session ended|resetting LUN|reset through another|path $K .*: up" "$LOG" |
 	head -n 12 | sed 's/^/    v| /'
+# the link is silent (no close, no reset): the ping's timeout declares the
+# connection dead, and the path is failed at once rather than after the
+# delay that lets a quick reconnect through
+expect_eq "path $K failed as soon as its ping went unanswered (a silent link)" yes \
+	"$(has "its link silent (a ping unanswered)" && echo yes || echo no)"
 # both portals are in tgtd's portal group 1: path K's session is ended on
 # the target through path O's portal before the reset, so that what TCP
 # retransmits when the link returns finds no connection
