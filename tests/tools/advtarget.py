@@ -41,6 +41,7 @@ login_redirect, login_reject, discovery, cmd (itt, cmdsn, opcode, lba,
 blocks, lun), answer (itt, status, how), swallowed, tmf (function,
 ref_itt, answer), nop_out, logout (reason, answered), async (event),
 window (closed/open), outage (start/end; portal when one portal closes),
+held and late_write (landed, why: a write held on its way, path-lost-late),
 alua (states), conn_closed (why), violation (what: the initiator broke the
 protocol), data_out.  A cmd event names the portal it came through.
 """
@@ -263,11 +264,13 @@ class Closed(Exception):
 
 
 class Session:
-    def __init__(self, target, initiator, isid, tsih, cmdsn):
+    def __init__(self, target, initiator, isid, tsih, cmdsn, tpgt=1):
         self.target = target
         self.initiator = initiator
         self.isid = isid
         self.tsih = tsih
+        self.tpgt = tpgt
+        self.ended = None  # why the target ended it: "reinstated", "logged out"
         self.exp_cmdsn = cmdsn
         self.conn = None
         self.params = {}
@@ -1169,9 +1172,10 @@ class Target:
         for p in self.ports:
             self.listen_again(p)
 
-    def close_portal(self, i, seconds, why):
+    def close_portal(self, i, seconds, why, before_reopen=None):
         """Portal i stops listening for seconds, its connections reset: a
-        path lost (the other portals serve on)."""
+        path lost (the other portals serve on).  before_reopen() is called
+        at the end, before the portal listens again."""
         port = self.ports[i]
         name = "127.0.0.1:%d" % port
         for ls in [ls for ls in self.listeners if ls.getsockname()[1] == port]:
@@ -1189,6 +1193,8 @@ class Target:
 
         def reopen():
             time.sleep(seconds)
+            if before_reopen:
+                before_reopen()
             self.listen_again(port)
             self.ev("outage", phase="end", portal=name)
         threading.Thread(target=reopen, daemon=True).start()
@@ -1204,17 +1210,21 @@ class Target:
             if c.ffp and not c.discovery:
                 c.close(why, rst=rst)
 
-    # -- sessions
+    # -- sessions: a session is the initiator name, the ISID and the target
+    # portal group (RFC 7143 6.3.5): a login with the same three reinstates it
     def new_session(self, conn, initiator, isid, tsih, cmdsn):
+        tpgt = self.portal_tpgt(conn)
         with self.lock:
-            key = (initiator, isid)
+            key = (initiator, isid, tpgt)
             old = None if conn.discovery else self.sessions.get(key)
             tsih_new = self.next_tsih
             self.next_tsih = self.next_tsih % 0xFFFF + 1
-            s = Session(self, initiator, isid, tsih_new, cmdsn)
+            s = Session(self, initiator, isid, tsih_new, cmdsn, tpgt)
             s.conn = conn
             if not conn.discovery:
                 self.sessions[key] = s
+            if old:
+                old.ended = "reinstated"
         reinst = old is not None
         if old and old.conn and not old.conn.closed:
             old.conn.close("session reinstated")
@@ -1222,9 +1232,14 @@ class Target:
 
     def end_session(self, s):
         with self.lock:
-            key = (s.initiator, s.isid)
+            key = (s.initiator, s.isid, s.tpgt)
             if self.sessions.get(key) is s:
                 del self.sessions[key]
+                s.ended = "logged out"
+
+    def session_alive(self, s):
+        with self.lock:
+            return self.sessions.get((s.initiator, s.isid, s.tpgt)) is s
 
     # -- SCSI data
     def inquiry(self, lun, cdb, conn=None):
@@ -1535,6 +1550,64 @@ class PathLost(Scenario):
         return Answer("swallow")
 
 
+class PathLostLate(Scenario):
+    """path-lost-late[:SECONDS]: as path-lost, but the first WRITE on the
+    trigger range (through whichever portal: without ALUA the initiator may
+    pick either) has not reached the target when its path is lost: it is
+    held on its way (event held; not a task: nothing answers it and a LUN
+    reset cannot abort it), that portal's connections reset and the portal
+    closed for SECONDS (default 15).  The write arrives once a WRITE on the
+    trigger range with other data has been answered through another portal
+    (a newer write acknowledged), at the latest when its portal listens
+    again, and runs (event late_write, landed) only if the session it was
+    sent on still exists on the target: not reinstated (a login with its
+    initiator name and ISID in its portal group) nor logged out."""
+
+    def __init__(self, target, arg):
+        super().__init__(target, arg)
+        self.seconds = float(arg) if arg else 15.0
+        self.held = None  # (session, task, portal)
+        self.arrived = False
+
+    def on_cmd(self, conn, task):
+        held = self.held
+        if held:
+            if conn.portal != held[2] and self.touches_trigger(task, WRITES):
+                return Answer("raw", fn=self.newer)
+            return None
+        if not self.first_on_trigger(task, WRITES):
+            return None
+        s = conn.session
+        self.held = (s, task, conn.portal)
+        self.t.ev("held", itt=task.itt, lba=task.lba, blocks=task.blocks, isid=s.isid,
+                  tsih=s.tsih, tpgt=s.tpgt, portal=conn.portal)
+        threading.Timer(0.2, self.t.close_portal,
+                        (self.t.portal_index(conn), self.seconds, "scenario: path lost",
+                         self.arrive)).start()
+        return Answer("raw", fn=lambda c, t: None)
+
+    def newer(self, conn, task):
+        conn.run_scsi(task)
+        held = self.held[1]
+        n = task.blocks * self.t.luns[0].block
+        if task.lba != held.lba or bytes(task.buf[:n]) != bytes(held.buf[:n]):
+            self.arrive("a newer write was answered")
+
+    def arrive(self, after="its portal listens again"):
+        with self.lock:
+            if self.arrived or not self.held:
+                return
+            self.arrived = True
+            s, task, _ = self.held
+        lun = self.t.luns[0]
+        landed = self.t.session_alive(s)
+        if landed:
+            lun.write(task.lba, bytes(task.buf[:task.blocks * lun.block]))
+        self.t.ev("late_write", landed=landed, why=s.ended or "its session is there", after=after,
+                  itt=task.itt, lba=task.lba, blocks=task.blocks, isid=s.isid, tsih=s.tsih,
+                  tpgt=s.tpgt)
+
+
 class AluaSwap(Scenario):
     """alua-swap[:SECONDS]: on the first READ on the trigger range the first
     portal's group turns transitioning (the other keeps its state), then
@@ -1832,6 +1905,7 @@ def make_scenario(target, spec):
         "never-answer": lambda: NeverAnswer(target, arg),
         "outage": lambda: Outage(target, arg),
         "path-lost": lambda: PathLost(target, arg),
+        "path-lost-late": lambda: PathLostLate(target, arg),
         "alua-swap": lambda: AluaSwap(target, arg),
         "redirect": lambda: Redirect(target, arg),
         "redirect-loop": lambda: Redirect(target, arg, loop=True),
@@ -1850,7 +1924,8 @@ SCENARIOS = ["happy", "read-underflow-once", "read-underflow-always", "read-over
              "residual-too-big", "busy:N", "task-set-full:N", "becoming-ready:N",
              "alua-transition:N", "alua-standby", "alua-unavailable", "deferred-error[:LBA]",
              "capacity-change[:BYTES]", "cache-appears", "tpgt-change", "never-answer:complete|reject|ignore",
-             "outage[:SECONDS]", "path-lost[:SECONDS]", "alua-swap[:SECONDS]",
+             "outage[:SECONDS]", "path-lost[:SECONDS]",
+             "path-lost-late[:SECONDS]", "alua-swap[:SECONDS]",
              "redirect[:DROPS]", "redirect-loop",
              "logout-request[:T2W]", "reset-data-in", "closed-window[:SECONDS]",
              "malformed:itt|sense"]
