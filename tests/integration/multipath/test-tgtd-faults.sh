@@ -100,6 +100,8 @@ one_line_each() {
 		awk '{ n[$NF]++; if ($1 != 1) bad = 1 } END { print (bad || !n["down"] || n["down"] != n["up"]) ? "no: " NR " kinds" : "ok" }'
 }
 
+one_line_each_ok() { [ "$(one_line_each "$1" "$2")" = ok ]; }
+
 # ---- a second client: one 4 KiB read at offset 0 per line written to it ------------
 
 client_start() {
@@ -180,6 +182,10 @@ run_policy() {
 	br_wait_for 60 both_up || fail "$pol 1: path $K not up again within 60 s"
 	expect_eq "$pol 1: list --json once path $K's link is back: both paths up" "2 up up" "$(state)"
 	fio_more 500 || fail "$pol 1: fio made no progress after the link came back"
+	# list shows the volume's first engine; fio's own engine (a clone with
+	# paths of its own) notices path K back on its own tick: wait for its
+	# line too before fio, and its engine, go (a hang guard)
+	br_wait_for 30 one_line_each_ok "$l0" "$PK"
 	expect_eq "$pol 1: fio ran through path $K's link down and up: no error" "ran 0" "$(fio_stop)"
 	expect_eq "$pol 1: one log line for each of path $K's state changes (down, up)" ok \
 		"$(one_line_each "$l0" "$PK")"
