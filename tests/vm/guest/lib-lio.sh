@@ -31,6 +31,11 @@
 #                                             15 (0xf) or transitioning
 #                                             (SPC-4's codes; 0xe, offline,
 #                                             is a port's, not a group's)
+#   lio_alua_attr NAME GROUP KEY VALUE        its KEY (trans_delay_msecs:
+#                                             how long a change of its state
+#                                             holds it in transitioning, up
+#                                             to 30000; the write to
+#                                             alua_access_state returns then)
 #   lio_alua_lun IQN TPG LUN GROUP            the LUN's port (in that portal
 #                                             group) into GROUP (alua_tg_pt_gp)
 #   lio_enable IQN [TPG]                      start serving
@@ -161,6 +166,8 @@ lio_alua_state() {
 	esac
 	d=$(_lio_store "$1") && _lio_w "$d/alua/$2/alua_access_state" "$state"
 }
+
+lio_alua_attr() { local d; d=$(_lio_store "$1") && _lio_w "$d/alua/$2/$3" "$4"; }
 
 lio_alua_lun() { _lio_w "$LIO/iscsi/$1/tpgt_$2/lun/lun_$3/alua_tg_pt_gp" "$4"; }
 
