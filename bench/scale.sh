@@ -8,9 +8,11 @@
 #
 #   attach time per volume and in all, resident and locked memory, threads
 #   and descriptors per bridge (2 s after attach; after the copies, at the
-#   end of the idle time), the CPU time all bridges used and the
-#   number of times they were woken (context switches) over --idle S
-#   seconds of doing nothing, the sessions tgtd holds, detach time.
+#   end of the idle time), the CPU time all bridges used, the number of
+#   times they were woken (voluntary context switches) and preempted
+#   (involuntary ones: the machine's load, shown next to them) over
+#   --idle S seconds of doing nothing, the sessions tgtd holds, detach
+#   time.
 #
 #   bench/scale.sh [N] [--idle S] [--copy SIZE] [--out DIR] [--lunbridge PATH]
 #
@@ -43,7 +45,7 @@ while [ $# -gt 0 ]; do
 	--out) OUT=${2:?--out needs a directory}; shift ;;
 	--lunbridge) LUNBRIDGE=${2:?--lunbridge needs a path}; shift ;;
 	-h | --help)
-		sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '3,23p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	-*) die "unknown option '$1'" ;;
@@ -87,14 +89,23 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # status_kb PID FIELD: a /proc/PID/status figure in kB (0 when gone).
 status_kb() { awk -v f="$2:" '$1 == f { print $2; found=1 } END { if (!found) print 0 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 
-# switches PID: voluntary + involuntary context switches of every thread.
-switches() {
-	local t n=0 v
-	for t in /proc/"$1"/task/*/status; do
-		v=$(awk '/^(non)?voluntary_ctxt_switches:/ { s += $2 } END { print s + 0 }' "$t" 2>/dev/null) || v=0
-		n=$((n + v))
+# sample: "TICKS VOLUNTARY NONVOLUNTARY" summed over all bridges: their
+# utime+stime (clock ticks) and the context switches of all their threads,
+# voluntary (the thread went to sleep: each is a wake-up once it runs
+# again) and nonvoluntary (the scheduler took the CPU from it while it
+# ran: how busy the machine is, not a wake-up of its own).  One awk over
+# every file, so that all bridges are read within milliseconds of one
+# another: a process per bridge took seconds with 256 on a busy machine,
+# and each bridge's window grew by that.
+sample() {
+	local pid files=()
+	for pid in "${PIDS[@]}"; do
+		files+=("/proc/$pid/stat" /proc/"$pid"/task/*/status)
 	done
-	echo "$n"
+	awk 'FILENAME ~ /\/stat$/ { sub(/^.*\) /, ""); t += $12 + $13; nextfile }
+		$1 == "voluntary_ctxt_switches:" { v += $2 }
+		$1 == "nonvoluntary_ctxt_switches:" { n += $2 }
+		END { print t + 0, v + 0, n + 0 }' "${files[@]}" 2>/dev/null
 }
 
 # snapshot PHASE: per-bridge memory, threads, fds into per-bridge.csv.
@@ -108,22 +119,21 @@ snapshot() {
 	done >>"$OUT/per-bridge.csv"
 }
 
-# idle PHASE: CPU ticks and wake-ups of all bridges over $IDLE seconds.
+# idle PHASE: CPU time, wake-ups and preemptions of all bridges over
+# $IDLE seconds (divided by the time between the two samples), and the
+# load average around it.
 idle() {
-	local pid t0=0 t1=0 w0=0 w1=0 x
-	for pid in "${PIDS[@]}"; do
-		x=$(bench_ticks "$pid") || x=0
-		t0=$((t0 + x))
-		w0=$((w0 + $(switches "$pid")))
-	done
+	local t0 w0 p0 t1 w1 p1 ms0 ms1
+	LOAD0[$1]=$(cut -d' ' -f1 /proc/loadavg)
+	ms0=$(now_ms)
+	read -r t0 w0 p0 < <(sample)
 	sleep "$IDLE"
-	for pid in "${PIDS[@]}"; do
-		x=$(bench_ticks "$pid") || x=0
-		t1=$((t1 + x))
-		w1=$((w1 + $(switches "$pid")))
-	done
-	CPU[$1]=$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v s="$IDLE" 'BEGIN { printf "%.4f", t / hz / s }')
-	WAKE[$1]=$(awk -v w=$((w1 - w0)) -v n="${#PIDS[@]}" -v s="$IDLE" 'BEGIN { printf "%.2f", w / n / s }')
+	ms1=$(now_ms)
+	read -r t1 w1 p1 < <(sample)
+	LOAD1[$1]=$(cut -d' ' -f1 /proc/loadavg)
+	CPU[$1]=$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v ms=$((ms1 - ms0)) 'BEGIN { printf "%.4f", t / hz / (ms / 1000) }')
+	WAKE[$1]=$(awk -v w=$((w1 - w0)) -v n="${#PIDS[@]}" -v ms=$((ms1 - ms0)) 'BEGIN { printf "%.2f", w / n / (ms / 1000) }')
+	PREEMPT[$1]=$(awk -v w=$((p1 - p0)) -v n="${#PIDS[@]}" -v ms=$((ms1 - ms0)) 'BEGIN { printf "%.2f", w / n / (ms / 1000) }')
 }
 
 # column PHASE FIELD: median and max of one per-bridge.csv column (4 rss,
@@ -166,7 +176,7 @@ ATTACH_TOTAL=$(($(now_ms) - t_all))
 ATTACH_EACH=$(sort -n "$OUT/attach-ms.txt" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] " / " a[NR] }')
 SESS_IDLE=$(sessions)
 
-declare -A CPU=() WAKE=()
+declare -A CPU=() WAKE=() PREEMPT=() LOAD0=() LOAD1=()
 sleep 2
 snapshot fresh
 echo "scale: $N attached in ${ATTACH_TOTAL} ms; idle for ${IDLE} s"
@@ -207,6 +217,8 @@ PIDS=()
 {
 	echo "# bench/scale.sh $N (idle ${IDLE} s, copy $COPY each)"
 	echo
+	echo "lunbridge source $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
+	echo
 	echo "$(date -u +%F), $(uname -r), $(nproc) CPUs, $("$LUNBRIDGE" --version | head -n 1)"
 	echo
 	echo "| figure | fresh | after the copies |"
@@ -217,7 +229,9 @@ PIDS=()
 	echo "| threads per bridge (median / max) | $(column fresh 6) | $(column copied 6) |"
 	echo "| descriptors per bridge (median / max) | $(column fresh 7) | $(column copied 7) |"
 	echo "| CPU-seconds per second, all bridges idle | ${CPU[fresh]} | ${CPU[copied]} |"
-	echo "| wake-ups per second per idle bridge | ${WAKE[fresh]} | ${WAKE[copied]} |"
+	echo "| wake-ups per second per idle bridge (voluntary context switches) | ${WAKE[fresh]} | ${WAKE[copied]} |"
+	echo "| preemptions per second per idle bridge (involuntary switches) | ${PREEMPT[fresh]} | ${PREEMPT[copied]} |"
+	echo "| load average (1 min) before / after the idle time | ${LOAD0[fresh]} / ${LOAD1[fresh]} | ${LOAD0[copied]} / ${LOAD1[copied]} |"
 	echo "| sessions on tgtd | $SESS_IDLE | $SESS_COPY |"
 	echo "| detach, ms (median / max; all $N: ${DETACH_TOTAL} ms) | $DETACH_EACH | |"
 	echo "| bridges still running the moment their detach returned | $left | |"
