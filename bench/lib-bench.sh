@@ -76,6 +76,55 @@ bench_wait_socket() {
 	done
 }
 
+# ---- a bench's own bridge, exporting "bench" on a scratch socket ------------------
+
+# bench_scratch TAG: TMP (a scratch directory), LB_RUN_DIR, LB_PID and URI
+# (the bridge's export), and the traps: at exit every process in
+# BENCH_PIDS is stopped, then tgtd (tgt_cleanup), and TMP removed.  From
+# the main shell (it sets variables and traps).
+bench_scratch() {
+	_bench_tag=$1
+	TMP=$(mktemp -d "/tmp/lb$1.XXXXXX")
+	LB_RUN_DIR=$TMP/run
+	LB_PID=''
+	URI="nbd+unix:///bench?socket=$TMP/lb.sock"
+	trap _bench_cleanup EXIT
+	trap 'echo "$_bench_tag: interrupted" >&2; exit 130' INT
+	trap 'exit 143' TERM
+}
+_bench_cleanup() {
+	local p
+	trap '' INT TERM
+	for p in ${BENCH_PIDS[@]+"${BENCH_PIDS[@]}"}; do
+		bench_kill "$p" 5
+	done
+	tgt_cleanup
+	rm -rf "$TMP"
+}
+
+# bench_bridge LOGPREFIX NETNS -- ATTACH-ARGS...: `lunbridge attach` in the
+# foreground of a background job (in NETNS unless it is ""), exporting
+# $URI; LB_PID = its pid once it serves.  bench_bridge_stop ends it.
+bench_bridge() {
+	local log=$1 ns=$2 run=()
+	shift 3
+	[ -z "$ns" ] || run=(ip netns exec "$ns")
+	rm -f "$TMP/lb.sock"
+	mkdir -p "$LB_RUN_DIR"
+	LUNBRIDGE_RUN_DIR=$LB_RUN_DIR "${run[@]}" "$LUNBRIDGE" attach "$@" --export "$URI" \
+		--name bench </dev/null >"$log.out" 2>"$log.err" &
+	LB_PID=$!
+	BENCH_PIDS+=("$LB_PID")
+	bench_wait_socket "$TMP/lb.sock" "$LB_PID" 60 || {
+		echo "$_bench_tag: attach failed: $(tail -n 1 "$log.err")" >&2
+		return 1
+	}
+}
+bench_bridge_stop() {
+	bench_kill "$LB_PID" 10
+	LB_PID=
+}
+
 # ---- qemu-nbd ------------------------------------------------------------------
 
 # bench_qemu_start ISCSI_URL SOCKET LOG: qemu-nbd serving the LUN through

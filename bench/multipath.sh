@@ -91,47 +91,7 @@ tgt_require
 OUT=${OUT:-$HERE/results/multipath-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT/raw"
 OUT=$(cd "$OUT" && pwd)
-TMP=$(mktemp -d /tmp/lbmp.XXXXXX)
-LB_RUN_DIR=$TMP/run
-LB_PID=''
-
-cleanup() {
-	local p
-	trap '' INT TERM
-	for p in ${BENCH_PIDS[@]+"${BENCH_PIDS[@]}"}; do
-		bench_kill "$p" 5
-	done
-	tgt_cleanup
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'echo "multipath: interrupted" >&2; exit 130' INT
-trap 'exit 143' TERM
-
-# mp_attach PREFIX [NETNS] -- ATTACH-ARGS...: a bridge in the foreground
-# of a background job (in NETNS if given), exporting "bench" on
-# $TMP/lb.sock; LB_PID = its pid, 0 once it serves.
-mp_attach() {
-	local log=$1 ns=$2 run=()
-	shift 3
-	[ -z "$ns" ] || run=(ip netns exec "$ns")
-	rm -f "$TMP/lb.sock"
-	mkdir -p "$LB_RUN_DIR"
-	LUNBRIDGE_RUN_DIR=$LB_RUN_DIR "${run[@]}" "$LUNBRIDGE" attach "$@" \
-		--export "nbd+unix:///bench?socket=$TMP/lb.sock" --name bench \
-		</dev/null >"$log.out" 2>"$log.err" &
-	LB_PID=$!
-	BENCH_PIDS+=("$LB_PID")
-	bench_wait_socket "$TMP/lb.sock" "$LB_PID" 60 || {
-		echo "multipath: attach failed: $(tail -n 1 "$log.err")" >&2
-		return 1
-	}
-}
-mp_detach() {
-	bench_kill "$LB_PID" 10
-	LB_PID=
-}
-URI="nbd+unix:///bench?socket=$TMP/lb.sock"
+bench_scratch multipath
 
 {
 	echo "command: bench/multipath.sh ${ARGS[*]}"
@@ -165,7 +125,7 @@ for rep in $(seq "$REPEAT"); do
 		round-robin) extra=(--path "$P2" --path-policy round-robin) ;;
 		esac
 		base=$OUT/raw/$setup.$rep
-		mp_attach "$base.attach" "" -- -p "$P1" -T "$IQN" -l 1 "${extra[@]}" ||
+		bench_bridge "$base.attach" "" -- -p "$P1" -T "$IQN" -l 1 "${extra[@]}" ||
 			die "attach ($setup)"
 		if ! r=$(bench_fio "$URI" randread 4k 32 "$LB_PID" "$base"); then
 			die "fio ($setup): $r"
@@ -180,7 +140,7 @@ for rep in $(seq "$REPEAT"); do
 			"${paths:--}" >>"$OUT/raw/iops.tsv"
 		printf 'multipath: round %d %-12s %8s IOPS  bridge CPU %s%%  reads per path %s\n' "$rep" \
 			"$setup" "$iops" "$(tail -n 1 "$OUT/raw/iops.tsv" | cut -f4)" "${paths:--}"
-		mp_detach
+		bench_bridge_stop
 	done
 done
 tgt_stop
@@ -205,7 +165,7 @@ if [ "$FAILOVERS" -gt 0 ]; then
 			ping_opts=(--noop-out-interval "${FAST_PING%,*}" --noop-out-timeout "${FAST_PING#*,}")
 		fi
 		base=$OUT/raw/failover.$run
-		mp_attach "$base.attach" "$TGT_NS_INI" -- -p "$TGT_NS_ADDR_A:$TGT_PORT" -T "$IQN" -l 1 \
+		bench_bridge "$base.attach" "$TGT_NS_INI" -- -p "$TGT_NS_ADDR_A:$TGT_PORT" -T "$IQN" -l 1 \
 			--path "$TGT_NS_ADDR_B:$TGT_PORT" --path-policy failover "${ping_opts[@]}" ||
 			die "attach (failover)"
 		# fio logs each I/O at its completion: "ms since start, latency, ..."
@@ -228,7 +188,7 @@ if [ "$FAILOVERS" -gt 0 ]; then
 			>>"$OUT/raw/failover.tsv"
 		printf 'multipath: failover %d, %s ping: last completion on path 1 to first on path 2: %d ms (from %d ms into the job); fio errors %s\n' \
 			"$rep" "$ping" "$gap_ms" "$gap_at" "$errs"
-		mp_detach
+		bench_bridge_stop
 		rm -f "${base}"_clat.1.log "${base}"_slat.1.log
 	done
 fi

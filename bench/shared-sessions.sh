@@ -85,45 +85,7 @@ tgt_require
 OUT=${OUT:-$HERE/results/shared-sessions-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT/raw"
 OUT=$(cd "$OUT" && pwd)
-TMP=$(mktemp -d /tmp/lbshared.XXXXXX)
-LB_RUN_DIR=$TMP/run
-LB_PID=''
-
-cleanup() {
-	local p
-	trap '' INT TERM
-	for p in ${BENCH_PIDS[@]+"${BENCH_PIDS[@]}"}; do
-		bench_kill "$p" 5
-	done
-	tgt_cleanup
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'echo "shared-sessions: interrupted" >&2; exit 130' INT
-trap 'exit 143' TERM
-
-URI="nbd+unix:///bench?socket=$TMP/lb.sock"
-
-# ss_attach LOGPREFIX ATTACH-ARGS...: a bridge in the foreground of a
-# background job exporting "bench" on $TMP/lb.sock; LB_PID = its pid.
-ss_attach() {
-	local log=$1
-	shift
-	rm -f "$TMP/lb.sock"
-	mkdir -p "$LB_RUN_DIR"
-	LUNBRIDGE_RUN_DIR=$LB_RUN_DIR "$LUNBRIDGE" attach -p "$TGT_PORTAL" -T "$IQN" -l 1 "$@" \
-		--export "$URI" --name bench </dev/null >"$log.out" 2>"$log.err" &
-	LB_PID=$!
-	BENCH_PIDS+=("$LB_PID")
-	bench_wait_socket "$TMP/lb.sock" "$LB_PID" 60 || {
-		echo "shared-sessions: attach failed: $(tail -n 1 "$log.err")" >&2
-		return 1
-	}
-}
-ss_detach() {
-	bench_kill "$LB_PID" 10
-	LB_PID=
-}
+bench_scratch shared-sessions
 
 # ss_fio RW BS QD OUTPREFIX: CLIENTS fio jobs, each its own NBD
 # connection, for RAMP + RUNTIME seconds.  Writes OUTPREFIX.json and
@@ -184,7 +146,7 @@ for rep in $(seq "$REPEAT"); do
 		own) extra=(--max-sessions $((CLIENTS + 1))) ;;
 		shared) extra=(--max-sessions 1) ;;
 		esac
-		ss_attach "$OUT/raw/$setup.$rep.attach" "${extra[@]}" || die "attach ($setup)"
+		bench_bridge "$OUT/raw/$setup.$rep.attach" "" -- -p "$TGT_PORTAL" -T "$IQN" -l 1 "${extra[@]}" || die "attach ($setup)"
 		for wl in "${WORKLOADS[@]}"; do
 			read -r rw bs qd <<<"$wl"
 			name=$(wl_name "$wl")
@@ -205,7 +167,7 @@ for rep in $(seq "$REPEAT"); do
 				"$(tail -n 1 "$OUT/raw/figures.tsv" | cut -f5)" "$(tail -n 1 "$OUT/raw/figures.tsv" | cut -f6)" \
 				"$sess" "$conn" "$lbsess"
 		done
-		ss_detach
+		bench_bridge_stop
 	done
 done
 tgt_stop
